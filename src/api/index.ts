@@ -1,0 +1,2 @@
+// Public surface of api/ (STYLE.md §1).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of builder/ (STYLE.md §1).
+export {};

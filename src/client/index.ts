@@ -1,0 +1,2 @@
+// Public surface of client/ (STYLE.md §1).
+export {};

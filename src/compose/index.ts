@@ -1,0 +1,2 @@
+// Public surface of compose/ (STYLE.md §1).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of image/ (STYLE.md §1).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of network/ (STYLE.md §1).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of registry/ (STYLE.md §1).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of runtime/ (STYLE.md §1).
+export {};

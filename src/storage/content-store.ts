@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../util/index.js';
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+/**
+ * Blobs by digest (compressed layers, manifests, configs) exactly as pulled or built.
+ * Writes are verified while streaming and committed atomically; an existing digest is success.
+ */
+export interface ContentStore {
+  /** Streams `input` into the store; rejects (and keeps nothing) when `expected` digest/size do not match. */
+  ingest(input: Readable, expected: { digest?: Digest; size?: number }, opts?: { signal?: AbortSignal }): Promise<BlobInfo>;
+  /** Small blobs (manifests, configs) from memory. */
+  put(data: Uint8Array | string, opts?: { signal?: AbortSignal }): Promise<BlobInfo>;
+  info(digest: Digest): Promise<BlobInfo | undefined>;
+  /** A stream of the blob; not-found error when absent. */
+  read(digest: Digest): Readable;
+  /** Reads a whole blob, refusing ones larger than `maxBytes` (manifests and configs only). */
+  readBytes(digest: Digest, maxBytes: number): Promise<Buffer>;
+  delete(digest: Digest): Promise<void>;
+  list(): AsyncIterable<BlobInfo>;
+}

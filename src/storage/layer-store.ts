@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../util/index.js';
+
+declare const chainIdBrand: unique symbol;
+/** OCI chainID: sha256 over the diffIDs of a layer and all its parents. */
+export type ChainId = Digest & { readonly [chainIdBrand]: true };
+
+export interface LayerInfo {
+  chainId: ChainId;
+  diffId: Digest;
+  parent: ChainId | undefined;
+  /** Bytes of the uncompressed layer tar. */
+  size: number;
+}
+
+/**
+ * Unpacked, read-only layers under `layers/<chainid>/`, reference-counted by the images
+ * (and later containers) that use them.
+ */
+export interface LayerStore {
+  /**
+   * Unpacks a layer tar (gzip, zstd or uncompressed, detected from its magic bytes) on top of
+   * `parent`. Computes the diffID on the way and rejects when `expectedDiffId` differs, or when a
+   * member would write outside the layer. Idempotent: an existing chainID is returned as is
+   * (the input is drained).
+   */
+  apply(parent: ChainId | undefined, input: Readable, opts?: { expectedDiffId?: Digest; signal?: AbortSignal }): Promise<LayerInfo>;
+  get(chainId: ChainId): Promise<LayerInfo | undefined>;
+  list(): Promise<LayerInfo[]>;
+  /** The layer as an uncompressed tar with overlay whiteouts turned back into `.wh.` entries. */
+  exportTar(chainId: ChainId, opts?: { signal?: AbortSignal }): Readable;
+  /** Directory holding the unpacked files (overlay lower dir). */
+  diffPath(chainId: ChainId): string;
+  /** Removes a layer nobody references; conflict when a child layer or a snapshot still uses it. */
+  remove(chainId: ChainId): Promise<void>;
+}
+
+export interface Mount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+/**
+ * Writable container root filesystems over read-only layers (overlayfs). `key` names an
+ * active snapshot, `parent` the committed layer it sits on.
+ */
+export interface Snapshotter {
+  /** Creates the upper/work dirs for `key` over `parent` and returns the mount to make. */
+  prepare(key: string, parent: ChainId | undefined, opts?: { signal?: AbortSignal }): Promise<Mount[]>;
+  mounts(key: string): Promise<Mount[]>;
+  /** Mounts the snapshot at `target` (creating it). */
+  mount(key: string, target: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  unmount(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** The changes of `key` against its parent as a layer tar stream (docker diff/commit/build). */
+  diff(key: string, opts?: { signal?: AbortSignal }): Readable;
+  /** Directory where the snapshot's writes land (overlay upper dir). */
+  upperPath(key: string): string;
+  remove(key: string): Promise<void>;
+  list(): Promise<Array<{ key: string; parent: ChainId | undefined }>>;
+}

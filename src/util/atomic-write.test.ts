@@ -1,0 +1,16 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+
+test('writeFileAtomic replaces the content and leaves no temp file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-aw-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const p = join(dir, 'f.json');
+  await writeFileAtomic(p, 'one');
+  await writeFileAtomic(p, 'two');
+  assert.equal(await readFile(p, 'utf8'), 'two');
+  assert.deepEqual(await readdir(dir), ['f.json']);
+});

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './atomic-write.js';
+export * from './digest.js';
+export * from './exec.js';
+export * from './log.js';
+export * from './lock.js';

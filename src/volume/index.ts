@@ -1,0 +1,2 @@
+// Public surface of volume/ (STYLE.md §1).
+export {};
