@@ -4,3 +4,4 @@ export * from './digest.js';
 export * from './exec.js';
 export * from './log.js';
 export * from './lock.js';
+export * from './events.js';
