@@ -1,0 +1,241 @@
+// The Engine API HTTP server: node:http on a unix socket (mode 0660) and optionally on
+// loopback TCP; version prefixes, routing, error replies, hijacked connections and a
+// graceful close that ends long-lived streams.
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { BerthError, errorMessage, type Logger } from '../util/index.js';
+import { RequestContext } from './context.js';
+import { replyNotFound, replyWithError } from './errors.js';
+import { MAX_API_VERSION } from './api-version.js';
+import { resolveApiPath, type Router } from './router.js';
+
+export interface ApiServerOptions {
+  router: Router;
+  log: Logger;
+  /** berth's version, for the `Server` header. */
+  serverVersion: string;
+}
+
+export type ListenAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+/** `unix:///run/berth/berth.sock` or `tcp://127.0.0.1:2375`. */
+export function parseListenAddress(host: string): ListenAddress {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    if (!path.startsWith('/')) throw new BerthError('invalid-argument', `invalid host "${host}": expected unix:///absolute/path`);
+    return { kind: 'unix', path };
+  }
+  if (host.startsWith('tcp://')) {
+    let url: URL;
+    try {
+      url = new URL(host);
+    } catch (err) {
+      throw new BerthError('invalid-argument', `invalid host "${host}": not a URL`, { cause: err });
+    }
+    const port = url.port === '' ? 2375 : Number(url.port);
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    return { kind: 'tcp', host: hostname || '127.0.0.1', port };
+  }
+  throw new BerthError('invalid-argument', `invalid host "${host}": expected unix:// or tcp://`);
+}
+
+/** Refuses a socket path that a live process listens on; removes a stale one. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = (await lstat(path)).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!isSocket) throw new BerthError('conflict', `cannot listen on "${path}": a file that is not a socket is in the way`);
+  const live = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (live) throw new BerthError('conflict', `cannot listen on "${path}": another daemon is listening on it`);
+  await unlink(path);
+}
+
+export class ApiServer {
+  private readonly servers: Server[] = [];
+  private readonly active = new Set<AbortController>();
+  private readonly upgraded = new Set<Duplex>();
+  private nextRequestId = 1;
+  private closing = false;
+  private readonly commonHeaders: Record<string, string>;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.commonHeaders = {
+      Server: `berth/${opts.serverVersion} (linux)`,
+      'API-Version': MAX_API_VERSION,
+      'Docker-Experimental': 'false',
+      OSType: 'linux',
+    };
+  }
+
+  /** Starts listening; returns the bound address (`tcp://127.0.0.1:port` shows the real port). */
+  async listen(host: string): Promise<string> {
+    const addr = parseListenAddress(host);
+    const server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 });
+    // Long uploads (image load, build context) and streams must not be cut by idle timers.
+    server.timeout = 0;
+    server.keepAliveTimeout = 5_000;
+    server.on('request', (req, res) => void this.dispatch(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.on('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      this.upgraded.add(socket);
+      socket.on('close', () => this.upgraded.delete(socket));
+      socket.on('error', (err) => this.opts.log.debug('upgraded connection error', { error: err.message }));
+      void this.dispatch(req, res, socket, head);
+    });
+    server.on('clientError', (err, socket) => {
+      this.opts.log.debug('malformed request', { error: err.message });
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    if (addr.kind === 'unix') {
+      await clearStaleSocket(addr.path);
+      // Bind with a umask that leaves the socket 0660 from the first moment.
+      const oldMask = process.umask(0o117);
+      try {
+        await listenOn(server, { path: addr.path });
+      } finally {
+        process.umask(oldMask);
+      }
+      await chmod(addr.path, 0o660);
+      this.servers.push(server);
+      return `unix://${addr.path}`;
+    }
+    await listenOn(server, { host: addr.host, port: addr.port });
+    this.servers.push(server);
+    const bound = server.address();
+    const port = bound && typeof bound === 'object' ? bound.port : addr.port;
+    return `tcp://${addr.host}:${port}`;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, upgradeSocket?: Duplex, upgradeHead?: Buffer) {
+    const started = process.hrtime.bigint();
+    const requestId = this.nextRequestId++;
+    const log = this.opts.log.child({ requestId });
+    const method = req.method ?? 'GET';
+    const rawUrl = req.url ?? '/';
+    for (const [k, v] of Object.entries(this.commonHeaders)) res.setHeader(k, v);
+    const ac = new AbortController();
+    const onGone = () => {
+      if (!res.writableFinished) ac.abort(new BerthError('cancelled', 'client disconnected'));
+    };
+    if (upgradeSocket) upgradeSocket.once('close', onGone);
+    else res.once('close', onGone);
+    res.once('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.debug('request', { method, url: redactUrl(rawUrl), status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+    });
+
+    let url: URL;
+    try {
+      url = new URL(rawUrl, 'http://berth');
+    } catch {
+      replyNotFound(res);
+      return;
+    }
+    const resolved = resolveApiPath(url.pathname);
+    if (resolved.kind === 'bad-version') {
+      replyWithError({ res, clientGone: false, log, method, path: url.pathname }, resolved.error);
+      return;
+    }
+    const match = this.opts.router.match(method, resolved.path);
+    if (!match) {
+      log.debug('no route', { method, path: url.pathname });
+      req.resume();
+      replyNotFound(res);
+      return;
+    }
+    if (this.closing) {
+      replyWithError({ res, clientGone: false, log, method, path: url.pathname }, new BerthError('unavailable', 'daemon is shutting down'));
+      return;
+    }
+    res.setHeader('API-Version', resolved.apiVersion);
+    const ctx = new RequestContext({
+      req,
+      res,
+      params: match.params,
+      query: url.searchParams,
+      apiVersion: resolved.apiVersion,
+      signal: ac.signal,
+      log,
+      commonHeaders: { ...this.commonHeaders, 'API-Version': resolved.apiVersion },
+      upgradeSocket,
+      upgradeHead,
+    });
+    this.active.add(ac);
+    try {
+      await match.route.handler(ctx);
+      if (ctx.isHijacked) return;
+      if (!res.headersSent) {
+        throw new BerthError('internal', `handler for ${method} ${match.route.path} sent no reply`);
+      }
+      if (!res.writableEnded) res.end();
+    } catch (err) {
+      if (ctx.isHijacked) {
+        if (!ac.signal.aborted) log.error('hijacked request failed', { method, path: url.pathname, error: errorMessage(err) });
+        ctx.failHijacked(`Error: ${errorMessage(err)}`);
+        return;
+      }
+      replyWithError({ res, clientGone: ac.signal.aborted && !this.closing, log, method, path: url.pathname }, err);
+    } finally {
+      this.active.delete(ac);
+    }
+  }
+
+  /**
+   * Stops accepting connections, aborts long-lived requests (event streams, follows),
+   * lets in-flight requests finish for up to `graceMs`, then drops what is left.
+   */
+  async close(graceMs = 2_000): Promise<void> {
+    this.closing = true;
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const ac of this.active) ac.abort(new BerthError('unavailable', 'daemon is shutting down'));
+    for (const s of this.servers) s.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([closed, timedOut]);
+    clearTimeout(timer);
+    for (const s of this.servers) s.closeAllConnections();
+    for (const sock of this.upgraded) sock.destroy();
+    await closed;
+  }
+}
+
+function listenOn(server: Server, opts: { path: string } | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new BerthError('unavailable', `cannot listen: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(opts, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Query values may carry credentials (e.g. registry auth in old clients): log only keys. */
+function redactUrl(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  if (q < 0) return rawUrl;
+  const keys = [...new URLSearchParams(rawUrl.slice(q + 1)).keys()];
+  return `${rawUrl.slice(0, q)}?${keys.join('&')}`;
+}
