@@ -1,0 +1,58 @@
+// Network records on disk, one JSON file per network, written atomically (DESIGN.md "Data on disk").
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError, writeJsonAtomic } from '../util/index.js';
+import { NetworkRecordSchema, type NetworkRecord } from './types.js';
+
+const RECORD_RE = /^[0-9a-f]{64}\.json$/;
+
+export class NetworkStore {
+  readonly dir: string;
+  constructor(dataRoot: string) {
+    this.dir = join(dataRoot, 'networks');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // A crash between temp write and rename leaves a temp file: sweep it (STYLE.md §6).
+    for (const name of await readdir(this.dir)) {
+      if (name.includes('.tmp-')) await rm(join(this.dir, name), { force: true });
+    }
+  }
+
+  async save(rec: NetworkRecord): Promise<void> {
+    await writeJsonAtomic(this.pathOf(rec.id), NetworkRecordSchema.parse(rec), { mode: 0o600 });
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.pathOf(id), { force: true });
+  }
+
+  async loadAll(): Promise<NetworkRecord[]> {
+    const out: NetworkRecord[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (!RECORD_RE.test(name)) continue;
+      out.push(await this.load(join(this.dir, name)));
+    }
+    return out;
+  }
+
+  private async load(path: string): Promise<NetworkRecord> {
+    const text = await readFile(path, 'utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new BerthError('internal', `network record ${path} is not valid JSON`, { cause: e });
+    }
+    const parsed = NetworkRecordSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new BerthError('internal', `network record ${path} is invalid: ${parsed.error.issues[0]?.message ?? ''}`);
+    }
+    return parsed.data;
+  }
+
+  private pathOf(id: string): string {
+    return join(this.dir, `${id}.json`);
+  }
+}
