@@ -1,2 +1,4 @@
-// Public surface of client/ (STYLE.md §1).
-export {};
+// Public surface of client/ (STYLE.md §1): the Engine API client and Docker's wire types.
+export * from './host.js';
+export * from './json-stream.js';
+export * from './engine-client.js';

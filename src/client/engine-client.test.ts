@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { EngineClient, EngineApiError, DaemonUnreachableError, encodeFilters } from './engine-client.js';
+import { EngineStreamError } from './json-stream.js';
+import { parseHost, resolveHost, DEFAULT_HOST } from './host.js';
+import { errorKind } from '../util/index.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+async function serve(t: { after(fn: () => unknown): void }, handler: Handler) {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-client-'));
+  const socketPath = join(dir, 'api.sock');
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, res, Buffer.concat(chunks)));
+  });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  const client = new EngineClient({ host: `unix://${socketPath}` });
+  t.after(async () => {
+    await client.close();
+    await new Promise((r) => server.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+  return client;
+}
+
+function ping(res: ServerResponse, version = '1.45') {
+  res.writeHead(200, { 'API-Version': version, OSType: 'linux' });
+  res.end('OK');
+}
+
+test('the client negotiates the lower of the server version and its own', async (t) => {
+  const seen: string[] = [];
+  const client = await serve(t, (req, res) => {
+    seen.push(req.url!);
+    if (req.url === '/_ping') return ping(res, '1.45');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ApiVersion: '1.45' }));
+  });
+  const v = await client.version<{ ApiVersion: string }>();
+  assert.equal(v.ApiVersion, '1.45');
+  await client.info();
+  assert.deepEqual(seen, ['/_ping', '/v1.45/version', '/v1.45/info']);
+});
+
+test('a newer server is spoken to at the client maximum', async (t) => {
+  const client = await serve(t, (req, res) => (req.url === '/_ping' ? ping(res, '1.99') : res.end('{}')));
+  assert.equal(await client.apiVersion(), '1.51');
+});
+
+test('an error body becomes an EngineApiError with the kind of its status', async (t) => {
+  const client = await serve(t, (req, res) => {
+    if (req.url === '/_ping') return ping(res);
+    const status = req.url!.includes('missing') ? 404 : req.url!.includes('busy') ? 409 : 400;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: `status ${status}` }));
+  });
+  await assert.rejects(client.inspectImage('missing'), (e: unknown) => {
+    assert.ok(e instanceof EngineApiError);
+    assert.equal(e.statusCode, 404);
+    assert.equal(errorKind(e), 'not-found');
+    assert.equal(e.message, 'status 404');
+    return true;
+  });
+  await assert.rejects(client.removeImage('busy'), (e: unknown) => errorKind(e) === 'conflict');
+  await assert.rejects(client.tagImage('x', 'BAD::NAME', undefined), (e: unknown) => errorKind(e) === 'invalid-argument');
+});
+
+test('query strings carry filters as the Engine API expects', async (t) => {
+  let url = '';
+  const client = await serve(t, (req, res) => {
+    if (req.url === '/_ping') return ping(res);
+    url = req.url!;
+    res.end('[]');
+  });
+  await client.listImages({ all: true, filters: { dangling: ['true'] } });
+  const q = new URL(url, 'http://x').searchParams;
+  assert.equal(q.get('all'), '1');
+  assert.deepEqual(JSON.parse(q.get('filters')!), { dangling: { true: true } });
+  assert.equal(encodeFilters({}), undefined);
+});
+
+test('a stream body is sent as is and an in-band error fails the progress stream', async (t) => {
+  let received = '';
+  const client = await serve(t, (req, res, body) => {
+    if (req.url === '/_ping') return ping(res);
+    received = body.toString();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(JSON.stringify({ status: 'Loading layer' }) + '\n');
+    res.end(JSON.stringify({ errorDetail: { message: 'unexpected EOF' }, error: 'unexpected EOF' }) + '\n');
+  });
+  const seen: string[] = [];
+  await assert.rejects(
+    client.loadImage(Readable.from([Buffer.from('tar-bytes')]), { onMessage: (m) => seen.push(m.status ?? '') }),
+    (e: unknown) => e instanceof EngineStreamError && e.message === 'unexpected EOF',
+  );
+  assert.equal(received, 'tar-bytes');
+  assert.deepEqual(seen, ['Loading layer']);
+});
+
+test('a missing socket is reported as an unreachable daemon', async () => {
+  const client = new EngineClient({ host: 'unix:///nonexistent/berth-test.sock' });
+  try {
+    await assert.rejects(client.ping(), (e: unknown) => e instanceof DaemonUnreachableError && errorKind(e) === 'unavailable');
+  } finally {
+    await client.close();
+  }
+});
+
+test('the host comes from the flag, then DOCKER_HOST, then the default', () => {
+  assert.equal(resolveHost('tcp://1.2.3.4:1', { DOCKER_HOST: 'unix:///a.sock' }), 'tcp://1.2.3.4:1');
+  assert.equal(resolveHost(undefined, { DOCKER_HOST: 'unix:///a.sock' }), 'unix:///a.sock');
+  assert.equal(resolveHost(undefined, {}), DEFAULT_HOST);
+  assert.deepEqual(parseHost('tcp://127.0.0.1:2375'), { kind: 'tcp', host: 'tcp://127.0.0.1:2375', origin: 'http://127.0.0.1:2375' });
+  assert.throws(() => parseHost('ssh://x'), /invalid host/);
+  assert.throws(() => parseHost('unix://relative.sock'), /absolute/);
+});

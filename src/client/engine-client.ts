@@ -1,0 +1,395 @@
+// A typed Engine API client over undici, used by the berth CLI and compose. It speaks
+// to berthd or to any Docker engine: unix socket or tcp, API version negotiated via
+// /_ping, `{"message"}` error bodies turned into BerthError with a kind from the status.
+import type { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { BerthError, type ErrorKind } from '../util/index.js';
+import { parseHost, type EngineEndpoint } from './host.js';
+import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
+
+/** The newest Engine API version this client speaks. */
+export const CLIENT_API_VERSION = '1.51';
+/** The oldest it accepts from a server (dockerd's minimum). */
+export const CLIENT_MIN_API_VERSION = '1.24';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Waiting for response headers of an ordinary request. */
+const HEADERS_TIMEOUT_MS = 5 * 60_000;
+/** Waiting between body chunks of an ordinary request. */
+const BODY_TIMEOUT_MS = 5 * 60_000;
+/** Error bodies are small; don't read a runaway one. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export type QueryValue = string | number | boolean | undefined | null | string[];
+/** Docker's filter map: `{"dangling":["true"],"label":["a=b"]}`. */
+export type Filters = Record<string, string[]>;
+
+export interface RequestOptions {
+  query?: Record<string, QueryValue>;
+  /** A JSON value (sent as application/json) or a stream (sent as is, never buffered). */
+  body?: unknown;
+  /** Content type for a stream body. */
+  contentType?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Long-lived streams (events, load progress) disable the header and body timeouts. */
+  longLived?: boolean;
+}
+
+export interface StreamResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface PingResult {
+  apiVersion: string;
+  osType?: string;
+  experimental: boolean;
+  builderVersion?: string;
+}
+
+/** An error the daemon answered with a status ≥ 400 and a `{"message"}` body. */
+export class EngineApiError extends BerthError {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(kindForStatus(statusCode), message);
+    this.name = 'EngineApiError';
+    this.statusCode = statusCode;
+  }
+}
+
+/** Nothing answers at the engine's address (the daemon is down or the socket is missing). */
+export class DaemonUnreachableError extends BerthError {
+  readonly host: string;
+  constructor(host: string, cause: unknown) {
+    super('unavailable', `Cannot connect to the berth daemon at ${host}. Is the daemon running?`, { cause });
+    this.name = 'DaemonUnreachableError';
+    this.host = host;
+  }
+}
+
+/** The reverse of api/errors.ts: a status back to a kind. */
+export function kindForStatus(status: number): ErrorKind {
+  switch (status) {
+    case 400: return 'invalid-argument';
+    case 401: return 'unauthorized';
+    case 403: return 'forbidden';
+    case 404: return 'not-found';
+    case 409: return 'conflict';
+    case 304: return 'not-modified';
+    case 501: return 'not-implemented';
+    case 503: return 'unavailable';
+    default: return status >= 400 && status < 500 ? 'invalid-argument' : 'internal';
+  }
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+
+function isUnreachable(err: unknown): boolean {
+  let cur: unknown = err;
+  for (let i = 0; cur && i < 8; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return false;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function encodeQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null) continue;
+    const values = Array.isArray(v) ? v : [typeof v === 'boolean' ? (v ? '1' : '0') : String(v)];
+    for (const one of values) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(one)}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/** Filters as the API wants them (`{"k":{"v":true}}`), or undefined when empty. */
+export function encodeFilters(filters: Filters | undefined): string | undefined {
+  if (!filters || Object.keys(filters).length === 0) return undefined;
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const [k, vs] of Object.entries(filters)) {
+    out[k] = {};
+    for (const v of vs) out[k]![v] = true;
+  }
+  return JSON.stringify(out);
+}
+
+function isReadable(v: unknown): v is Readable | AsyncIterable<Uint8Array> {
+  return !!v && typeof v === 'object' && (typeof (v as Readable).pipe === 'function' || Symbol.asyncIterator in v);
+}
+
+export interface EngineClientOptions {
+  /** `unix:///path.sock` or `tcp://host:port`. */
+  host: string;
+  /** Pin the API version and skip negotiation. */
+  apiVersion?: string;
+}
+
+export class EngineClient {
+  readonly host: string;
+  private readonly endpoint: EngineEndpoint;
+  private readonly dispatcher: Agent;
+  private readonly origin: string;
+  private negotiated: string | undefined;
+  private negotiation: Promise<string> | undefined;
+
+  constructor(opts: EngineClientOptions) {
+    this.host = opts.host;
+    this.endpoint = parseHost(opts.host);
+    this.negotiated = opts.apiVersion;
+    if (this.endpoint.kind === 'unix') {
+      this.dispatcher = new Agent({ connect: { socketPath: this.endpoint.socketPath, timeout: CONNECT_TIMEOUT_MS } });
+      // The host part is ignored on a unix socket; dockerd's clients send this name too.
+      this.origin = 'http://api.moby.localhost';
+    } else {
+      this.dispatcher = new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS } });
+      this.origin = this.endpoint.origin;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  /** The API version in use, negotiated once with /_ping (the lower of the server's and ours). */
+  async apiVersion(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    if (this.negotiated) return this.negotiated;
+    this.negotiation ??= this.ping(opts).then((p) => {
+      const server = p.apiVersion || CLIENT_MIN_API_VERSION;
+      this.negotiated = compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+      return this.negotiated;
+    });
+    try {
+      return await this.negotiation;
+    } catch (err) {
+      this.negotiation = undefined;
+      throw err;
+    }
+  }
+
+  // --- generic transport ---------------------------------------------------------
+
+  /** Sends a request and returns the raw response; statuses ≥ 400 become EngineApiError. */
+  async stream(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions = {}): Promise<StreamResponse> {
+    const versioned = path === '/_ping' ? path : `/v${await this.apiVersion({ signal: opts.signal })}${path}`;
+    return this.raw(method, versioned, opts);
+  }
+
+  /** Sends a request and parses the JSON answer (undefined for an empty body). */
+  async request<T>(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.stream(method, path, opts);
+    const text = await readText(res.body);
+    if (!text.trim()) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new BerthError('internal', `${method} ${path}: the daemon answered invalid JSON`, { cause: err });
+    }
+  }
+
+  private async raw(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<StreamResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: Dispatcher.DispatchOptions['body'];
+    if (isReadable(opts.body)) {
+      body = opts.body as Readable;
+      headers['content-type'] ??= opts.contentType ?? 'application/octet-stream';
+    } else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.dispatcher.request({
+        origin: this.origin,
+        method,
+        path: path + encodeQuery(opts.query),
+        headers,
+        body,
+        signal: opts.signal,
+        headersTimeout: opts.longLived ? 0 : HEADERS_TIMEOUT_MS,
+        bodyTimeout: opts.longLived ? 0 : BODY_TIMEOUT_MS,
+      });
+    } catch (err) {
+      if (isUnreachable(err)) throw new DaemonUnreachableError(this.host, err);
+      throw err;
+    }
+    if (res.statusCode >= 400) {
+      const text = await readText(res.body, MAX_ERROR_BODY);
+      throw new EngineApiError(res.statusCode, errorMessageOf(text, res.statusCode));
+    }
+    return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  // --- system ------------------------------------------------------------------
+
+  async ping(opts: { signal?: AbortSignal } = {}): Promise<PingResult> {
+    const res = await this.raw('GET', '/_ping', { signal: opts.signal });
+    await readText(res.body, 0);
+    const h = (k: string) => {
+      const v = res.headers[k];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    return {
+      apiVersion: h('api-version') ?? '',
+      osType: h('ostype'),
+      experimental: h('docker-experimental') === 'true',
+      builderVersion: h('builder-version'),
+    };
+  }
+
+  version<T = Record<string, unknown>>(opts: { signal?: AbortSignal } = {}): Promise<T> {
+    return this.request<T>('GET', '/version', opts);
+  }
+
+  info<T = Record<string, unknown>>(opts: { signal?: AbortSignal } = {}): Promise<T> {
+    return this.request<T>('GET', '/info', opts);
+  }
+
+  systemDf<T = Record<string, unknown>>(opts: { types?: string[]; signal?: AbortSignal } = {}): Promise<T> {
+    return this.request<T>('GET', '/system/df', { query: { type: opts.types }, signal: opts.signal });
+  }
+
+  /** Yields events until the daemon ends the stream (with `until`) or the signal aborts. */
+  async *events<T = Record<string, unknown>>(
+    opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {},
+  ): AsyncGenerator<T> {
+    const res = await this.stream('GET', '/events', {
+      query: { since: opts.since, until: opts.until, filters: encodeFilters(opts.filters) },
+      signal: opts.signal,
+      longLived: true,
+    });
+    for await (const ev of readJsonLines(res.body)) yield ev as T;
+  }
+
+  // --- images ------------------------------------------------------------------
+
+  listImages<T = Record<string, unknown>>(
+    opts: { all?: boolean; digests?: boolean; sharedSize?: boolean; filters?: Filters; signal?: AbortSignal } = {},
+  ): Promise<T[]> {
+    return this.request<T[]>('GET', '/images/json', {
+      query: {
+        all: opts.all || undefined,
+        digests: opts.digests || undefined,
+        'shared-size': opts.sharedSize || undefined,
+        filters: encodeFilters(opts.filters),
+      },
+      signal: opts.signal,
+    });
+  }
+
+  inspectImage<T = Record<string, unknown>>(name: string, opts: { signal?: AbortSignal } = {}): Promise<T> {
+    return this.request<T>('GET', `/images/${encodeURIComponent(name)}/json`, opts);
+  }
+
+  imageHistory<T = Record<string, unknown>>(name: string, opts: { signal?: AbortSignal } = {}): Promise<T[]> {
+    return this.request<T[]>('GET', `/images/${encodeURIComponent(name)}/history`, opts);
+  }
+
+  async tagImage(name: string, repo: string, tag: string | undefined, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request('POST', `/images/${encodeURIComponent(name)}/tag`, { query: { repo, tag }, signal: opts.signal });
+  }
+
+  removeImage<T = { Untagged?: string; Deleted?: string }>(
+    name: string,
+    opts: { force?: boolean; noprune?: boolean; signal?: AbortSignal } = {},
+  ): Promise<T[]> {
+    return this.request<T[]>('DELETE', `/images/${encodeURIComponent(name)}`, {
+      query: { force: opts.force || undefined, noprune: opts.noprune || undefined },
+      signal: opts.signal,
+    });
+  }
+
+  pruneImages<T = { ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>(
+    opts: { filters?: Filters; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    return this.request<T>('POST', '/images/prune', { query: { filters: encodeFilters(opts.filters) }, signal: opts.signal });
+  }
+
+  /** `docker load`: streams a docker-archive or OCI layout tar in; returns the progress stream's messages. */
+  async loadImage(
+    archive: Readable | AsyncIterable<Uint8Array>,
+    opts: { quiet?: boolean; signal?: AbortSignal; onMessage?: (m: JsonProgressMessage) => void } = {},
+  ): Promise<JsonProgressMessage[]> {
+    const res = await this.stream('POST', '/images/load', {
+      query: { quiet: opts.quiet ? '1' : '0' },
+      body: archive,
+      contentType: 'application/x-tar',
+      signal: opts.signal,
+      longLived: true,
+    });
+    return followProgress(res.body, opts.onMessage);
+  }
+
+  /** `docker save`: a tar stream of one or more images (the caller pipes it somewhere). */
+  async saveImages(names: string[], opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const res = await this.stream('GET', '/images/get', { query: { names }, signal: opts.signal, longLived: true });
+    return res.body;
+  }
+
+  /** `docker import`: a rootfs tar (stream) or a URL becomes an image; returns the progress messages. */
+  async importImage(
+    source: Readable | AsyncIterable<Uint8Array> | { url: string },
+    opts: {
+      repo?: string;
+      tag?: string;
+      changes?: string[];
+      message?: string;
+      platform?: string;
+      signal?: AbortSignal;
+      onMessage?: (m: JsonProgressMessage) => void;
+    } = {},
+  ): Promise<JsonProgressMessage[]> {
+    const fromUrl = 'url' in source ? source.url : undefined;
+    const res = await this.stream('POST', '/images/create', {
+      query: {
+        fromSrc: fromUrl ?? '-',
+        repo: opts.repo,
+        tag: opts.tag,
+        changes: opts.changes?.length ? opts.changes : undefined,
+        message: opts.message,
+        platform: opts.platform,
+      },
+      body: fromUrl ? undefined : source,
+      contentType: 'application/x-tar',
+      signal: opts.signal,
+      longLived: true,
+    });
+    return followProgress(res.body, opts.onMessage);
+  }
+}
+
+async function readText(body: Dispatcher.ResponseData['body'] | Readable, limit = Infinity): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    if (size < limit) chunks.push(b);
+    size += b.length;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return limit === Infinity ? text : text.slice(0, limit);
+}
+
+function errorMessageOf(text: string, status: number): string {
+  try {
+    const v = JSON.parse(text) as { message?: unknown };
+    if (v && typeof v.message === 'string') return v.message;
+  } catch {
+    // Not JSON (a proxy or a non-Docker server): fall back to the text itself.
+  }
+  return text.trim() || `the daemon answered status ${status}`;
+}
