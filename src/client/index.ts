@@ -2,3 +2,5 @@
 export * from './host.js';
 export * from './json-stream.js';
 export * from './engine-client.js';
+export type * from './types/system.js';
+export type * from './types/events.js';
