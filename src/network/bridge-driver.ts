@@ -1,0 +1,228 @@
+// The bridge driver: Linux bridges, veth pairs and iptables, driven through iproute2 in batch
+// mode (one spawn per side of an endpoint) and iptables-restore (one spawn per firewall sync).
+// Work inside a container's namespace goes through `nsenter --net=<path>`: Node has no setns.
+import { access, readdir, writeFile } from 'node:fs/promises';
+import { BerthError, KeyedMutex, invalidArgument, logger, run } from '../util/index.js';
+import {
+  jumpRules,
+  missingJumps,
+  parseSaved,
+  renderFirewall,
+  renderSweep,
+  type JumpRule,
+} from './iptables-rules.js';
+import { macForIpv4, parseCidr, parseIpv4 } from './ipv4.js';
+import type {
+  DriverEndpoint,
+  DriverNetwork,
+  DriverResources,
+  FirewallState,
+  NetworkDriver,
+  OpOptions,
+} from './network-driver.js';
+
+const log = logger('network');
+
+/** Interface names are at most 15 bytes (IFNAMSIZ - 1). */
+const IFNAMSIZ = 15;
+const IP_TIMEOUT_MS = 10_000;
+const IPTABLES_TIMEOUT_MS = 20_000;
+const PREFIX_RE = /^[a-z][a-z0-9]{1,7}$/;
+
+export interface BridgeDriverOptions {
+  /** Name prefix for bridges, veths and iptables chains (default `berth`, tests `bt<rand>`). */
+  prefix?: string;
+  ipBin?: string;
+  nsenterBin?: string;
+  iptablesRestoreBin?: string;
+  iptablesSaveBin?: string;
+  /** Where sysctls live (tests of the rendering may point elsewhere). */
+  procSys?: string;
+}
+
+export class BridgeDriver implements NetworkDriver {
+  readonly prefix: string;
+  private readonly ip: string;
+  private readonly nsenter: string;
+  private readonly restoreBin: string;
+  private readonly saveBin: string;
+  private readonly procSys: string;
+  private readonly mutex = new KeyedMutex();
+  /** Jumps from built-in chains known to be installed; undefined until the first look. */
+  private installedJumps: Set<string> | undefined;
+
+  constructor(opts: BridgeDriverOptions = {}) {
+    this.prefix = opts.prefix ?? 'berth';
+    if (!PREFIX_RE.test(this.prefix)) {
+      throw invalidArgument(`network name prefix "${this.prefix}" must be 2–8 lowercase letters or digits`);
+    }
+    this.ip = opts.ipBin ?? 'ip';
+    this.nsenter = opts.nsenterBin ?? 'nsenter';
+    this.restoreBin = opts.iptablesRestoreBin ?? 'iptables-restore';
+    this.saveBin = opts.iptablesSaveBin ?? 'iptables-save';
+    this.procSys = opts.procSys ?? '/proc/sys';
+  }
+
+  bridgeNameFor(networkId: string, isDefault: boolean): string {
+    if (isDefault) return `${this.prefix}0`;
+    return `${this.prefix}-${networkId.slice(0, IFNAMSIZ - this.prefix.length - 1)}`;
+  }
+
+  hostVethNameFor(endpointId: string): string {
+    return `${this.prefix}v${endpointId.slice(0, IFNAMSIZ - this.prefix.length - 1)}`;
+  }
+
+  async ensureNetwork(net: DriverNetwork, opts: OpOptions = {}): Promise<void> {
+    const br = this.ownName(net.bridgeName);
+    const { prefixLen } = parseCidr(net.subnet);
+    const addr = `${net.gateway}/${prefixLen}`;
+    await this.writeSysctl('net/ipv4/ip_forward', '1');
+    const exists = await linkExists(br);
+    const cmds = exists
+      ? [`addr replace ${addr} dev ${br}`, `link set ${br} up`]
+      : [
+          // A fixed MAC keeps the bridge's address stable as ports come and go.
+          `link add name ${br} address ${macForIpv4(parseIpv4(net.gateway))} type bridge`,
+          `addr add ${addr} dev ${br}`,
+          `link set ${br} up`,
+        ];
+    await this.ipBatch(cmds, opts);
+    // 127.0.0.1:<port> is DNAT'ed to a container behind this bridge; without route_localnet the
+    // kernel drops such packets as martians. INPUT rules in the firewall fence off the side effect.
+    await this.writeSysctl(`net/ipv4/conf/${br}/route_localnet`, '1');
+  }
+
+  async removeNetwork(net: DriverNetwork, opts: OpOptions = {}): Promise<void> {
+    const br = this.ownName(net.bridgeName);
+    if (!(await linkExists(br))) return;
+    try {
+      await this.ipBatch([`link del ${br}`], opts);
+    } catch (e) {
+      if (await linkExists(br)) throw e;
+      // Deleted concurrently: the goal is reached.
+    }
+  }
+
+  async attachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
+    const br = this.ownName(net.bridgeName);
+    const veth = this.ownName(ep.hostVeth);
+    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(ep.ifName)) throw invalidArgument(`invalid interface name ${ep.ifName}`);
+    const inside = [
+      // Created inside the namespace with the peer sent to ours (by pid): works for any nsfs path.
+      `link add name ${ep.ifName} address ${ep.mac} type veth peer name ${veth} netns ${process.pid}`,
+      'link set lo up',
+      `addr add ${ep.ipv4}/${ep.prefixLen} dev ${ep.ifName}`,
+      `link set ${ep.ifName} up`,
+    ];
+    if (ep.defaultGateway) inside.push(`route replace default via ${ep.defaultGateway} dev ${ep.ifName}`);
+    await this.ipBatch(inside, { ...opts, netnsPath: ep.netnsPath });
+    try {
+      await this.ipBatch([`link set ${veth} master ${br} up`], opts);
+    } catch (e) {
+      await this.detachEndpoint(net, ep).catch((e2: unknown) => {
+        log.warn('cannot undo a half-attached endpoint', { veth, error: String(e2) });
+      });
+      throw e;
+    }
+  }
+
+  async detachEndpoint(_net: DriverNetwork, ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
+    const veth = this.ownName(ep.hostVeth);
+    if (!(await linkExists(veth))) return;
+    try {
+      await this.ipBatch([`link del ${veth}`], opts);
+    } catch (e) {
+      // The namespace may have died meanwhile, taking the pair with it.
+      if (await linkExists(veth)) throw e;
+    }
+  }
+
+  async syncFirewall(state: FirewallState, opts: OpOptions = {}): Promise<void> {
+    await this.mutex.run('firewall', async () => {
+      const wanted = jumpRules(this.prefix);
+      if (!this.installedJumps) {
+        const saved = parseSaved(this.prefix, await this.iptablesSave(opts));
+        const missing = new Set(missingJumps(wanted, saved));
+        this.installedJumps = new Set(wanted.filter((j) => !missing.has(j)).map(jumpKey));
+      }
+      const missing = wanted.filter((j) => !this.installedJumps!.has(jumpKey(j)));
+      await this.iptablesRestore(renderFirewall(this.prefix, state, missing), opts);
+      for (const j of missing) this.installedJumps.add(jumpKey(j));
+    });
+  }
+
+  async listResources(opts: OpOptions = {}): Promise<DriverResources> {
+    const links = await readdir('/sys/class/net');
+    const saved = parseSaved(this.prefix, await this.iptablesSave(opts));
+    return {
+      bridges: links.filter((l) => l === `${this.prefix}0` || l.startsWith(`${this.prefix}-`)).sort(),
+      hostVeths: links.filter((l) => l.startsWith(`${this.prefix}v`)).sort(),
+      chains: [...new Set(saved.chains.map((c) => c.chain))].sort(),
+    };
+  }
+
+  async cleanupAll(opts: OpOptions = {}): Promise<void> {
+    const res = await this.listResources(opts);
+    const dels = [...res.hostVeths, ...res.bridges].map((l) => `link del ${l}`);
+    if (dels.length) {
+      await this.ipBatch(dels, opts).catch(async (e: unknown) => {
+        // Some veths vanish when their bridge or namespace goes; only a survivor is an error.
+        const left = await this.listResources(opts);
+        if (left.bridges.length + left.hostVeths.length) throw e;
+      });
+    }
+    await this.mutex.run('firewall', async () => {
+      const sweep = renderSweep(parseSaved(this.prefix, await this.iptablesSave(opts)));
+      if (sweep) await this.iptablesRestore(sweep, opts);
+      this.installedJumps = undefined;
+    });
+  }
+
+  /** Refuses to touch a device that does not carry this driver's prefix. */
+  private ownName(name: string): string {
+    if (!name.startsWith(this.prefix) || name.length > IFNAMSIZ || !/^[a-z0-9-]+$/.test(name)) {
+      throw new BerthError('internal', `device ${name} does not belong to prefix ${this.prefix}`);
+    }
+    return name;
+  }
+
+  private async ipBatch(cmds: string[], opts: OpOptions & { netnsPath?: string }): Promise<void> {
+    const input = cmds.join('\n') + '\n';
+    if (opts.netnsPath) {
+      await run(this.nsenter, [`--net=${opts.netnsPath}`, this.ip, '-batch', '-'], {
+        timeoutMs: IP_TIMEOUT_MS,
+        signal: opts.signal,
+        input,
+      });
+    } else {
+      await run(this.ip, ['-batch', '-'], { timeoutMs: IP_TIMEOUT_MS, signal: opts.signal, input });
+    }
+  }
+
+  private async iptablesSave(opts: OpOptions): Promise<string> {
+    const { stdout } = await run(this.saveBin, [], { timeoutMs: IPTABLES_TIMEOUT_MS, signal: opts.signal });
+    return stdout;
+  }
+
+  private async iptablesRestore(input: string, opts: OpOptions): Promise<void> {
+    await run(this.restoreBin, ['--noflush', '-w', '10'], { timeoutMs: IPTABLES_TIMEOUT_MS, signal: opts.signal, input });
+  }
+
+  private async writeSysctl(key: string, value: string): Promise<void> {
+    await writeFile(`${this.procSys}/${key}`, value);
+  }
+}
+
+function jumpKey(j: JumpRule): string {
+  return `${j.table} ${j.chain} ${j.spec}`;
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  try {
+    await access(`/sys/class/net/${name}`);
+    return true;
+  } catch {
+    // ENOENT: no such device.
+    return false;
+  }
+}
