@@ -268,7 +268,7 @@ class ShellWord {
             greedy = true;
             pattern = pattern.slice(1);
           }
-          return ch === 0x25 ? trimSuffix(pattern, value, greedy) : trimPrefix(pattern, value, greedy);
+          return ch === 0x25 ? trimSuffix(pattern, value ?? '', greedy) : trimPrefix(pattern, value ?? '', greedy);
         }
         default:
           throw new ShellLexError(`unsupported modifier (${chs}) in substitution`);
