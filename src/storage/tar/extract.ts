@@ -1,0 +1,87 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, DigestingStream, errorKind, invalidArgument, spawnStreaming, type Digest } from '../../util/index.js';
+import { openDecompressor, type Compression } from './compression.js';
+import { LayerExtractPolicy } from './layer-policy.js';
+import { TarRewriter } from './tar-format.js';
+
+/** How long GNU tar may take to write one layer. */
+export const TAR_TIMEOUT_MS = 30 * 60_000;
+
+export interface ExtractResult {
+  /** sha256 of the uncompressed tar. */
+  diffId: Digest;
+  /** Bytes of the uncompressed tar. */
+  size: number;
+  compression: Compression;
+  entries: number;
+}
+
+/** GNU tar arguments that restore everything a layer can carry. */
+export function tarExtractArgs(dest: string, asRoot: boolean): string[] {
+  return [
+    '-x',
+    '-f',
+    '-',
+    '-C',
+    dest,
+    '--numeric-owner',
+    asRoot ? '--same-owner' : '--no-same-owner',
+    '-p',
+    '--xattrs',
+    '--xattrs-include=*',
+    '--no-unquote',
+    '--warning=no-timestamp',
+    '--warning=no-unknown-keyword',
+  ];
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/**
+ * Unpacks a layer tar (gzip, zstd or none) into the existing, empty directory `dest`, computing
+ * the diffID over the uncompressed bytes. Every member is validated (layer-policy.ts) in a TS
+ * stream and re-packed into GNU tar, which does what Node cannot (mknod, chown, xattrs).
+ * On error `dest` may hold a partial tree: the caller builds it under a temp name and removes it.
+ */
+export async function extractLayer(
+  input: Readable,
+  dest: string,
+  opts: { signal?: AbortSignal; asRoot?: boolean; timeoutMs?: number } = {},
+): Promise<ExtractResult> {
+  const asRoot = opts.asRoot ?? process.getuid?.() === 0;
+  const decompressor = await openDecompressor(input, { signal: opts.signal });
+  const digester = new DigestingStream();
+  const rewriter = new TarRewriter(new LayerExtractPolicy());
+  const tar = spawnStreaming('tar', tarExtractArgs(dest, asRoot), {
+    timeoutMs: opts.timeoutMs ?? TAR_TIMEOUT_MS,
+    signal: opts.signal,
+    stdout: 'ignore',
+  });
+  tar.stdin.on('error', () => {
+    // tar exits early on a write error; its exit status carries the reason.
+  });
+  const piped = pipeline(input, decompressor.stream, digester, rewriter, tar.stdin, { signal: opts.signal });
+  piped.catch(() => {
+    tar.kill();
+    decompressor.kill();
+  });
+  const [p, d, t] = await Promise.allSettled([piped, decompressor.done, tar.done]);
+  if (p.status === 'rejected' || d.status === 'rejected' || t.status === 'rejected') {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException('aborted', 'AbortError');
+    const pErr = p.status === 'rejected' ? (p.reason as unknown) : undefined;
+    if (pErr instanceof BerthError && errorKind(pErr) === 'invalid-argument') throw pErr;
+    if (d.status === 'rejected') throw d.reason;
+    if (pErr !== undefined && isZlibError(pErr)) {
+      throw invalidArgument(`cannot decompress gzip layer: ${(pErr as Error).message}`, pErr);
+    }
+    if (t.status === 'rejected') {
+      throw new BerthError('internal', `cannot unpack layer: ${(t.reason as Error).message}`, { cause: t.reason });
+    }
+    throw pErr;
+  }
+  return { diffId: digester.digest(), size: digester.bytes, compression: decompressor.compression, entries: rewriter.entries };
+}
