@@ -1,0 +1,603 @@
+// Named and anonymous volumes of the `local` driver under `<root>/<name>/{_data,meta.json}`.
+// The disk is the truth: every change is written (atomically) before it is visible, and
+// a restarted daemon rebuilds the same view, container references included. Data in a
+// volume goes away only through an explicit removal of an unused volume.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  BerthError,
+  KeyedMutex,
+  conflict,
+  fsyncDir,
+  invalidArgument,
+  logger,
+  notFound,
+  type EventBus,
+  type Logger,
+} from '../util/index.js';
+import {
+  ANONYMOUS_LABEL,
+  LOCAL_DRIVER,
+  REMOVING_DIR_PREFIX,
+  TEMP_DIR_PREFIX,
+  VOLUME_DATA_DIR,
+} from './constants.js';
+import { copyDirContents, isEmptyDir } from './copy-up.js';
+import { directorySize } from './disk-usage.js';
+import {
+  matchesAllLabels,
+  matchesAnyLabel,
+  nameMatches,
+  type VolumeListFilters,
+  type VolumePruneFilters,
+} from './filters.js';
+import { mountLocalVolume, needsMount, unmountLocalVolume, validateLocalDriverOptions } from './local-driver.js';
+import { isMountPoint, mountsAtOrUnder } from './mountinfo.js';
+import type { MountSpec, VolumeMountSpec } from './mount-spec.js';
+import { generateVolumeName, validateVolumeName } from './names.js';
+import { ociMountFor, sortByDestinationDepth, type OciMount } from './oci-mounts.js';
+import { isLocalPath, secureJoin } from './secure-join.js';
+import { VOLUME_META_VERSION, readVolumeMeta, writeVolumeMeta, type VolumeMeta } from './volume-meta.js';
+
+/** A volume as the API shows it (camelCase; api/routes/volumes.ts spells it Docker's way). */
+export interface Volume {
+  name: string;
+  driver: string;
+  mountpoint: string;
+  createdAt: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  scope: 'local';
+  /** Only from `usage()` (`/system/df`). */
+  usageData?: { size: number; refCount: number };
+}
+
+export interface CreateVolumeRequest {
+  name?: string;
+  driver?: string;
+  driverOpts?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface VolumeServiceOptions {
+  /** The volumes directory, normally `<dataRoot>/volumes`. */
+  root: string;
+  events: EventBus;
+  log?: Logger;
+}
+
+export interface ResolveMountsOptions {
+  containerId: string;
+  /**
+   * The container's root filesystem (mounted): the image's content at a volume's
+   * destination is found there, symlinks resolved inside it, for copy-up.
+   */
+  rootfs?: string;
+  /** Explicit copy-up sources by destination; wins over `rootfs`. */
+  imageVolumeDirs?: Readonly<Record<string, string>>;
+  signal?: AbortSignal;
+}
+
+interface Op {
+  signal?: AbortSignal;
+}
+
+function nowRfc3339(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function sameOptions(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+function noSuchVolume(name: string): BerthError {
+  return notFound(`get ${name}: no such volume`);
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class VolumeService {
+  readonly root: string;
+  private readonly events: EventBus;
+  private readonly log: Logger;
+  private readonly locks = new KeyedMutex();
+  private readonly volumes = new Map<string, VolumeMeta>();
+  private initPromise: Promise<void> | undefined;
+
+  constructor(opts: VolumeServiceOptions) {
+    this.root = opts.root;
+    this.events = opts.events;
+    this.log = opts.log ?? logger('volume');
+  }
+
+  // -------------------------------------------------------------------------
+  // start-up
+
+  /**
+   * Loads every volume from disk, finishes interrupted creations and removals, and
+   * makes option mounts agree with the recorded users. Called lazily by every method;
+   * the daemon may call it at start to pay the cost up front.
+   */
+  init(): Promise<void> {
+    this.initPromise ??= this.load().catch((err) => {
+      this.initPromise = undefined;
+      throw err;
+    });
+    return this.initPromise;
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o701 });
+    for (const entry of await readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = join(this.root, entry.name);
+      if (entry.name.startsWith(TEMP_DIR_PREFIX) || entry.name.startsWith(REMOVING_DIR_PREFIX)) {
+        await this.removeTree(dir);
+        continue;
+      }
+      let meta: VolumeMeta;
+      try {
+        meta = await readVolumeMeta(dir);
+      } catch (err) {
+        // Never delete what cannot be read: it may hold someone's data. Leave it for an operator.
+        this.log.warn('skipping unreadable volume', { dir, error: (err as Error).message });
+        continue;
+      }
+      if (meta.name !== entry.name) {
+        this.log.warn('skipping volume whose metadata names another volume', { dir, name: meta.name });
+        continue;
+      }
+      this.volumes.set(meta.name, await this.reconcileMount(meta));
+    }
+  }
+
+  /** A reboot leaves users recorded but nothing mounted; a crash can leave a mount nobody uses. */
+  private async reconcileMount(meta: VolumeMeta): Promise<VolumeMeta> {
+    if (!needsMount(meta.options)) return meta;
+    const data = this.dataDir(meta.name);
+    const mounted = await isMountPoint(data);
+    if (mounted && meta.active.length === 0) {
+      await unmountLocalVolume(data);
+    } else if (!mounted && meta.active.length > 0) {
+      const next = { ...meta, active: [] };
+      await writeVolumeMeta(this.volumeDir(meta.name), next);
+      return next;
+    }
+    return meta;
+  }
+
+  // -------------------------------------------------------------------------
+  // paths and views
+
+  private volumeDir(name: string): string {
+    return join(this.root, name);
+  }
+
+  private dataDir(name: string): string {
+    return join(this.root, name, VOLUME_DATA_DIR);
+  }
+
+  private toVolume(meta: VolumeMeta): Volume {
+    return {
+      name: meta.name,
+      driver: meta.driver,
+      mountpoint: this.dataDir(meta.name),
+      createdAt: meta.createdAt,
+      labels: { ...meta.labels },
+      options: { ...meta.options },
+      scope: 'local',
+    };
+  }
+
+  private get(name: string): VolumeMeta {
+    const meta = this.volumes.get(name);
+    if (!meta) throw noSuchVolume(name);
+    return meta;
+  }
+
+  private async save(meta: VolumeMeta): Promise<void> {
+    await writeVolumeMeta(this.volumeDir(meta.name), meta);
+    this.volumes.set(meta.name, meta);
+  }
+
+  // -------------------------------------------------------------------------
+  // volume API
+
+  /**
+   * Creates a volume, or returns the existing one of that name (Docker's idempotent
+   * create). An existing volume with different driver options is a conflict.
+   */
+  async create(req: CreateVolumeRequest, opts: Op & { createdFor?: string } = {}): Promise<Volume> {
+    await this.init();
+    const driver = req.driver || LOCAL_DRIVER;
+    if (driver !== LOCAL_DRIVER) {
+      throw notFound(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    }
+    const driverOpts = { ...(req.driverOpts ?? {}) };
+    validateLocalDriverOptions(driverOpts);
+    const labels = { ...(req.labels ?? {}) };
+    let name = req.name ?? '';
+    if (name === '') {
+      name = generateVolumeName();
+      labels[ANONYMOUS_LABEL] = '';
+    } else {
+      validateVolumeName(name);
+    }
+    return this.locks.run(name, async () => {
+      const existing = this.volumes.get(name);
+      if (existing) {
+        if (existing.driver !== driver) {
+          throw conflict(`driver '${existing.driver}' already has volume '${name}': volume name must be unique`);
+        }
+        if (Object.keys(driverOpts).length > 0 && !sameOptions(existing.options, driverOpts)) {
+          throw conflict(`volume "${name}" already exists with different options`);
+        }
+        return this.toVolume(existing);
+      }
+      const meta: VolumeMeta = {
+        version: VOLUME_META_VERSION,
+        name,
+        driver,
+        createdAt: nowRfc3339(),
+        labels,
+        options: driverOpts,
+        refs: [],
+        active: [],
+        ...(opts.createdFor ? { createdFor: opts.createdFor } : {}),
+        populated: false,
+      };
+      await this.materialize(meta);
+      this.volumes.set(name, meta);
+      this.events.publish('volume', 'create', name, { driver });
+      return this.toVolume(meta);
+    });
+  }
+
+  /** Builds the volume directory under a temp name and renames it into place (STYLE.md §6). */
+  private async materialize(meta: VolumeMeta): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o701 });
+    const tmp = join(this.root, `${TEMP_DIR_PREFIX}${randomUUID()}`);
+    try {
+      await mkdir(tmp, { mode: 0o701 });
+      await mkdir(join(tmp, VOLUME_DATA_DIR), { mode: 0o755 });
+      await writeVolumeMeta(tmp, meta);
+      await rename(tmp, this.volumeDir(meta.name));
+      await fsyncDir(this.root);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if (errnoCode(err) === 'ENOTEMPTY' || errnoCode(err) === 'EEXIST') {
+        throw conflict(`create ${meta.name}: a directory of that name already exists in the volume store`, err);
+      }
+      throw err;
+    }
+  }
+
+  async inspect(name: string): Promise<Volume> {
+    await this.init();
+    return this.toVolume(this.get(name));
+  }
+
+  /** Container ids that reference the volume. */
+  async references(name: string): Promise<string[]> {
+    await this.init();
+    return [...this.get(name).refs];
+  }
+
+  async list(opts: { filters?: VolumeListFilters } = {}): Promise<{ volumes: Volume[]; warnings: string[] }> {
+    await this.init();
+    const f = opts.filters ?? {};
+    const volumes = [...this.volumes.values()]
+      .filter((m) => f.dangling === undefined || (m.refs.length === 0) === f.dangling)
+      .filter((m) => !f.driver?.length || f.driver.includes(m.driver))
+      .filter((m) => matchesAllLabels(m.labels, f.label))
+      .filter((m) => nameMatches(m.name, f.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((m) => this.toVolume(m));
+    return { volumes, warnings: [] };
+  }
+
+  /**
+   * Removes an unused volume and its data. A volume in use is a conflict even with
+   * `force`; `force` only makes a missing volume a success (`docker volume rm -f`).
+   */
+  async remove(name: string, opts: Op & { force?: boolean } = {}): Promise<void> {
+    await this.init();
+    await this.locks.run(name, async () => {
+      const meta = this.volumes.get(name);
+      if (!meta) {
+        if (opts.force) return;
+        throw noSuchVolume(name);
+      }
+      if (meta.refs.length > 0) {
+        throw conflict(`remove ${name}: volume is in use - [${meta.refs.join(' ')}]`);
+      }
+      await this.destroy(meta, opts);
+    });
+  }
+
+  /** With the volume's lock held and no references left. */
+  private async destroy(meta: VolumeMeta, opts: Op): Promise<void> {
+    const dir = this.volumeDir(meta.name);
+    if (needsMount(meta.options)) await unmountLocalVolume(this.dataDir(meta.name), opts);
+    const leftover = await mountsAtOrUnder(dir);
+    if (leftover.length > 0) {
+      throw conflict(`remove ${meta.name}: volume has mounts under it: ${leftover.join(', ')}`);
+    }
+    // Renamed first, so a crash mid-delete never leaves a half-empty volume that looks real.
+    const doomed = join(this.root, `${REMOVING_DIR_PREFIX}${randomUUID()}`);
+    await rename(dir, doomed);
+    this.volumes.delete(meta.name);
+    await fsyncDir(this.root);
+    this.events.publish('volume', 'destroy', meta.name, { driver: meta.driver });
+    await this.removeTree(doomed);
+  }
+
+  /** Removes a directory tree, refusing when anything is mounted inside it. */
+  private async removeTree(dir: string): Promise<void> {
+    const mounts = await mountsAtOrUnder(dir);
+    if (mounts.length > 0) {
+      this.log.warn('not removing a directory with mounts under it', { dir, mounts });
+      return;
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes unused volumes: only anonymous ones unless `all` (Docker ≥ 23), only those
+   * matching the label filters. Sizes are measured before removal.
+   */
+  async prune(opts: Op & { filters?: VolumePruneFilters } = {}): Promise<{ volumesDeleted: string[]; spaceReclaimed: number }> {
+    await this.init();
+    const f = opts.filters ?? {};
+    const candidates = [...this.volumes.values()]
+      .filter((m) => m.refs.length === 0 && m.driver === LOCAL_DRIVER)
+      .filter((m) => f.all || Object.hasOwn(m.labels, ANONYMOUS_LABEL))
+      .filter((m) => matchesAllLabels(m.labels, f.label))
+      .filter((m) => !matchesAnyLabel(m.labels, f.labelNot))
+      .map((m) => m.name)
+      .sort();
+    const volumesDeleted: string[] = [];
+    let spaceReclaimed = 0;
+    for (const name of candidates) {
+      opts.signal?.throwIfAborted();
+      await this.locks.run(name, async () => {
+        const meta = this.volumes.get(name);
+        // A container may have taken it meanwhile: then it is not unused any more.
+        if (!meta || meta.refs.length > 0) return;
+        const size = await directorySize(this.dataDir(name), opts).catch(() => 0);
+        await this.destroy(meta, opts);
+        volumesDeleted.push(name);
+        spaceReclaimed += size;
+      });
+    }
+    return { volumesDeleted, spaceReclaimed };
+  }
+
+  /** Every volume with its size and reference count (`/system/df`). */
+  async usage(opts: Op = {}): Promise<Volume[]> {
+    await this.init();
+    const out: Volume[] = [];
+    for (const v of (await this.list()).volumes) {
+      const meta = this.volumes.get(v.name);
+      if (!meta) continue;
+      const size = await directorySize(v.mountpoint, opts);
+      out.push({ ...v, usageData: { size, refCount: meta.refs.length } });
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------
+  // references and mounts
+
+  /** Records that a container references the volume (persisted; idempotent). */
+  async acquire(name: string, containerId: string): Promise<void> {
+    await this.init();
+    await this.locks.run(name, async () => {
+      const meta = this.get(name);
+      if (meta.refs.includes(containerId)) return;
+      await this.save({ ...meta, refs: [...meta.refs, containerId] });
+    });
+  }
+
+  /** Drops a container's reference (and its mount, if it still has one). */
+  async release(name: string, containerId: string, opts: Op = {}): Promise<void> {
+    await this.init();
+    await this.locks.run(name, async () => {
+      const meta = this.volumes.get(name);
+      if (!meta) return;
+      await this.deactivateLocked(meta, containerId, opts);
+      const cur = this.get(name);
+      if (!cur.refs.includes(containerId)) return;
+      await this.save({ ...cur, refs: cur.refs.filter((c) => c !== containerId) });
+    });
+  }
+
+  /**
+   * Fills an empty volume from `fromDir` (owners, modes, xattrs kept) the first time it
+   * is used; later calls and non-empty volumes are left alone. Returns whether it copied.
+   */
+  async copyUp(name: string, fromDir: string, opts: Op = {}): Promise<boolean> {
+    await this.init();
+    return this.locks.run(name, () => this.copyUpLocked(this.get(name), fromDir, opts));
+  }
+
+  private async copyUpLocked(meta: VolumeMeta, fromDir: string | undefined, opts: Op): Promise<boolean> {
+    if (meta.populated) return false;
+    let copied = false;
+    const data = this.dataDir(meta.name);
+    if (fromDir !== undefined && (await isEmptyDir(data))) {
+      copied = await copyDirContents(fromDir, data, opts);
+    }
+    await this.save({ ...this.get(meta.name), populated: true });
+    return copied;
+  }
+
+  /** Marks a container as using the volume now; mounts its driver options on first use. */
+  private async activateLocked(meta: VolumeMeta, spec: VolumeMountSpec, containerId: string, opts: Op): Promise<void> {
+    if (meta.active.includes(containerId)) return;
+    const data = this.dataDir(meta.name);
+    if (needsMount(meta.options) && meta.active.length === 0 && !(await isMountPoint(data))) {
+      await mountLocalVolume(meta.options, data, opts);
+    }
+    try {
+      await this.save({ ...meta, active: [...meta.active, containerId] });
+    } catch (err) {
+      if (needsMount(meta.options) && meta.active.length === 0) await unmountLocalVolume(data).catch(() => undefined);
+      throw err;
+    }
+    this.events.publish('volume', 'mount', meta.name, {
+      driver: meta.driver,
+      container: containerId,
+      destination: spec.destination,
+      'read/write': String(!spec.readOnly),
+      propagation: '',
+    });
+  }
+
+  private async deactivateLocked(meta: VolumeMeta, containerId: string, opts: Op): Promise<void> {
+    if (!meta.active.includes(containerId)) return;
+    const active = meta.active.filter((c) => c !== containerId);
+    if (active.length === 0 && needsMount(meta.options)) await unmountLocalVolume(this.dataDir(meta.name), opts);
+    await this.save({ ...meta, active });
+    this.events.publish('volume', 'unmount', meta.name, { driver: meta.driver, container: containerId });
+  }
+
+  /**
+   * Creates the volumes a container's specs name (if missing) and records the
+   * container's references, without mounting anything: call at container create.
+   * On failure the caller removes the container and calls `releaseMounts(id, { removeAnonymous: true })`.
+   */
+  async prepareMounts(specs: readonly MountSpec[], opts: { containerId: string; signal?: AbortSignal }): Promise<void> {
+    await this.init();
+    for (const spec of specs) {
+      if (spec.type !== 'volume') continue;
+      await this.ensureVolume(spec, opts.containerId, opts);
+      await this.acquire(spec.name, opts.containerId);
+    }
+  }
+
+  private async ensureVolume(spec: VolumeMountSpec, containerId: string, opts: Op): Promise<void> {
+    if (this.volumes.has(spec.name)) return;
+    const labels = { ...(spec.labels ?? {}) };
+    if (spec.anonymous) labels[ANONYMOUS_LABEL] = '';
+    await this.create(
+      { name: spec.name, driver: spec.driver, driverOpts: spec.driverOpts, labels },
+      { ...opts, ...(spec.anonymous ? { createdFor: containerId } : {}) },
+    );
+  }
+
+  /**
+   * Turns a container's mount specs into OCI mounts for runc, at container start:
+   * creates and references volumes (as `prepareMounts`), mounts local volumes with
+   * driver options, copies image content into fresh volumes, creates missing `-v` host
+   * directories. Parents come before children. On failure nothing stays mounted for
+   * this container.
+   */
+  async resolveMounts(specs: readonly MountSpec[], opts: ResolveMountsOptions): Promise<OciMount[]> {
+    await this.prepareMounts(specs, opts);
+    const out: OciMount[] = [];
+    try {
+      for (const spec of sortByDestinationDepth(specs)) {
+        out.push(await this.resolveOne(spec, opts));
+      }
+    } catch (err) {
+      await this.deactivateMounts(opts.containerId).catch((e: unknown) =>
+        this.log.warn('cannot undo volume mounts after a failed start', { error: (e as Error).message }),
+      );
+      throw err;
+    }
+    return out;
+  }
+
+  private async resolveOne(spec: MountSpec, opts: ResolveMountsOptions): Promise<OciMount> {
+    switch (spec.type) {
+      case 'bind': {
+        let exists = true;
+        try {
+          await stat(spec.source);
+        } catch (err) {
+          if (errnoCode(err) !== 'ENOENT') throw err;
+          exists = false;
+        }
+        if (!exists) {
+          if (!spec.createHostPath) {
+            throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${spec.source}`);
+          }
+          await mkdir(spec.source, { recursive: true, mode: 0o755 });
+        }
+        return ociMountFor(spec, spec.source);
+      }
+      case 'tmpfs':
+        return ociMountFor(spec, 'tmpfs');
+      case 'volume': {
+        const source = await this.locks.run(spec.name, async () => {
+          const meta = this.get(spec.name);
+          await this.activateLocked(meta, spec, opts.containerId, opts);
+          if (!spec.noCopy && !this.get(spec.name).populated) {
+            const fromDir =
+              opts.imageVolumeDirs?.[spec.destination] ??
+              (opts.rootfs !== undefined ? await secureJoin(opts.rootfs, spec.destination) : undefined);
+            if (fromDir !== undefined) await this.copyUpLocked(this.get(spec.name), fromDir, opts);
+          }
+          const data = this.dataDir(spec.name);
+          if (!spec.subpath) return data;
+          if (!isLocalPath(spec.subpath)) throw invalidArgument(`subpath must be a relative path within the volume`);
+          const sub = await secureJoin(data, spec.subpath);
+          try {
+            await stat(sub);
+          } catch (err) {
+            throw invalidArgument(`cannot access path ${sub}: ${(err as Error).message}`, err);
+          }
+          return sub;
+        });
+        return ociMountFor(spec, source);
+      }
+    }
+  }
+
+  /** The container stopped: its volumes are no longer mounted by it (unmounted when nobody uses them). */
+  async deactivateMounts(containerId: string, opts: Op = {}): Promise<void> {
+    await this.init();
+    const names = [...this.volumes.values()].filter((m) => m.active.includes(containerId)).map((m) => m.name);
+    for (const name of names) {
+      await this.locks.run(name, async () => {
+        const meta = this.volumes.get(name);
+        if (meta) await this.deactivateLocked(meta, containerId, opts);
+      });
+    }
+  }
+
+  /**
+   * The container is being removed: drops all its references; with `removeAnonymous`
+   * (`docker rm -v`) also removes the anonymous volumes created for it that no other
+   * container uses. Named volumes are never removed here. Returns the removed names.
+   */
+  async releaseMounts(containerId: string, opts: Op & { removeAnonymous?: boolean } = {}): Promise<string[]> {
+    await this.init();
+    const names = [...this.volumes.values()]
+      .filter((m) => m.refs.includes(containerId) || m.active.includes(containerId))
+      .map((m) => m.name);
+    const removed: string[] = [];
+    for (const name of names) {
+      await this.release(name, containerId, opts);
+      if (!opts.removeAnonymous) continue;
+      await this.locks.run(name, async () => {
+        const meta = this.volumes.get(name);
+        if (!meta || meta.createdFor !== containerId || meta.refs.length > 0) return;
+        await this.destroy(meta, opts);
+        removed.push(name);
+      });
+    }
+    return removed;
+  }
+
+  /** The volume's `_data` path (for inspect's `Mounts[].Source`). */
+  mountpointOf(name: string): string {
+    return this.dataDir(name);
+  }
+}
