@@ -2,6 +2,12 @@
 export type { BlobInfo, ContentStore } from './content-store.js';
 export type { ChainId, LayerInfo, LayerStore, Mount, Snapshotter } from './layer-store.js';
 export { LocalContentStore } from './local-content-store.js';
+export { LocalLayerStore } from './local-layer-store.js';
+export { OverlaySnapshotter } from './overlay-snapshotter.js';
 export { chainIdOf, childChainId } from './chain-id.js';
 export type { Lease, Leases } from './leases.js';
 export { openStorage, type GcResult, type GcRoots, type Storage } from './storage.js';
+export { extractLayer, type ExtractResult } from './tar/extract.js';
+export { diffDirectory } from './tar/diff.js';
+export { detectCompression, type Compression } from './tar/compression.js';
+export { readMounts, type MountEntry } from './mountinfo.js';

@@ -1,23 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, KeyedMutex, type Digest } from '../util/index.js';
+import { KeyedMutex } from '../util/index.js';
 import type { ContentStore } from './content-store.js';
-import type { ChainId, LayerStore, Snapshotter } from './layer-store.js';
+import { collectGarbage, type GcResult, type GcRoots } from './gc.js';
+import type { LayerStore, Snapshotter } from './layer-store.js';
+import { CONTENT_DIR, LAYERS_DIR, SNAPSHOTS_DIR } from './layout.js';
 import { LeaseManager, type Leases } from './leases.js';
 import { LocalContentStore } from './local-content-store.js';
+import { LocalLayerStore } from './local-layer-store.js';
+import { OverlaySnapshotter } from './overlay-snapshotter.js';
 
-export interface GcRoots {
-  /** Blobs the image store (manifests, configs, layers of tagged images) and builder keep. */
-  blobs: Set<Digest>;
-  /** Layers images and containers keep (their whole parent chain is kept too). */
-  chains: Set<ChainId>;
-}
-
-export interface GcResult {
-  removedBlobs: number;
-  removedLayers: number;
-  reclaimedBytes: number;
-}
+export type { GcResult, GcRoots } from './gc.js';
 
 /** Everything under one data-root that holds image and container filesystems. */
 export interface Storage {
@@ -26,33 +19,30 @@ export interface Storage {
   layers: LayerStore;
   snapshotter: Snapshotter;
   leases: Leases;
-  /** Removes blobs and layers that are neither roots, nor leased, nor under a snapshot or kept layer. */
+  /** Removes blobs and layers that are neither roots, nor leased, nor under a snapshot or a kept layer. */
   gc(roots: GcRoots, opts?: { signal?: AbortSignal }): Promise<GcResult>;
 }
 
-function notImplemented(what: string): never {
-  throw new BerthError('not-implemented', `${what} is not implemented yet`);
-}
-
-/** Opens (creating) the storage under `root` (`<data-root>`), sweeping leftovers of a crash. */
+/**
+ * Opens (creating) the storage under `root` (the data-root): `content/`, `layers/`, `snapshots/`.
+ * Leftovers of a crash (ingests, half-built layers and snapshots) are swept on the way.
+ */
 export async function openStorage(root: string, opts: { signal?: AbortSignal } = {}): Promise<Storage> {
   await mkdir(root, { recursive: true });
   const leases = new LeaseManager();
-  const content = await LocalContentStore.open(join(root, 'content'), opts);
+  const content = await LocalContentStore.open(join(root, CONTENT_DIR), opts);
+  const layers = await LocalLayerStore.open(join(root, LAYERS_DIR));
+  const snapshotter = await OverlaySnapshotter.open(join(root, SNAPSHOTS_DIR), layers);
   content.onCommit((d) => leases.noteBlob(d));
+  layers.onApply((c) => leases.noteChain(c));
+  layers.setUseCheck(async (chain) => (await snapshotter.list()).find((s) => s.parent === chain)?.key);
   const gcLock = new KeyedMutex();
-  const layers = new Proxy({} as LayerStore, { get: (_t, p) => () => notImplemented(`layers.${String(p)}`) });
-  const snapshotter = new Proxy({} as Snapshotter, { get: (_t, p) => () => notImplemented(`snapshotter.${String(p)}`) });
   return {
     root,
     content,
     layers,
     snapshotter,
     leases,
-    gc: (roots, o) => gcLock.run('gc', async () => {
-      void roots;
-      void o;
-      return { removedBlobs: 0, removedLayers: 0, reclaimedBytes: 0 };
-    }),
+    gc: (roots, o) => gcLock.run('gc', () => collectGarbage({ content, layers, snapshotter, leases }, roots, o)),
   };
 }

@@ -1,0 +1,171 @@
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { BerthError, KeyedMutex, conflict, invalidArgument, isDigest, notFound, run, writeJsonAtomic } from '../util/index.js';
+import type { ChainId, Mount, Snapshotter } from './layer-store.js';
+import type { LocalLayerStore } from './local-layer-store.js';
+import { TEMP_PREFIX, tempName } from './layout.js';
+import { readMounts } from './mountinfo.js';
+import { diffDirectory } from './tar/diff.js';
+
+/** mount(8) and umount(8) of an overlay: quick unless the kernel is in trouble. */
+export const MOUNT_TIMEOUT_MS = 30_000;
+/** The kernel rejects mount data longer than a page. */
+const MAX_MOUNT_DATA = 4095;
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+const snapshotMetaSchema = z.object({
+  version: z.literal(1),
+  key: z.string().regex(KEY_RE),
+  parent: z.string().refine(isDigest).optional(),
+});
+type SnapshotMeta = z.infer<typeof snapshotMetaSchema>;
+
+function isEnoent(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/**
+ * Container root filesystems as overlay mounts: `<root>/snapshots/<key>/{upper,work}` over the
+ * read-only layers of `parent`. mount(8) runs with its working directory in `layers/l/`, so each
+ * lower dir costs 27 bytes of mount data and a 120-layer chain fits in one page.
+ */
+export class OverlaySnapshotter implements Snapshotter {
+  readonly dir: string;
+  private readonly locks = new KeyedMutex();
+
+  private constructor(dir: string, private readonly layers: LocalLayerStore) {
+    this.dir = dir;
+  }
+
+  static async open(dir: string, layers: LocalLayerStore): Promise<OverlaySnapshotter> {
+    const s = new OverlaySnapshotter(dir, layers);
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir)) {
+      if (name.startsWith(TEMP_PREFIX)) await rm(join(dir, name), { recursive: true, force: true });
+    }
+    return s;
+  }
+
+  private snapshotDir(key: string): string {
+    if (!KEY_RE.test(key)) throw invalidArgument(`invalid snapshot key "${key}": expected [A-Za-z0-9][A-Za-z0-9_.-]*`);
+    return join(this.dir, key);
+  }
+
+  upperPath(key: string): string {
+    return join(this.snapshotDir(key), 'upper');
+  }
+
+  private async readMeta(key: string): Promise<SnapshotMeta | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.snapshotDir(key), 'meta.json'), 'utf8');
+    } catch (err) {
+      if (isEnoent(err)) return undefined;
+      throw err;
+    }
+    const parsed = snapshotMetaSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new BerthError('internal', `corrupt metadata of snapshot "${key}": ${parsed.error.message}`);
+    return parsed.data;
+  }
+
+  private async requireMeta(key: string): Promise<SnapshotMeta> {
+    const meta = await this.readMeta(key);
+    if (!meta) throw notFound(`snapshot "${key}" not found`);
+    return meta;
+  }
+
+  async prepare(key: string, parent: ChainId | undefined, _opts: { signal?: AbortSignal } = {}): Promise<Mount[]> {
+    const target = this.snapshotDir(key);
+    await this.locks.run(key, async () => {
+      if (await this.readMeta(key)) throw conflict(`snapshot "${key}" already exists`);
+      if (parent && !(await this.layers.get(parent))) throw notFound(`parent layer "${parent}" not found`);
+      const tmp = join(this.dir, tempName());
+      try {
+        await mkdir(join(tmp, 'upper'), { recursive: true, mode: 0o755 });
+        await mkdir(join(tmp, 'work'), { mode: 0o700 });
+        if (!parent) await mkdir(join(tmp, 'empty'), { mode: 0o755 });
+        await writeJsonAtomic(join(tmp, 'meta.json'), { version: 1, key, parent } satisfies SnapshotMeta);
+        await rename(tmp, target);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
+    return this.mounts(key);
+  }
+
+  /** Mount options; lower dirs relative to `layers/l/` when `relative`, absolute otherwise. */
+  private async options(key: string, relative: boolean): Promise<string[]> {
+    const meta = await this.requireMeta(key);
+    const dir = this.snapshotDir(key);
+    const lowers = meta.parent
+      ? (await this.layers.lowerLinks(meta.parent as ChainId)).map((l) => (relative ? l : join(this.layers.linksDir, l)))
+      : [join(dir, 'empty')];
+    return [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`];
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    return [{ type: 'overlay', source: 'overlay', options: await this.options(key, false) }];
+  }
+
+  async mount(key: string, target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const data = (await this.options(key, true)).join(',');
+    if (data.length > MAX_MOUNT_DATA) {
+      throw invalidArgument(`cannot mount snapshot "${key}": ${data.length} bytes of mount options exceed the kernel's ${MAX_MOUNT_DATA}`);
+    }
+    await mkdir(target, { recursive: true });
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, resolve(target)], {
+      timeoutMs: MOUNT_TIMEOUT_MS,
+      signal: opts.signal,
+      cwd: this.layers.linksDir,
+    });
+  }
+
+  async unmount(target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const abs = resolve(target);
+    // Unmount every layer stacked on the target (a mount made twice), then stop.
+    for (let i = 0; i < 8; i++) {
+      if (!(await readMounts()).some((m) => m.mountPoint === abs)) return;
+      try {
+        await run('umount', [abs], { timeoutMs: MOUNT_TIMEOUT_MS, signal: opts.signal });
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        // Busy (a process still has a file open): detach it now, the kernel frees it when unused.
+        await run('umount', ['-l', abs], { timeoutMs: MOUNT_TIMEOUT_MS, signal: opts.signal });
+      }
+    }
+    throw new BerthError('internal', `cannot unmount "${abs}": still mounted`);
+  }
+
+  diff(key: string, opts: { signal?: AbortSignal } = {}): Readable {
+    return diffDirectory(this.upperPath(key), opts);
+  }
+
+  /** Where the snapshot is mounted now (from /proc/self/mountinfo), if anywhere. */
+  async mountedAt(key: string): Promise<string | undefined> {
+    const upper = `upperdir=${this.upperPath(key)}`;
+    return (await readMounts()).find((m) => m.fsType === 'overlay' && m.superOptions.split(',').includes(upper))?.mountPoint;
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.locks.run(key, async () => {
+      await this.requireMeta(key);
+      const at = await this.mountedAt(key);
+      if (at) throw conflict(`snapshot "${key}" is mounted at "${at}"`);
+      const gone = join(this.dir, tempName());
+      await rename(this.snapshotDir(key), gone);
+      await rm(gone, { recursive: true, force: true });
+    });
+  }
+
+  async list(): Promise<Array<{ key: string; parent: ChainId | undefined }>> {
+    const out: Array<{ key: string; parent: ChainId | undefined }> = [];
+    for (const name of await readdir(this.dir)) {
+      if (!KEY_RE.test(name)) continue;
+      const meta = await this.readMeta(name);
+      if (meta) out.push({ key: meta.key, parent: meta.parent as ChainId | undefined });
+    }
+    return out;
+  }
+}
