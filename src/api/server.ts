@@ -167,7 +167,6 @@ export class ApiServer {
       replyWithError({ res, clientGone: false, log, method, path: url.pathname }, new BerthError('unavailable', 'daemon is shutting down'));
       return;
     }
-    res.setHeader('API-Version', resolved.apiVersion);
     const ctx = new RequestContext({
       req,
       res,
@@ -176,7 +175,8 @@ export class ApiServer {
       apiVersion: resolved.apiVersion,
       signal: ac.signal,
       log,
-      commonHeaders: { ...this.commonHeaders, 'API-Version': resolved.apiVersion },
+      // Like dockerd, API-Version always names the newest version (clients negotiate from it).
+      commonHeaders: this.commonHeaders,
       upgradeSocket,
       upgradeHead,
     });

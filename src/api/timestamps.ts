@@ -47,6 +47,10 @@ export function parseTimestamp(value: string, name: string, reference: bigint = 
     const [, y, mo, da, h = '0', mi = '0', se = '0', frac = '', zone] = d;
     const nums = [y, mo, da, h, mi, se].map(Number) as [number, number, number, number, number, number];
     const fracNs = BigInt(frac.padEnd(9, '0') || '0');
+    const inRange = nums[1] >= 1 && nums[1] <= 12 && nums[2] >= 1 && nums[2] <= 31 && nums[3] <= 23 && nums[4] <= 59 && nums[5] <= 60;
+    if (!inRange) {
+      throw new BerthError('invalid-argument', `invalid value for "${name}": "${value}" is not a valid date`);
+    }
     let ms: number;
     if (zone === undefined) {
       ms = new Date(nums[0], nums[1] - 1, nums[2], nums[3], nums[4], nums[5]).getTime();

@@ -85,7 +85,7 @@ function berthdCommand(): string[] {
   return useDist ? [dist] : ['--import', 'tsx', join(REPO, 'src/cli/berthd.ts')];
 }
 
-function apiRequest(
+export function apiRequest(
   socketPath: string,
   method: string,
   path: string,
