@@ -6,15 +6,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { errorKind, sha256Digest } from '../util/index.js';
 import { LocalContentStore } from './local-content-store.js';
-import { contentStoreSuite } from '../../test/suites/content-store.js';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-content-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
-
-contentStoreSuite('LocalContentStore', async (t) => LocalContentStore.open(await tempDir(t)));
 
 test('committed blobs are read-only files named by their hex digest', async (t) => {
   const root = await tempDir(t);

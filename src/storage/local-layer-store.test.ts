@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { errorKind, sha256Digest } from '../util/index.js';
-import { buildTar } from '../../test/integration/storage/tar-builder.js';
+import { buildTar } from './tar/tar-builder.js';
 import { chainIdOf } from './chain-id.js';
 import { openStorage, type Storage } from './storage.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { errorKind, run, sha256Digest } from '../../util/index.js';
-import { buildTar, type MemberSpec } from '../../../test/integration/storage/tar-builder.js';
+import { buildTar, type MemberSpec } from './tar-builder.js';
 import { extractLayer } from './extract.js';
 
 async function tempDir(t: TestContext): Promise<string> {

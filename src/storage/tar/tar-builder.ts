@@ -1,5 +1,5 @@
-// Builds layer tars in code (STYLE.md §10 "Fixtures"): ordinary and hostile members alike.
-import { encodeHeader, type EntryType, type TarHeader } from '../../../src/storage/tar/tar-format.js';
+// Builds layer tars in memory (STYLE.md §10 "Fixtures"): ordinary and hostile members alike. For tests and benches.
+import { encodeHeader, type EntryType, type TarHeader } from './tar-format.js';
 
 export interface MemberSpec {
   name: string;
