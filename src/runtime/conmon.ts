@@ -1,0 +1,192 @@
+// conmon: one small monitor per container. It runs `runc create` for us, holds the
+// container's stdio, writes the k8s-file log, and records the exit code in its exit file.
+//
+// It is spawned detached ON PURPOSE: the container must keep running (and logging) when
+// berthd stops or is killed, so conmon may not be berthd's child in any way that ties
+// their lifetimes together (own session/process group, no pipes that berthd holds).
+import { once } from 'node:events';
+import { constants } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
+import { createServer, connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BerthError, spawnDetached } from '../util/index.js';
+import type { RuncRuntime } from './runc.js';
+
+/** conmon forks, runs `runc create` and reports the pid; a sane create never takes this long. */
+const CREATE_TIMEOUT_MS = 30_000;
+
+export interface ConmonStartOptions {
+  id: string;
+  /** Session id: the container id, or an exec id for `--exec`. Names the exit file. */
+  uuid?: string;
+  /** Run an exec session from this process.json instead of creating the container. */
+  execProcessSpec?: string;
+  name: string;
+  bundle: string;
+  /** Where the exit file `<exitDir>/<id>` is written. */
+  exitDir: string;
+  logPath: string;
+  /** 0 or less = unlimited. */
+  logSizeMax: number;
+  /** Directory of the attach socket links (`--socket-dir-path`), short to fit sun_path. */
+  socketDir: string;
+  /** A short directory for the temporary sync socket (sun_path is 108 bytes). */
+  tmpDir: string;
+  tty: boolean;
+  stdin: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ConmonStarted {
+  /** pid of the container's init process (host namespace). */
+  pid: number;
+  /** pid of conmon itself. */
+  conmonPid: number;
+}
+
+export function conmonArgs(runc: RuncRuntime, o: ConmonStartOptions): string[] {
+  const args = [
+    '--api-version', '1',
+    '-c', o.id,
+    '-u', o.uuid ?? o.id,
+    '-n', o.name,
+    '-r', runc.binary,
+    '-b', o.bundle,
+    '-p', join(o.bundle, 'pidfile'),
+    '--conmon-pidfile', join(o.bundle, 'conmon.pid'),
+    '--exit-dir', o.exitDir,
+    '-l', `k8s-file:${o.logPath}`,
+    '--log-level', 'warning',
+    '--socket-dir-path', o.socketDir,
+  ];
+  if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
+  for (const a of runc.globalArgs()) args.push('--runtime-arg', a);
+  if (o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
+  if (o.tty) args.push('-t');
+  if (o.stdin) args.push('-i');
+  return args;
+}
+
+interface SyncMessage {
+  data: number;
+  message?: string;
+}
+
+async function readSyncMessage(sock: Socket, signal: AbortSignal): Promise<SyncMessage> {
+  let buf = '';
+  sock.setEncoding('utf8');
+  const onAbort = () => sock.destroy(new BerthError('unavailable', 'conmon did not report the container pid in time'));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of sock) {
+      buf += chunk as string;
+      const nl = buf.indexOf('}');
+      if (nl >= 0) {
+        const parsed: unknown = JSON.parse(buf.slice(0, nl + 1));
+        if (typeof parsed === 'object' && parsed !== null && typeof (parsed as SyncMessage).data === 'number') {
+          return parsed as SyncMessage;
+        }
+        throw new BerthError('internal', `unexpected message from conmon: ${buf.slice(0, 200)}`);
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  throw new BerthError('internal', `conmon exited without reporting the container pid${buf ? `: ${buf.slice(0, 200)}` : ''}`);
+}
+
+/**
+ * Starts conmon, which runs `runc create`; resolves once the container exists (status
+ * "created") with its pid. On failure the error carries runc's message.
+ */
+export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Promise<ConmonStarted> {
+  const sockPath = join(o.tmpDir, `sync-${randomBytes(6).toString('hex')}.sock`);
+  const server = createServer();
+  server.listen(sockPath);
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const ours = connect(sockPath);
+  await once(ours, 'connect');
+  const [peer] = await accepted;
+  server.close();
+  await rm(sockPath, { force: true });
+  const errPath = join(o.bundle, 'conmon.err');
+  const errFile = await open(errPath, 'w');
+  const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
+  try {
+    spawnDetached('conmon', conmonArgs(runc, o), {
+      // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe.
+      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      cwd: o.bundle,
+      stdio: ['ignore', 'ignore', errFile.fd, ours],
+    });
+  } finally {
+    // The child holds its own copies of these descriptors now.
+    ours.destroy();
+    await errFile.close();
+  }
+  let msg: SyncMessage;
+  try {
+    msg = await readSyncMessage(peer, signal);
+  } catch (err) {
+    await killConmonOf(o.bundle);
+    if (!o.execProcessSpec) await runc.delete(o.id, { force: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    peer.destroy();
+  }
+  if (msg.data < 0) {
+    const conmonErr = await readFile(errPath, 'utf8').catch(() => '');
+    throw new BerthError('internal', runcFailureMessage(msg.message ?? '', conmonErr));
+  }
+  const conmonPid = Number((await readFile(join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+  return { pid: msg.data, conmonPid };
+}
+
+/** Keeps the useful part of runc's error text (the last `msg=` or the whole line). */
+export function runcFailureMessage(syncMessage: string, stderr: string): string {
+  const text = (syncMessage || stderr).trim();
+  const msgs = [...text.matchAll(/msg="((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\"/g, '"'));
+  const best = msgs.length ? msgs[msgs.length - 1]! : text;
+  return `OCI runtime create failed: ${best || 'runc create failed'}`;
+}
+
+async function killConmonOf(bundle: string): Promise<void> {
+  const pid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone: nothing to clean up.
+    }
+  }
+}
+
+/** Reads conmon's exit file: the container's exit status, or undefined while it runs. */
+export async function readExitFile(exitDir: string, id: string): Promise<{ exitCode: number; at: Date } | undefined> {
+  const path = join(exitDir, id);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    // No exit file yet: the container has not exited.
+    return undefined;
+  }
+  const fh = await open(path, 'r').catch(() => undefined);
+  const at = fh ? (await fh.stat()).mtime : new Date();
+  await fh?.close();
+  const n = Number(text.trim());
+  return { exitCode: Number.isFinite(n) ? n : 255, at };
+}
+
+/** Asks conmon to resize the container's TTY (the `ctl` fifo in the bundle). */
+export async function resizeTerminal(bundle: string, height: number, width: number): Promise<void> {
+  // Non-blocking: with conmon gone, opening a fifo without a reader would hang forever.
+  const fh = await open(join(bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    await fh.write(`1 ${height} ${width}\n`);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,894 @@
+// ContainerService: the container lifecycle on top of runc + conmon. Every operation runs
+// lock → sync state → check transition → act → save (STYLE.md §6). The lock is never held
+// while waiting for a container to exit; exits arrive through conmon's exit file.
+import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  BerthError,
+  KeyedMutex,
+  errorMessage,
+  logger,
+  notFound,
+  writeFileAtomic,
+  type EventBus,
+  type Logger,
+} from '../util/index.js';
+import { readBoundingSet } from './capabilities.js';
+import { hostsFile, resolvConfFile } from './basic-network.js';
+import { startConmon, readExitFile, resizeTerminal } from './conmon.js';
+import type { ContainerSpec } from './container-spec.js';
+import { checkTransition, type ContainerStatus } from './container-state.js';
+import {
+  ContainerStore,
+  initialState,
+  type ContainerConfigFile,
+  type ContainerStateFile,
+  type HealthState,
+} from './container-store.js';
+import { readLog, logSize, type LogRecord, type ReadLogOptions } from './logs.js';
+import { generateName, validateName } from './names.js';
+import { commandFor, generateOciSpec, INIT_PATH, readHostHardLimits, type NamespaceSource } from './oci-spec.js';
+import type { ImageLookup, NetworkAttacher, RootfsSnapshotter, VolumeMounter } from './ports.js';
+import { isSameProcess, processStartTime } from './proc.js';
+import { resolveInRoot } from './rootfs-path.js';
+import { RuncRuntime } from './runc.js';
+import { resolveUser } from './user.js';
+
+export interface ContainerServiceOptions {
+  /** `<data-root>`; containers live in `<data-root>/containers/<id>`. */
+  dataRoot: string;
+  /** `<exec-root>` (tmpfs); runc state in `<exec-root>/runc`. */
+  execRoot: string;
+  images: ImageLookup;
+  snapshotter: RootfsSnapshotter;
+  volumes: VolumeMounter;
+  network: NetworkAttacher;
+  events: EventBus;
+  runcBinary?: string;
+  /** cgroup parent (cgroupfs path) for containers. */
+  cgroupParent?: string;
+  /** Binary bound at /sbin/docker-init for --init. */
+  initBinary?: string;
+}
+
+/** Stop grace period when neither the request nor the container names one (Docker's 10 s). */
+const DEFAULT_STOP_TIMEOUT_S = 10;
+/** After SIGKILL a container is gone within this; longer means something is badly wrong. */
+const KILL_WAIT_MS = 15_000;
+const RESTART_BACKOFF_START_MS = 100;
+const RESTART_RESET_AFTER_MS = 10_000;
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  error?: string;
+}
+
+/** The container record kept in memory; disk (config.json + state.json) is the truth. */
+export class Container {
+  exitWatcher: FSWatcher | undefined;
+  nextExit: Deferred<ExitInfo> = deferred();
+  removed: Deferred<ExitInfo> = deferred();
+  restartTimer: NodeJS.Timeout | undefined;
+  healthTimer: NodeJS.Timeout | undefined;
+  restartBackoffMs = RESTART_BACKOFF_START_MS;
+  removing = false;
+  constructor(
+    public config: ContainerConfigFile,
+    public state: ContainerStateFile,
+    readonly dir: string,
+  ) {}
+  get id(): string {
+    return this.config.id;
+  }
+  get name(): string {
+    return this.config.name;
+  }
+  get bundle(): string {
+    return join(this.dir, 'bundle');
+  }
+  get rootfs(): string {
+    return join(this.dir, 'rootfs');
+  }
+  get exitDir(): string {
+    return join(this.dir, 'exits');
+  }
+  get logPath(): string {
+    return join(this.dir, 'ctr.log');
+  }
+  get userdata(): string {
+    return join(this.dir, 'userdata');
+  }
+  get isRunning(): boolean {
+    return this.state.status === 'running' || this.state.status === 'paused';
+  }
+}
+
+export interface CreateResult {
+  id: string;
+  warnings: string[];
+}
+
+export class ContainerService {
+  readonly store: ContainerStore;
+  runc: RuncRuntime;
+  private readonly containers = new Map<string, Container>();
+  private readonly names = new Map<string, string>();
+  private readonly locks = new KeyedMutex();
+  private readonly log: Logger = logger('runtime');
+  private bounding: string[] = [];
+  private hardLimits: Record<string, number> = {};
+  private swapAccounting = false;
+  private hostResolv = '';
+  private readonly hostHostname = osHostname();
+  private readonly socketDir: string;
+  private closed = false;
+
+  constructor(readonly opts: ContainerServiceOptions) {
+    this.store = new ContainerStore(join(opts.dataRoot, 'containers'));
+    this.runc = new RuncRuntime(opts.runcBinary ?? 'runc', join(opts.execRoot, 'runc'));
+    this.socketDir = join(opts.execRoot, 'socks');
+  }
+
+  // ---------- start-up ----------
+
+  /** Loads every container from disk and reconciles it with the kernel (runc state, conmon, exit files). */
+  async init(): Promise<void> {
+    await this.store.init();
+    this.runc = new RuncRuntime(await findBinary(this.opts.runcBinary ?? 'runc'), this.runc.root);
+    await mkdir(this.socketDir, { recursive: true });
+    await mkdir(join(this.opts.execRoot, 'runc'), { recursive: true });
+    [this.bounding, this.hardLimits, this.hostResolv, this.swapAccounting] = await Promise.all([
+      readBoundingSet(),
+      readHostHardLimits(),
+      readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
+      access('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes').then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    for (const id of await this.store.ids()) {
+      try {
+        const { config, state } = await this.store.load(id);
+        const c = new Container(config, state, this.store.dir(id));
+        this.containers.set(id, c);
+        this.names.set(config.name, id);
+      } catch (err) {
+        this.log.warn('skipping unreadable container', { container: id.slice(0, 12), error: errorMessage(err) });
+      }
+    }
+    for (const c of this.containers.values()) await this.reconcile(c);
+    for (const c of this.containers.values()) {
+      const p = c.config.spec.host.restartPolicy.name;
+      if (c.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !c.state.manuallyStopped))) {
+        this.scheduleRestart(c, 0);
+      }
+      if (c.state.status === 'running') this.armHealthcheck(c);
+    }
+  }
+
+  /** Rebuilds the state of one container after a daemon (re)start. */
+  private async reconcile(c: Container): Promise<void> {
+    if (c.state.status === 'removing') {
+      c.state.status = 'dead';
+      await this.saveState(c);
+      return;
+    }
+    if (!c.isRunning && c.state.status !== 'restarting') return;
+    const exit = await readExitFile(c.exitDir, c.id);
+    if (exit) {
+      await this.onExit(c, exit.exitCode, exit.at);
+      return;
+    }
+    const conmonAlive = await isSameProcess(c.state.conmonPid, c.state.conmonStartTime);
+    const pidAlive = await isSameProcess(c.state.pid, c.state.pidStartTime);
+    if (conmonAlive && pidAlive) {
+      this.watchExit(c);
+      const rs = await this.runc.state(c.id).catch(() => undefined);
+      if (rs?.status === 'paused') c.state.status = 'paused';
+      else if (rs?.status === 'running') c.state.status = 'running';
+      await this.saveState(c);
+      return;
+    }
+    // conmon is gone without an exit file: the exit code is lost.
+    await this.onExit(c, 255, new Date(), 'container monitor (conmon) exited unexpectedly');
+  }
+
+  /** Stops watchers and timers; containers keep running under conmon. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.containers.values()) {
+      c.exitWatcher?.close();
+      clearTimeout(c.restartTimer);
+      clearTimeout(c.healthTimer);
+    }
+  }
+
+  // ---------- lookup ----------
+
+  /** Finds by full id, name (with or without `/`) or unique id prefix; 404 with Docker's wording. */
+  get(ref: string): Container {
+    const c = this.find(ref);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    return c;
+  }
+
+  find(ref: string): Container | undefined {
+    const exact = this.containers.get(ref);
+    if (exact) return exact;
+    const byName = this.names.get(ref.replace(/^\//, ''));
+    if (byName) return this.containers.get(byName);
+    if (/^[a-f0-9]+$/.test(ref) && ref.length >= 1) {
+      const matches = [...this.containers.keys()].filter((id) => id.startsWith(ref));
+      if (matches.length > 1) throw new BerthError('invalid-argument', `multiple IDs found with provided prefix: ${ref}`);
+      if (matches.length === 1) return this.containers.get(matches[0]!);
+    }
+    return undefined;
+  }
+
+  list(): Container[] {
+    return [...this.containers.values()].sort((a, b) => (a.config.created < b.config.created ? 1 : -1));
+  }
+
+  // ---------- create ----------
+
+  async create(spec: ContainerSpec, opts: { name?: string; signal?: AbortSignal } = {}): Promise<CreateResult> {
+    const warnings: string[] = [];
+    let name: string;
+    if (opts.name) {
+      name = validateName(opts.name);
+    } else {
+      name = generateName((n) => this.names.has(n));
+    }
+    const taken = this.names.get(name);
+    if (taken) {
+      throw new BerthError('conflict', `Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const hp = spec.host;
+    if (hp.autoRemove && hp.restartPolicy.name !== 'no') {
+      throw new BerthError('invalid-argument', "can't create 'AutoRemove' container with restart policy");
+    }
+    const image = await this.opts.images.resolve(spec.image, opts);
+    const argv = commandFor(spec, image.config);
+    const id = randomBytes(32).toString('hex');
+    // Reserve the name before the first await that could interleave another create.
+    if (this.names.has(name)) {
+      const other = this.names.get(name)!;
+      throw new BerthError('conflict', `Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    this.names.set(name, id);
+    const dir = this.store.dir(id);
+    let prepared = false;
+    try {
+      await this.opts.snapshotter.prepare(id, image.topChainId, opts);
+      prepared = true;
+      const mountPoints = await this.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) });
+      const config: ContainerConfigFile = {
+        version: 1,
+        id,
+        name,
+        created: new Date().toISOString(),
+        spec,
+        image: { id: image.id, ref: spec.image, config: image.config, topChainId: image.topChainId },
+        path: argv[0]!,
+        args: argv.slice(1),
+        rootfsKey: id,
+        mountPoints,
+      };
+      const state = initialState();
+      await this.store.create(config, state);
+      await mkdir(join(dir, 'bundle'), { recursive: true });
+      await mkdir(join(dir, 'exits'), { recursive: true });
+      const c = new Container(config, state, dir);
+      this.containers.set(id, c);
+      this.publish(c, 'create');
+      return { id, warnings };
+    } catch (err) {
+      this.names.delete(name);
+      if (prepared) await this.opts.snapshotter.remove(id).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  // ---------- start ----------
+
+  async start(ref: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const c = this.get(ref);
+    await this.locks.run(c.id, async () => {
+      checkTransition(c.id, c.state.status, 'start');
+      c.state.manuallyStopped = false;
+      await this.doStart(c, opts);
+    });
+  }
+
+  private async doStart(c: Container, opts: { signal?: AbortSignal }): Promise<void> {
+    const spec = c.config.spec;
+    const cleanup: Array<() => Promise<unknown>> = [];
+    try {
+      await rm(join(c.exitDir, c.id), { force: true });
+      if (!c.state.mounted) {
+        await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts);
+        c.state.mounted = true;
+      }
+      cleanup.push(() => this.unmountRootfs(c));
+      const netInfo = { id: c.id, name: c.name, spec };
+      const netMode = spec.host.networkMode;
+      let network: NamespaceSource;
+      let hostsEntries: string[] = [];
+      if (netMode.startsWith('container:')) {
+        network = { mode: 'path', path: `/proc/${await this.pidOf(netMode.slice(10))}/ns/net` };
+      } else {
+        const plan = await this.opts.network.plan(netInfo);
+        network = plan.namespace;
+        hostsEntries = plan.hostsEntries;
+      }
+      const hostname = spec.hostname || (network.mode === 'host' ? this.hostHostname : c.id.slice(0, 12));
+      const ownEntry = network.mode === 'host' ? [] : [`127.0.1.1\t${hostname}`];
+      await Promise.all([
+        writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
+        writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),
+        writeFile(
+          join(c.userdata, 'resolv.conf'),
+          resolvConfFile(this.hostResolv, {
+            dns: spec.host.dns,
+            dnsSearch: spec.host.dnsSearch,
+            dnsOptions: spec.host.dnsOptions,
+            hostNetwork: network.mode === 'host',
+          }),
+        ),
+      ]);
+      const user = await resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd);
+      const configEnv = [...(c.config.image.config.Env ?? []), ...spec.env];
+      let args = [c.config.path, ...c.config.args];
+      await this.checkExecutable(c, args[0]!, configEnv, spec.workingDir || c.config.image.config.WorkingDir || '/');
+      if (spec.host.init) args = [INIT_PATH, '--', ...args];
+      const extraMounts = await this.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec });
+      const ns = (mode: string): NamespaceSource | undefined => (mode === 'host' ? { mode: 'host' } : undefined);
+      const oci = generateOciSpec({
+        id: c.id,
+        spec,
+        image: c.config.image.config,
+        rootfs: c.rootfs,
+        userdataDir: c.userdata,
+        user,
+        args,
+        bounding: this.bounding,
+        hostHardLimits: this.hardLimits,
+        cgroupsPath: `${this.opts.cgroupParent ?? '/berth'}/${c.id}`,
+        network,
+        ipc: spec.host.ipcMode.startsWith('container:')
+          ? { mode: 'path', path: `/proc/${await this.pidOf(spec.host.ipcMode.slice(10))}/ns/ipc` }
+          : ns(spec.host.ipcMode),
+        pid: spec.host.pidMode.startsWith('container:')
+          ? { mode: 'path', path: `/proc/${await this.pidOf(spec.host.pidMode.slice(10))}/ns/pid` }
+          : ns(spec.host.pidMode),
+        uts: ns(spec.host.utsMode) ?? (network.mode === 'host' && !spec.hostname ? { mode: 'host' } : undefined),
+        extraMounts,
+        initBinary: spec.host.init ? this.opts.initBinary ?? '/usr/bin/catatonit' : undefined,
+        swapAccounting: this.swapAccounting,
+        hostHostname: this.hostHostname,
+      });
+      await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
+      const logMax = Number(spec.host.logConfig.config['max-size'] ? parseSize(spec.host.logConfig.config['max-size']) : 0);
+      const started = await startConmon(this.runc, {
+        id: c.id,
+        name: c.name,
+        bundle: c.bundle,
+        exitDir: c.exitDir,
+        logPath: c.logPath,
+        logSizeMax: logMax,
+        socketDir: this.socketDir,
+        tmpDir: this.opts.execRoot,
+        tty: spec.tty,
+        stdin: spec.openStdin,
+        signal: opts.signal,
+      });
+      cleanup.push(() => this.runc.delete(c.id, { force: true }));
+      const settings = await this.opts.network.attach({ ...netInfo, pid: started.pid });
+      cleanup.push(() => this.opts.network.detach(netInfo));
+      this.watchExit(c);
+      await this.runc.start(c.id, opts);
+      const [pidStart, conmonStart] = await Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
+      c.state = {
+        ...c.state,
+        status: 'running',
+        pid: started.pid,
+        pidStartTime: pidStart,
+        conmonPid: started.conmonPid,
+        conmonStartTime: conmonStart,
+        exitCode: 0,
+        error: '',
+        oomKilled: false,
+        startedAt: new Date().toISOString(),
+        hasBeenStarted: true,
+        networkSettings: settings,
+        health: c.config.spec.healthcheck || c.config.image.config.Healthcheck ? { status: 'starting', failingStreak: 0, log: [] } : undefined,
+      };
+      await this.saveState(c);
+      this.publish(c, 'start');
+      this.armHealthcheck(c);
+      // The exit may have happened before the watcher saw the state change.
+      void this.checkExitFile(c);
+    } catch (err) {
+      c.exitWatcher?.close();
+      c.exitWatcher = undefined;
+      for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+      c.state.error = errorMessage(err);
+      await this.saveState(c).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Docker's 127 / 126 wording (the docker CLI picks its exit code from it). */
+  private async checkExecutable(c: Container, cmd: string, env: string[], cwd: string): Promise<void> {
+    const candidates: string[] = [];
+    if (cmd.includes('/')) candidates.push(cmd.startsWith('/') ? cmd : join(cwd, cmd));
+    else {
+      const pathVar = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+      for (const dir of pathVar.split(':')) if (dir) candidates.push(`${dir}/${cmd}`);
+    }
+    for (const cand of candidates) {
+      const host = await resolveInRoot(c.rootfs, cand);
+      const st = await stat(host).catch(() => undefined);
+      if (!st) continue;
+      if (st.isDirectory() || (st.mode & 0o111) === 0) {
+        if (!cmd.includes('/')) continue;
+        throw new BerthError(
+          'invalid-argument',
+          `failed to create task for container: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": permission denied: unknown`,
+        );
+      }
+      return;
+    }
+    const what = cmd.includes('/') ? `stat ${cmd}: no such file or directory` : 'executable file not found in $PATH';
+    throw new BerthError(
+      'invalid-argument',
+      `failed to create task for container: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": ${what}: unknown`,
+    );
+  }
+
+  private async pidOf(ref: string): Promise<number> {
+    const other = this.get(ref);
+    if (other.state.status !== 'running') throw new BerthError('conflict', `cannot join namespace of a non running container ${ref}`);
+    return other.state.pid;
+  }
+
+  // ---------- exit handling ----------
+
+  private watchExit(c: Container): void {
+    if (c.exitWatcher) return;
+    try {
+      c.exitWatcher = watch(c.exitDir, { persistent: true }, () => void this.checkExitFile(c));
+      c.exitWatcher.on('error', () => undefined);
+    } catch (err) {
+      this.log.warn('cannot watch exit dir', { container: c.id.slice(0, 12), error: errorMessage(err) });
+    }
+  }
+
+  private async checkExitFile(c: Container): Promise<void> {
+    const exit = await readExitFile(c.exitDir, c.id);
+    if (!exit) return;
+    await this.locks.run(c.id, async () => {
+      if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+      await this.onExit(c, exit.exitCode, exit.at);
+    });
+  }
+
+  /** Called under the container lock (or at init) once the container's init process is gone. */
+  private async onExit(c: Container, exitCode: number, at: Date, error = ''): Promise<void> {
+    c.exitWatcher?.close();
+    c.exitWatcher = undefined;
+    clearTimeout(c.healthTimer);
+    await this.runc.delete(c.id, { force: true }).catch((e: unknown) => this.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+    await this.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined);
+    await this.unmountRootfs(c);
+    const ranMs = at.getTime() - Date.parse(c.state.startedAt);
+    c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, finishedAt: at.toISOString() };
+    if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
+    await this.saveState(c);
+    this.publish(c, 'die', { exitCode: String(exitCode) });
+    const d = c.nextExit;
+    c.nextExit = deferred();
+    d.resolve({ exitCode, error: error || undefined });
+    if (this.closed) return;
+    if (c.config.spec.host.autoRemove && !c.removing) {
+      void this.remove(c.id, { force: true }).catch((e: unknown) => this.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+      return;
+    }
+    if (this.shouldRestart(c, exitCode)) {
+      if (ranMs >= RESTART_RESET_AFTER_MS) c.restartBackoffMs = RESTART_BACKOFF_START_MS;
+      const delay = c.restartBackoffMs;
+      c.restartBackoffMs = Math.min(c.restartBackoffMs * 2, 60_000);
+      this.scheduleRestart(c, delay);
+    }
+  }
+
+  private shouldRestart(c: Container, exitCode: number): boolean {
+    if (c.state.manuallyStopped || c.removing) return false;
+    const p = c.config.spec.host.restartPolicy;
+    switch (p.name) {
+      case 'always':
+      case 'unless-stopped':
+        return true;
+      case 'on-failure':
+        return exitCode !== 0 && (p.maximumRetryCount <= 0 || c.state.restartCount < p.maximumRetryCount);
+      default:
+        return false;
+    }
+  }
+
+  private scheduleRestart(c: Container, delayMs: number): void {
+    clearTimeout(c.restartTimer);
+    c.state.status = 'restarting';
+    void this.saveState(c).catch(() => undefined);
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      void this.locks
+        .run(c.id, async () => {
+          if (c.state.status !== 'restarting' || c.removing || c.state.manuallyStopped) return;
+          c.state.restartCount++;
+          c.state.status = 'exited';
+          await this.doStart(c, {});
+        })
+        .catch((e: unknown) => {
+          this.log.warn('restart failed', { container: c.id.slice(0, 12), error: errorMessage(e) });
+          c.state.status = 'exited';
+          void this.saveState(c).catch(() => undefined);
+        });
+    }, delayMs);
+    c.restartTimer.unref();
+  }
+
+  private async unmountRootfs(c: Container): Promise<void> {
+    if (!c.state.mounted) return;
+    try {
+      await this.opts.snapshotter.unmount(c.rootfs);
+      c.state.mounted = false;
+    } catch (err) {
+      this.log.warn('unmount failed', { container: c.id.slice(0, 12), error: errorMessage(err) });
+    }
+  }
+
+  // ---------- stop / kill / restart ----------
+
+  async stop(ref: string, opts: { timeoutS?: number; signal?: string } = {}): Promise<void> {
+    const c = this.get(ref);
+    let exited: Promise<ExitInfo>;
+    const stopped = await this.locks.run(c.id, async () => {
+      if (c.state.status === 'restarting') {
+        clearTimeout(c.restartTimer);
+        c.state.status = 'exited';
+        c.state.manuallyStopped = true;
+        await this.saveState(c);
+        return false;
+      }
+      checkTransition(c.id, c.state.status, 'stop');
+      c.state.manuallyStopped = true;
+      await this.saveState(c);
+      exited = c.nextExit.promise;
+      if (c.state.status === 'paused') await this.runc.resume(c.id).catch(() => undefined);
+      const sig = opts.signal ?? c.config.spec.stopSignal ?? c.config.image.config.StopSignal ?? 'SIGTERM';
+      await this.runc.kill(c.id, normalizeSignal(sig)).catch(() => undefined);
+      this.publish(c, 'kill', { signal: String(signalNumber(normalizeSignal(sig))) });
+      return true;
+    });
+    if (!stopped) return;
+    const timeoutS = opts.timeoutS ?? c.config.spec.stopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+    if (!(await withTimeout(exited!, timeoutS < 0 ? Infinity : timeoutS * 1000))) {
+      await this.runc.kill(c.id, 'SIGKILL', { all: true }).catch(() => undefined);
+      this.publish(c, 'kill', { signal: '9' });
+      if (!(await withTimeout(exited!, KILL_WAIT_MS))) throw new BerthError('internal', `container ${c.id.slice(0, 12)} did not exit after SIGKILL`);
+    }
+    this.publish(c, 'stop');
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.get(ref);
+    await this.locks.run(c.id, async () => {
+      checkTransition(c.id, c.state.status, 'kill');
+      const sig = normalizeSignal(signal);
+      if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') c.state.manuallyStopped = c.config.spec.host.restartPolicy.name !== 'always' || c.state.manuallyStopped;
+      await this.runc.kill(c.id, sig, { all: sig === 'SIGKILL' });
+      this.publish(c, 'kill', { signal: String(signalNumber(sig)) });
+    });
+  }
+
+  async restart(ref: string, opts: { timeoutS?: number; signal?: string } = {}): Promise<void> {
+    const c = this.get(ref);
+    if (c.isRunning || c.state.status === 'restarting') await this.stop(c.id, opts);
+    await this.locks.run(c.id, async () => {
+      if (c.state.status === 'running') return;
+      c.state.manuallyStopped = false;
+      await this.doStart(c, {});
+    });
+    this.publish(c, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.locks.run(c.id, async () => {
+      checkTransition(c.id, c.state.status, 'pause');
+      await this.runc.pause(c.id);
+      c.state.status = 'paused';
+      await this.saveState(c);
+      this.publish(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.locks.run(c.id, async () => {
+      checkTransition(c.id, c.state.status, 'unpause');
+      await this.runc.resume(c.id);
+      c.state.status = 'running';
+      await this.saveState(c);
+      this.publish(c, 'unpause');
+    });
+  }
+
+  // ---------- wait / remove ----------
+
+  /** Docker's wait conditions: not-running (default), next-exit, removed. */
+  async wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running', opts: { signal?: AbortSignal } = {}): Promise<ExitInfo> {
+    const c = this.get(ref);
+    let p: Promise<ExitInfo>;
+    if (condition === 'removed') p = c.removed.promise;
+    else if (condition === 'next-exit') p = c.nextExit.promise;
+    else if (!c.isRunning && c.state.status !== 'restarting') return { exitCode: c.state.exitCode, error: c.state.error || undefined };
+    else p = c.nextExit.promise;
+    if (!opts.signal) return p;
+    const signal = opts.signal;
+    return Promise.race([
+      p,
+      new Promise<never>((_r, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    ]);
+  }
+
+  async remove(ref: string, opts: { force?: boolean; removeVolumes?: boolean } = {}): Promise<void> {
+    const c = this.get(ref);
+    if (c.removing) {
+      throw new BerthError('conflict', `removal of container ${c.id.slice(0, 12)} is already in progress`);
+    }
+    if ((c.isRunning || c.state.status === 'restarting') && !opts.force) {
+      checkTransition(c.id, c.state.status, 'remove');
+    }
+    c.removing = true;
+    try {
+      clearTimeout(c.restartTimer);
+      if (c.isRunning) {
+        const exited = c.nextExit.promise;
+        await this.runc.kill(c.id, 'SIGKILL', { all: true }).catch(() => undefined);
+        if (!(await withTimeout(exited, KILL_WAIT_MS))) {
+          await this.checkExitFile(c);
+          if (c.isRunning) throw new BerthError('internal', `could not kill running container ${c.id.slice(0, 12)}, cannot remove`);
+        }
+      }
+      await this.locks.run(c.id, async () => {
+        const prev = c.state.status;
+        c.state.status = 'removing';
+        await this.saveState(c).catch(() => undefined);
+        try {
+          c.exitWatcher?.close();
+          clearTimeout(c.healthTimer);
+          await this.runc.delete(c.id, { force: true });
+          await this.unmountRootfs(c);
+          await this.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {
+            if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+          });
+          await this.opts.volumes.release({ id: c.id, mountPoints: c.config.mountPoints, removeVolumes: !!opts.removeVolumes });
+          await this.store.remove(c.id);
+        } catch (err) {
+          c.state.status = prev === 'removing' ? 'dead' : prev;
+          await this.saveState(c).catch(() => undefined);
+          throw err;
+        }
+        this.containers.delete(c.id);
+        if (this.names.get(c.name) === c.id) this.names.delete(c.name);
+        this.publish(c, 'destroy');
+        c.removed.resolve({ exitCode: c.state.exitCode });
+      });
+    } finally {
+      c.removing = false;
+    }
+  }
+
+  // ---------- rename / update / resize ----------
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    const name = validateName(newName);
+    if (name === c.name) throw new BerthError('invalid-argument', 'Renaming a container with the same name as its current name');
+    const other = this.names.get(name);
+    if (other) throw new BerthError('conflict', `Conflict. The container name "/${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+    await this.locks.run(c.id, async () => {
+      const old = c.name;
+      this.names.set(name, c.id);
+      this.names.delete(old);
+      c.config = { ...c.config, name };
+      await this.store.saveConfig(c.config);
+      this.publish(c, 'rename', { oldName: `/${old}` });
+    });
+  }
+
+  /** `docker update`: resources and restart policy. */
+  async update(ref: string, change: Partial<Pick<ContainerSpec['host'], 'memory' | 'memorySwap' | 'memoryReservation' | 'nanoCpus' | 'cpuShares' | 'cpuQuota' | 'cpuPeriod' | 'cpusetCpus' | 'pidsLimit' | 'restartPolicy'>>): Promise<string[]> {
+    const c = this.get(ref);
+    return this.locks.run(c.id, async () => {
+      const host = { ...c.config.spec.host };
+      for (const [k, v] of Object.entries(change)) if (v !== undefined) (host as Record<string, unknown>)[k] = v;
+      if (host.autoRemove && host.restartPolicy.name !== 'no') {
+        throw new BerthError('invalid-argument', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
+      }
+      if (c.isRunning) {
+        const res: Record<string, unknown> = {};
+        if (change.memory !== undefined || change.memorySwap !== undefined) {
+          res.memory = { limit: host.memory || undefined, swap: this.swapAccounting ? (host.memorySwap || (host.memory ? host.memory * 2 : undefined)) : undefined };
+        }
+        if (change.nanoCpus !== undefined || change.cpuQuota !== undefined || change.cpuShares !== undefined || change.cpusetCpus !== undefined) {
+          res.cpu = {
+            period: host.nanoCpus ? 100000 : host.cpuPeriod || undefined,
+            quota: host.nanoCpus ? Math.round((host.nanoCpus * 100000) / 1e9) : host.cpuQuota || undefined,
+            shares: host.cpuShares || undefined,
+            cpus: host.cpusetCpus || undefined,
+          };
+        }
+        if (change.pidsLimit !== undefined) res.pids = { limit: host.pidsLimit > 0 ? host.pidsLimit : -1 };
+        if (Object.keys(res).length) await this.runc.update(c.id, res);
+      }
+      c.config = { ...c.config, spec: { ...c.config.spec, host } };
+      await this.store.saveConfig(c.config);
+      this.publish(c, 'update');
+      return [];
+    });
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.get(ref);
+    if (!c.isRunning) throw new BerthError('conflict', `Container ${c.id} is not running`);
+    if (!c.config.spec.tty) return;
+    await resizeTerminal(c.bundle, height, width);
+  }
+
+  // ---------- logs / attach ----------
+
+  /** Log records of a container (streamed; with follow, until the container exits). */
+  logs(ref: string, opts: Omit<ReadLogOptions, 'done' | 'fromOffset'>): AsyncGenerator<LogRecord> {
+    const c = this.get(ref);
+    if (c.config.spec.host.logConfig.type === 'none') {
+      throw new BerthError('invalid-argument', 'configured logging driver does not support reading');
+    }
+    const done = c.isRunning || c.state.status === 'restarting' ? c.nextExit.promise : Promise.resolve();
+    return readLog(c.logPath, { ...opts, done });
+  }
+
+  /**
+   * Output for `attach`: everything written from now until the next exit (or the current
+   * run's exit). With `logs`, the existing log is replayed first.
+   */
+  async attachOutput(ref: string, opts: { logs: boolean; stream: boolean; signal?: AbortSignal }): Promise<AsyncGenerator<LogRecord>> {
+    const c = this.get(ref);
+    const from = opts.logs ? 0 : await logSize(c.logPath);
+    this.publish(c, 'attach');
+    if (!opts.stream) return readLog(c.logPath, { follow: false, fromOffset: from, signal: opts.signal });
+    return readLog(c.logPath, { follow: true, fromOffset: from, done: c.nextExit.promise, signal: opts.signal });
+  }
+
+  // ---------- helpers ----------
+
+  async saveState(c: Container): Promise<void> {
+    await this.store.saveState(c.id, c.state);
+  }
+
+  publish(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.opts.events.publish('container', action, c.id, {
+      ...c.config.spec.labels,
+      image: c.config.image.ref,
+      name: c.name,
+      ...extra,
+    });
+  }
+
+  /** Health check hooks are installed by the health module (see health.ts). */
+  armHealthcheck(c: Container): void {
+    this.healthArmer?.(c);
+  }
+  healthArmer: ((c: Container) => void) | undefined;
+
+  setHealth(c: Container, h: HealthState): void {
+    const prev = c.state.health?.status;
+    c.state.health = h;
+    void this.saveState(c).catch(() => undefined);
+    if (prev !== h.status) this.publish(c, `health_status: ${h.status}`);
+  }
+
+  lock<T>(c: Container, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(c.id, fn);
+  }
+
+  get execRoot(): string {
+    return this.opts.execRoot;
+  }
+  get sockets(): string {
+    return this.socketDir;
+  }
+  get statusOf(): (c: Container) => ContainerStatus {
+    return (c) => c.state.status;
+  }
+}
+
+/** conmon needs an absolute runtime path. */
+async function findBinary(name: string): Promise<string> {
+  if (name.includes('/')) return name;
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/bin']);
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, name);
+    if (await access(p, 1).then(() => true, () => false)) return p;
+  }
+  throw new BerthError('unavailable', `cannot find "${name}" in PATH`);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
+  if (ms === Infinity) {
+    await p;
+    return true;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
+  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18,
+  SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26,
+  SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
+};
+
+/** "TERM", "SIGTERM", "15" → "SIGTERM"; invalid → invalid-argument (Docker's wording). */
+export function normalizeSignal(sig: string): string {
+  const s = sig.trim().toUpperCase();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    const name = Object.entries(SIGNALS).find(([, v]) => v === n)?.[0];
+    if (name) return name;
+    if (n >= 34 && n <= 64) return String(n);
+    throw new BerthError('invalid-argument', `Invalid signal: ${sig}`);
+  }
+  const name = s.startsWith('SIG') ? s : `SIG${s}`;
+  if (!(name in SIGNALS)) throw new BerthError('invalid-argument', `Invalid signal: ${sig}`);
+  return name;
+}
+
+export function signalNumber(sig: string): number {
+  return SIGNALS[sig] ?? Number(sig);
+}
+
+/** "10m", "1g", "512k", "100" (bytes) → bytes. */
+export function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(v.trim());
+  if (!m) throw new BerthError('invalid-argument', `invalid size: '${v}'`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.floor(Number(m[1]) * mult);
+}
+

@@ -1,0 +1,64 @@
+// What runtime needs from the services around it. Declared here, by the user of the
+// interface (STYLE.md §1); api/daemon.ts plugs in the image, volume and network services.
+import type { Readable } from 'node:stream';
+import type { ImageRuntimeConfig, ContainerSpec } from './container-spec.js';
+import type { MountPoint } from './container-store.js';
+import type { NamespaceSource, OciMount } from './oci-spec.js';
+
+export interface ResolvedImage {
+  id: string;
+  config: ImageRuntimeConfig;
+  /** Top layer of the image (undefined for an empty image). */
+  topChainId?: string;
+  repoTags: string[];
+}
+
+export interface ImageLookup {
+  /** Throws not-found with Docker's "No such image: <name>" when absent. */
+  resolve(nameOrId: string, opts?: { signal?: AbortSignal }): Promise<ResolvedImage>;
+}
+
+/** Container root filesystems (the storage snapshotter satisfies this). */
+export interface RootfsSnapshotter {
+  prepare(key: string, parent: string | undefined, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  mount(key: string, target: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  unmount(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  upperPath(key: string): string;
+  diff(key: string, opts?: { signal?: AbortSignal }): Readable;
+  remove(key: string): Promise<void>;
+}
+
+export interface NetworkPlan {
+  namespace: NamespaceSource;
+  /** Extra `/etc/hosts` lines (`<ip>\t<names>`), e.g. the container's own address. */
+  hostsEntries: string[];
+  /** Content of /etc/resolv.conf; undefined = derived from the host's. */
+  resolvConf?: string;
+}
+
+export interface NetworkContainerInfo {
+  id: string;
+  name: string;
+  spec: ContainerSpec;
+}
+
+/**
+ * Connects a container to its networks. `plan` runs before `runc create`, `attach` after it
+ * (the network namespace exists, the process has not started), `detach` after it exited.
+ * The network service implements this for bridges; runtime has a basic one for none/host.
+ */
+export interface NetworkAttacher {
+  plan(c: NetworkContainerInfo): Promise<NetworkPlan>;
+  attach(c: NetworkContainerInfo & { pid: number }): Promise<Record<string, unknown>>;
+  detach(c: NetworkContainerInfo): Promise<void>;
+}
+
+/** Volume, bind and tmpfs mounts (the volume service implements this). */
+export interface VolumeMounter {
+  /** At create: resolves every mount of the spec (and the image's VOLUMEs), creating volumes. */
+  prepare(c: { id: string; spec: ContainerSpec; imageVolumes: string[] }): Promise<MountPoint[]>;
+  /** At start: OCI mounts for the mount points; `rootfs` is mounted (copy-up of new volumes). */
+  ociMounts(c: { id: string; mountPoints: MountPoint[]; rootfs: string; spec: ContainerSpec }): Promise<OciMount[]>;
+  /** At removal; anonymous volumes go when `removeVolumes`. */
+  release(c: { id: string; mountPoints: MountPoint[]; removeVolumes: boolean }): Promise<void>;
+}
