@@ -34,3 +34,11 @@ export {
   type MountPointInfo,
 } from './oci-mounts.js';
 export { mergeTmpfsOptions, DEFAULT_TMPFS_OPTIONS } from './tmpfs-options.js';
+export {
+  ContainerVolumeMounter,
+  toMountRequest,
+  mountConfigOf,
+  type ContainerMountSource,
+  type RuntimeMountLike,
+  type StoredMountPoint,
+} from './container-mounts.js';
