@@ -1,0 +1,38 @@
+// Public surface of builder/dockerfile: Dockerfile text → AST → typed instructions →
+// stages, variable expansion, and lint. Pure (no I/O), so `berth lint` can import it.
+
+export { parseAst, type DockerfileAst, type InstructionNode, type ParseOptions, type ParseWarning, type Heredoc, type Directive } from './parser.js';
+export { dumpAst, goQuote } from './dump.js';
+export { parseCheckDirective, type DirectiveName } from './directives.js';
+export { parseHeredoc, heredocsFromLine, chompHeredocContent } from './heredoc.js';
+export * from './instructions.js';
+export { parseRunMount, splitCsvFields } from './run-mount.js';
+export { parseGoDuration, parseRamInBytes } from './units.js';
+export {
+  expandWord,
+  expandWords,
+  expandWordWithMatches,
+  expandInstruction,
+  resolveMetaArgs,
+  predefinedArgs,
+  proxyEnv,
+  formatPlatform,
+  PROXY_ARG_NAMES,
+  StageScope,
+  type EnvSource,
+  type ExpandOptions,
+  type ExpandResult,
+  type Platform,
+} from './expand.js';
+export { ShellLexError, processWord, processWords, shellPatternToRegExp, type LexOptions, type ProcessResult } from './shell-lex.js';
+export {
+  parseDockerfile,
+  stagesNeededFor,
+  stageDependencies,
+  findTargetStage,
+  resolveBase,
+  resolveFromRef,
+  type Dockerfile,
+  type Stage,
+  type StageRef,
+} from './stages.js';
