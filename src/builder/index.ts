@@ -1,2 +1,2 @@
 // Public surface of builder/ (STYLE.md §1).
-export {};
+export * from './dockerfile/index.js';
