@@ -1,5 +1,6 @@
 // Builds layer tars in memory (STYLE.md §10 "Fixtures"): ordinary and hostile members alike. For tests and benches.
-import { encodeHeader, type EntryType, type TarHeader } from './tar-format.js';
+import { Readable } from 'node:stream';
+import { TarRewriter, encodeHeader, type EntryType, type TarHeader } from './tar-format.js';
 
 export interface MemberSpec {
   name: string;
@@ -43,4 +44,38 @@ export function buildTar(members: MemberSpec[], opts: { trailer?: boolean } = {}
   const parts = members.flatMap(member);
   if (opts.trailer !== false) parts.push(Buffer.alloc(1024));
   return Buffer.concat(parts);
+}
+
+/** The member headers of a tar held in memory (tests only), with each file's data. */
+export async function listTar(data: Buffer | AsyncIterable<Buffer>): Promise<Array<TarHeader & { data: Buffer }>> {
+  const out: Array<TarHeader & { data: Buffer }> = [];
+  const reader = new TarRewriter({
+    entry(h) {
+      out.push({ ...h, data: Buffer.alloc(0) });
+      return { headers: [h], keepData: h.type === 'file' };
+    },
+  });
+  // Re-read the rewritten stream's data by offsets: simpler to collect file bodies via a second pass.
+  const chunks: Buffer[] = [];
+  const input = Buffer.isBuffer(data) ? Readable.from([data]) : Readable.from(data);
+  for await (const c of input.pipe(reader)) chunks.push(c as Buffer);
+  const all = Buffer.concat(chunks);
+  // The rewritten tar has the same members; walk it to attach file data.
+  let pos = 0;
+  let i = 0;
+  while (pos + 512 <= all.length && i < out.length) {
+    const flag = String.fromCharCode(all[pos + 156]!);
+    const size = parseInt(all.toString('latin1', pos + 124, pos + 136).replace(/\0.*$/, '').trim() || '0', 8);
+    pos += 512;
+    if (flag === 'x') {
+      pos += size + ((512 - (size % 512)) % 512);
+      continue;
+    }
+    const h = out[i++]!;
+    if (h.type === 'file') {
+      h.data = all.subarray(pos, pos + h.size);
+      pos += h.size + ((512 - (h.size % 512)) % 512);
+    }
+  }
+  return out;
 }
