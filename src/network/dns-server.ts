@@ -30,8 +30,8 @@ export interface Upstream {
 
 /** What the server asks its network about; called on every query. */
 export interface DnsNameSource {
-  /** IPv4 addresses for a name (lowercase, no trailing dot); empty when unknown. */
-  lookup(name: string): string[];
+  /** IPv4 addresses for a name (lowercase, no trailing dot) as `clientIp` sees them; empty when unknown. */
+  lookup(name: string, clientIp: string | undefined): string[];
   /** The name of the endpoint holding `ip`, for PTR queries. */
   reverse(ip: string): string | undefined;
   /** Internal networks do not forward to the outside. */
@@ -81,7 +81,7 @@ export class DnsServer {
     const port = this.opts.port ?? 53;
     const udp = createSocket({ type: 'udp4' });
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg).then((reply) => {
+      void this.answer(msg, rinfo.address).then((reply) => {
         if (reply && !this.closed) udp.send(reply, rinfo.port, rinfo.address);
       });
     });
@@ -136,7 +136,7 @@ export class DnsServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.answer(msg).then((reply) => {
+        void this.answer(msg, conn.remoteAddress?.replace(/^::ffff:/, '')).then((reply) => {
           if (!reply || conn.destroyed) return;
           const head = Buffer.alloc(2);
           head.writeUInt16BE(reply.length);
@@ -148,7 +148,7 @@ export class DnsServer {
   }
 
   /** The reply to one query, or undefined to stay silent (garbage, or no capacity left). */
-  async answer(msg: Buffer): Promise<Buffer | undefined> {
+  async answer(msg: Buffer, clientIp?: string): Promise<Buffer | undefined> {
     let query: dnsPacket.Packet;
     try {
       query = dnsPacket.decode(msg);
@@ -174,7 +174,7 @@ export class DnsServer {
         });
       }
     } else {
-      const ips = this.opts.source.lookup(name);
+      const ips = this.opts.source.lookup(name, clientIp);
       if (ips.length) {
         // Round-robin: each answer starts one further along the list.
         const start = this.rotation++ % ips.length;
