@@ -4,3 +4,5 @@ export * from './json-stream.js';
 export * from './engine-client.js';
 export type * from './types/system.js';
 export type * from './types/events.js';
+export type * from './types/containers.js';
+export type * from './types/volumes.js';

@@ -1,0 +1,336 @@
+// Container endpoints of the Engine API. Each handler parses the request, calls one backend
+// method and writes the reply (STYLE.md §1). Wire ⇄ domain conversion is in containers-wire.ts.
+import type { Writable } from 'node:stream';
+import { z } from 'zod';
+import type { ContainerCreateResponse, ContainerPruneResponse, ContainerWaitResponse } from '../../client/index.js';
+import {
+  formatLogTime,
+  type Container,
+  type ContainerService,
+  type LogRecord,
+} from '../../runtime/index.js';
+import { BerthError } from '../../util/index.js';
+import type { Filters } from '../filters.js';
+import type { RequestContext, Route } from '../router.js';
+import { parseTimestamp } from '../timestamps.js';
+import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specFromCreateBody, summaryWire } from './containers-wire.js';
+
+/** What these routes need of the runtime. */
+export type ContainerBackend = Pick<
+  ContainerService,
+  | 'create' | 'start' | 'stop' | 'restart' | 'kill' | 'wait' | 'remove' | 'get' | 'find' | 'list' | 'logs'
+  | 'attachOutput' | 'resize' | 'rename' | 'pause' | 'unpause' | 'update'
+>;
+
+export interface ContainerRoutesOptions {
+  /** Size of a container's writable layer and of its whole rootfs (`size=1`), when available. */
+  sizeOf?: (c: Container) => Promise<{ rw: number; rootFs: number }>;
+}
+
+function writeChunk(w: Writable, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    w.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+const LIST_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'] as const;
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** Docker's container list filters. */
+export function matchesListFilters(c: Container, f: Filters, lookup: (ref: string) => Container | undefined): boolean {
+  const st = c.state;
+  for (const s of f.get('status')) if (!STATUSES.includes(s)) throw new BerthError('invalid-argument', `invalid filter 'status=${s}'`);
+  if (!f.matchExact('status', st.status)) return false;
+  if (!f.matchAny('id', (v) => c.id.startsWith(v))) return false;
+  if (!f.matchAny('name', (v) => new RegExp(v).test(`/${c.name}`) || new RegExp(v).test(c.name))) return false;
+  if (!f.matchLabels({ ...(c.config.image.config.Labels ?? {}), ...c.config.spec.labels })) return false;
+  if (f.has('exited')) {
+    if (st.status !== 'exited') return false;
+    if (!f.get('exited').some((v) => Number(v) === st.exitCode)) return false;
+  }
+  if (!f.matchAny('ancestor', (v) => c.config.image.ref === v || c.config.image.ref === `${v}:latest` || c.config.image.id === v || c.config.image.id.replace('sha256:', '').startsWith(v.replace('sha256:', '')))) return false;
+  if (!f.matchAny('health', (v) => (c.state.health?.status ?? 'none') === v)) return false;
+  if (!f.matchAny('network', (v) => {
+    const mode = c.config.spec.host.networkMode;
+    return v === mode || (v === 'bridge' && mode === 'default') || Object.keys(c.config.spec.endpoints).includes(v);
+  })) return false;
+  if (!f.matchAny('volume', (v) => c.config.mountPoints.some((m) => m.name === v || m.source === v || m.destination === v))) return false;
+  if (!f.matchAny('expose', (v) => [...c.config.spec.exposedPorts, ...Object.keys(c.config.image.config.ExposedPorts ?? {})].some((p) => p === v || p === `${v}/tcp`))) return false;
+  if (!f.matchAny('publish', (v) => Object.keys(c.config.spec.host.portBindings).some((p) => p === v || p === `${v}/tcp`) || Object.values(c.config.spec.host.portBindings).flat().some((b) => b.hostPort === v.split('/')[0]))) return false;
+  if (f.has('before')) {
+    const ref = lookup(f.get('before')[0]!);
+    if (!ref) throw new BerthError('not-found', `No such container: ${f.get('before')[0]}`);
+    if (!(c.config.created < ref.config.created)) return false;
+  }
+  if (f.has('since')) {
+    const ref = lookup(f.get('since')[0]!);
+    if (!ref) throw new BerthError('not-found', `No such container: ${f.get('since')[0]}`);
+    if (!(c.config.created > ref.config.created)) return false;
+  }
+  return true;
+}
+
+const updateSchema = z
+  .object({
+    Memory: z.number().optional(),
+    MemorySwap: z.number().optional(),
+    MemoryReservation: z.number().optional(),
+    NanoCpus: z.number().optional(),
+    CpuShares: z.number().optional(),
+    CpuQuota: z.number().optional(),
+    CpuPeriod: z.number().optional(),
+    CpusetCpus: z.string().optional(),
+    PidsLimit: z.number().nullish(),
+    RestartPolicy: z.object({ Name: z.string().optional(), MaximumRetryCount: z.number().optional() }).optional(),
+  })
+  .passthrough();
+
+async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, out: { stdout: Writable; stderr: Writable }, opts: { stdout: boolean; stderr: boolean; timestamps: boolean }) {
+  for await (const rec of gen) {
+    if (ctx.signal.aborted) break;
+    if (rec.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
+    const data = opts.timestamps ? Buffer.concat([Buffer.from(formatLogTime(rec.time) + ' '), rec.data]) : rec.data;
+    await writeChunk(rec.stream === 'stdout' ? out.stdout : out.stderr, data);
+  }
+}
+
+function stopTimeout(ctx: RequestContext): number | undefined {
+  return ctx.queryInt('t') ?? ctx.queryInt('timeout');
+}
+
+export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutesOptions = {}): Route[] {
+  const sizeIf = async (ctx: RequestContext, c: Container) => (ctx.queryBool('size') && opts.sizeOf ? await opts.sizeOf(c) : undefined);
+  return [
+    {
+      method: 'POST',
+      path: '/containers/create',
+      handler: async (ctx) => {
+        const body = await ctx.readJson(createBodySchema.nullish());
+        if (!body) throw new BerthError('invalid-argument', 'Config cannot be empty in order to create a container');
+        const platform = ctx.queryString('platform');
+        if (platform && !/^linux(\/(amd64|x86_64))?(\/.*)?$/.test(platform) && platform !== process.arch) {
+          throw new BerthError('not-found', `No such image: ${body.Image ?? ''} (platform ${platform} is not available)`);
+        }
+        const spec = specFromCreateBody(body);
+        const r = await backend.create(spec, { name: ctx.queryString('name') || undefined, signal: ctx.signal });
+        const reply: ContainerCreateResponse = { Id: r.id, Warnings: r.warnings };
+        ctx.sendJson(201, reply);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/json',
+      handler: async (ctx) => {
+        const filters = ctx.queryFilters().validate(LIST_FILTERS);
+        const all = ctx.queryBool('all');
+        const limit = ctx.queryInt('limit') ?? -1;
+        let list = backend.list().filter((c) => all || limit > 0 || filters.has('status') || filters.has('exited') || c.isRunning || c.state.status === 'restarting');
+        list = list.filter((c) => matchesListFilters(c, filters, (r) => backend.find(r)));
+        if (limit > 0) list = list.slice(0, limit);
+        const out = [];
+        for (const c of list) out.push(summaryWire(c, { size: await sizeIf(ctx, c) }));
+        ctx.sendJson(200, out);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/{id}/json',
+      handler: async (ctx) => {
+        const c = backend.get(ctx.param('id'));
+        ctx.sendJson(200, inspectWire(c, { size: await sizeIf(ctx, c) }));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/start',
+      handler: async (ctx) => {
+        await backend.start(ctx.param('id'), { signal: ctx.signal });
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/stop',
+      handler: async (ctx) => {
+        await backend.stop(ctx.param('id'), { timeoutS: stopTimeout(ctx), signal: ctx.queryString('signal') || undefined });
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/restart',
+      handler: async (ctx) => {
+        await backend.restart(ctx.param('id'), { timeoutS: stopTimeout(ctx), signal: ctx.queryString('signal') || undefined });
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/kill',
+      handler: async (ctx) => {
+        await backend.kill(ctx.param('id'), ctx.queryString('signal') || 'SIGKILL');
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/wait',
+      handler: async (ctx) => {
+        const cond = ctx.queryString('condition') || 'not-running';
+        if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') {
+          throw new BerthError('invalid-argument', `invalid condition: "${cond}"`);
+        }
+        const waiting = backend.wait(ctx.param('id'), cond, { signal: ctx.signal });
+        // Headers go out once the waiter is registered: the docker CLI starts the container
+        // only after it has them, so a fast exit cannot be missed.
+        ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+        ctx.res.flushHeaders();
+        const r = await waiting;
+        const reply: ContainerWaitResponse = { StatusCode: r.exitCode, Error: r.error ? { Message: r.error } : null };
+        ctx.res.end(JSON.stringify(reply) + '\n');
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/containers/{id}',
+      handler: async (ctx) => {
+        await backend.remove(ctx.param('id'), { force: ctx.queryBool('force'), removeVolumes: ctx.queryBool('v') });
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/attach',
+      handler: async (ctx) => {
+        const c = backend.get(ctx.param('id'));
+        const stream = ctx.queryBool('stream');
+        const logs = ctx.queryBool('logs');
+        const stdout = ctx.queryBool('stdout');
+        const stderr = ctx.queryBool('stderr');
+        if (!stream && !logs) throw new BerthError('invalid-argument', 'Bad parameters: you must choose at least one stream');
+        if (c.state.status === 'exited' && stream && !logs && c.state.hasBeenStarted) {
+          throw new BerthError('conflict', 'You cannot attach to a stopped container, start it first');
+        }
+        const gen = await backend.attachOutput(c.id, { logs, stream, signal: ctx.signal });
+        const h = ctx.hijack({ tty: c.config.spec.tty });
+        // stdin is not forwarded yet (conmon's attach socket is SOCK_SEQPACKET); drain it.
+        h.conn.on('data', () => undefined);
+        h.conn.on('error', () => undefined);
+        try {
+          await pumpRecords(ctx, gen, h.output, { stdout, stderr, timestamps: false });
+        } finally {
+          h.close();
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/resize',
+      handler: async (ctx) => {
+        const hgt = ctx.queryInt('h', 0);
+        const w = ctx.queryInt('w', 0);
+        if (hgt < 0 || w < 0) throw new BerthError('invalid-argument', 'invalid resize dimensions');
+        await backend.resize(ctx.param('id'), hgt, w);
+        ctx.sendText(200, '');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/{id}/logs',
+      handler: async (ctx) => {
+        const c = backend.get(ctx.param('id'));
+        const stdout = ctx.queryBool('stdout');
+        const stderr = ctx.queryBool('stderr');
+        if (!stdout && !stderr) throw new BerthError('invalid-argument', 'Bad parameters: you must choose at least one stream');
+        const tailRaw = ctx.queryString('tail');
+        const tail = tailRaw === undefined || tailRaw === 'all' || tailRaw === '' ? undefined : Number(tailRaw);
+        if (tail !== undefined && !Number.isInteger(tail)) throw new BerthError('invalid-argument', `invalid value for "tail": "${tailRaw}"`);
+        const since = ctx.queryString('since');
+        const until = ctx.queryString('until');
+        const gen = backend.logs(c.id, {
+          follow: ctx.queryBool('follow'),
+          tail,
+          since: since && since !== '0' ? parseTimestamp(since, 'since') : undefined,
+          until: until && until !== '0' ? parseTimestamp(until, 'until') : undefined,
+          signal: ctx.signal,
+        });
+        const out = ctx.startOutputStream({ tty: c.config.spec.tty });
+        try {
+          await pumpRecords(ctx, gen, out, { stdout, stderr, timestamps: ctx.queryBool('timestamps') });
+        } finally {
+          out.end();
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/rename',
+      handler: async (ctx) => {
+        const name = ctx.queryString('name');
+        if (!name) throw new BerthError('invalid-argument', 'Neither old nor new names may be empty');
+        await backend.rename(ctx.param('id'), name);
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/pause',
+      handler: async (ctx) => {
+        await backend.pause(ctx.param('id'));
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/unpause',
+      handler: async (ctx) => {
+        await backend.unpause(ctx.param('id'));
+        ctx.sendNoContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/{id}/update',
+      handler: async (ctx) => {
+        const b = await ctx.readJson(updateSchema);
+        const c = backend.get(ctx.param('id'));
+        checkResources({ ...b, Memory: b.Memory ?? c.config.spec.host.memory });
+        const warnings = await backend.update(c.id, {
+          memory: b.Memory,
+          memorySwap: b.MemorySwap,
+          memoryReservation: b.MemoryReservation,
+          nanoCpus: b.NanoCpus,
+          cpuShares: b.CpuShares,
+          cpuQuota: b.CpuQuota,
+          cpuPeriod: b.CpuPeriod,
+          cpusetCpus: b.CpusetCpus,
+          pidsLimit: b.PidsLimit ?? undefined,
+          restartPolicy: b.RestartPolicy && b.RestartPolicy.Name ? restartPolicyFrom(b.RestartPolicy) : undefined,
+        });
+        ctx.sendJson(200, { Warnings: warnings });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/prune',
+      handler: async (ctx) => {
+        const f = ctx.queryFilters().validate(['label', 'label!', 'until']);
+        const until = f.has('until') ? parseTimestamp(f.get('until')[0]!, 'until') : undefined;
+        const deleted: string[] = [];
+        for (const c of backend.list()) {
+          if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
+          if (!f.matchLabels(c.config.spec.labels)) continue;
+          if (f.get('label!').some((l) => {
+            const [k, v] = l.split('=', 2) as [string, string | undefined];
+            return k in c.config.spec.labels && (v === undefined || c.config.spec.labels[k] === v);
+          })) continue;
+          if (until !== undefined && BigInt(Date.parse(c.config.created)) * 1_000_000n > until) continue;
+          await backend.remove(c.id, { force: false });
+          deleted.push(c.id);
+        }
+        const reply: ContainerPruneResponse = { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+        ctx.sendJson(200, reply);
+      },
+    },
+  ];
+}
