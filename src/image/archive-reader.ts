@@ -1,0 +1,201 @@
+// Reads an image archive (docker-archive or OCI layout tar, optionally gzip-compressed) as a
+// stream: blobs go into the content store as they arrive; only small metadata files are kept
+// in memory (capped). The caller interprets the result once the whole tar has been read,
+// because docker-archive puts manifest.json after the layers.
+import { posix } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract, type Header } from 'tar-stream';
+import type { ContentStore } from '../storage/index.js';
+import { BerthError, errorKind, invalidArgument, isDigest, type Digest } from '../util/index.js';
+
+/** Metadata files up to this size are held in memory; larger files always go to the content store. */
+const SMALL_FILE_LIMIT = 4 * 1024 * 1024;
+/** Total bytes of metadata kept in memory for one archive. */
+const SMALL_FILES_TOTAL_LIMIT = 64 * 1024 * 1024;
+
+export type ArchiveFile =
+  | { kind: 'memory'; data: Buffer }
+  | { kind: 'blob'; digest: Digest; size: number }
+  | { kind: 'link'; target: string };
+
+export interface ArchiveContents {
+  files: Map<string, ArchiveFile>;
+}
+
+export interface ReadArchiveOptions {
+  signal?: AbortSignal | undefined;
+  /** Called with the bytes read so far from the (possibly compressed) input. */
+  onBytes?: ((bytes: number) => void) | undefined;
+}
+
+/** `./a/../b` → `b`; rejects paths that leave the archive root. */
+export function normalizeArchivePath(name: string): string {
+  const p = posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
+  if (p === '..' || p.startsWith('../')) throw invalidArgument(`invalid archive member "${name}": path leaves the archive`);
+  return p === '.' ? '' : p;
+}
+
+function isMetadataName(p: string): boolean {
+  const base = posix.basename(p);
+  return (
+    !p.startsWith('blobs/') &&
+    (base.endsWith('.json') || base === 'json' || base === 'repositories' || base === 'oci-layout' || base === 'VERSION')
+  );
+}
+
+/** Reads at least `n` bytes (fewer at end of input) and puts them back, to sniff compression. */
+export async function peekBytes(input: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let len = 0;
+  while (len < n) {
+    const c = input.read() as Buffer | null;
+    if (c !== null) {
+      chunks.push(c);
+      len += c.length;
+      continue;
+    }
+    if (input.readableEnded || input.destroyed) break;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        input.off('readable', done);
+        input.off('end', done);
+        input.off('close', done);
+        input.off('error', fail);
+        resolve();
+      };
+      const fail = (e: Error) => {
+        done();
+        reject(e);
+      };
+      input.on('readable', done);
+      input.on('end', done);
+      input.on('close', done);
+      input.on('error', fail);
+    });
+    if (input.readableEnded && input.readableLength === 0) break;
+  }
+  const buf = Buffer.concat(chunks);
+  if (buf.length > 0) input.unshift(buf);
+  return buf;
+}
+
+/** Counts bytes passing through (progress of the upload). */
+class ByteCounter extends Transform {
+  bytes = 0;
+  constructor(private readonly onBytes?: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.onBytes?.(this.bytes);
+    cb(null, chunk);
+  }
+}
+
+function tarError(err: unknown): unknown {
+  if (err instanceof BerthError) return err;
+  const kind = errorKind(err);
+  if (kind === 'cancelled') return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return invalidArgument(`invalid image archive: ${msg}`, err);
+}
+
+/** Reads the archive, ingesting every non-metadata member into `content`. */
+export async function readArchive(input: Readable, content: ContentStore, opts: ReadArchiveOptions = {}): Promise<ArchiveContents> {
+  const files = new Map<string, ArchiveFile>();
+  let memoryBytes = 0;
+  let head: Buffer;
+  try {
+    head = await peekBytes(input, 4);
+  } catch (e) {
+    throw tarError(e);
+  }
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    throw invalidArgument('invalid image archive: zstd-compressed archives are not supported, decompress it first');
+  }
+  const extractor = tarExtract();
+  const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [input, new ByteCounter(opts.onBytes)];
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) stages.push(createGunzip());
+
+  const consume = (async () => {
+    let sawEntry = false;
+    for await (const entry of extractor) {
+      sawEntry = true;
+      const header: Header = entry.header;
+      const name = normalizeArchivePath(header.name);
+      try {
+        if (header.type === 'directory' || name === '') {
+          entry.resume();
+          continue;
+        }
+        if (header.type === 'symlink' || header.type === 'link') {
+          const target =
+            header.type === 'symlink' ? normalizeArchivePath(posix.join(posix.dirname(name), header.linkname ?? '')) : normalizeArchivePath(header.linkname ?? '');
+          files.set(name, { kind: 'link', target });
+          entry.resume();
+          continue;
+        }
+        if (header.type !== 'file' && header.type !== 'contiguous-file') {
+          entry.resume();
+          continue;
+        }
+        const size = header.size ?? 0;
+        if (isMetadataName(name) && size <= SMALL_FILE_LIMIT) {
+          memoryBytes += size;
+          if (memoryBytes > SMALL_FILES_TOTAL_LIMIT) throw invalidArgument('invalid image archive: too much metadata');
+          const chunks: Buffer[] = [];
+          for await (const c of entry) chunks.push(c as Buffer);
+          files.set(name, { kind: 'memory', data: Buffer.concat(chunks) });
+          continue;
+        }
+        let expected: Digest | undefined;
+        const bm = /^blobs\/sha256\/([^/]+)$/.exec(name);
+        if (bm) {
+          const d = `sha256:${bm[1]}`;
+          if (!isDigest(d)) throw invalidArgument(`invalid image archive: blob name "${name}" is not a sha256 digest`);
+          expected = d;
+        }
+        let info;
+        try {
+          info = await content.ingest(Readable.from(entry), { digest: expected, size }, { signal: opts.signal });
+        } catch (e) {
+          if (errorKind(e) === 'invalid-argument') {
+            throw invalidArgument(`invalid image archive: member "${name}": ${(e as Error).message}`, e);
+          }
+          throw e;
+        }
+        files.set(name, { kind: 'blob', digest: info.digest, size: info.size });
+      } finally {
+        // A member the loop did not read fully must be drained before the next one (STYLE.md §7).
+        entry.resume();
+      }
+    }
+    if (!sawEntry) throw invalidArgument('invalid image archive: the archive is empty');
+  })();
+
+  const feed = (pipeline as (...args: unknown[]) => Promise<void>)(...stages, extractor, { signal: opts.signal });
+  try {
+    await Promise.all([feed, consume]);
+  } catch (e) {
+    extractor.destroy();
+    input.destroy();
+    // Whichever of the two did not fail first fails now because of the destroy; that error is noise.
+    feed.catch(() => undefined);
+    consume.catch(() => undefined);
+    throw tarError(e);
+  }
+  return { files };
+}
+
+/** Follows links (docker-archive uses symlinks for repeated layers). */
+export function resolveArchiveFile(contents: ArchiveContents, path: string): ArchiveFile | undefined {
+  let p = normalizeArchivePath(path);
+  for (let hops = 0; hops < 16; hops++) {
+    const f = contents.files.get(p);
+    if (!f || f.kind !== 'link') return f;
+    p = f.target;
+  }
+  throw invalidArgument(`invalid image archive: too many levels of links at "${path}"`);
+}

@@ -1,0 +1,151 @@
+// What load, import and commit share: applying layer blobs in order, storing configs and
+// manifests, and turning the result into an ImageRecord.
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { ChainId, LayerStore, Storage } from '../storage/index.js';
+import { invalidArgument, type Digest } from '../util/index.js';
+import type { ImageRecord } from './image-store.js';
+import { MediaType, compressionOf, ociLayerMediaType } from './media-types.js';
+import type { ImageConfig, Manifest } from './schemas.js';
+
+export interface LayerBlob {
+  digest: Digest;
+  size: number;
+  mediaType: string;
+}
+
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** First bytes of a blob (to detect its compression). */
+export async function blobHead(storage: Storage, digest: Digest, n = 4): Promise<Buffer> {
+  const s = storage.content.read(digest);
+  const chunks: Buffer[] = [];
+  let len = 0;
+  try {
+    for await (const c of s) {
+      chunks.push(c as Buffer);
+      len += (c as Buffer).length;
+      if (len >= n) break;
+    }
+  } finally {
+    s.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, n);
+}
+
+/** A layer descriptor for a blob whose media type must be read from its bytes. */
+export async function describeLayerBlob(storage: Storage, digest: Digest, size: number): Promise<LayerBlob> {
+  return { digest, size, mediaType: ociLayerMediaType(compressionOf(await blobHead(storage, digest))) };
+}
+
+class ProgressCounter extends Transform {
+  private bytes = 0;
+  private lastReport = 0;
+  constructor(private readonly report: (bytes: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes - this.lastReport >= 512 * 1024) {
+      this.lastReport = this.bytes;
+      this.report(this.bytes);
+    }
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    this.report(this.bytes);
+    cb();
+  }
+}
+
+/**
+ * Applies `layers` bottom-up on `base`, each checked against its diffID. Returns the chainIDs
+ * (one per layer) and the summed unpacked size of the whole chain.
+ */
+export async function applyLayers(
+  storage: Storage,
+  base: ChainId | undefined,
+  layers: readonly LayerBlob[],
+  diffIds: readonly Digest[],
+  opts: { signal?: AbortSignal | undefined; onLayer?: ((diffId: Digest, current: number, total: number) => void) | undefined },
+): Promise<{ chains: ChainId[] }> {
+  if (layers.length !== diffIds.length) {
+    throw invalidArgument(`image config lists ${diffIds.length} diff_ids but the manifest has ${layers.length} layers`);
+  }
+  const chains: ChainId[] = [];
+  let parent = base;
+  for (let i = 0; i < layers.length; i++) {
+    const blob = layers[i]!;
+    const diffId = diffIds[i]!;
+    let input: Readable = storage.content.read(blob.digest);
+    const onLayer = opts.onLayer;
+    if (onLayer) {
+      const src = input;
+      const counter = new ProgressCounter((n) => onLayer(diffId, n, blob.size));
+      src.on('error', (e) => counter.destroy(e));
+      counter.on('close', () => src.destroy());
+      input = src.pipe(counter);
+    }
+    const info = await storage.layers.apply(parent, input, { expectedDiffId: diffId, signal: opts.signal });
+    chains.push(info.chainId);
+    parent = info.chainId;
+  }
+  return { chains };
+}
+
+/** Unpacked size of a whole layer chain (each layer counted once). */
+export async function chainSize(layers: LayerStore, top: ChainId | undefined): Promise<number> {
+  let size = 0;
+  for (let c = top; c; ) {
+    const info = await layers.get(c);
+    if (!info) break;
+    size += info.size;
+    c = info.parent;
+  }
+  return size;
+}
+
+/** Every chainID of a chain, top first. */
+export async function chainOf(layers: LayerStore, top: ChainId | undefined): Promise<ChainId[]> {
+  const out: ChainId[] = [];
+  for (let c = top; c; ) {
+    out.push(c);
+    const info = await layers.get(c);
+    c = info?.parent;
+  }
+  return out;
+}
+
+export function buildManifest(configDigest: Digest, configSize: number, layers: readonly LayerBlob[]): Manifest {
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configSize },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+  };
+}
+
+export async function makeRecord(
+  storage: Storage,
+  args: {
+    id: Digest;
+    config: ImageConfig;
+    manifestDigest: Digest;
+    manifestMediaType: string;
+    layers: LayerBlob[];
+    topChainId: ChainId | undefined;
+    parent?: Digest | undefined;
+  },
+): Promise<ImageRecord> {
+  return {
+    id: args.id,
+    manifestDigest: args.manifestDigest,
+    manifestMediaType: args.manifestMediaType,
+    layers: args.layers,
+    diffIds: [...args.config.rootfs.diff_ids],
+    topChainId: args.topChainId,
+    created: args.config.created ?? '',
+    size: await chainSize(storage.layers, args.topChainId),
+    parent: args.parent,
+  };
+}
