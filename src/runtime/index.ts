@@ -14,3 +14,5 @@ export type { NamespaceSource, OciMount } from './oci-spec.js';
 export { BasicNetworkAttacher } from './basic-network.js';
 export { BasicVolumeMounter, parseBind, ociMountFor } from './basic-mounts.js';
 export { resolveInRoot } from './rootfs-path.js';
+export { ExecManager } from './exec.js';
+export type { ExecSpec, ExecSession, ExecRun } from './exec.js';

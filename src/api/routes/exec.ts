@@ -1,0 +1,119 @@
+// Exec endpoints: create, start (hijacked, or detached), resize, inspect.
+import { z } from 'zod';
+import type { ExecInspectResponse } from '../../client/index.js';
+import type { ExecManager } from '../../runtime/index.js';
+import { BerthError } from '../../util/index.js';
+import type { Route } from '../router.js';
+
+/** What these routes need of the runtime. */
+export type ExecBackend = Pick<ExecManager, 'create' | 'start' | 'get' | 'resize'>;
+
+const execConfigSchema = z
+  .object({
+    AttachStdin: z.boolean().optional(),
+    AttachStdout: z.boolean().optional(),
+    AttachStderr: z.boolean().optional(),
+    DetachKeys: z.string().optional(),
+    Tty: z.boolean().optional(),
+    Env: z.array(z.string()).nullish(),
+    Cmd: z.union([z.array(z.string()), z.string()]).nullish(),
+    Privileged: z.boolean().optional(),
+    User: z.string().optional(),
+    WorkingDir: z.string().optional(),
+  })
+  .passthrough();
+
+const execStartSchema = z.object({ Detach: z.boolean().optional(), Tty: z.boolean().optional() }).passthrough().nullish();
+
+export function execRoutes(backend: ExecBackend): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/containers/{id}/exec',
+      handler: async (ctx) => {
+        const b = await ctx.readJson(execConfigSchema);
+        const cmd = typeof b.Cmd === 'string' ? [b.Cmd] : b.Cmd ?? [];
+        if (b.WorkingDir && !b.WorkingDir.startsWith('/')) {
+          throw new BerthError('invalid-argument', `the working directory '${b.WorkingDir}' is invalid, it needs to be an absolute path`);
+        }
+        const s = backend.create(ctx.param('id'), {
+          cmd,
+          env: b.Env ?? [],
+          user: b.User ?? '',
+          workingDir: b.WorkingDir ?? '',
+          tty: !!b.Tty,
+          attachStdin: !!b.AttachStdin,
+          attachStdout: b.AttachStdout ?? true,
+          attachStderr: b.AttachStderr ?? true,
+          privileged: !!b.Privileged,
+          detachKeys: b.DetachKeys ?? '',
+        });
+        ctx.sendJson(201, { Id: s.id });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/exec/{id}/start',
+      handler: async (ctx) => {
+        const b = (await ctx.readJson(execStartSchema)) ?? {};
+        const s = backend.get(ctx.param('id'));
+        const run = await backend.start(s.id, { signal: b.Detach ? undefined : ctx.signal });
+        if (b.Detach) {
+          // The output is still logged; nobody reads it. Drain the reader so it ends.
+          void (async () => {
+            for await (const _ of run.output) void _;
+          })().catch(() => undefined);
+          ctx.sendText(200, '', 'application/json');
+          return;
+        }
+        const h = ctx.hijack({ tty: s.spec.tty });
+        h.conn.on('data', () => undefined);
+        h.conn.on('error', () => undefined);
+        try {
+          for await (const rec of run.output) {
+            if (rec.stream === 'stdout' ? !s.spec.attachStdout : !s.spec.attachStderr) continue;
+            const w = rec.stream === 'stdout' ? h.output.stdout : h.output.stderr;
+            await new Promise<void>((resolve, reject) => w.write(rec.data, (err) => (err ? reject(err) : resolve())));
+          }
+        } finally {
+          h.close();
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/exec/{id}/resize',
+      handler: async (ctx) => {
+        await backend.resize(ctx.param('id'), ctx.queryInt('h', 0), ctx.queryInt('w', 0));
+        ctx.sendText(200, '');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/exec/{id}/json',
+      handler: async (ctx) => {
+        const s = backend.get(ctx.param('id'));
+        const reply: ExecInspectResponse = {
+          CanRemove: false,
+          DetachKeys: s.spec.detachKeys,
+          ID: s.id,
+          Running: s.running,
+          ExitCode: s.exitCode,
+          ProcessConfig: {
+            privileged: s.spec.privileged,
+            user: s.spec.user,
+            tty: s.spec.tty,
+            entrypoint: s.spec.cmd[0] ?? '',
+            arguments: s.spec.cmd.slice(1),
+          },
+          OpenStdin: s.spec.attachStdin,
+          OpenStderr: s.spec.attachStderr,
+          OpenStdout: s.spec.attachStdout,
+          ContainerID: s.containerId,
+          Pid: s.pid,
+        };
+        ctx.sendJson(200, reply);
+      },
+    },
+  ];
+}
