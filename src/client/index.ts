@@ -6,3 +6,4 @@ export type * from './types/system.js';
 export type * from './types/events.js';
 export type * from './types/containers.js';
 export type * from './types/volumes.js';
+export type * from './types/images.js';
