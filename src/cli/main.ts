@@ -1,1 +1,60 @@
-console.log("berth");
+// The `berth` entry point. It imports nothing eagerly: `berth version` takes a fast path
+// (node:http, no commander, no undici) and everything else loads the commander program
+// and then only the module of the command being run (esbuild splits them into chunks).
+
+/** Global flags that take a value (they may precede the command word). */
+const VALUE_FLAGS = new Set(['-H', '--host', '--data-root', '-l', '--log-level']);
+
+interface Peek {
+  command: string | undefined;
+  rest: string[];
+  host: string | undefined;
+  dataRoot: string | undefined;
+}
+
+/** Finds the command word after the global flags, without a parser. */
+function peek(argv: string[]): Peek {
+  const p: Peek = { command: undefined, rest: [], host: undefined, dataRoot: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_FLAGS.has(a)) {
+      const v = argv[++i];
+      if (a === '-H' || a === '--host') p.host = v;
+      if (a === '--data-root') p.dataRoot = v;
+      continue;
+    }
+    const eq = /^(--host|--data-root|--log-level)=(.*)$/.exec(a);
+    if (eq) {
+      if (eq[1] === '--host') p.host = eq[2];
+      if (eq[1] === '--data-root') p.dataRoot = eq[2];
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    p.command = a;
+    p.rest = argv.slice(i + 1);
+    break;
+  }
+  return p;
+}
+
+async function finish(code: number): Promise<never> {
+  // Let buffered stdout reach a pipe before exiting.
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const p = peek(argv);
+  const simpleVersion = p.command === 'version' && (p.rest.length === 0 || (p.rest.length === 2 && /^(-f|--format)$/.test(p.rest[0]!)));
+  if (simpleVersion && !argv.includes('--debug') && !argv.includes('-D')) {
+    const { runFastVersion } = await import('./commands/version-fast.js');
+    return runFastVersion({ host: p.host, dataRoot: p.dataRoot, format: p.rest[1] });
+  }
+  const { runProgram } = await import('./program.js');
+  return runProgram(argv);
+}
+
+main(process.argv.slice(2)).then(finish, (err: unknown) => {
+  process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
+  return finish(1);
+});

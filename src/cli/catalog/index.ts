@@ -1,0 +1,14 @@
+// Every berth command. Each area adds its file of specs here (containers, volumes,
+// networks, compose, build …); nothing in this folder imports an implementation eagerly.
+import type { CommandSpec, GroupSpec } from './command-spec.js';
+import { imageCommands } from './images.js';
+import { systemCommands } from './system.js';
+
+export type { CommandSpec, CommandModule, CommandOptions, GroupSpec, OptionSpec } from './command-spec.js';
+
+export const groups: GroupSpec[] = [
+  { name: 'image', description: 'Manage images' },
+  { name: 'system', description: 'Manage berth' },
+];
+
+export const commands: CommandSpec[] = [...imageCommands, ...systemCommands];

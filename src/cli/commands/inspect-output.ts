@@ -1,0 +1,21 @@
+// Printing of inspect results as docker does: an indented JSON array, or one rendered
+// template per object; objects that failed are reported after the ones that succeeded.
+import type { CommandContext } from '../context.js';
+import { parseGoTemplate } from '../format/go-template.js';
+import { reportError } from '../report-error.js';
+
+export async function printInspected(
+  ctx: CommandContext,
+  results: unknown[],
+  errors: unknown[],
+  format: string | undefined,
+): Promise<number> {
+  if (format) {
+    const tmpl = parseGoTemplate(format === 'json' ? '{{json .}}' : format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'));
+    await ctx.print(results.map((r) => `${tmpl.execute(r)}\n`).join(''));
+  } else {
+    await ctx.print(`${JSON.stringify(results, null, 4)}\n`);
+  }
+  for (const err of errors) reportError(err, { debug: ctx.globals.debug });
+  return errors.length ? 1 : 0;
+}

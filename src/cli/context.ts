@@ -1,0 +1,63 @@
+// What every command receives: the global flags, the output streams, and a lazily
+// created Engine API client that starts berthd on demand when the default socket is dead.
+import type { EngineClient } from '../client/index.js';
+
+export interface GlobalOptions {
+  host?: string;
+  dataRoot?: string;
+  debug?: boolean;
+  logLevel?: string;
+}
+
+export const DEFAULT_DATA_ROOT = '/var/lib/berth';
+export const DEFAULT_EXEC_ROOT = '/run/berth';
+
+export class CommandContext {
+  readonly globals: GlobalOptions;
+  /** `image ls`: the name the command was invoked by (for messages). */
+  readonly commandName: string;
+  readonly stdout: NodeJS.WriteStream = process.stdout;
+  readonly stderr: NodeJS.WriteStream = process.stderr;
+  private clientPromise: Promise<EngineClient> | undefined;
+  private opened: EngineClient | undefined;
+
+  constructor(globals: GlobalOptions, commandName: string) {
+    this.globals = globals;
+    this.commandName = commandName;
+  }
+
+  /** Writes to stdout, waiting when the pipe is full (large outputs, slow readers). */
+  async print(text: string): Promise<void> {
+    if (!this.stdout.write(text)) await new Promise<void>((r) => this.stdout.once('drain', r));
+  }
+
+  warn(text: string): void {
+    this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A connected client (API version negotiated); starts berthd if the default socket is dead. */
+  client(): Promise<EngineClient> {
+    this.clientPromise ??= this.connect();
+    return this.clientPromise;
+  }
+
+  private async connect(): Promise<EngineClient> {
+    const { EngineClient, resolveHost, isDefaultHost, DaemonUnreachableError } = await import('../client/index.js');
+    const host = resolveHost(this.globals.host);
+    const client = new EngineClient({ host });
+    this.opened = client;
+    try {
+      await client.apiVersion();
+    } catch (err) {
+      if (!(err instanceof DaemonUnreachableError) || !isDefaultHost(host)) throw err;
+      const { ensureDaemon } = await import('./daemon-autostart.js');
+      await ensureDaemon({ host, dataRoot: this.globals.dataRoot ?? DEFAULT_DATA_ROOT, logLevel: this.globals.logLevel, stderr: this.stderr });
+      await client.apiVersion();
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    await this.opened?.close();
+  }
+}

@@ -1,0 +1,112 @@
+// Builds the commander program from the catalog and runs one command. Imported lazily
+// by main.ts, so `berth version` never pays for commander.
+import { Command, CommanderError, Option } from 'commander';
+import { commands, groups, type CommandSpec } from './catalog/index.js';
+import { CommandContext, type GlobalOptions } from './context.js';
+import { EXIT_ENGINE, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
+import { reportError } from './report-error.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Docker's message for a wrong number of arguments (exit 1, like cobra's Args checks). */
+function argsError(spec: CommandSpec, name: string, got: number): string | undefined {
+  const { min, max } = spec.args;
+  let need: string | undefined;
+  if (max !== undefined && min === max && got !== min) need = min === 0 ? 'no arguments' : `${min} argument${min === 1 ? '' : 's'}`;
+  else if (got < min) need = `at least ${min} argument${min === 1 ? '' : 's'}`;
+  else if (max !== undefined && got > max) need = `at most ${max} argument${max === 1 ? '' : 's'}`;
+  if (!need) return undefined;
+  return `'berth ${name}' requires ${need}\n\nUsage:  berth ${name} ${spec.usage}\n\nRun 'berth ${name} --help' for more information`;
+}
+
+/** Exit code chosen by an action; commander's own errors are turned into docker's codes. */
+interface RunState {
+  code: number;
+}
+
+function addCommand(parent: Command, leaf: string, fullName: string, spec: CommandSpec, program: Command, state: RunState) {
+  const cmd = parent.command(leaf).description(spec.description).usage(spec.usage).argument('[args...]');
+  for (const o of spec.options) {
+    const opt = new Option(o.flags, o.description);
+    if (o.repeatable) opt.argParser(collect);
+    if (o.default !== undefined) opt.default(o.default);
+    if (o.hidden) opt.hideHelp();
+    cmd.addOption(opt);
+  }
+  if (spec.passThrough) cmd.passThroughOptions();
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  cmd.showHelpAfterError(`\nRun 'berth ${fullName} --help' for more information`);
+  cmd.action(async (args: string[], opts: Record<string, string | boolean | string[] | undefined>) => {
+    const globals = program.opts<GlobalOptions>();
+    const usage = argsError(spec, fullName, args.length);
+    if (usage) {
+      process.stderr.write(`berth: ${usage}\n`);
+      state.code = EXIT_FAILURE;
+      return;
+    }
+    const ctx = new CommandContext(globals, fullName);
+    try {
+      const mod = await spec.load();
+      const code = await mod.run(ctx, args, opts);
+      state.code = typeof code === 'number' ? code : 0;
+    } catch (err) {
+      reportError(err, { debug: globals.debug });
+      state.code = exitCodeFor(err, spec.exitPolicy);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
+export function buildProgram(state: RunState): Command {
+  const program = new Command('berth')
+    .description('A Docker-compatible container engine')
+    .usage('[OPTIONS] COMMAND')
+    .enablePositionalOptions()
+    .option('-H, --host <string>', 'Daemon socket to connect to (default $DOCKER_HOST or unix:///run/berth/berth.sock)')
+    .option('--data-root <dir>', 'Data root used when the daemon is started on demand (default /var/lib/berth)')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('-l, --log-level <string>', 'Set the logging level ("trace"|"debug"|"info"|"warn"|"error")')
+    .exitOverride()
+    .showHelpAfterError("\nRun 'berth --help' for more information");
+  const groupCmds = new Map<string, Command>();
+  for (const g of groups) {
+    const gc = program.command(g.name).description(g.description).usage('COMMAND').exitOverride();
+    groupCmds.set(g.name, gc);
+  }
+  for (const spec of commands) {
+    for (const name of spec.names) {
+      const parts = name.split(' ');
+      if (parts.length === 1) addCommand(program, name, name, spec, program, state);
+      else {
+        const parent = groupCmds.get(parts[0]!);
+        if (!parent) throw new Error(`catalog: command "${name}" names an unknown group`);
+        addCommand(parent, parts[1]!, name, spec, program, state);
+      }
+    }
+  }
+  return program;
+}
+
+/** Parses argv, runs the command and returns the exit code. */
+export async function runProgram(argv: string[]): Promise<number> {
+  const state: RunState = { code: 0 };
+  const program = buildProgram(state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      // A group called without a subcommand prints its help, as docker does.
+      if (err.code === 'commander.executeSubCommandAsync') return 0;
+      // Unknown flags and bad flag values: docker exits 125.
+      return EXIT_ENGINE;
+    }
+    reportError(err);
+    return EXIT_FAILURE;
+  }
+  return state.code;
+}
