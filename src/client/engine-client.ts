@@ -6,6 +6,16 @@ import { Agent, type Dispatcher } from 'undici';
 import { BerthError, type ErrorKind } from '../util/index.js';
 import { parseHost, type EngineEndpoint } from './host.js';
 import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
+import type { EventMessage } from './types/events.js';
+import type {
+  HistoryResponseItem,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImagePruneResponse,
+  ImageSummary,
+  SystemDataUsageResponse,
+} from './types/images.js';
+import type { SystemInfo, SystemVersion } from './types/system.js';
 
 /** The newest Engine API version this client speaks. */
 export const CLIENT_API_VERSION = '1.51';
@@ -251,20 +261,20 @@ export class EngineClient {
     };
   }
 
-  version<T = Record<string, unknown>>(opts: { signal?: AbortSignal } = {}): Promise<T> {
+  version<T = SystemVersion>(opts: { signal?: AbortSignal } = {}): Promise<T> {
     return this.request<T>('GET', '/version', opts);
   }
 
-  info<T = Record<string, unknown>>(opts: { signal?: AbortSignal } = {}): Promise<T> {
+  info<T = SystemInfo>(opts: { signal?: AbortSignal } = {}): Promise<T> {
     return this.request<T>('GET', '/info', opts);
   }
 
-  systemDf<T = Record<string, unknown>>(opts: { types?: string[]; signal?: AbortSignal } = {}): Promise<T> {
+  systemDf<T = SystemDataUsageResponse>(opts: { types?: string[]; signal?: AbortSignal } = {}): Promise<T> {
     return this.request<T>('GET', '/system/df', { query: { type: opts.types }, signal: opts.signal });
   }
 
   /** Yields events until the daemon ends the stream (with `until`) or the signal aborts. */
-  async *events<T = Record<string, unknown>>(
+  async *events<T = EventMessage>(
     opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {},
   ): AsyncGenerator<T> {
     const res = await this.stream('GET', '/events', {
@@ -277,7 +287,7 @@ export class EngineClient {
 
   // --- images ------------------------------------------------------------------
 
-  listImages<T = Record<string, unknown>>(
+  listImages<T = ImageSummary>(
     opts: { all?: boolean; digests?: boolean; sharedSize?: boolean; filters?: Filters; signal?: AbortSignal } = {},
   ): Promise<T[]> {
     return this.request<T[]>('GET', '/images/json', {
@@ -291,11 +301,11 @@ export class EngineClient {
     });
   }
 
-  inspectImage<T = Record<string, unknown>>(name: string, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  inspectImage<T = ImageInspect>(name: string, opts: { signal?: AbortSignal } = {}): Promise<T> {
     return this.request<T>('GET', `/images/${encodeURIComponent(name)}/json`, opts);
   }
 
-  imageHistory<T = Record<string, unknown>>(name: string, opts: { signal?: AbortSignal } = {}): Promise<T[]> {
+  imageHistory<T = HistoryResponseItem>(name: string, opts: { signal?: AbortSignal } = {}): Promise<T[]> {
     return this.request<T[]>('GET', `/images/${encodeURIComponent(name)}/history`, opts);
   }
 
@@ -303,7 +313,7 @@ export class EngineClient {
     await this.request('POST', `/images/${encodeURIComponent(name)}/tag`, { query: { repo, tag }, signal: opts.signal });
   }
 
-  removeImage<T = { Untagged?: string; Deleted?: string }>(
+  removeImage<T = ImageDeleteResponseItem>(
     name: string,
     opts: { force?: boolean; noprune?: boolean; signal?: AbortSignal } = {},
   ): Promise<T[]> {
@@ -313,7 +323,7 @@ export class EngineClient {
     });
   }
 
-  pruneImages<T = { ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>(
+  pruneImages<T = ImagePruneResponse>(
     opts: { filters?: Filters; signal?: AbortSignal } = {},
   ): Promise<T> {
     return this.request<T>('POST', '/images/prune', { query: { filters: encodeFilters(opts.filters) }, signal: opts.signal });
