@@ -7,3 +7,4 @@ export type * from './types/events.js';
 export type * from './types/containers.js';
 export type * from './types/volumes.js';
 export type * from './types/images.js';
+export type * from './types/networks.js';
