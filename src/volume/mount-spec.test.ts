@@ -16,7 +16,7 @@ const GOOD_BINDS: [string, Record<string, unknown>][] = [
   ['/host:/ctr:ro,Z', { type: 'bind', readOnly: true }],
   ['/host:/ctr:rshared', { type: 'bind', propagation: 'rshared' }],
   ['/host:/ctr:ro,slave', { type: 'bind', propagation: 'slave', readOnly: true }],
-  ['name:/ctr', { type: 'volume', name: 'name', anonymous: false, noCopy: false, readOnly: false }],
+  ['name:/ctr', { type: 'volume', name: 'name', anonymous: false, noCopy: false, readOnly: false, mode: 'z' }],
   ['name:/ctr:rw,nocopy', { type: 'volume', name: 'name', noCopy: true, readOnly: false, mode: 'rw,nocopy' }],
   ['my.vol_1-x:/data:ro', { type: 'volume', name: 'my.vol_1-x', readOnly: true }],
   ['/data', { type: 'volume', anonymous: true, destination: '/data' }],

@@ -197,7 +197,8 @@ export function parseBind(raw: string, opts: { volumeDriver?: string } = {}): Mo
     readOnly,
     noCopy,
     ...(opts.volumeDriver ? { driver: opts.volumeDriver } : {}),
-    mode,
+    // dockerd shows `z` as the mode of a local volume given in Binds without options.
+    mode: mode === '' ? 'z' : mode,
   };
 }
 
