@@ -167,6 +167,11 @@ export class ImageService {
     return this.store.list().filter((r) => r.parent === id);
   }
 
+  /** Number of images (docker info's `Images`). */
+  count(): number {
+    return this.store.list().length;
+  }
+
   /** Throws not-found / invalid-argument exactly as the lookup would; for API pre-checks. */
   exists(nameOrId: string): Digest {
     return this.lookup(nameOrId).rec.id;
