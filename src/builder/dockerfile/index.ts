@@ -36,3 +36,6 @@ export {
   type Stage,
   type StageRef,
 } from './stages.js';
+export { lintDockerfile, runRules, lintContext, type LintOptions, type LintResult } from './lint/lint.js';
+export type { LintFinding, LintRule, LintContext, Severity } from './lint/rule.js';
+export { ALL_RULES, BUILDKIT_RULES, BERTH_RULES } from './lint/rules/index.js';

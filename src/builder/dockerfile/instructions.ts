@@ -67,6 +67,9 @@ export interface FromInstruction extends Base {
   image: string;
   /** Lower-cased stage name from `AS name`. */
   stageName?: string;
+  /** The `AS` keyword and the stage name as written (for casing checks). */
+  asKeyword?: string;
+  stageNameAsWritten?: string;
   platform?: string;
 }
 export interface RunInstruction extends Base, CommandLine {
@@ -267,7 +270,13 @@ function parseFrom(node: InstructionNode): FromInstruction {
   }
   const f = flagsOf(node, { platform: 'string' });
   const platform = f.strings.get('platform');
-  return { ...base(node), kind: 'from', image: a[0]!, ...(stageName !== undefined && { stageName }), ...(platform ? { platform } : {}) };
+  return {
+    ...base(node),
+    kind: 'from',
+    image: a[0]!,
+    ...(stageName !== undefined && { stageName, asKeyword: a[1]!, stageNameAsWritten: a[2]! }),
+    ...(platform ? { platform } : {}),
+  };
 }
 
 function mountFrom(spec: string): string | undefined {

@@ -1,0 +1,19 @@
+import { matchCommand, runScript, splitCommands } from '../shell-commands.js';
+import { berthUrl, type LintRule } from '../rule.js';
+
+export const cdInsteadOfWorkdir: LintRule = {
+  id: 'CdInsteadOfWorkdir',
+  description: 'Use WORKDIR to change directory instead of cd inside RUN',
+  url: berthUrl('CdInsteadOfWorkdir'),
+  severity: 'warning',
+  message: (dir) => `"cd ${dir}" inside RUN only lasts for that RUN; use WORKDIR ${dir}`,
+  check({ df }, report) {
+    for (const s of df.stages) {
+      for (const i of s.instructions) {
+        if (i.kind !== 'run' || !i.prependShell) continue;
+        const cd = splitCommands(runScript(i)).find((c) => matchCommand(c, 'cd'));
+        if (cd) report(i.startLine, cd[1] ?? '~');
+      }
+    }
+  },
+};
