@@ -1,9 +1,14 @@
 // The composition root (STYLE.md §1): the only place concrete stores, services and
-// backends are built and wired into routes. Start-up stays lean: heavy modules are
-// imported lazily by the services that need them.
+// backends are built and wired into routes.
+//
+// Start-up stays lean: the socket comes up with only /_ping, /version, /info and /events
+// (no zod, no storage code loaded); everything heavy is imported dynamically in
+// `loadEngine` while the socket is already answering, and requests for its routes wait
+// for it. Add new services there, with `await import(...)`, never as static imports here.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { openStorage, type Storage } from '../storage/index.js';
+import type { ImageService } from '../image/index.js';
+import type { Storage } from '../storage/index.js';
 import {
   BerthError,
   EventBus,
@@ -16,7 +21,7 @@ import { BERTH_VERSION } from './build-info.js';
 import { EngineSystem } from './engine-system.js';
 import { eventRoutes } from './routes/events.js';
 import { systemRoutes } from './routes/system.js';
-import { Router } from './router.js';
+import { Router, type Route } from './router.js';
 import { ApiServer, parseListenAddress } from './server.js';
 
 export interface DaemonConfig {
@@ -103,6 +108,89 @@ async function claimPidfile(path: string): Promise<void> {
   await writeFileAtomic(path, `${process.pid}\n`, { durable: false });
 }
 
+/** The heavy part of the engine, loaded after the socket is up. */
+interface Engine {
+  storage: Storage;
+  routes: Route[];
+  countImages?: (opts: { signal?: AbortSignal }) => Promise<number>;
+  countContainers?: (opts: { signal?: AbortSignal }) => Promise<{ containers: number; running: number; paused: number; stopped: number }>;
+  /** Stops background work; called before the storage goes away. */
+  close(): Promise<void>;
+}
+
+async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> {
+  const { openStorage } = await import('../storage/index.js');
+  const storage = await openStorage(cfg.dataRoot);
+  const routes: Route[] = [];
+  void events; // Handed to every service that publishes events (images, containers, …).
+
+  // Images (src/image + routes/images.ts, routes/system-df.ts): one ImageService for everyone.
+  const [{ ImageService }, { imageRoutes }, { systemDfRoutes }] = await Promise.all([
+    import('../image/index.js'),
+    import('./routes/images.js'),
+    import('./routes/system-df.js'),
+  ]);
+  const images = await ImageService.open({ storage, root: cfg.dataRoot, events });
+  routes.push(...imageRoutes(images), ...systemDfRoutes(images));
+  // WIRE containers/exec (src/runtime + routes/containers*.ts, routes/exec.ts):
+  const containerWiring = await wireContainers(cfg, events, storage, images);
+  routes.push(...containerWiring.routes);
+  // WIRE volumes (src/volume + routes/volumes.ts), networks (src/network + routes/networks.ts)
+
+  return {
+    storage,
+    routes,
+    countImages: async () => images.count(),
+    countContainers: async () => containerWiring.counts(),
+    close: async () => containerWiring.close(),
+  };
+}
+
+/**
+ * Containers: the runtime over the image, volume and storage services. Until the image
+ * and network helpers wire theirs above, this builds what it needs itself.
+ */
+async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Storage, images: ImageService) {
+  const [{ VolumeService, ContainerVolumeMounter }, runtime, { containerRoutes }, { execRoutes }] = await Promise.all([
+    import('../volume/index.js'),
+    import('../runtime/index.js'),
+    import('./routes/containers.js'),
+    import('./routes/exec.js'),
+  ]);
+  const volumes = new VolumeService({ root: join(cfg.dataRoot, 'volumes'), events });
+  await volumes.init();
+  const containers = new runtime.ContainerService({
+    dataRoot: cfg.dataRoot,
+    execRoot: cfg.execRoot,
+    images: {
+      resolve: async (name, o) => {
+        const r = await images.resolve(name, o);
+        return { id: r.id, config: r.config.config ?? {}, topChainId: r.topChainId, repoTags: r.repoTags };
+      },
+    },
+    snapshotter: storage.snapshotter,
+    volumes: new ContainerVolumeMounter(volumes),
+    network: new runtime.BasicNetworkAttacher(),
+    events,
+    cgroupParent: `/${cfg.namePrefix}`,
+  });
+  await containers.init();
+  images.setUsageCheck(async (imageId) =>
+    containers.list().filter((c) => c.config.image.id === imageId).map((c) => ({ id: c.id, running: c.isRunning })),
+  );
+  const execs = new runtime.ExecManager(containers);
+  return {
+    routes: [...containerRoutes(containers), ...execRoutes(execs)],
+    counts: () => {
+      const all = containers.list();
+      const running = all.filter((c) => c.state.status === 'running').length;
+      const paused = all.filter((c) => c.state.status === 'paused').length;
+      return { containers: all.length, running, paused, stopped: all.length - running - paused };
+    },
+    close: () => containers.close(),
+  };
+}
+
 export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   const started = performance.now();
   if (config.logLevel) configureLogging({ level: config.logLevel });
@@ -124,12 +212,15 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     }
   };
 
+  let engineLoading: Promise<Engine> | undefined;
   try {
     const events = new EventBus();
-    const storage: Storage = await openStorage(cfg.dataRoot);
-    void storage; // Used by the image service once wired (below).
+    engineLoading = loadEngine(cfg, events);
+    // Until the engine is in, a failed load is reported by the await below, not here.
+    engineLoading.catch(() => undefined);
+    const loading = engineLoading;
+    const engine = () => loading;
 
-    // ---- backends -------------------------------------------------------------------
     const evRoutes = eventRoutes(events);
     const system = new EngineSystem({
       dataRoot: cfg.dataRoot,
@@ -137,25 +228,26 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       init: 'catatonit',
       debug: cfg.logLevel === 'debug' || cfg.logLevel === 'trace',
       eventListeners: evRoutes.listenerCount,
-      // WIRE: countImages: (o) => images.count(o)   (image service, src/image)
-      // WIRE: countContainers: (o) => containers.counts(o)   (runtime)
+      countImages: async (o) => (await engine()).countImages?.(o) ?? 0,
+      countContainers: async (o) =>
+        (await (await engine()).countContainers?.(o)) ?? { containers: 0, running: 0, paused: 0, stopped: 0 },
     });
 
-    // ---- routes ---------------------------------------------------------------------
     const router = new Router();
     router.add(...systemRoutes(system));
     router.add(...evRoutes.routes);
-    // WIRE: router.add(...imageRoutes(images, ...))          (src/api/routes/images.ts)
-    // WIRE: router.add(...containerRoutes(containers, ...))  (src/api/routes/containers*.ts)
-    // WIRE: router.add(...execRoutes(...))                   (src/api/routes/exec.ts)
-    // WIRE: router.add(...volumeRoutes(...))                 (src/api/routes/volumes.ts)
-    // WIRE: router.add(...networkRoutes(...))                (src/api/routes/networks.ts)
+    router.addLater(loading.then((e) => e.routes));
 
-    // ---- listen ---------------------------------------------------------------------
     const server = new ApiServer({ router, log: logger('api'), serverVersion: BERTH_VERSION });
     cleanups.push(() => server.close());
     const addresses = [await server.listen(cfg.host)];
     if (cfg.tcpHost) addresses.push(await server.listen(cfg.tcpHost));
+    log.debug('socket up', { addresses, ms: Math.round(performance.now() - started) });
+
+    const loaded = await loading;
+    // Cleanups run in reverse: the server closes (requests end), then services stop, then
+    // the pidfile goes.
+    cleanups.splice(1, 0, () => loaded.close());
 
     log.info('daemon ready', {
       addresses,
@@ -181,6 +273,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     };
   } catch (err) {
     await runCleanups();
+    // A start that failed elsewhere (e.g. the socket) must not leave the engine working on.
+    await engineLoading?.then((e) => e.close(), () => undefined);
     throw err;
   }
 }

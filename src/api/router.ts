@@ -97,6 +97,7 @@ export function resolveApiPath(pathname: string): ResolvedPath {
 
 export class Router {
   private readonly compiled: CompiledRoute[] = [];
+  private pending: Promise<void> | undefined;
 
   constructor(routes: readonly Route[] = []) {
     this.add(...routes);
@@ -127,6 +128,30 @@ export class Router {
     const found = this.find(method, parts);
     if (found || method !== 'HEAD') return found;
     return this.find('GET', parts);
+  }
+
+  /**
+   * Registers routes that are still loading (heavy modules imported after the socket is
+   * up, so /_ping answers early). Until they are in, a miss waits for them.
+   */
+  addLater(loading: Promise<Route[]>): void {
+    const p: Promise<void> = loading.then(
+      (routes) => this.add(...routes),
+      () => undefined, // The daemon reports the load failure itself; a miss then is a plain 404.
+    );
+    const all: Promise<void> = this.pending ? Promise.all([this.pending, p]).then(() => undefined) : p;
+    this.pending = all;
+    void all.then(() => {
+      if (this.pending === all) this.pending = undefined;
+    });
+  }
+
+  /** `match`, waiting for routes still loading before answering a miss. */
+  async resolve(method: string, path: string): Promise<RouteMatch | undefined> {
+    const m = this.match(method, path);
+    if (m || !this.pending) return m;
+    await this.pending;
+    return this.match(method, path);
   }
 
   private find(method: string, parts: string[]): RouteMatch | undefined {

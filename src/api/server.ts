@@ -156,7 +156,7 @@ export class ApiServer {
       replyWithError({ res, clientGone: false, log, method, path: url.pathname }, resolved.error);
       return;
     }
-    const match = this.opts.router.match(method, resolved.path);
+    const match = await this.opts.router.resolve(method, resolved.path);
     if (!match) {
       log.debug('no route', { method, path: url.pathname });
       req.resume();
