@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAst } from './parser.js';
 import { chompHeredocContent, heredocsFromLine, parseHeredoc } from './heredoc.js';
-import { corpusMissing, corpusPath } from '../../../test/fixtures/dockerfile/corpus.js';
+import { corpusMissing, corpusPath } from './corpus-location.js';
 
 const SUB = 'buildkit-parser/heredocs.json';
-const file = corpusPath(SUB);
+const file = await corpusPath(SUB);
 const skip = file ? false : corpusMissing('buildkit-parser');
 
 interface Data {

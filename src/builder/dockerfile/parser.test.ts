@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { parseAst } from './parser.js';
 import { dumpAst } from './dump.js';
 import { SourceError } from '../../util/index.js';
-import { corpusMissing, corpusPath } from '../../../test/fixtures/dockerfile/corpus.js';
+import { corpusMissing, corpusPath } from './corpus-location.js';
 
 const SUB = 'buildkit-parser';
-const dir = corpusPath(SUB);
+const dir = await corpusPath(SUB);
 const skip = dir ? false : corpusMissing(SUB);
 
 test('every positive corpus case dumps byte-for-byte like its result file', { skip }, () => {

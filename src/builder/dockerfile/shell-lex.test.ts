@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processWord, processWords, shellPatternToRegExp } from './shell-lex.js';
-import { corpusMissing, corpusPath } from '../../../test/fixtures/dockerfile/corpus.js';
+import { corpusMissing, corpusPath } from './corpus-location.js';
 
 const SUB = 'buildkit-parser/shell';
-const dir = corpusPath(SUB);
+const dir = await corpusPath(SUB);
 const skip = dir ? false : corpusMissing(SUB);
 
 test('envVarTest: every Unix case expands one word as BuildKit does', { skip }, () => {

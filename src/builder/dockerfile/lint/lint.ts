@@ -101,3 +101,18 @@ export function runRules(df: Dockerfile, rules: readonly LintRule[], opts: LintO
   }
   return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
 }
+
+/** Runs the given rules over Dockerfile text (which must parse); used by the rule tests. */
+export function lintWith(rules: readonly LintRule[], text: string, opts: LintOptions = {}): LintFinding[] {
+  return runRules(parseDockerfile(text, { file: opts.file ?? 'Dockerfile' }), rules, opts);
+}
+
+/** `[line, message]` of one rule's findings (compact form for tests and tools). */
+export function ruleFindings(rule: LintRule, text: string, opts: LintOptions = {}): [number, string][] {
+  return lintWith([rule], text, opts).map((f) => [f.line, f.message]);
+}
+
+/** Lines of one rule's findings. */
+export function ruleLines(rule: LintRule, text: string, opts: LintOptions = {}): number[] {
+  return lintWith([rule], text, opts).map((f) => f.line);
+}

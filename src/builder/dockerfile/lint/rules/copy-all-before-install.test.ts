@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyAllBeforeInstall } from './copy-all-before-install.js';
-import { findings, lines } from '../../../../../test/fixtures/dockerfile/lint.js';
+import { ruleFindings as findings, ruleLines as lines } from '../lint.js';
 
 test('CopyAllBeforeInstall flags COPY . before the dependency install', () => {
   assert.deepEqual(findings(copyAllBeforeInstall, 'FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n'), [[3, 'the whole build context is copied before the dependency install on line 4: any file change re-runs the install; copy the manifest files first']]);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyIgnoredFile } from './copy-ignored-file.js';
-import { findings, lines } from '../../../../../test/fixtures/dockerfile/lint.js';
+import { ruleFindings as findings, ruleLines as lines } from '../lint.js';
 
 test('CopyIgnoredFile flags sources that .dockerignore excludes', () => {
   const isIgnored = (p: string) => p === 'secret.txt' || p.startsWith('node_modules');

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inlineComment } from './inline-comment.js';
-import { lintDockerfile } from '../lint.js';
-import { findings, lines } from '../../../../../test/fixtures/dockerfile/lint.js';
+import { lintDockerfile, ruleFindings as findings, ruleLines as lines } from '../lint.js';
 
 test('InlineComment flags # after arguments of non-shell instructions', () => {
   assert.deepEqual(findings(inlineComment, 'FROM python:3\nRUN echo hi # shell comment is fine\nLABEL a="x # y"\nCOPY . . # copy code\n'), [

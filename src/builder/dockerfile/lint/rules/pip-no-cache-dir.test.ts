@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pipNoCacheDir } from './pip-no-cache-dir.js';
-import { findings, lines } from '../../../../../test/fixtures/dockerfile/lint.js';
+import { ruleFindings as findings, ruleLines as lines } from '../lint.js';
 
 test('PipNoCacheDir flags pip install without --no-cache-dir', () => {
   assert.deepEqual(lines(pipNoCacheDir, 'FROM python\nRUN pip install -r requirements.txt\nRUN pip3 install --no-cache-dir flask\nRUN python -m pip install x\nRUN --mount=type=cache,target=/root/.cache/pip pip install y\n'), [2, 4]);

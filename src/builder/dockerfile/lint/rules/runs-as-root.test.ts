@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runsAsRoot } from './runs-as-root.js';
-import { findings, lines } from '../../../../../test/fixtures/dockerfile/lint.js';
+import { ruleFindings as findings, ruleLines as lines } from '../lint.js';
 
 test('RunsAsRoot flags a final stage without a non-root USER', () => {
   assert.deepEqual(findings(runsAsRoot, 'FROM python:3.12\nCMD ["python"]\n'), [[1, 'the image runs as root (no USER instruction): add a non-root user and switch to it with USER before CMD/ENTRYPOINT']]);
