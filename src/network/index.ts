@@ -34,3 +34,10 @@ export {
 export { DEFAULT_ADDRESS_POOLS, type AddressPool } from './ipam.js';
 export { DnsServer, readResolvConfUpstreams, type Upstream } from './dns-server.js';
 export type { PortBinding, PortProtocol } from './types.js';
+export {
+  ContainerNetworkAttacher,
+  type AttachableContainer,
+  type AttachableSpec,
+  type ContainerNetworkPlan,
+  type ContainerNetworkSettings,
+} from './container-attacher.js';

@@ -115,7 +115,7 @@ test('attach gives addresses in Docker inspect shape, detach keeps them for the 
   assert.deepEqual(ep.Aliases, ['www']);
   assert.deepEqual(ep.DNSNames, ['web', 'www', web.id.slice(0, 12)]);
   assert.match(ep.EndpointID, /^[0-9a-f]{64}$/);
-  assert.deepEqual(res.dns.nameservers, []);
+  assert.deepEqual(res.dns.nameservers, ['10.60.0.1']);
   assert.equal(h.driver.veths.size, 1);
   const inspect = await h.svc.inspect('app');
   assert.equal(inspect.Containers[web.id]?.IPv4Address, '10.60.0.2/24');

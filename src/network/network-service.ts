@@ -304,6 +304,38 @@ export class NetworkService {
   // ---------------------------------------------------------------- containers
 
   /**
+   * Before a container starts: records its memberships of `networks` and reserves their
+   * addresses, so /etc/hosts and resolv.conf can be written before the namespace exists.
+   * `attach` then plumbs them. Returns the reserved address and DNS server per network.
+   */
+  async reserve(
+    container: ContainerRef,
+    networks: ReadonlyArray<{ network: string; endpoint?: EndpointRequest }>,
+  ): Promise<Array<{ network: string; ipv4: string; gateway: string; dns: boolean }>> {
+    return this.mutex.run(STATE_LOCK, async () => {
+      this.assertLoaded();
+      const added: NetworkRecord[] = [];
+      try {
+        for (const n of networks) {
+          const rec = this.resolve(n.network);
+          if (rec.endpoints[container.id]) continue;
+          rec.endpoints[container.id] = this.newEndpoint(rec, container, n.endpoint ?? {});
+          added.push(rec);
+        }
+        for (const rec of added) await this.store.save(rec);
+      } catch (e) {
+        for (const rec of added) delete rec.endpoints[container.id];
+        throw e;
+      }
+      return networks.map((n) => {
+        const rec = this.resolve(n.network);
+        const ep = rec.endpoints[container.id]!;
+        return { network: rec.name, ipv4: ep.ipv4, gateway: rec.ipam.config[0]?.gateway ?? '', dns: this.hasDns(rec) };
+      });
+    });
+  }
+
+  /**
    * Container start: joins `networks` (kept as memberships, with their addresses, until the
    * container is removed), plumbs every membership into the namespace at `netnsPath`, and
    * publishes `ports` on the first non-internal bridge network. All or nothing.
@@ -628,8 +660,9 @@ export class NetworkService {
     return { nameservers: host.length ? host : FALLBACK_NAMESERVERS };
   }
 
+  /** User-defined bridges have the embedded DNS (the default bridge does not, as in Docker). */
   private hasDns(rec: NetworkRecord): boolean {
-    return rec.driver === 'bridge' && !rec.predefined && this.dnsPort !== false;
+    return rec.driver === 'bridge' && !rec.predefined;
   }
 
   private async startDns(rec: NetworkRecord): Promise<void> {

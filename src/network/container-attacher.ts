@@ -1,0 +1,135 @@
+// The runtime's view of networking: plan (before `runc create`), attach (namespace exists,
+// process not started) and detach (after exit), for bridge networks. It matches
+// runtime's NetworkAttacher structurally, so network/ need not import runtime/ (STYLE.md §1);
+// `none` and `host` need no plumbing and are answered here too.
+import type { NetworkService } from './network-service.js';
+import { portMapOf, portRequestsFrom, type PortBindingMap } from './ports.js';
+
+/** The parts of runtime's ContainerSpec that networking reads. */
+export interface AttachableSpec {
+  hostname: string;
+  exposedPorts: string[];
+  host: {
+    networkMode: string;
+    portBindings: Record<string, Array<{ hostIp: string; hostPort: string }>>;
+    publishAllPorts: boolean;
+    dnsSearch: string[];
+    dnsOptions: string[];
+  };
+  endpoints: Record<string, { aliases: string[]; ipv4Address?: string }>;
+}
+
+export interface AttachableContainer {
+  id: string;
+  name: string;
+  spec: AttachableSpec;
+}
+
+export interface ContainerNetworkPlan {
+  namespace: { mode: 'new' } | { mode: 'host' };
+  hostsEntries: string[];
+  resolvConf?: string;
+}
+
+/** What runtime stores as `networkSettings` and the container inspect renders (a type, so it is a plain record). */
+export type ContainerNetworkSettings = {
+  networks: Record<
+    string,
+    {
+      networkId: string;
+      endpointId: string;
+      ipAddress: string;
+      ipPrefixLen: number;
+      gateway: string;
+      macAddress: string;
+      aliases: string[] | null;
+      dnsNames: string[] | null;
+    }
+  >;
+  ports: Record<string, Array<{ hostIp: string; hostPort: string }>>;
+};
+
+export class ContainerNetworkAttacher {
+  constructor(
+    private readonly networks: NetworkService,
+    /** Search domains and options of the host's resolv.conf, for user-network resolv.conf files. */
+    private readonly hostResolv: () => Promise<{ search: string[]; options: string[] }> = async () => ({ search: [], options: [] }),
+  ) {}
+
+  /** Networks the container joins: its mode's network, then every NetworkingConfig endpoint. */
+  private joins(c: AttachableContainer): Array<{ network: string; endpoint?: { aliases?: string[]; ipv4Address?: string } }> {
+    const mode = c.spec.host.networkMode;
+    const primary = mode === 'default' || mode === '' ? 'bridge' : mode;
+    const names = [primary, ...Object.keys(c.spec.endpoints).filter((n) => n !== primary)];
+    return names.map((network) => {
+      const ep = c.spec.endpoints[network] ?? (network === primary ? c.spec.endpoints[mode] : undefined);
+      return { network, endpoint: ep ? { aliases: ep.aliases, ipv4Address: ep.ipv4Address } : undefined };
+    });
+  }
+
+  async plan(c: AttachableContainer): Promise<ContainerNetworkPlan> {
+    const mode = c.spec.host.networkMode;
+    if (mode === 'host') return { namespace: { mode: 'host' }, hostsEntries: [] };
+    if (mode === 'none') return { namespace: { mode: 'new' }, hostsEntries: [] };
+    const reserved = await this.networks.reserve({ id: c.id, name: c.name }, this.joins(c));
+    const hostname = c.spec.hostname || c.id.slice(0, 12);
+    const first = reserved[0];
+    const hostsEntries = first?.ipv4 ? [`${first.ipv4}\t${hostname}`] : [];
+    const dnsNet = reserved.find((r) => r.dns);
+    if (!dnsNet) return { namespace: { mode: 'new' }, hostsEntries };
+    const host = await this.hostResolv();
+    const search = c.spec.host.dnsSearch.length ? c.spec.host.dnsSearch : host.search;
+    const options = c.spec.host.dnsOptions.length ? c.spec.host.dnsOptions : host.options;
+    const lines = [`nameserver ${dnsNet.gateway}`];
+    if (search.length) lines.push(`search ${search.join(' ')}`);
+    if (options.length) lines.push(`options ${options.join(' ')}`);
+    return { namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n' };
+  }
+
+  async attach(c: AttachableContainer & { pid: number }): Promise<ContainerNetworkSettings> {
+    const mode = c.spec.host.networkMode;
+    if (mode === 'host' || mode === 'none') {
+      return { networks: { [mode]: emptyEndpoint(this.networks.resolve(mode).id) }, ports: {} };
+    }
+    const bindings: PortBindingMap = {};
+    for (const [k, list] of Object.entries(c.spec.host.portBindings)) {
+      bindings[k] = list.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }));
+    }
+    const ports = portRequestsFrom(bindings, {
+      exposedPorts: c.spec.exposedPorts,
+      publishAll: c.spec.host.publishAllPorts,
+    });
+    const res = await this.networks.attach({ id: c.id, name: c.name }, `/proc/${c.pid}/ns/net`, this.joins(c), ports);
+    const networks: ContainerNetworkSettings['networks'] = {};
+    for (const [name, e] of Object.entries(res.networks)) {
+      networks[name] = {
+        networkId: e.NetworkID,
+        endpointId: e.EndpointID,
+        ipAddress: e.IPAddress,
+        ipPrefixLen: e.IPPrefixLen,
+        gateway: e.Gateway,
+        macAddress: e.MacAddress,
+        aliases: e.Aliases,
+        dnsNames: e.DNSNames,
+      };
+    }
+    const portMap: ContainerNetworkSettings['ports'] = {};
+    for (const [k, v] of Object.entries(portMapOf(res.ports))) {
+      if (v) portMap[k] = v.map((b) => ({ hostIp: b.HostIp, hostPort: b.HostPort }));
+    }
+    return { networks, ports: portMap };
+  }
+
+  async detach(c: { id: string }): Promise<void> {
+    await this.networks.detach(c.id);
+  }
+
+  /** Container removal: its addresses go back to the pool. */
+  async release(c: { id: string }): Promise<void> {
+    await this.networks.releaseContainer(c.id);
+  }
+}
+
+function emptyEndpoint(networkId: string): ContainerNetworkSettings['networks'][string] {
+  return { networkId, endpointId: '', ipAddress: '', ipPrefixLen: 0, gateway: '', macAddress: '', aliases: null, dnsNames: null };
+}
