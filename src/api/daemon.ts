@@ -36,6 +36,8 @@ export interface DaemonConfig {
   pidfile?: string;
   /** Prefix of bridges, iptables chains and netns names; tests use `bt<rand>`. Default `berth`. */
   namePrefix?: string;
+  /** Subnet pools for networks (default 10.210.0.0/16 in /24s); tests pass their own. */
+  addressPools?: Array<{ base: string; size: number }>;
 }
 
 export interface RunningDaemon {
@@ -52,7 +54,7 @@ export const DEFAULT_DAEMON_CONFIG = {
   host: 'unix:///run/berth/berth.sock',
 } as const;
 
-type FrozenConfig = Readonly<Required<Omit<DaemonConfig, 'logLevel' | 'tcpHost'>>> & Pick<DaemonConfig, 'logLevel' | 'tcpHost'>;
+type FrozenConfig = Readonly<Required<Omit<DaemonConfig, 'logLevel' | 'tcpHost' | 'addressPools'>>> & Pick<DaemonConfig, 'logLevel' | 'tcpHost' | 'addressPools'>;
 
 function validateConfig(c: DaemonConfig): FrozenConfig {
   for (const [name, path] of [['data-root', c.dataRoot], ['exec-root', c.execRoot]] as const) {
@@ -76,6 +78,7 @@ function validateConfig(c: DaemonConfig): FrozenConfig {
     logLevel: c.logLevel,
     pidfile: c.pidfile ?? join(c.execRoot, 'berthd.pid'),
     namePrefix,
+    addressPools: c.addressPools,
   });
 }
 
@@ -159,6 +162,13 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
   ]);
   const volumes = new VolumeService({ root: join(cfg.dataRoot, 'volumes'), events });
   await volumes.init();
+  // Networks: bridges, IPAM, ports, embedded DNS; restore() re-plumbs what survived a crash/reboot.
+  const [{ NetworkService, ContainerNetworkAttacher }, { networkRoutes }] = await Promise.all([
+    import('../network/index.js'),
+    import('./routes/networks.js'),
+  ]);
+  const networks = new NetworkService({ dataRoot: cfg.dataRoot, events, namePrefix: cfg.namePrefix, addressPools: cfg.addressPools });
+  await networks.restore();
   const containers = new runtime.ContainerService({
     dataRoot: cfg.dataRoot,
     execRoot: cfg.execRoot,
@@ -170,7 +180,7 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     },
     snapshotter: storage.snapshotter,
     volumes: new ContainerVolumeMounter(volumes),
-    network: new runtime.BasicNetworkAttacher(),
+    network: new ContainerNetworkAttacher(networks),
     events,
     cgroupParent: `/${cfg.namePrefix}`,
   });
@@ -179,15 +189,29 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     containers.list().filter((c) => c.config.image.id === imageId).map((c) => ({ id: c.id, running: c.isRunning })),
   );
   const execs = new runtime.ExecManager(containers);
+  // A removed container gives its addresses back (runtime publishes `destroy` after removal).
+  events.subscribe((e) => {
+    if (e.type !== 'container' || e.action !== 'destroy') return;
+    networks.releaseContainer(e.actor.id).catch((err: unknown) => {
+      logger('network').warn('cannot release the addresses of a removed container', { container: e.actor.id.slice(0, 12), error: String(err) });
+    });
+  });
+  const resolveContainer = async (ref: string) => {
+    const c = containers.get(ref);
+    return { id: c.id, name: c.name.replace(/^\//, '') };
+  };
   return {
-    routes: [...containerRoutes(containers), ...execRoutes(execs)],
+    routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networks, resolveContainer)],
     counts: () => {
       const all = containers.list();
       const running = all.filter((c) => c.state.status === 'running').length;
       const paused = all.filter((c) => c.state.status === 'paused').length;
       return { containers: all.length, running, paused, stopped: all.length - running - paused };
     },
-    close: () => containers.close(),
+    close: async () => {
+      await containers.close();
+      await networks.close();
+    },
   };
 }
 
@@ -254,6 +278,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       dataRoot: cfg.dataRoot,
       startMs: Math.round(performance.now() - started),
       sinceProcessStartMs: Math.round(process.uptime() * 1000),
+      rssMb: Math.round(process.memoryUsage().rss / 1048576),
+      heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1048576),
       version: BERTH_VERSION,
     });
 

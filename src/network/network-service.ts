@@ -172,8 +172,21 @@ export class NetworkService {
     });
   }
 
-  /** Daemon shutdown: stops DNS listeners; bridges, endpoints and rules stay for the running containers. */
-  async close(): Promise<void> {
+  /**
+   * Daemon shutdown: stops DNS listeners. While containers run, their bridges, endpoints and
+   * rules stay (they outlive berthd); with none running, the host is left clean and the next
+   * restore() re-creates bridges and rules.
+   */
+  async close(opts: OpOpts = {}): Promise<void> {
+    await this.stopAllDns();
+    if (!this.loaded) return;
+    await this.mutex.run(STATE_LOCK, async () => {
+      const anyLive = [...this.networks.values()].some((r) => Object.values(r.endpoints).some((e) => e.live));
+      if (!anyLive) await this.driver.cleanupAll(opts);
+    });
+  }
+
+  private async stopAllDns(): Promise<void> {
     await Promise.all([...this.dns.values()].map((s) => s.close()));
     this.dns.clear();
   }
@@ -181,7 +194,7 @@ export class NetworkService {
   /** Removes every device, rule and DNS listener of the prefix (tests, uninstall). Records stay. */
   async cleanupAll(opts: OpOpts = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      await this.close();
+      await this.stopAllDns();
       await this.driver.cleanupAll(opts);
     });
   }
