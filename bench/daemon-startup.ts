@@ -1,0 +1,142 @@
+// berthd start-up time (spawn → first successful /_ping), idle RSS and /_ping latency.
+// Bundles berthd like scripts/build.mjs does (into bench/out/) so the numbers are the
+// shipped daemon's, not tsx's. Prints dockerd's numbers too when dockerd is installed.
+//   node --import tsx bench/daemon-startup.ts [--runs N] [--pings N]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const REPO = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, pings: { type: 'string', default: '2000' } } });
+const RUNS = Number(values.runs);
+const PINGS = Number(values.pings);
+
+async function bundleBerthd(): Promise<string> {
+  const outdir = join(REPO, 'bench/out/berthd');
+  await build({
+    entryPoints: { berthd: join(REPO, 'src/cli/berthd.ts') },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+  });
+  return join(outdir, 'berthd.mjs');
+}
+
+function ping(socketPath: string, agent?: Agent): Promise<number> {
+  return new Promise((resolvePing) => {
+    const req = request({ socketPath, path: '/_ping', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolvePing(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolvePing(0));
+    req.end();
+  });
+}
+
+async function vmRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null) return done();
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const fmt = (n: number) => n.toFixed(1);
+
+interface EngineNumbers {
+  startMs: number[];
+  rssMb: number;
+  pingMedianMs: number;
+  pingP99Ms: number;
+}
+
+async function measure(name: string, start: (root: string, sock: string) => ChildProcess): Promise<EngineNumbers> {
+  const startMs: number[] = [];
+  let rssMb = 0;
+  let pingMedianMs = 0;
+  let pingP99Ms = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const root = await mkdtemp(join(tmpdir(), 'berth-bench-'));
+    const sock = join(root, 'd.sock');
+    const t0 = performance.now();
+    const child = start(root, sock);
+    let ready = false;
+    while (!ready) {
+      if (child.exitCode !== null) throw new Error(`${name} exited during start-up (${child.exitCode})`);
+      if ((await ping(sock)) === 200) ready = true;
+      else await new Promise((r) => setTimeout(r, 2));
+      if (performance.now() - t0 > 30_000) throw new Error(`${name} not ready after 30 s`);
+    }
+    startMs.push(performance.now() - t0);
+    if (i === RUNS - 1) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      rssMb = await vmRss(child.pid!);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const lat: number[] = [];
+      for (let j = 0; j < 100; j++) await ping(sock, agent); // warm-up
+      for (let j = 0; j < PINGS; j++) {
+        const s = performance.now();
+        await ping(sock, agent);
+        lat.push(performance.now() - s);
+      }
+      agent.destroy();
+      pingMedianMs = median(lat);
+      pingP99Ms = pct(lat, 0.99);
+    }
+    await stopChild(child);
+    await rm(root, { recursive: true, force: true });
+  }
+  return { startMs, rssMb, pingMedianMs, pingP99Ms };
+}
+
+function report(name: string, n: EngineNumbers): void {
+  console.log(
+    `${name.padEnd(8)} ready: median ${fmt(median(n.startMs))} ms (min ${fmt(Math.min(...n.startMs))}, max ${fmt(Math.max(...n.startMs))}, n=${n.startMs.length})` +
+      ` | idle RSS ${fmt(n.rssMb)} MB | /_ping median ${(n.pingMedianMs * 1000).toFixed(0)} µs, p99 ${(n.pingP99Ms * 1000).toFixed(0)} µs (n=${PINGS})`,
+  );
+}
+
+const berthd = await bundleBerthd();
+const berth = await measure('berthd', (root, sock) =>
+  spawn(process.execPath, [berthd, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--log-level', 'warn'], {
+    stdio: 'ignore',
+  }),
+);
+report('berthd', berth);
+console.log(`targets: ready ≤ 300 ms → ${median(berth.startMs) <= 300 ? 'met' : 'MISSED'}; idle RSS ≤ 60 MB → ${berth.rssMb <= 60 ? 'met' : 'MISSED'}`);
+
+const dockerd = spawnSync('sh', ['-c', 'command -v dockerd'], { encoding: 'utf8' }).stdout.trim();
+if (dockerd && existsSync(dockerd) && process.getuid?.() === 0) {
+  const d = await measure('dockerd', (root, sock) =>
+    spawn(dockerd, ['--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--pidfile', join(root, 'd.pid'), '-H', `unix://${sock}`, '--bridge', 'none', '--iptables=false'], {
+      stdio: 'ignore',
+    }),
+  );
+  report('dockerd', d);
+  console.log(`ratios berthd/dockerd: ready ${fmt(median(berth.startMs) / median(d.startMs))}×, RSS ${fmt(berth.rssMb / d.rssMb)}×, ping ${fmt(berth.pingMedianMs / d.pingMedianMs)}×`);
+} else {
+  console.log('dockerd: not installed (or not root) — no comparison');
+}
