@@ -9,6 +9,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { ImageService } from '../image/index.js';
 import type { Storage } from '../storage/index.js';
+import type { VolumeService } from '../volume/index.js';
 import {
   BerthError,
   EventBus,
@@ -134,11 +135,21 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
     import('./routes/system-df.js'),
   ]);
   const images = await ImageService.open({ storage, root: cfg.dataRoot, events });
-  routes.push(...imageRoutes(images), ...systemDfRoutes(images));
+  // Volumes (src/volume + routes/volumes.ts): one VolumeService for the routes, df and the runtime.
+  const [{ VolumeService }, { volumeRoutes, toWireVolume }] = await Promise.all([
+    import('../volume/index.js'),
+    import('./routes/volumes.js'),
+  ]);
+  const volumes = new VolumeService({ root: join(cfg.dataRoot, 'volumes'), events });
+  await volumes.init();
+  routes.push(
+    ...imageRoutes(images),
+    ...systemDfRoutes(images, { volumes: async (o) => (await volumes.usage(o)).map(toWireVolume) }),
+    ...volumeRoutes(volumes),
+  );
   // WIRE containers/exec (src/runtime + routes/containers*.ts, routes/exec.ts):
-  const containerWiring = await wireContainers(cfg, events, storage, images);
+  const containerWiring = await wireContainers(cfg, events, storage, images, volumes);
   routes.push(...containerWiring.routes);
-  // WIRE volumes (src/volume + routes/volumes.ts), networks (src/network + routes/networks.ts)
 
   return {
     storage,
@@ -153,15 +164,13 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
  * Containers: the runtime over the image, volume and storage services. Until the image
  * and network helpers wire theirs above, this builds what it needs itself.
  */
-async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Storage, images: ImageService) {
-  const [{ VolumeService, ContainerVolumeMounter }, runtime, { containerRoutes }, { execRoutes }] = await Promise.all([
+async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Storage, images: ImageService, volumes: VolumeService) {
+  const [{ ContainerVolumeMounter }, runtime, { containerRoutes }, { execRoutes }] = await Promise.all([
     import('../volume/index.js'),
     import('../runtime/index.js'),
     import('./routes/containers.js'),
     import('./routes/exec.js'),
   ]);
-  const volumes = new VolumeService({ root: join(cfg.dataRoot, 'volumes'), events });
-  await volumes.init();
   // Networks: bridges, IPAM, ports, embedded DNS; restore() re-plumbs what survived a crash/reboot.
   const [{ NetworkService, ContainerNetworkAttacher }, { networkRoutes }] = await Promise.all([
     import('../network/index.js'),
