@@ -166,26 +166,17 @@ export function expandInstruction<T extends Instruction>(instr: T, env: EnvSourc
       out = { ...i, labels: i.labels.map((kv) => ({ ...kv, key: w(kv.key), value: w(kv.value) })) };
       break;
     case 'copy':
-      out = {
-        ...i,
+    case 'add': {
+      const files = {
         sources: i.sources.map(w),
         dest: w(i.dest),
         sourceContents: i.sourceContents.map(raw),
         ...(i.chown !== undefined && { chown: opt(i.chown) }),
         ...(i.chmod !== undefined && { chmod: opt(i.chmod) }),
       };
+      out = i.kind === 'add' ? { ...i, ...files, ...(i.checksum !== undefined && { checksum: opt(i.checksum) }) } : { ...i, ...files };
       break;
-    case 'add':
-      out = {
-        ...i,
-        sources: i.sources.map(w),
-        dest: w(i.dest),
-        sourceContents: i.sourceContents.map(raw),
-        ...(i.chown !== undefined && { chown: opt(i.chown) }),
-        ...(i.chmod !== undefined && { chmod: opt(i.chmod) }),
-        ...(i.checksum !== undefined && { checksum: opt(i.checksum) }),
-      };
-      break;
+    }
     case 'workdir':
       out = { ...i, path: w(i.path) };
       break;

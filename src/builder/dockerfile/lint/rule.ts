@@ -1,6 +1,7 @@
 // A lint rule is data (id, description, docs link, severity, message function) plus the
 // check that finds its cases. As in BuildKit's linter/ruleset.go, one rule per file.
 
+import type { Instruction } from '../instructions.js';
 import type { Dockerfile, Stage } from '../stages.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -58,4 +59,11 @@ export function finalStage(df: Dockerfile): Stage {
 export function isStageRef(df: Dockerfile, stage: Stage, name: string): boolean {
   const lower = name.toLowerCase();
   return df.stages.some((s) => s.index < stage.index && s.name === lower);
+}
+
+/** Every instruction of every stage (not FROM, not global ARGs) of the given kind. */
+export function* instructionsOf<K extends Instruction['kind']>(df: Dockerfile, kind: K): Generator<Extract<Instruction, { kind: K }>> {
+  for (const s of df.stages) {
+    for (const i of s.instructions) if (i.kind === kind) yield i as Extract<Instruction, { kind: K }>;
+  }
 }

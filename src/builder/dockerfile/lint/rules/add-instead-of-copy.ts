@@ -1,4 +1,4 @@
-import { berthUrl, type LintRule } from '../rule.js';
+import { berthUrl, instructionsOf, type LintRule } from '../rule.js';
 
 const REMOTE = /^(?:https?:\/\/|git@|git:\/\/|ssh:\/\/)|\.git(?:#.*)?$/;
 const ARCHIVE = /\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|gz|bz2|xz|zst)$/i;
@@ -10,12 +10,9 @@ export const addInsteadOfCopy: LintRule = {
   severity: 'warning',
   message: () => 'ADD used for local files: use COPY, which does not fetch URLs or unpack archives behind your back',
   check({ df }, report) {
-    for (const s of df.stages) {
-      for (const i of s.instructions) {
-        if (i.kind !== 'add' || i.sources.length === 0) continue;
-        if (i.sources.some((src) => REMOTE.test(src) || ARCHIVE.test(src) || src.includes('$'))) continue;
-        report(i.startLine);
-      }
+    for (const i of instructionsOf(df, 'add')) {
+      if (i.sources.length === 0 || i.sources.some((src) => REMOTE.test(src) || ARCHIVE.test(src) || src.includes('$'))) continue;
+      report(i.startLine);
     }
   },
 };

@@ -1,5 +1,5 @@
 import { matchCommand, runScript, splitCommands } from '../shell-commands.js';
-import { berthUrl, type LintRule } from '../rule.js';
+import { berthUrl, instructionsOf, type LintRule } from '../rule.js';
 
 const APT = /^apt(?:-get)?$/;
 
@@ -10,14 +10,11 @@ export const aptGetInstallRecommends: LintRule = {
   severity: 'warning',
   message: () => 'apt-get install without --no-install-recommends pulls in recommended packages the image does not need',
   check({ df }, report) {
-    for (const s of df.stages) {
-      for (const i of s.instructions) {
-        if (i.kind !== 'run') continue;
-        for (const c of splitCommands(runScript(i))) {
-          if (!matchCommand(c, APT, 'install')) continue;
-          if (c.some((w) => w === '--no-install-recommends' || /Install-Recommends[= ]*(?:false|0)/i.test(w))) continue;
-          report(i.startLine);
-        }
+    for (const i of instructionsOf(df, 'run')) {
+      for (const c of splitCommands(runScript(i))) {
+        if (!matchCommand(c, APT, 'install')) continue;
+        if (c.some((w) => w === '--no-install-recommends' || /Install-Recommends[= ]*(?:false|0)/i.test(w))) continue;
+        report(i.startLine);
       }
     }
   },

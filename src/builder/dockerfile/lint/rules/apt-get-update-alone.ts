@@ -1,5 +1,5 @@
 import { hasCommand, runScript, splitCommands } from '../shell-commands.js';
-import { berthUrl, type LintRule } from '../rule.js';
+import { berthUrl, instructionsOf, type LintRule } from '../rule.js';
 
 const APT = /^apt(?:-get)?$/;
 
@@ -10,14 +10,9 @@ export const aptGetUpdateAlone: LintRule = {
   severity: 'warning',
   message: () => 'apt-get update without apt-get install in the same RUN: the cached index goes stale and later installs fail or get old packages',
   check({ df }, report) {
-    for (const s of df.stages) {
-      for (const i of s.instructions) {
-        if (i.kind !== 'run') continue;
-        const cmds = splitCommands(runScript(i));
-        if (!hasCommand(cmds, APT, 'update')) continue;
-        if (hasCommand(cmds, APT, /^(?:install|upgrade|dist-upgrade|full-upgrade|build-dep)$/)) continue;
-        report(i.startLine);
-      }
+    for (const i of instructionsOf(df, 'run')) {
+      const cmds = splitCommands(runScript(i));
+      if (hasCommand(cmds, APT, 'update') && !hasCommand(cmds, APT, /^(?:install|upgrade|dist-upgrade|full-upgrade|build-dep)$/)) report(i.startLine);
     }
   },
 };

@@ -1,5 +1,5 @@
 import { hasCommand, runScript, splitCommands } from '../shell-commands.js';
-import { berthUrl, type LintRule } from '../rule.js';
+import { berthUrl, instructionsOf, type LintRule } from '../rule.js';
 
 const APT = /^apt(?:-get)?$/;
 
@@ -10,17 +10,12 @@ export const aptListsNotCleaned: LintRule = {
   severity: 'warning',
   message: () => 'apt-get install without "rm -rf /var/lib/apt/lists/*" in the same RUN keeps the package lists in this layer',
   check({ df }, report) {
-    for (const s of df.stages) {
-      for (const i of s.instructions) {
-        if (i.kind !== 'run') continue;
-        const script = runScript(i);
-        const cmds = splitCommands(script);
-        if (!hasCommand(cmds, APT, 'install')) continue;
-        if (script.includes('/var/lib/apt/lists')) continue;
-        // a cache mount keeps the lists out of the layer anyway
-        if (i.mountSpecs.some((m) => /type=cache/.test(m) && /\/var\/lib\/apt/.test(m))) continue;
-        report(i.startLine);
-      }
+    for (const i of instructionsOf(df, 'run')) {
+      const script = runScript(i);
+      if (!hasCommand(splitCommands(script), APT, 'install') || script.includes('/var/lib/apt/lists')) continue;
+      // a cache mount keeps the lists out of the layer anyway
+      if (i.mountSpecs.some((m) => /type=cache/.test(m) && /\/var\/lib\/apt/.test(m))) continue;
+      report(i.startLine);
     }
   },
 };

@@ -1,5 +1,5 @@
 import { matchCommand, runScript, splitCommands } from '../shell-commands.js';
-import { berthUrl, type LintRule } from '../rule.js';
+import { berthUrl, instructionsOf, type LintRule } from '../rule.js';
 
 export const cdInsteadOfWorkdir: LintRule = {
   id: 'CdInsteadOfWorkdir',
@@ -8,12 +8,9 @@ export const cdInsteadOfWorkdir: LintRule = {
   severity: 'warning',
   message: (dir) => `"cd ${dir}" inside RUN only lasts for that RUN; use WORKDIR ${dir}`,
   check({ df }, report) {
-    for (const s of df.stages) {
-      for (const i of s.instructions) {
-        if (i.kind !== 'run' || !i.prependShell) continue;
-        const cd = splitCommands(runScript(i)).find((c) => matchCommand(c, 'cd'));
-        if (cd) report(i.startLine, cd[1] ?? '~');
-      }
+    for (const i of instructionsOf(df, 'run')) {
+      const cd = i.prependShell ? splitCommands(runScript(i)).find((c) => matchCommand(c, 'cd')) : undefined;
+      if (cd) report(i.startLine, cd[1] ?? '~');
     }
   },
 };

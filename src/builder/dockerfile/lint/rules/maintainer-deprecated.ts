@@ -1,4 +1,4 @@
-import { buildkitUrl, type LintRule } from '../rule.js';
+import { buildkitUrl, instructionsOf, type LintRule } from '../rule.js';
 
 export const maintainerDeprecated: LintRule = {
   id: 'MaintainerDeprecated',
@@ -7,6 +7,6 @@ export const maintainerDeprecated: LintRule = {
   severity: 'warning',
   message: () => 'Maintainer instruction is deprecated in favor of using label',
   check({ df }, report) {
-    for (const s of df.stages) for (const i of s.instructions) if (i.kind === 'maintainer') report(i.startLine);
+    for (const i of instructionsOf(df, 'maintainer')) report(i.startLine);
   },
 };
