@@ -316,26 +316,35 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
 
 /**
  * Runs the daemon in the foreground until SIGTERM or SIGINT, then closes it cleanly.
- * Resolves after the close; a second signal while closing exits at once.
+ * The handlers are installed before start-up, because /_ping answers (and clients may
+ * already ask berthd to stop) while the engine is still loading. A second signal while
+ * stopping exits at once.
  */
 export async function runDaemonUntilSignal(config: DaemonConfig): Promise<void> {
-  const daemon = await startDaemon(config);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (stopping) {
-        logger('daemon').warn('second signal while stopping: exiting now', { signal: sig });
-        process.exit(130);
-      }
-      stopping = true;
-      logger('daemon').info('signal received', { signal: sig });
-      daemon.close().finally(() => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        resolve();
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  const log = logger('daemon');
+  let daemon: RunningDaemon | undefined;
+  let stopping = false;
+  let stopRequested: () => void = () => undefined;
+  const stopSignalled = new Promise<void>((resolve) => {
+    stopRequested = resolve;
   });
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn('second signal while stopping: exiting now', { signal: sig });
+      process.exit(130);
+    }
+    stopping = true;
+    log.info('signal received', { signal: sig, starting: daemon === undefined });
+    stopRequested();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    daemon = await startDaemon(config);
+    await stopSignalled;
+    await daemon.close();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }
