@@ -64,3 +64,12 @@ test('an expansion error is reported at the instruction line', () => {
   const df = parseDockerfile('FROM a\n\nWORKDIR ${X:?must be set}\n');
   assert.throws(() => expandInstruction(df.stages[0]!.instructions[0]!, {}), (e: unknown) => e instanceof SourceError && e.line === 3 && /X: must be set/.test(e.message));
 });
+
+test('a bad --chmod or a misplaced ADD --checksum is reported when the instruction is expanded', () => {
+  const df = parseDockerfile('FROM a\nARG MODE=888\nCOPY --chmod=$MODE x /y\nADD --checksum=sha256:0 a b /d/\nADD --checksum=sha256:0 local /d\nCOPY --chmod=u+x x /y\n');
+  const [, copy, add2, addLocal, sym] = df.stages[0]!.instructions;
+  assert.throws(() => expandInstruction(copy!, { MODE: '888' }), /Dockerfile:3: invalid chmod parameter: '888'. it should be octal string and between 0 and 07777/);
+  assert.throws(() => expandInstruction(add2!, {}), /checksum can't be specified for multiple sources/);
+  assert.throws(() => expandInstruction(addLocal!, {}), /checksum requires HTTP\(S\) or Git sources/);
+  assert.doesNotThrow(() => expandInstruction(sym!, {}));
+});

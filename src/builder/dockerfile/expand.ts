@@ -3,7 +3,7 @@
 // `--build-arg` overrides, and the predefined platform and proxy args.
 
 import { SourceError } from '../../util/index.js';
-import type { ArgInstruction, Instruction, SourceContent } from './instructions.js';
+import { parseChmod, type ArgInstruction, type Instruction, type SourceContent } from './instructions.js';
 import { MountParseError, parseRunMount } from './run-mount.js';
 import { processWord, ShellLexError, type EnvSource } from './shell-lex.js';
 
@@ -175,6 +175,7 @@ export function expandInstruction<T extends Instruction>(instr: T, env: EnvSourc
         ...(i.chmod !== undefined && { chmod: opt(i.chmod) }),
       };
       out = i.kind === 'add' ? { ...i, ...files, ...(i.checksum !== undefined && { checksum: opt(i.checksum) }) } : { ...i, ...files };
+      validateFileFlags(out, file);
       break;
     }
     case 'workdir':
@@ -208,6 +209,27 @@ export function expandInstruction<T extends Instruction>(instr: T, env: EnvSourc
       out = i;
   }
   return { instruction: out as T, unmatched };
+}
+
+const REMOTE_SOURCE = /^(?:https?:\/\/|git@|git:\/\/|ssh:\/\/)|\.git(?:#.*)?$/;
+
+/** Checks BuildKit makes on COPY/ADD flags once their values are expanded. */
+function validateFileFlags(i: Instruction, file: string): void {
+  if (i.kind !== 'copy' && i.kind !== 'add') return;
+  const fail = (msg: string): never => {
+    throw new SourceError(file, i.startLine, msg);
+  };
+  if (i.chmod) {
+    try {
+      parseChmod(i.chmod);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+  if (i.kind === 'add' && i.checksum) {
+    if (i.sources.length !== 1) fail("checksum can't be specified for multiple sources");
+    if (!REMOTE_SOURCE.test(i.sources[0]!)) fail('checksum requires HTTP(S) or Git sources');
+  }
 }
 
 /**

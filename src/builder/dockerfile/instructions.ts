@@ -499,7 +499,7 @@ export function parseChmod(value: string): { mode: number } | { symbolic: string
   } else if (/^(?:[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+|[-+=](?:[rwxXst]*|[ugo]))(?:,(?:[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+))*$/.test(value)) {
     return { symbolic: value };
   }
-  throw new Error(`invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`);
+  throw new InstructionError(`invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`);
 }
 
 export interface ExposedPort {

@@ -66,3 +66,9 @@ test('instructions before FROM and files without FROM are rejected', () => {
   assert.throws(() => parseDockerfile('ARG A=1\n'), /dockerfile contains no stages to build/);
   assert.throws(() => parseDockerfile('# only a comment\n'), /file with no instructions/);
 });
+
+test('a FROM whose variables expand to nothing is an error at its line', () => {
+  const df = parseDockerfile('ARG IMAGE\nFROM $IMAGE\n');
+  assert.throws(() => stagesNeededFor(df), (e: unknown) => e instanceof SourceError && e.message === 'Dockerfile:2: base name ($IMAGE) should not be blank');
+  assert.deepEqual(stagesNeededFor(df, undefined, { buildArgs: { IMAGE: 'alpine' } }).length, 1);
+});

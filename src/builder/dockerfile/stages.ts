@@ -5,7 +5,7 @@ import { invalidArgument, SourceError } from '../../util/index.js';
 import { parseInstruction, type ArgInstruction, type FromInstruction, type Instruction } from './instructions.js';
 import { parseAst, type Directive, type DockerfileAst, type ParseWarning } from './parser.js';
 import { expandWord, resolveMetaArgs, type EnvSource } from './expand.js';
-import { processWord } from './shell-lex.js';
+import { processWord, ShellLexError } from './shell-lex.js';
 import { withSuggestion } from './suggest.js';
 
 export interface Stage {
@@ -81,7 +81,14 @@ export type StageRef = { kind: 'stage'; stage: Stage } | { kind: 'image'; ref: s
 
 /** Resolves a FROM base (after expansion with the global ARGs) to an earlier stage or an image. */
 export function resolveBase(df: Dockerfile, stage: Stage, globals: EnvSource): StageRef {
-  const name = expandWord(stage.base, globals, { escapeToken: df.escapeToken });
+  let name: string;
+  try {
+    name = expandWord(stage.base, globals, { escapeToken: df.escapeToken });
+  } catch (e) {
+    if (e instanceof ShellLexError) throw new SourceError(df.file, stage.from.startLine, e.message, { cause: e });
+    throw e;
+  }
+  if (name === '') throw new SourceError(df.file, stage.from.startLine, `base name (${stage.base}) should not be blank`);
   const lower = name.toLowerCase();
   for (let i = 0; i < stage.index; i++) {
     if (df.stages[i]!.name === lower) return { kind: 'stage', stage: df.stages[i]! };
