@@ -16,8 +16,13 @@ export interface LintOptions {
   skip?: readonly string[];
   /** Only run these rule ids. */
   only?: readonly string[];
-  /** `.dockerignore` matcher for CopyIgnoredFile. */
+  /** Returns true for context paths `.dockerignore` excludes (CopyIgnoredFile). */
   isIgnored?: (path: string) => boolean;
+  /**
+   * The build's `.dockerignore` (a DockerignoreMatcher fits). Like BuildKit, CopyIgnoredFile
+   * only runs when it has no `!` exceptions.
+   */
+  dockerignore?: { matches(path: string): boolean; readonly hasExceptions: boolean; readonly patterns: readonly { pattern: string; exclusion: boolean }[] };
   baseImageEnv?: (ref: string) => readonly string[] | undefined;
 }
 
@@ -38,11 +43,18 @@ export function lintContext(df: Dockerfile, opts: LintOptions = {}): LintContext
     if (!(e instanceof SourceError)) throw e;
     globals = new Map(predefined);
   }
+  const di = opts.dockerignore;
+  let isIgnored = opts.isIgnored;
+  if (!isIgnored && di && !di.hasExceptions) {
+    // '.' is only "ignored" when a pattern excludes everything (BuildKit's copySourceRootIgnored)
+    const rootIgnored = di.patterns.some((p) => !p.exclusion && (p.pattern === '*' || p.pattern === '**' || p.pattern === '**/*'));
+    isIgnored = (p) => (p === '.' ? rootIgnored : di.matches(p));
+  }
   return {
     df,
     globals,
     globalArgNames: new Set(df.metaArgs.flatMap((a) => a.args.map((kv) => kv.key))),
-    ...(opts.isIgnored && { isIgnored: opts.isIgnored }),
+    ...(isIgnored && { isIgnored }),
     ...(opts.baseImageEnv && { baseImageEnv: opts.baseImageEnv }),
   };
 }

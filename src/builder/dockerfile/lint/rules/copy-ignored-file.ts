@@ -29,7 +29,7 @@ export const copyIgnoredFile: LintRule = {
         for (const raw of i.sources) {
           if (REMOTE.test(raw)) continue;
           const src = cleanSource(raw);
-          if (src === '.' || /[*?[]/.test(src)) continue;
+          if (/[*?[]/.test(src)) continue;
           if (ignored(src)) report(i.startLine, i.kind === 'add' ? 'Add' : 'Copy', src);
         }
       }

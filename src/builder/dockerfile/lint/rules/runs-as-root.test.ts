@@ -8,4 +8,5 @@ test('RunsAsRoot flags a final stage without a non-root USER', () => {
   assert.deepEqual(lines(runsAsRoot, 'FROM a\nUSER app\nUSER root\n'), [3]);
   assert.deepEqual(lines(runsAsRoot, 'FROM a AS base\nUSER 1000:1000\nFROM base\nCMD ["x"]\n'), []);
   assert.deepEqual(lines(runsAsRoot, 'FROM a AS build\nRUN make\nFROM scratch\nCOPY --from=build /app /app\n'), []);
+  assert.deepEqual(lines(runsAsRoot, 'FROM gcr.io/distroless/static:nonroot\nCOPY app /app\nRUN x\n'), []);
 });

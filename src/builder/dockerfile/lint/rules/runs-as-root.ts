@@ -26,6 +26,8 @@ export const runsAsRoot: LintRule = {
     const s = finalStage(df);
     if (s.base.toLowerCase() === 'scratch' && s.instructions.every((i) => i.kind !== 'run')) return; // nothing to run as anyone
     const u = lastUser(df.stages, s);
+    // images published to run unprivileged say so in their name (distroless ':nonroot', '-rootless')
+    if (!u && /nonroot|rootless/i.test(s.base)) return;
     if (!u) report(s.from.startLine, 'runs as root (no USER instruction)');
     else if (isRoot(u.user)) report(u.line, `sets USER ${u.user}, so it runs as root`);
   },
