@@ -32,6 +32,8 @@ interface Held {
   yielded: boolean;
 }
 
+const LSTAT_BATCH = 16;
+
 function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -51,10 +53,16 @@ async function* walkDir(
 ): AsyncGenerator<ContextEntry> {
   opts.signal?.throwIfAborted();
   const names = (await readdir(abs)).sort(compareNames);
-  for (const name of names) {
+  let batch: Stats[] = [];
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n]!;
     const childRel = rel === '' ? name : `${rel}/${name}`;
     const childAbs = join(abs, name);
-    const stats = await lstat(childAbs);
+    if (n % LSTAT_BATCH === 0) {
+      // a few lstat calls in flight at once; order is kept by consuming the batch in order
+      batch = await Promise.all(names.slice(n, n + LSTAT_BATCH).map((x) => lstat(join(abs, x))));
+    }
+    const stats = batch[n % LSTAT_BATCH]!;
     const entry: ContextEntry = { path: childRel, absPath: childAbs, stats };
     let childInfo: ParentMatchInfo | undefined;
     if (ignore) {
