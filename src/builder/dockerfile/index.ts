@@ -27,6 +27,7 @@ export {
 export { ShellLexError, processWord, processWords, shellPatternToRegExp, type LexOptions, type ProcessResult } from './shell-lex.js';
 export {
   parseDockerfile,
+  parseOnbuildTrigger,
   stagesNeededFor,
   stageDependencies,
   findTargetStage,

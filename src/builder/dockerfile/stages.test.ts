@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerfile, stagesNeededFor } from './stages.js';
+import { parseDockerfile, parseOnbuildTrigger, stagesNeededFor } from './stages.js';
 import { SourceError } from '../../util/index.js';
 
 const MULTI = `# syntax=docker/dockerfile:1
@@ -71,4 +71,14 @@ test('a FROM whose variables expand to nothing is an error at its line', () => {
   const df = parseDockerfile('ARG IMAGE\nFROM $IMAGE\n');
   assert.throws(() => stagesNeededFor(df), (e: unknown) => e instanceof SourceError && e.message === 'Dockerfile:2: base name ($IMAGE) should not be blank');
   assert.deepEqual(stagesNeededFor(df, undefined, { buildArgs: { IMAGE: 'alpine' } }).length, 1);
+});
+
+test('ONBUILD triggers round-trip from the stored expression, heredocs included', () => {
+  const df = parseDockerfile('FROM a\nONBUILD RUN <<EOF\necho hi\nEOF\nONBUILD COPY . /app\n');
+  const exprs = df.stages[0]!.instructions.map((i) => (i.kind === 'onbuild' ? i.expression : ''));
+  assert.deepEqual(exprs, ['RUN <<EOF\necho hi\nEOF', 'COPY . /app']);
+  const run = parseOnbuildTrigger(exprs[0]!);
+  assert.ok(run.kind === 'run' && run.files[0]?.data === 'echo hi\n');
+  assert.equal(parseOnbuildTrigger(exprs[1]!).kind, 'copy');
+  assert.throws(() => parseOnbuildTrigger('RUN a\nRUN b'), /onbuild trigger should be a single expression/);
 });

@@ -166,3 +166,18 @@ export function stagesNeededFor(df: Dockerfile, target?: string, opts: { buildAr
   }
   return df.stages.filter((s) => needed.has(s.index));
 }
+
+/**
+ * Parses an ONBUILD trigger stored in a base image's config (`RUN echo hi`, possibly with
+ * heredoc bodies) into the instruction to run at the start of the child stage.
+ */
+export function parseOnbuildTrigger(expression: string, opts: { file?: string } = {}): Instruction {
+  const file = opts.file ?? 'Dockerfile';
+  const ast = parseAst(expression, { file });
+  if (ast.children.length !== 1) throw new SourceError(file, 1, 'onbuild trigger should be a single expression');
+  const ins = parseInstruction(ast.children[0]!, file);
+  if (ins.kind === 'from' || ins.kind === 'onbuild' || ins.kind === 'maintainer') {
+    throw new SourceError(file, 1, `${ins.kind.toUpperCase()} isn't allowed as an ONBUILD trigger`);
+  }
+  return ins;
+}
