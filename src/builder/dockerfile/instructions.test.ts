@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAst } from './parser.js';
-import { parseChmod, parseExposePort, parseInstruction, type Instruction } from './instructions.js';
+import { exposedPortKeys, parseChmod, parseExposePort, parseInstruction, type Instruction } from './instructions.js';
 import { SourceError } from '../../util/index.js';
 
 function one(line: string): Instruction {
@@ -98,6 +98,8 @@ test('EXPOSE keeps ports sorted and parses port specs', () => {
   assert.deepEqual(parseExposePort('127.0.0.1:80:80'), { start: 80, end: 80, proto: 'tcp', hasHostPart: true });
   assert.throws(() => parseExposePort('80/xtp'), /invalid proto: xtp/);
   assert.throws(() => parseExposePort('99999'), /invalid containerPort: 99999/);
+  assert.deepEqual(exposedPortKeys('8000-8002/UDP'), ['8000/udp', '8001/udp', '8002/udp']);
+  assert.deepEqual(exposedPortKeys('80'), ['80/tcp']);
 });
 
 test('COPY and ADD read every flag, sources, destination and heredoc sources', () => {

@@ -550,3 +550,11 @@ export function parseExposePort(raw: string): ExposedPort {
   }
   return { start, end, proto, hasHostPart: ip !== '' || hostPort !== '' };
 }
+
+/** The image-config keys (`80/tcp`, one per port of a range) for one expanded EXPOSE word. */
+export function exposedPortKeys(raw: string): string[] {
+  const p = parseExposePort(raw);
+  const out: string[] = [];
+  for (let n = p.start; n <= p.end; n++) out.push(`${n}/${p.proto}`);
+  return out;
+}
