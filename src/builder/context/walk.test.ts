@@ -55,6 +55,23 @@ test('a directory excluded with no exception under it is not descended into', as
   assert.ok(!visited.some((p) => p.startsWith('node_modules/')), visited.join(','));
 });
 
+test('the walk sends exactly the paths the matcher does not exclude, for many pattern sets', async (t) => {
+  const root = await tree(t, { 'a/b/c/d': '', 'a/b/f': '', 'a/c/': '', 'b/c/z': '', c: '', 'x/a/b/c': '' });
+  const all = await collect(walkContext(root, undefined));
+  const pats = ['a', '!a', 'a/b', '!a/b', 'a/*', '!a/*', '*', '!*', '**/c', '!**/c', 'a/**', '!a/**', '*/b', '!*/b', 'a/b/c', '!a/b/c', '**', '!**/b', 'b', '!b/c', '!a/b/c/d', '!x/*/b', '!*/c/z'];
+  let seed = 5;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let k = 0; k < 300; k++) {
+    const ps = Array.from({ length: 1 + rnd(4) }, () => pats[rnd(pats.length)]!);
+    const m = DockerignoreMatcher.fromPatterns(ps);
+    const got = (await collect(walkContext(root, m))).filter((p) => !p.endsWith('(implied)'));
+    assert.deepEqual(got, all.filter((p) => !m.matches(p)), JSON.stringify(ps));
+  }
+});
+
 test('an aborted walk stops with an AbortError', async (t) => {
   const root = await tree(t, { 'a/b': 'b' });
   const ac = new AbortController();
