@@ -5,175 +5,30 @@
 import { SourceError } from '../../util/index.js';
 import { FlagError, parseFlags, type FlagKind, type ParsedFlags } from './flags.js';
 import { chompHeredocContent, parseHeredoc, type Heredoc } from './heredoc.js';
+import {
+  INSTRUCTION_NAMES,
+  type CommandLine,
+  type FromInstruction,
+  type HealthConfig,
+  type HealthcheckInstruction,
+  type Instruction,
+  type InstructionBase,
+  type KeyValue,
+  type OnbuildInstruction,
+  type RunInstruction,
+  type SourceContent,
+  type SourcesAndDest,
+} from './instruction-types.js';
 import type { InstructionNode } from './parser.js';
 import { MountParseError, parseRunMount, type RunMount } from './run-mount.js';
+import { ShellLexError } from './shell-lex.js';
 import { withSuggestion } from './suggest.js';
 import { parseGoDuration, UnitParseError } from './units.js';
-import { ShellLexError } from './shell-lex.js';
 
+export * from './instruction-types.js';
+export { parseChmod, ChmodError } from './chmod.js';
+export { parseExposePort, exposedPortKeys, type ExposedPort } from './expose-port.js';
 export type { RunMount, MountType, CacheSharing } from './run-mount.js';
-
-export const INSTRUCTION_NAMES = [
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
-] as const;
-
-interface Base {
-  /** Keyword as written (`run`, `RUN`). */
-  keyword: string;
-  /** The instruction text after joining continuations, trimmed. */
-  original: string;
-  startLine: number;
-  endLine: number;
-  comments: string[];
-  /** Flags as written (`--from=build`). */
-  flags: string[];
-}
-
-export interface KeyValue {
-  key: string;
-  value: string;
-  /** Legacy `ENV k v` form (no `=`). */
-  noDelim: boolean;
-}
-
-export interface ShellInlineFile {
-  name: string;
-  data: string;
-  chomp: boolean;
-}
-
-/** CMD / ENTRYPOINT / RUN command line: exec form, or one shell string to prepend the SHELL to. */
-export interface CommandLine {
-  cmdLine: string[];
-  prependShell: boolean;
-  files: ShellInlineFile[];
-}
-
-export interface SourceContent {
-  path: string;
-  data: string;
-  expand: boolean;
-}
-
-export interface SourcesAndDest {
-  sources: string[];
-  sourceContents: SourceContent[];
-  dest: string;
-}
-
-export interface FromInstruction extends Base {
-  kind: 'from';
-  image: string;
-  /** Lower-cased stage name from `AS name`. */
-  stageName?: string;
-  /** The `AS` keyword and the stage name as written (for casing checks). */
-  asKeyword?: string;
-  stageNameAsWritten?: string;
-  platform?: string;
-}
-export interface RunInstruction extends Base, CommandLine {
-  kind: 'run';
-  /** Raw `--mount` values, in order. */
-  mountSpecs: string[];
-  /** Mounts parsed without expansion (absent when a value needs expansion first). */
-  mounts?: RunMount[];
-  network: 'default' | 'none' | 'host';
-  security: 'sandbox' | 'insecure';
-}
-export interface CmdInstruction extends Base, CommandLine {
-  kind: 'cmd';
-}
-export interface EntrypointInstruction extends Base, CommandLine {
-  kind: 'entrypoint';
-}
-export interface EnvInstruction extends Base {
-  kind: 'env';
-  env: KeyValue[];
-}
-export interface LabelInstruction extends Base {
-  kind: 'label';
-  labels: KeyValue[];
-}
-export interface ArgInstruction extends Base {
-  kind: 'arg';
-  args: { key: string; value?: string }[];
-}
-export interface ExposeInstruction extends Base {
-  kind: 'expose';
-  /** As written (sorted, like BuildKit); expand then parse with parseExposePort. */
-  ports: string[];
-}
-export interface WorkdirInstruction extends Base {
-  kind: 'workdir';
-  path: string;
-}
-export interface UserInstruction extends Base {
-  kind: 'user';
-  user: string;
-}
-export interface CopyInstruction extends Base, SourcesAndDest {
-  kind: 'copy';
-  from?: string;
-  chown?: string;
-  chmod?: string;
-  link: boolean;
-  excludes: string[];
-  parents: boolean;
-}
-export interface AddInstruction extends Base, SourcesAndDest {
-  kind: 'add';
-  chown?: string;
-  chmod?: string;
-  link: boolean;
-  excludes: string[];
-  keepGitDir?: boolean;
-  checksum?: string;
-  unpack?: boolean;
-}
-export interface VolumeInstruction extends Base {
-  kind: 'volume';
-  volumes: string[];
-}
-/** Durations in nanoseconds, like the image config. 0 = inherit/default. */
-export interface HealthConfig {
-  test: string[];
-  interval: number;
-  timeout: number;
-  startPeriod: number;
-  startInterval: number;
-  retries: number;
-}
-export interface HealthcheckInstruction extends Base {
-  kind: 'healthcheck';
-  health: HealthConfig;
-}
-export interface ShellInstruction extends Base {
-  kind: 'shell';
-  shell: string[];
-}
-export interface StopSignalInstruction extends Base {
-  kind: 'stopsignal';
-  signal: string;
-}
-export interface OnbuildInstruction extends Base {
-  kind: 'onbuild';
-  /** The trigger as it is stored in the image config (`RUN echo hi`). */
-  expression: string;
-  triggerKeyword: string;
-}
-export interface MaintainerInstruction extends Base {
-  kind: 'maintainer';
-  maintainer: string;
-}
-
-export type Instruction =
-  | FromInstruction | RunInstruction | CmdInstruction | EntrypointInstruction | EnvInstruction
-  | LabelInstruction | ArgInstruction | ExposeInstruction | WorkdirInstruction | UserInstruction
-  | CopyInstruction | AddInstruction | VolumeInstruction | HealthcheckInstruction | ShellInstruction
-  | StopSignalInstruction | OnbuildInstruction | MaintainerInstruction;
-
-export type InstructionKind = Instruction['kind'];
 
 /** A message without location; parseInstruction adds `Dockerfile:LINE:`. */
 class InstructionError extends Error {}
@@ -185,7 +40,7 @@ const atLeastOne = (cmd: string) => `${cmd} requires at least one argument`;
 const exactlyOne = (cmd: string) => `${cmd} requires exactly one argument`;
 const noDest = (cmd: string) => `${cmd} requires at least two arguments, but only one was provided. Destination could not be determined`;
 
-function base(node: InstructionNode): Base {
+function base(node: InstructionNode): InstructionBase {
   return {
     keyword: node.keyword,
     original: node.original.trim(),
@@ -489,72 +344,4 @@ export function parseInstruction(node: InstructionNode, file = 'Dockerfile'): In
     if (LOCAL_ERRORS.some((k) => e instanceof k)) throw new SourceError(file, node.startLine, (e as Error).message, { cause: e });
     throw e;
   }
-}
-
-/** `--chmod` value: octal up to 07777 (BuildKit's message otherwise). Symbolic modes are returned as is. */
-export function parseChmod(value: string): { mode: number } | { symbolic: string } {
-  if (/^[0-7]+$/.test(value)) {
-    const n = Number.parseInt(value, 8);
-    if (n <= 0o7777) return { mode: n };
-  } else if (/^(?:[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+|[-+=](?:[rwxXst]*|[ugo]))(?:,(?:[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+))*$/.test(value)) {
-    return { symbolic: value };
-  }
-  throw new InstructionError(`invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`);
-}
-
-export interface ExposedPort {
-  start: number;
-  end: number;
-  proto: 'tcp' | 'udp' | 'sctp';
-  /** Given with an IP or host port (allowed but deprecated). */
-  hasHostPart: boolean;
-}
-
-function portNumber(raw: string, what: string): number {
-  if (!/^[+-]?\d+$/.test(raw)) throw new Error(`invalid ${what} '${raw}'`);
-  const n = Number.parseInt(raw, 10);
-  if (n < 0 || n > 65535) throw new Error(`invalid ${what} '${raw}': value out of range (0–65535)`);
-  return n;
-}
-
-function portRange(s: string): [number, number] {
-  if (s === '') throw new Error('empty string specified for ports');
-  const dash = s.indexOf('-');
-  const start = dash < 0 ? s : s.slice(0, dash);
-  const end = dash < 0 ? s : s.slice(dash + 1);
-  const a = portNumber(start, 'start port');
-  if (dash < 0 || start === end) return [a, a];
-  const b = portNumber(end, 'end port');
-  if (b < a) throw new Error(`invalid port range: ${s}`);
-  return [a, b];
-}
-
-/** One expanded EXPOSE word: `80`, `8000-8010/udp`, `[ip:]host:container/proto`. */
-export function parseExposePort(raw: string): ExposedPort {
-  const parts = raw.split(':');
-  const container = parts[parts.length - 1]!;
-  const hostPort = parts.length >= 2 ? parts[parts.length - 2]! : '';
-  const ip = parts.length >= 3 ? parts.slice(0, -2).join(':') : '';
-  const slash = container.indexOf('/');
-  const port = slash < 0 ? container : container.slice(0, slash);
-  let proto = slash < 0 ? '' : container.slice(slash + 1);
-  if (port === '') throw new Error(`invalid port: ${JSON.stringify(raw)}: no port specified`);
-  proto = proto.toLowerCase() || 'tcp';
-  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') throw new Error(`invalid port: ${JSON.stringify(raw)}: invalid proto: ${proto}`);
-  let start: number;
-  let end: number;
-  try {
-    [start, end] = portRange(port);
-  } catch {
-    throw new Error(`invalid containerPort: ${port}`);
-  }
-  return { start, end, proto, hasHostPart: ip !== '' || hostPort !== '' };
-}
-
-/** The image-config keys (`80/tcp`, one per port of a range) for one expanded EXPOSE word. */
-export function exposedPortKeys(raw: string): string[] {
-  const p = parseExposePort(raw);
-  const out: string[] = [];
-  for (let n = p.start; n <= p.end; n++) out.push(`${n}/${p.proto}`);
-  return out;
 }

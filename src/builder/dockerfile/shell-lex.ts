@@ -3,7 +3,12 @@
 // BuildKit's `shell` lexer (the corpus in ../shared/corpus/buildkit-parser/shell pins it).
 // Works on code points so that multi-byte characters behave like Go runes.
 
+import { ShellLexError } from './shell-lex-error.js';
+import { compilePattern, expandGoTemplate, trimPrefix, trimSuffix } from './shell-pattern.js';
 import { goIsSpace, isGoDigit, isGoLetter } from './unicode.js';
+
+export { ShellLexError } from './shell-lex-error.js';
+export { shellPatternToRegExp } from './shell-pattern.js';
 
 const EOF = -1;
 
@@ -32,12 +37,6 @@ export interface ProcessResult {
   unmatched: Set<string>;
 }
 
-export class ShellLexError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ShellLexError';
-  }
-}
 
 function lookupIn(env: EnvSource): (name: string) => string | undefined {
   if (env instanceof Map) return (n) => env.get(n);
@@ -348,89 +347,6 @@ class ShellWord {
 function isSpecialParam(c: number): boolean {
   // @ * # ? - $ ! 0
   return c === 0x40 || c === 0x2a || c === 0x23 || c === 0x3f || c === 0x2d || c === 0x24 || c === 0x21 || c === 0x30;
-}
-
-/** Go's regexp replacement template: `$$`, `$0`/`${0}` (the match); other group references are empty. */
-function expandGoTemplate(tpl: string, match: string): string {
-  if (!tpl.includes('$')) return tpl;
-  return tpl.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (_all, tok: string, braced?: string, bare?: string) => {
-    if (tok === '$') return '$';
-    const name = braced ?? bare ?? '';
-    return name === '0' ? match : '';
-  });
-}
-
-const PATTERN_META = new Set(['[', ']', '{', '}', '.', '+', '(', ')', '|', '^', '$']);
-
-/**
- * Turns a `${VAR#pattern}`-style shell pattern into a RegExp: `*` any run (shortest unless
- * greedy), `?` one character, `\` escapes `*`, `?` and `\` (and is dropped before `}`/`/`).
- */
-export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored: boolean): RegExp {
-  return compilePattern(pattern, greedy, anchored, false);
-}
-
-function compilePattern(pattern: string, greedy: boolean, anchored: boolean, global: boolean): RegExp {
-  let out = anchored ? '^' : '';
-  const star = greedy ? '.*' : '.*?';
-  const cps = Array.from(pattern);
-  for (let i = 0; i < cps.length; i++) {
-    const tok = cps[i]!;
-    if (tok === '*') {
-      out += star;
-      continue;
-    }
-    if (tok === '?') {
-      out += '.';
-      continue;
-    }
-    if (tok === '\\') {
-      const nx = cps[i + 1];
-      if (nx === '}' || nx === '/') continue;
-      i++;
-      if (nx !== '*' && nx !== '?' && nx !== '\\') {
-        throw new ShellLexError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${nx ?? ''}'`);
-      }
-      out += '\\' + nx;
-      continue;
-    }
-    if (PATTERN_META.has(tok)) out += '\\';
-    out += tok;
-  }
-  return new RegExp(out, global ? 'gu' : 'u');
-}
-
-function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const m = compilePattern(pattern, greedy, true, false).exec(value);
-  return m ? value.slice(m[0].length) : value;
-}
-
-/** Reverses a pattern but keeps `\x` escapes in front of the character they escape. */
-function reversePattern(pattern: string): string {
-  const cps = Array.from(pattern);
-  const out = new Array<string>(cps.length);
-  const last = cps.length - 1;
-  for (let i = 0; i <= last; ) {
-    const tok = cps[i]!;
-    const o = last - i;
-    if (tok === '\\' && i !== last) {
-      out[o - 1] = tok;
-      out[o] = cps[i + 1]!;
-      i += 2;
-    } else {
-      out[o] = tok;
-      i++;
-    }
-  }
-  return out.join('');
-}
-
-function reverseString(s: string): string {
-  return Array.from(s).reverse().join('');
-}
-
-function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy));
 }
 
 function goQuoteForError(s: string): string {
