@@ -38,6 +38,7 @@ COPY . .
 RUN useradd --create-home appuser
 USER appuser
 EXPOSE 8000
+HEALTHCHECK --interval=30s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"]
 CMD ["python", "app.py"]
 `;
   assert.deepEqual(lintDockerfile(good).findings, []);

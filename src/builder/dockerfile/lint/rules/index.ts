@@ -1,6 +1,9 @@
 // Every lint rule, in the order findings are grouped for display.
 import type { LintRule } from '../rule.js';
 import { addInsteadOfCopy } from './add-instead-of-copy.js';
+import { buildToolsInFinalImage } from './build-tools-in-final-image.js';
+import { consecutiveInstalls } from './consecutive-installs.js';
+import { missingHealthcheck } from './missing-healthcheck.js';
 import { aptGetInstallRecommends } from './apt-get-install-recommends.js';
 import { aptGetUpdateAlone } from './apt-get-update-alone.js';
 import { aptListsNotCleaned } from './apt-lists-not-cleaned.js';
@@ -45,6 +48,7 @@ export const BUILDKIT_RULES: readonly LintRule[] = [
 export const BERTH_RULES: readonly LintRule[] = [
   aptGetInstallRecommends, aptListsNotCleaned, aptGetUpdateAlone, copyAllBeforeInstall, unpinnedBaseImage,
   runsAsRoot, addInsteadOfCopy, cdInsteadOfWorkdir, pipNoCacheDir, secretFileCopied, inlineComment,
+  consecutiveInstalls, buildToolsInFinalImage, missingHealthcheck,
 ];
 
 export const ALL_RULES: readonly LintRule[] = [...BUILDKIT_RULES, ...BERTH_RULES];
