@@ -40,3 +40,6 @@ export {
 export { lintDockerfile, runRules, lintContext, type LintOptions, type LintResult } from './lint/lint.js';
 export type { LintFinding, LintRule, LintContext, Severity } from './lint/rule.js';
 export { ALL_RULES, BUILDKIT_RULES, BERTH_RULES } from './lint/rules/index.js';
+// `.dockerignore` matching is pure too; re-exported so `berth lint` (which may import only this
+// file) can feed CopyIgnoredFile.
+export { DockerignoreMatcher, readDockerignore } from '../context/dockerignore.js';
