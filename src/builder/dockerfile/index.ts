@@ -37,7 +37,7 @@ export {
   type Stage,
   type StageRef,
 } from './stages.js';
-export { lintDockerfile, runRules, lintContext, type LintOptions, type LintResult } from './lint/lint.js';
+export { lintDockerfile, runRules, lintContext, lintWith, formatFinding, type LintOptions, type LintResult } from './lint/lint.js';
 export type { LintFinding, LintRule, LintContext, Severity } from './lint/rule.js';
 export { ALL_RULES, BUILDKIT_RULES, BERTH_RULES } from './lint/rules/index.js';
 // `.dockerignore` matching is pure too; re-exported so `berth lint` (which may import only this

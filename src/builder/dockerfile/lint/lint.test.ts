@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintDockerfile } from './lint.js';
+import { formatFinding, lintDockerfile } from './lint.js';
 import { ALL_RULES } from './rules/index.js';
 
 const BAD = `FROM python:latest
@@ -69,4 +69,9 @@ test('every rule has a unique id, a description, a docs link and a message', () 
     assert.ok(r.description.length > 10 && r.url.length > 0, r.id);
     assert.equal(typeof r.message('x', 'y'), 'string');
   }
+});
+
+test('findings format as file:line: severity: message [rule]', () => {
+  const [f] = lintDockerfile('FROM a\nMAINTAINER me\n', { only: ['MaintainerDeprecated'] }).findings;
+  assert.equal(formatFinding(f!, 'app/Dockerfile'), 'app/Dockerfile:2: warning: Maintainer instruction is deprecated in favor of using label [MaintainerDeprecated]');
 });

@@ -128,3 +128,8 @@ export function ruleFindings(rule: LintRule, text: string, opts: LintOptions = {
 export function ruleLines(rule: LintRule, text: string, opts: LintOptions = {}): number[] {
   return lintWith([rule], text, opts).map((f) => f.line);
 }
+
+/** One line per finding, like compiler output: `Dockerfile:3: warning: message [RuleId]`. */
+export function formatFinding(f: LintFinding, file = 'Dockerfile'): string {
+  return f.line > 0 ? `${file}:${f.line}: ${f.severity}: ${f.message} [${f.rule}]` : `${file}: ${f.severity}: ${f.message} [${f.rule}]`;
+}
