@@ -225,25 +225,45 @@ export class TarRewriter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.consume(chunk);
+      this.flushOut();
       cb();
     } catch (err) {
+      this.out = [];
       cb(err as Error);
     }
+  }
+
+  /** Output of one input chunk, pushed as one buffer: far fewer pipe writes for small members. */
+  private out: Buffer[] = [];
+
+  private output(b: Buffer): void {
+    this.out.push(b);
+  }
+
+  private flushOut(): void {
+    if (this.out.length === 0) return;
+    this.push(this.out.length === 1 ? this.out[0] : Buffer.concat(this.out));
+    this.out = [];
   }
 
   override _flush(cb: TransformCallback): void {
     if (this.state === 'end') return cb();
     if (this.state === 'header' && this.sawZeroBlock && !this.buf) {
       // A single zero block then EOF: tolerated, as GNU tar and Go do.
-      this.finishArchive();
+      try {
+        this.finishArchive();
+      } catch (err) {
+        return cb(err as Error);
+      }
+      this.flushOut();
       return cb();
     }
     cb(invalidArgument('invalid tar: archive is truncated (unexpected end of data)'));
   }
 
   private finishArchive(): void {
-    for (const h of this.policy.finish?.() ?? []) this.push(encodeHeader(h));
-    this.push(Buffer.alloc(BLOCK * 2));
+    for (const h of this.policy.finish?.() ?? []) this.output(encodeHeader(h));
+    this.output(Buffer.alloc(BLOCK * 2));
     this.state = 'end';
   }
 
@@ -256,7 +276,7 @@ export class TarRewriter extends Transform {
           const n = Math.min(this.remaining, chunk.length - pos);
           const part = chunk.subarray(pos, pos + n);
           if (this.state === 'data') {
-            if (this.forwarding) this.push(part);
+            if (this.forwarding) this.output(part);
           } else this.metaParts.push(part);
           this.remaining -= n;
           pos += n;
@@ -264,7 +284,7 @@ export class TarRewriter extends Transform {
         }
         if (this.padding > 0) {
           const n = Math.min(this.padding, chunk.length - pos);
-          if (this.state === 'data' && this.forwarding) this.push(chunk.subarray(pos, pos + n));
+          if (this.state === 'data' && this.forwarding) this.output(chunk.subarray(pos, pos + n));
           this.padding -= n;
           pos += n;
           if (this.padding > 0) continue;
@@ -378,7 +398,7 @@ export class TarRewriter extends Transform {
       if (last && rw.keepData && out.size !== dataSize) {
         throw new Error(`tar policy changed the size of "${displayName(name)}"`);
       }
-      this.push(encodeHeader(out));
+      this.output(encodeHeader(out));
     }
     this.startData(dataSize, rw.keepData && type === 'file');
     if (dataSize === 0) this.state = 'header';
