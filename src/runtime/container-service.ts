@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   BerthError,
   KeyedMutex,
+  errorKind,
   errorMessage,
   logger,
   notFound,
@@ -307,11 +308,26 @@ export class ContainerService {
 
   async start(ref: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const c = this.get(ref);
-    await this.locks.run(c.id, async () => {
-      checkTransition(c.id, c.state.status, 'start');
-      c.state.manuallyStopped = false;
-      await this.doStart(c, opts);
-    });
+    try {
+      await this.locks.run(c.id, async () => {
+        checkTransition(c.id, c.state.status, 'start');
+        c.state.manuallyStopped = false;
+        await this.doStart(c, opts);
+      });
+    } catch (err) {
+      if (errorKind(err) === 'not-modified' || errorKind(err) === 'conflict') throw err;
+      // Like dockerd: a failed start records an exit code (127 not found, 126 not
+      // executable, 128 otherwise), wakes waiters, and an --rm container goes away.
+      const msg = errorMessage(err);
+      const code = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
+      c.state.exitCode = code;
+      await this.saveState(c).catch(() => undefined);
+      const d = c.nextExit;
+      c.nextExit = deferred();
+      d.resolve({ exitCode: code, error: msg });
+      if (c.config.spec.host.autoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   private async doStart(c: Container, opts: { signal?: AbortSignal }): Promise<void> {
@@ -336,7 +352,7 @@ export class ContainerService {
         hostsEntries = plan.hostsEntries;
       }
       const hostname = spec.hostname || (network.mode === 'host' ? this.hostHostname : c.id.slice(0, 12));
-      const ownEntry = network.mode === 'host' ? [] : [`127.0.1.1\t${hostname}`];
+      const ownEntry = network.mode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
       await Promise.all([
         writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
         writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),

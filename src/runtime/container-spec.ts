@@ -125,7 +125,7 @@ export interface ImageRuntimeConfig {
   Volumes?: Record<string, object> | null;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
+  Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
   Shell?: string[] | null;
 }
 
@@ -134,7 +134,7 @@ export function defaultHostSpec(): HostSpec {
     binds: [],
     mounts: [],
     tmpfs: {},
-    networkMode: 'default',
+    networkMode: 'bridge',
     portBindings: {},
     publishAllPorts: false,
     privileged: false,

@@ -240,7 +240,8 @@ export function specFromCreateBody(body: CreateBody): ContainerSpec {
   host.binds = hc.Binds ?? [];
   host.mounts = (hc.Mounts ?? []).map(toMountSpec);
   host.tmpfs = hc.Tmpfs ?? {};
-  host.networkMode = hc.NetworkMode || 'default';
+  // dockerd: an empty or "default" mode is the default bridge on Linux.
+  host.networkMode = !hc.NetworkMode || hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode;
   if (s.networkDisabled) host.networkMode = 'none';
   host.portBindings = {};
   for (const [port, bindings] of Object.entries(hc.PortBindings ?? {})) {
@@ -293,7 +294,8 @@ export function specFromCreateBody(body: CreateBody): ContainerSpec {
   const logType = hc.LogConfig?.Type || 'k8s-file';
   if (!['k8s-file', 'json-file', 'local', 'none'].includes(logType)) throw bad(`logger: no log driver named '${logType}' is registered`);
   host.logConfig = { type: logType, config: hc.LogConfig?.Config ?? {} };
-  for (const [name, ep] of Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {})) {
+  for (const [rawName, ep] of Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {})) {
+    const name = rawName === 'default' ? 'bridge' : rawName;
     s.endpoints[name] = { aliases: ep?.Aliases ?? [], ipv4Address: ep?.IPAMConfig?.IPv4Address || undefined };
   }
   return s;
