@@ -1,0 +1,118 @@
+// The real docker CLI against berthd: run (attached, -d, --rm, -t), logs -f, exec, stop,
+// rm -f, inspect, ps --filter, wait, and the 125/126/127 exit codes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER_CLI, isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { buildBusyboxRootfs } from '../integration/runtime/fixtures.js';
+
+const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = (await startTestDaemon())!;
+  const dir = await mkdtemp(join(tmpdir(), 'berth-bbimg-'));
+  try {
+    await buildBusyboxRootfs(join(dir, 'rootfs'));
+    await runCommand('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 30_000 });
+    const r = await d.docker(['import', '-c', 'CMD ["sh"]', join(dir, 'busybox.tar'), 'busybox:latest']);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+after(async () => {
+  if (skip || !d) return;
+  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await d.docker(['rm', '-f', ...ids]);
+  await d.stop();
+});
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await d.docker(args, { input });
+  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+test('docker run --rm prints the output and leaves no container', { skip }, async () => {
+  assert.equal(await ok(['run', '--rm', 'busybox', 'echo', 'hello']), 'hello\n');
+  assert.equal((await ok(['ps', '-aq'])).trim(), '');
+});
+
+test('docker run passes the exit code, stdout and stderr through', { skip }, async () => {
+  const r = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 42']);
+  assert.equal(r.code, 42);
+  assert.equal(r.stdout, 'out\n');
+  assert.equal(r.stderr, 'err\n');
+});
+
+test('a missing command exits 127, a non-executable one 126, a bad flag value 125', { skip }, async () => {
+  const notFound = await d.docker(['run', '--rm', 'busybox', 'nosuchcmd']);
+  assert.equal(notFound.code, 127, notFound.stderr);
+  assert.match(notFound.stderr, /executable file not found/);
+  const notExec = await d.docker(['run', '--rm', 'busybox', '/etc/passwd']);
+  assert.equal(notExec.code, 126, notExec.stderr);
+  const badMem = await d.docker(['run', '--rm', '-m', '1k', 'busybox', 'true']);
+  assert.equal(badMem.code, 125);
+  assert.match(badMem.stderr, /Minimum memory limit allowed is 6MB/);
+  const noImage = await d.docker(['run', '--rm', '--pull', 'never', 'nosuchimage', 'true']);
+  assert.equal(noImage.code, 125);
+});
+
+test('a detached container is listed, logs -f follows it to the end and wait returns its code', { skip }, async () => {
+  const id = (await ok(['run', '-d', '--name', 'follow', '-l', 'suite=compat', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo n$i; sleep 0.2; done; exit 3'])).trim();
+  assert.match(id, /^[a-f0-9]{64}$/);
+  assert.equal(await ok(['logs', '-f', 'follow']), 'n1\nn2\nn3\n');
+  assert.equal((await ok(['wait', 'follow'])).trim(), '3');
+  assert.equal((await ok(['ps', '-a', '--filter', 'label=suite=compat', '--format', '{{.Names}} {{.State}}'])).trim(), 'follow exited');
+  assert.equal((await ok(['ps', '-aq', '--filter', 'exited=3', '--no-trunc'])).trim(), id);
+  assert.equal((await ok(['ps', '-q', '--filter', 'name=follow'])).trim(), '');
+  assert.equal((await ok(['logs', '--tail', '1', 'follow'])).trim(), 'n3');
+  await ok(['rm', 'follow']);
+});
+
+test('exec runs in a running container, stop ends it, inspect shows Docker-shaped state', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'svc', 'busybox', 'sleep', '300']);
+  const info = JSON.parse(await ok(['inspect', 'svc'])) as Array<{ State: { Status: string; Running: boolean; Pid: number }; Name: string; Config: { Hostname: string; Cmd: string[] }; HostConfig: { NetworkMode: string } }>;
+  assert.equal(info[0]!.State.Status, 'running');
+  assert.ok(info[0]!.State.Pid > 0);
+  assert.equal(info[0]!.Name, '/svc');
+  assert.deepEqual(info[0]!.Config.Cmd, ['sleep', '300']);
+  assert.equal((await ok(['exec', 'svc', 'hostname'])).trim(), info[0]!.Config.Hostname);
+  const ex = await d.docker(['exec', 'svc', 'sh', '-c', 'echo e >&2; exit 5']);
+  assert.equal(ex.code, 5);
+  assert.equal(ex.stderr, 'e\n');
+  const missing = await d.docker(['exec', 'svc', 'nosuchcmd']);
+  assert.notEqual(missing.code, 0);
+  const rmRunning = await d.docker(['rm', 'svc']);
+  assert.notEqual(rmRunning.code, 0);
+  assert.match(rmRunning.stderr, /stop the container before removing or force remove/);
+  await ok(['stop', '-t', '1', 'svc']);
+  assert.equal((await ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'svc'])).trim(), 'exited 137', 'sleep as pid 1 ignores SIGTERM: killed after the timeout');
+  const execStopped = await d.docker(['exec', 'svc', 'true']);
+  assert.notEqual(execStopped.code, 0);
+  assert.match(execStopped.stderr, /is not running/);
+  await ok(['rm', 'svc']);
+});
+
+test('rm -f kills a running container; a name in use is a conflict', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '300']);
+  const dup = await d.docker(['run', '-d', '--name', 'busy', 'busybox', 'true']);
+  assert.equal(dup.code, 125);
+  assert.match(dup.stderr, /The container name "\/busy" is already in use/);
+  await ok(['rm', '-f', 'busy']);
+  const gone = await d.docker(['inspect', 'busy']);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /No such (container|object): busy/);
+});
+
+test('a tty container gets a terminal and raw output', { skip }, async () => {
+  const out = await ok(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM']);
+  assert.equal(out, '/dev/pts/0\r\nxterm\r\n');
+});
