@@ -205,6 +205,14 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
       logger('network').warn('cannot release the addresses of a removed container', { container: e.actor.id.slice(0, 12), error: String(err) });
     });
   });
+  // An exited container no longer mounts its volumes (dockerd unmounts them at stop): local
+  // volumes with driver options are unmounted once no running container uses them.
+  events.subscribe((e) => {
+    if (e.type !== 'container' || e.action !== 'die') return;
+    volumes.deactivateMounts(e.actor.id).catch((err: unknown) => {
+      logger('volume').warn('cannot unmount the volumes of an exited container', { container: e.actor.id.slice(0, 12), error: String(err) });
+    });
+  });
   const resolveContainer = async (ref: string) => {
     const c = containers.get(ref);
     return { id: c.id, name: c.name.replace(/^\//, '') };

@@ -150,3 +150,40 @@ test('--mount, --tmpfs and bind mounts reach the container with Docker\'s option
   const named = (await ok(d, ['volume', 'ls', '-q'])).split('\n').filter((n) => n !== '' && !/^[0-9a-f]{64}$/.test(n));
   assert.deepEqual(named, [], 'a refused create leaves no volume');
 });
+
+async function volumeMounts(dataRoot: string): Promise<string[]> {
+  const prefix = join(dataRoot, 'volumes') + '/';
+  return (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(prefix));
+}
+
+/** The die event is handled asynchronously: wait (bounded) until the condition holds. */
+async function eventually(cond: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+test('a tmpfs-backed local volume is mounted only while a container runs with it', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  await ok(d, ['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m', 'ram']);
+  const data = join(d.dataRoot, 'volumes', 'ram', '_data');
+  assert.deepEqual(await volumeMounts(d.dataRoot), []);
+  const out = await ok(d, ['run', '--name', 'ramuser', '--network', 'none', '-v', 'ram:/r', IMAGE, 'sh', '-c', 'grep " /r " /proc/mounts; echo x > /r/f']);
+  assert.match(out, /^tmpfs \/r tmpfs rw.*size=2048k/);
+  await eventually(async () => !(await volumeMounts(d.dataRoot)).includes(data), 'the volume is unmounted after the container exited');
+  // Started again, it is mounted again (fresh, like Docker's tmpfs volumes).
+  await ok(d, ['start', 'ramuser']);
+  assert.equal(await ok(d, ['wait', 'ramuser']), '0', 'the second run succeeds on a freshly mounted tmpfs');
+  const logs = (await ok(d, ['logs', 'ramuser'])).split('\n');
+  assert.equal(logs.length, 2);
+  assert.match(logs[1]!, /^tmpfs \/r tmpfs rw.*size=2048k/);
+  await eventually(async () => (await volumeMounts(d.dataRoot)).length === 0, 'unmounted after the second run');
+  await ok(d, ['rm', 'ramuser']);
+  await ok(d, ['volume', 'rm', 'ram']);
+});
