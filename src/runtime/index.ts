@@ -16,3 +16,5 @@ export { BasicVolumeMounter, parseBind, ociMountFor } from './basic-mounts.js';
 export { resolveInRoot } from './rootfs-path.js';
 export { ExecManager } from './exec.js';
 export type { ExecSpec, ExecSession, ExecRun } from './exec.js';
+export { OneShotRunner, ONESHOT_DEFAULT_TIMEOUT_MS } from './oneshot.js';
+export type { OneShotSpec, OneShotResult, OneShotRunnerOptions } from './oneshot.js';

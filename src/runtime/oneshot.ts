@@ -1,0 +1,130 @@
+// One-off processes on an already mounted rootfs, in the foreground: `runc run` with the
+// OCI spec machinery of containers (caps, masked paths, /dev, user resolution) but no
+// conmon, no container record and no events. The builder's RUN steps use it: they need the
+// exit code and the output, and nothing must outlive the step.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { BerthError, spawnStreaming, writeFileAtomic } from '../util/index.js';
+import { readBoundingSet } from './capabilities.js';
+import { hostsFile, resolvConfFile } from './basic-network.js';
+import { defaultContainerSpec } from './container-spec.js';
+import { generateOciSpec, readHostHardLimits, type OciMount } from './oci-spec.js';
+import { RuncRuntime } from './runc.js';
+import { resolveUser } from './user.js';
+
+/** A build step may run long (package installs); the caller's signal cancels earlier. */
+export const ONESHOT_DEFAULT_TIMEOUT_MS = 2 * 60 * 60_000;
+
+export interface OneShotSpec {
+  /** Mounted root filesystem (writable). */
+  rootfs: string;
+  args: string[];
+  /** `KEY=VALUE`, in order; PATH gets Docker's default when absent. */
+  env: string[];
+  cwd: string;
+  /** `user`, `uid`, `user:group`, resolved in the rootfs' /etc/passwd. */
+  user: string;
+  network: 'none' | 'host';
+  /** Extra mounts (cache dirs, secrets on tmpfs, binds). */
+  mounts: OciMount[];
+  hostname?: string;
+  extraHosts?: string[];
+}
+
+export interface OneShotResult {
+  exitCode: number;
+}
+
+export interface OneShotRunnerOptions {
+  /** `<exec-root>`: bundles under `<exec-root>/oneshot/`, runc state under `<exec-root>/runc`. */
+  execRoot: string;
+  runcBinary?: string;
+  /** cgroupfs parent, as for containers. */
+  cgroupParent?: string;
+}
+
+export class OneShotRunner {
+  private readonly runc: RuncRuntime;
+  private host: Promise<{ bounding: string[]; hard: Record<string, number>; resolv: string }> | undefined;
+
+  constructor(private readonly opts: OneShotRunnerOptions) {
+    this.runc = new RuncRuntime(opts.runcBinary ?? 'runc', join(opts.execRoot, 'runc'));
+  }
+
+  private hostFacts() {
+    this.host ??= Promise.all([readBoundingSet(), readHostHardLimits(), readFile('/etc/resolv.conf', 'utf8').catch(() => '')]).then(
+      ([bounding, hard, resolv]) => ({ bounding, hard, resolv }),
+    );
+    return this.host;
+  }
+
+  /**
+   * Runs `spec.args` to completion. Output (stdout and stderr interleaved) goes to `onOutput`.
+   * A non-zero exit is a result, not an error; failing to start the process is an error.
+   */
+  async run(
+    spec: OneShotSpec,
+    opts: { signal?: AbortSignal; timeoutMs?: number; onOutput?: (chunk: Buffer) => void } = {},
+  ): Promise<OneShotResult> {
+    const id = randomBytes(32).toString('hex');
+    const bundle = join(this.opts.execRoot, 'oneshot', id);
+    const facts = await this.hostFacts();
+    await mkdir(bundle, { recursive: true, mode: 0o700 });
+    try {
+      const hostname = spec.hostname ?? (spec.network === 'host' ? osHostname() : id.slice(0, 12));
+      await Promise.all([
+        writeFile(join(bundle, 'hostname'), hostname + '\n'),
+        writeFile(join(bundle, 'hosts'), hostsFile(spec.extraHosts ?? [], spec.network === 'host' ? [] : [`127.0.1.1\t${hostname}`])),
+        writeFile(join(bundle, 'resolv.conf'), resolvConfFile(facts.resolv, { dns: [], dnsSearch: [], dnsOptions: [], hostNetwork: spec.network === 'host' })),
+      ]);
+      const user = await resolveUser(spec.rootfs, spec.user, []);
+      const cspec = defaultContainerSpec('');
+      cspec.hostname = hostname;
+      cspec.host.networkMode = spec.network;
+      const oci = generateOciSpec({
+        id,
+        spec: cspec,
+        image: { Env: spec.env, WorkingDir: spec.cwd },
+        rootfs: spec.rootfs,
+        userdataDir: bundle,
+        user,
+        args: spec.args,
+        bounding: facts.bounding,
+        hostHardLimits: facts.hard,
+        cgroupsPath: `${this.opts.cgroupParent ?? '/berth'}/build-${id.slice(0, 12)}`,
+        network: spec.network === 'host' ? { mode: 'host' } : { mode: 'new' },
+        ...(spec.network === 'host' ? { uts: { mode: 'host' as const } } : {}),
+        extraMounts: spec.mounts,
+        swapAccounting: false,
+        hostHostname: osHostname(),
+      });
+      await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(oci), { durable: false });
+      // stderr is folded into stdout by the shell so the step output keeps its order; runc's own
+      // errors (bad cwd, missing binary) land there too and end in the step's log.
+      const child = spawnStreaming(
+        '/bin/sh',
+        ['-c', 'exec "$0" "$@" 2>&1', this.runc.binary, ...this.runc.globalArgs(), 'run', '--bundle', bundle, id],
+        { timeoutMs: opts.timeoutMs ?? ONESHOT_DEFAULT_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}), okCodes: range256() },
+      );
+      child.stdin.end();
+      child.stdout.on('data', (c: Buffer) => opts.onOutput?.(c));
+      const exitCode = await child.done.catch((err: unknown) => {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+        throw err;
+      });
+      return { exitCode };
+    } finally {
+      // runc run was the parent of the container: if it died early the container may be left.
+      await this.runc.delete(id, { force: true }).catch((err: unknown) => {
+        throw new BerthError('internal', `cannot remove build container ${id.slice(0, 12)}`, { cause: err });
+      });
+      await rm(bundle, { recursive: true, force: true });
+    }
+  }
+}
+
+function range256(): number[] {
+  return Array.from({ length: 255 }, (_, i) => i + 1);
+}
