@@ -102,3 +102,20 @@ test('docker volume prune removes only anonymous volumes unless --all, and honou
   await ok(d, ['volume', 'prune', '-af', '--filter', 'label=keep']);
   assert.equal(await ok(d, ['volume', 'ls', '-q']), '');
 });
+
+test('docker system df -v lists volumes with their size and links', async (t) => {
+  const d = await daemonFor(t);
+  if (!d) return;
+  await ok(d, ['volume', 'create', 'sized']);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(`${d.dataRoot}/volumes/sized/_data/blob`, Buffer.alloc(3000, 1));
+  const verbose = await ok(d, ['system', 'df', '-v']);
+  assert.match(verbose, /Local Volumes space usage:/);
+  assert.match(verbose, /sized\s+0\s+3kB/);
+  const rows = (await ok(d, ['system', 'df', '--format', '{{json .}}'])).split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+  const vols = rows.find((r) => r['Type'] === 'Local Volumes')!;
+  assert.equal(vols['TotalCount'], '1');
+  assert.equal(vols['Active'], '0');
+  assert.equal(vols['Size'], '3kB');
+  await ok(d, ['volume', 'rm', 'sized']);
+});
