@@ -261,3 +261,20 @@ test('a --mount bind whose source vanished before start fails with Docker\'s mes
     message: `invalid mount config for type "bind": bind source path does not exist: ${src}`,
   });
 });
+
+test('references of containers that no longer exist are dropped at start, keeping the data', async (t) => {
+  const { svc, open, seen } = await setup(t);
+  const v = await svc.create({ name: 'orphaned' });
+  await writeFile(join(v.mountpoint, 'f'), 'data');
+  await svc.acquire('orphaned', 'gone1');
+  await svc.acquire('orphaned', 'alive');
+  await svc.create({ name: 'untouched' });
+  await svc.acquire('untouched', 'alive');
+  const again = open();
+  assert.deepEqual(await again.reconcileReferences(['alive']), ['orphaned']);
+  assert.deepEqual(await again.references('orphaned'), ['alive']);
+  assert.deepEqual(await open().references('orphaned'), ['alive'], 'persisted');
+  assert.equal(await readFile(join(v.mountpoint, 'f'), 'utf8'), 'data');
+  assert.deepEqual(await again.reconcileReferences(['alive']), []);
+  assert.ok(!seen.some((e) => e.action === 'destroy'));
+});

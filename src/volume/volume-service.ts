@@ -596,6 +596,33 @@ export class VolumeService {
     return removed;
   }
 
+  /**
+   * At daemon start, after the runtime loaded its containers: references held by
+   * containers that no longer exist (a crash between a volume's creation and the
+   * container's) are dropped, so those volumes do not stay "in use" forever. Their data is
+   * kept; anonymous ones become dangling and `volume prune` can take them. Returns the
+   * names whose references changed.
+   */
+  async reconcileReferences(existingContainerIds: Iterable<string>, opts: Op = {}): Promise<string[]> {
+    await this.init();
+    const live = new Set(existingContainerIds);
+    const changed: string[] = [];
+    for (const name of [...this.volumes.keys()]) {
+      await this.locks.run(name, async () => {
+        const meta = this.volumes.get(name);
+        if (!meta) return;
+        const stale = [...new Set([...meta.refs, ...meta.active])].filter((c) => !live.has(c));
+        if (stale.length === 0) return;
+        for (const c of stale) await this.deactivateLocked(this.get(name), c, opts);
+        const cur = this.get(name);
+        await this.save({ ...cur, refs: cur.refs.filter((c) => live.has(c)) });
+        this.log.info('dropped references of containers that no longer exist', { volume: name, containers: stale.map((c) => c.slice(0, 12)) });
+        changed.push(name);
+      });
+    }
+    return changed;
+  }
+
   /** The volume's `_data` path (for inspect's `Mounts[].Source`). */
   mountpointOf(name: string): string {
     return this.dataDir(name);
