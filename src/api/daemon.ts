@@ -194,6 +194,8 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     cgroupParent: `/${cfg.namePrefix}`,
   });
   await containers.init();
+  // Containers are the truth for volume references: drop those a crash left behind.
+  await volumes.reconcileReferences(containers.list().map((c) => c.id));
   images.setUsageCheck(async (imageId) =>
     containers.list().filter((c) => c.config.image.id === imageId).map((c) => ({ id: c.id, running: c.isRunning })),
   );
