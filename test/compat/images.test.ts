@@ -151,7 +151,8 @@ test('the docker CLI manages images on berthd', { skip: !haveDocker && `${DOCKER
     assert.match(df, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE/m);
     assert.match(df, /^Images\s+3\s+0/m);
     const pruned = await ok(d, ['image', 'prune', '-a', '-f']);
-    assert.match(pruned, /Deleted: sha256:/);
+    assert.match(pruned, /^deleted: sha256:/m);
+    assert.match(pruned, /^untagged: busybox:latest$/m);
     assert.match(pruned, /Total reclaimed space: /);
     assert.equal((await ok(d, ['images', '-q'])).trim(), '');
   });
