@@ -426,8 +426,9 @@ export class VolumeService {
     return this.locks.run(name, () => this.copyUpLocked(this.get(name), fromDir, opts));
   }
 
-  private async copyUpLocked(meta: VolumeMeta, fromDir: string | undefined, opts: Op): Promise<boolean> {
-    if (meta.populated) return false;
+  /** `fresh`: a driver-option mount (tmpfs) was just made, so earlier content is gone and copy-up applies again. */
+  private async copyUpLocked(meta: VolumeMeta, fromDir: string | undefined, opts: Op, fresh = false): Promise<boolean> {
+    if (meta.populated && !fresh) return false;
     let copied = false;
     const data = this.dataDir(meta.name);
     if (fromDir !== undefined && (await isEmptyDir(data))) {
@@ -437,12 +438,17 @@ export class VolumeService {
     return copied;
   }
 
-  /** Marks a container as using the volume now; mounts its driver options on first use. */
-  private async activateLocked(meta: VolumeMeta, spec: VolumeMountSpec, containerId: string, opts: Op): Promise<void> {
-    if (meta.active.includes(containerId)) return;
+  /**
+   * Marks a container as using the volume now; mounts its driver options on first use.
+   * Returns true when it made that mount just now.
+   */
+  private async activateLocked(meta: VolumeMeta, spec: VolumeMountSpec, containerId: string, opts: Op): Promise<boolean> {
+    if (meta.active.includes(containerId)) return false;
     const data = this.dataDir(meta.name);
+    let mountedNow = false;
     if (needsMount(meta.options) && meta.active.length === 0 && !(await isMountPoint(data))) {
       await mountLocalVolume(meta.options, data, opts);
+      mountedNow = true;
     }
     try {
       await this.save({ ...meta, active: [...meta.active, containerId] });
@@ -457,6 +463,7 @@ export class VolumeService {
       'read/write': String(!spec.readOnly),
       propagation: '',
     });
+    return mountedNow;
   }
 
   private async deactivateLocked(meta: VolumeMeta, containerId: string, opts: Op): Promise<void> {
@@ -537,12 +544,12 @@ export class VolumeService {
       case 'volume': {
         const source = await this.locks.run(spec.name, async () => {
           const meta = this.get(spec.name);
-          await this.activateLocked(meta, spec, opts.containerId, opts);
-          if (!spec.noCopy && !this.get(spec.name).populated) {
+          const fresh = await this.activateLocked(meta, spec, opts.containerId, opts);
+          if (!spec.noCopy && (fresh || !this.get(spec.name).populated)) {
             const fromDir =
               opts.imageVolumeDirs?.[spec.destination] ??
               (opts.rootfs !== undefined ? await secureJoin(opts.rootfs, spec.destination) : undefined);
-            if (fromDir !== undefined) await this.copyUpLocked(this.get(spec.name), fromDir, opts);
+            if (fromDir !== undefined) await this.copyUpLocked(this.get(spec.name), fromDir, opts, fresh);
           }
           const data = this.dataDir(spec.name);
           if (!spec.subpath) return data;

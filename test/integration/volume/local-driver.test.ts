@@ -109,3 +109,28 @@ test('a volume with bad mount options fails at first use with the mount error an
   await svc.releaseMounts('c1');
   await svc.remove('badopts');
 });
+
+test('a tmpfs-backed volume is filled from the image each time it is freshly mounted', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = await mkdtemp(join(tmpdir(), 'berth-localdrv-'));
+  t.after(async () => {
+    assert.deepEqual(await mountsUnder(dir), []);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const rootfs = join(dir, 'rootfs');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(rootfs, 'seed'), { recursive: true });
+  await writeFile(join(rootfs, 'seed', 'file'), 'seeded');
+  const svc = new VolumeService({ root: join(dir, 'volumes'), events: new EventBus() });
+  const v = await svc.create({ name: 'ramseed', driverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } });
+  const specs = await parseMountConfig({ binds: ['ramseed:/seed'] });
+  for (const c of ['c1', 'c2']) {
+    await svc.resolveMounts(specs, { containerId: c, rootfs });
+    assert.equal(await readFile(join(v.mountpoint, 'file'), 'utf8'), 'seeded', c);
+    await svc.deactivateMounts(c);
+    await assert.rejects(readFile(join(v.mountpoint, 'file')), { code: 'ENOENT' }, 'tmpfs content goes with the mount');
+  }
+  await svc.releaseMounts('c1');
+  await svc.releaseMounts('c2');
+  await svc.remove('ramseed');
+});
