@@ -6,6 +6,17 @@ import { CommandContext, type GlobalOptions } from './context.js';
 import { EXIT_ENGINE, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
 import { reportError } from './report-error.js';
 
+/** commander's wording → docker's ("unknown flag: --foo"), prefixed like every berth error. */
+function dockerizeError(str: string): string {
+  return str
+    .replace(/^error: unknown option '([^']*)'/m, 'unknown flag: $1')
+    .replace(/^error: option '([^']*)' argument missing/m, 'flag needs an argument: $1')
+    .replace(/^error: /m, '')
+    .replace(/^/, 'berth: ');
+}
+
+const HELP = { subcommandTerm: (c: Command) => c.name(), sortSubcommands: false };
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -37,7 +48,8 @@ function addCommand(parent: Command, leaf: string, fullName: string, spec: Comma
   }
   if (spec.passThrough) cmd.passThroughOptions();
   cmd.exitOverride();
-  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  cmd.configureOutput({ outputError: (str, write) => write(dockerizeError(str)) });
+  cmd.configureHelp(HELP);
   cmd.showHelpAfterError(`\nRun 'berth ${fullName} --help' for more information`);
   cmd.action(async (args: string[], opts: Record<string, string | boolean | string[] | undefined>) => {
     const globals = program.opts<GlobalOptions>();
@@ -71,10 +83,12 @@ export function buildProgram(state: RunState): Command {
     .option('-D, --debug', 'Enable debug mode')
     .option('-l, --log-level <string>', 'Set the logging level ("trace"|"debug"|"info"|"warn"|"error")')
     .exitOverride()
+    .configureHelp(HELP)
+    .configureOutput({ outputError: (str, write) => write(dockerizeError(str)) })
     .showHelpAfterError("\nRun 'berth --help' for more information");
   const groupCmds = new Map<string, Command>();
   for (const g of groups) {
-    const gc = program.command(g.name).description(g.description).usage('COMMAND').exitOverride();
+    const gc = program.command(g.name).description(g.description).usage('COMMAND').exitOverride().configureHelp(HELP);
     groupCmds.set(g.name, gc);
   }
   for (const spec of commands) {

@@ -12,6 +12,8 @@ export function errorLine(err: unknown): string {
       case 'DaemonUnreachableError':
       case 'EngineStreamError':
         return err.message;
+      case 'ObjectNotFoundError':
+        return `Error: ${err.message}`;
     }
     return `berth: ${err.message}`;
   }

@@ -23,8 +23,10 @@ export function ellipsis(s: string, max: number): string {
   return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
 }
 
+/** `-H`, `-H=false`, `--human=false`, `--human false`. */
 function isHuman(v: unknown): boolean {
-  return !(v === false || v === 'false' || v === '0');
+  const s = typeof v === 'string' ? v.replace(/^=/, '') : v;
+  return !(s === false || s === 'false' || s === '0');
 }
 
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
@@ -45,5 +47,6 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   });
   const quiet = opts['quiet'] === true;
   const defaultFormat = quiet ? '{{.ID}}' : 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
-  await ctx.print(renderList({ format: quiet ? undefined : stringOpt(opts['format']), defaultFormat, headers: HEADERS }, rows));
+  const headers = human ? HEADERS : { ...HEADERS, CreatedSince: 'CREATED AT' };
+  await ctx.print(renderList({ format: quiet ? undefined : stringOpt(opts['format']), defaultFormat, headers }, rows));
 }

@@ -1,6 +1,6 @@
 // The rows `berth images` prints, computed the way docker's image formatter does: one
 // row per repository:tag (and per digest with --digests), `<none>` for dangling images.
-import { createdSince, goTimeString, humanSizeWithPrecision } from '../format/units.js';
+import { createdSince, goTimeString, humanSize, humanSizeWithPrecision } from '../format/units.js';
 
 /** The fields of /images/json this command reads (Docker's ImageSummary). */
 export interface ImageSummaryView {
@@ -67,7 +67,7 @@ function isDangling(img: ImageSummaryView): boolean {
 }
 
 function sizeOrNA(n: number | undefined): string {
-  return n === undefined || n === -1 ? 'N/A' : humanSizeWithPrecision(n, 3);
+  return n === undefined || n === -1 ? 'N/A' : humanSize(n);
 }
 
 export function imageRows(images: ImageSummaryView[], opts: { digests: boolean; noTrunc: boolean; now?: number }): ImageRow[] {
@@ -84,8 +84,8 @@ export function imageRows(images: ImageSummaryView[], opts: { digests: boolean; 
       Size: humanSizeWithPrecision(img.Size, 3),
       Tag: tag,
       UniqueSize:
-        img.SharedSize === undefined || img.SharedSize === -1 ? 'N/A' : humanSizeWithPrecision(img.Size - img.SharedSize, 3),
-      VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size, 3),
+        img.SharedSize === undefined || img.SharedSize === -1 ? 'N/A' : humanSize(img.Size - img.SharedSize),
+      VirtualSize: humanSize(img.VirtualSize ?? img.Size),
     });
     if (isDangling(img)) {
       rows.push(base('<none>', '<none>', '<none>'));

@@ -15,6 +15,14 @@ interface Inspector {
 
 const enc = encodeURIComponent;
 
+/** docker prints this one as `Error: No such object: x`. */
+export class ObjectNotFoundError extends BerthError {
+  constructor(name: string) {
+    super('not-found', `No such object: ${name}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
 export const INSPECTORS: Inspector[] = [
   { type: 'container', fetch: (c, n) => c.request('GET', `/containers/${enc(n)}/json`) },
   { type: 'image', fetch: (c, n) => c.inspectImage(n) },
@@ -47,7 +55,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
         }
       }
     }
-    if (!found) errors.push(new BerthError('not-found', `No such object: ${name}`));
+    if (!found) errors.push(new ObjectNotFoundError(name));
   }
   return printInspected(ctx, results, errors, format);
 }

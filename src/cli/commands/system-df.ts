@@ -24,9 +24,13 @@ interface DfVolume {
 }
 interface DfBuildCache {
   ID: string;
+  Type?: string;
   Size: number;
   InUse: boolean;
   Shared: boolean;
+  CreatedAt?: string;
+  LastUsedAt?: string | null;
+  UsageCount?: number;
 }
 interface DiskUsage {
   LayersSize?: number;
@@ -98,7 +102,23 @@ async function printVerbose(ctx: CommandContext, du: DiskUsage): Promise<void> {
     { format: undefined, defaultFormat: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' } },
     (du.Volumes ?? []).map((v) => ({ Name: v.Name, Links: String(v.UsageData?.RefCount ?? 0), Size: humanSize(Math.max(0, v.UsageData?.Size ?? 0)) })),
   );
-  out += `\nBuild cache usage: ${humanSize((du.BuildCache ?? []).reduce((a, c) => a + c.Size, 0))}\n`;
+  out += `\nBuild cache usage: ${humanSize((du.BuildCache ?? []).reduce((a, c) => a + c.Size, 0))}\n\n`;
+  out += renderList(
+    {
+      format: undefined,
+      defaultFormat: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
+      headers: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' },
+    },
+    (du.BuildCache ?? []).map((c) => ({
+      ID: c.ID.slice(0, 12),
+      CacheType: c.Type,
+      Size: humanSizeWithPrecision(c.Size, 3),
+      CreatedSince: c.CreatedAt ? createdSince(Date.parse(c.CreatedAt) / 1000) : '',
+      LastUsedSince: c.LastUsedAt ? createdSince(Date.parse(c.LastUsedAt) / 1000) : '',
+      UsageCount: String(c.UsageCount ?? 0),
+      Shared: String(c.Shared),
+    })),
+  );
   await ctx.print(out);
 }
 

@@ -13,7 +13,7 @@ function line(indent: number, label: string, value: unknown): string {
 
 export function renderInfo(info: SystemInfo, debug: boolean): string {
   let out = 'Client:\n';
-  out += line(1, 'Version', CLI_VERSION) + line(1, 'Context', 'default') + line(1, 'Debug Mode', debug);
+  out += ` Version:    ${CLI_VERSION}\n Context:    default\n Debug Mode: ${debug}\n`;
   out += '\nServer:\n';
   out += line(1, 'Containers', info.Containers);
   out += line(2, 'Running', info.ContainersRunning) + line(2, 'Paused', info.ContainersPaused) + line(2, 'Stopped', info.ContainersStopped);
@@ -28,9 +28,13 @@ export function renderInfo(info: SystemInfo, debug: boolean): string {
   out += line(2, 'Volume', (info.Plugins?.Volume ?? []).join(' '));
   out += line(2, 'Network', (info.Plugins?.Network ?? []).join(' '));
   out += line(2, 'Log', (info.Plugins?.Log ?? []).join(' '));
+  out += line(1, 'Swarm', info.Swarm?.LocalNodeState || 'inactive');
   out += line(1, 'Runtimes', Object.keys(info.Runtimes ?? {}).sort().join(' '));
   out += line(1, 'Default Runtime', info.DefaultRuntime);
   out += line(1, 'Init Binary', info.InitBinary);
+  out += line(1, 'containerd version', info.ContainerdCommit?.ID ?? '');
+  out += line(1, 'runc version', info.RuncCommit?.ID ?? '');
+  out += line(1, 'init version', info.InitCommit?.ID ?? '');
   if (info.SecurityOptions?.length) {
     out += ' Security Options:\n';
     for (const o of info.SecurityOptions) out += `  ${o.replace(/^name=/, '').split(',')[0]}\n`;
@@ -46,7 +50,10 @@ export function renderInfo(info: SystemInfo, debug: boolean): string {
   out += line(1, 'Docker Root Dir', info.DockerRootDir);
   out += line(1, 'Debug Mode', info.Debug);
   out += line(1, 'Experimental', info.ExperimentalBuild);
+  const insecure = info.RegistryConfig?.InsecureRegistryCIDRs ?? [];
+  if (insecure.length) out += ' Insecure Registries:\n' + insecure.map((c) => `  ${c}\n`).join('');
   out += line(1, 'Live Restore Enabled', info.LiveRestoreEnabled);
+  out += '\n';
   for (const w of info.Warnings ?? []) out += `${w}\n`;
   return out;
 }

@@ -318,7 +318,8 @@ function titleCase(s: string): string {
 }
 
 const FUNCS: Record<string, (...args: unknown[]) => unknown> = {
-  json: (v) => JSON.stringify(v === NO_VALUE ? null : v) ?? 'null',
+  // Go's json.Marshal escapes <, > and & (docker's `json` function uses it as is).
+  json: (v) => (JSON.stringify(v === NO_VALUE ? null : v) ?? 'null').replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
   join: (v, sep) => (Array.isArray(v) ? v.map(toStr).join(toStr(sep)) : toStr(v)),
   split: (s, sep) => toStr(s).split(toStr(sep)),
   title: (s) => titleCase(toStr(s)),
