@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import { spawnStreaming } from '../../util/index.js';
 import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, memberComponents } from './layer-policy.js';
-import { TarRewriter, type Rewrite, type RewritePolicy, type TarHeader } from './tar-format.js';
+import { NO_XATTRS, TarRewriter, type Rewrite, type RewritePolicy, type TarHeader } from './tar-format.js';
 
 /** How long GNU tar may take to read one layer or upper dir. */
 export const TAR_CREATE_TIMEOUT_MS = 30 * 60_000;
 
-function withoutOverlayXattrs(xattrs: Map<string, Buffer>): Map<string, Buffer> {
+function withoutOverlayXattrs(xattrs: ReadonlyMap<string, Buffer>): ReadonlyMap<string, Buffer> {
+  if (xattrs.size === 0) return xattrs;
   const out = new Map<string, Buffer>();
   for (const [k, v] of xattrs) if (!k.startsWith('trusted.overlay.')) out.set(k, v);
   return out;
@@ -32,12 +33,12 @@ export class OverlayExportPolicy implements RewritePolicy {
         type: 'file',
         mode: 0o600,
         size: 0,
-        xattrs: new Map(),
+        xattrs: NO_XATTRS,
       };
       return { headers: [whiteout], keepData: false };
     }
     if (h.type === 'dir' && h.xattrs.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y') {
-      const marker: TarHeader = { ...base, name: `${name}/${WHITEOUT_OPAQUE}`, type: 'file', mode: h.mode & 0o777, size: 0, xattrs: new Map() };
+      const marker: TarHeader = { ...base, name: `${name}/${WHITEOUT_OPAQUE}`, type: 'file', mode: h.mode & 0o777, size: 0, xattrs: NO_XATTRS };
       return { headers: [base, marker], keepData: false };
     }
     return { headers: [base], keepData: h.type === 'file' };

@@ -1,7 +1,7 @@
 // What a layer tar may contain, and how it maps onto an overlay lower dir (STYLE.md §6,
 // DESIGN.md "Layer extraction never writes outside its target directory").
 import { invalidArgument } from '../../util/index.js';
-import { displayName, type Rewrite, type RewritePolicy, type TarHeader } from './tar-format.js';
+import { NO_XATTRS, displayName, type Rewrite, type RewritePolicy, type TarHeader } from './tar-format.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -17,8 +17,13 @@ function unsafe(name: string, why: string): Error {
 /** Splits a member path into clean components; rejects absolute paths and `..`. */
 export function memberComponents(raw: string, what = raw): string[] {
   if (raw.startsWith('/')) throw unsafe(what, 'absolute path');
-  const comps = raw.split('/').filter((c) => c !== '' && c !== '.');
-  if (comps.includes('..')) throw unsafe(what, 'path contains ".."');
+  const parts = raw.split('/');
+  const comps: string[] = [];
+  for (const c of parts) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') throw unsafe(what, 'path contains ".."');
+    comps.push(c);
+  }
   return comps;
 }
 
@@ -60,7 +65,7 @@ export class LayerExtractPolicy implements RewritePolicy {
     if (h.type === 'dir') {
       this.symlinks.delete(path);
       this.written.delete(path);
-      if (this.opaque.has(path)) out.xattrs.set(OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+      if (this.opaque.has(path)) out.xattrs = new Map(out.xattrs).set(OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       this.dirs.set(path, out);
     } else {
       this.dirs.delete(path);
@@ -77,9 +82,9 @@ export class LayerExtractPolicy implements RewritePolicy {
       this.opaque.add(dir);
       const known = this.dirs.get(dir);
       const header: TarHeader = known
-        ? { ...known, xattrs: new Map(known.xattrs) }
-        : { ...h, type: 'dir', name: dir === '' ? './' : dir, mode: 0o755, size: 0, linkname: '', xattrs: new Map() };
-      header.xattrs.set(OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+        ? { ...known }
+        : { ...h, type: 'dir', name: dir === '' ? './' : dir, mode: 0o755, size: 0, linkname: '', xattrs: NO_XATTRS };
+      header.xattrs = new Map(header.xattrs).set(OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       if (dir !== '') this.dirs.set(dir, header);
       return { headers: [header], keepData: false };
     }
@@ -99,13 +104,14 @@ export class LayerExtractPolicy implements RewritePolicy {
       linkname: '',
       devmajor: 0,
       devminor: 0,
-      xattrs: new Map(),
+      xattrs: NO_XATTRS,
     };
     return { headers: [header], keepData: false };
   }
 
   /** Resolves the directory components of a member through symlinks made by this layer. */
   private resolveParent(comps: string[], member: string): string[] {
+    if (this.symlinks.size === 0) return comps;
     let hops = 0;
     const walk = (input: string[], out: string[]): string[] => {
       for (const c of input) {
@@ -132,7 +138,11 @@ export class LayerExtractPolicy implements RewritePolicy {
   }
 }
 
-function stripOverlayXattrs(xattrs: Map<string, Buffer>): Map<string, Buffer> {
+function stripOverlayXattrs(xattrs: ReadonlyMap<string, Buffer>): ReadonlyMap<string, Buffer> {
+  if (xattrs.size === 0) return xattrs;
+  let overlay = false;
+  for (const k of xattrs.keys()) if (k.startsWith(OVERLAY_XATTR_PREFIX)) overlay = true;
+  if (!overlay) return xattrs;
   const out = new Map<string, Buffer>();
   for (const [k, v] of xattrs) if (!k.startsWith(OVERLAY_XATTR_PREFIX)) out.set(k, v);
   return out;

@@ -22,8 +22,8 @@ export interface TarHeader {
   gname: string;
   devmajor: number;
   devminor: number;
-  /** xattr name -> raw value (from PAX SCHILY.xattr.*). */
-  xattrs: Map<string, Buffer>;
+  /** xattr name -> raw value (from PAX SCHILY.xattr.*). Shared and read-only: copy before changing. */
+  xattrs: ReadonlyMap<string, Buffer>;
 }
 
 /** A readable form of a byte-string path for error messages. */
@@ -32,6 +32,11 @@ export function displayName(name: string): string {
 }
 
 const BLOCK = 512;
+/**
+ * The shared xattr map of members without xattrs (most of them): saves an allocation per member.
+ * Never mutate a header's map in place; copy it first (`new Map(h.xattrs)`).
+ */
+export const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 const TYPE_BY_FLAG: Record<string, EntryType> = {
@@ -70,10 +75,20 @@ function num(buf: Buffer, off: number, len: number, what: string): number {
     if (!Number.isSafeInteger(v)) throw invalidArgument(`invalid tar header: ${what} too large`);
     return v;
   }
-  const s = buf.toString('latin1', off, off + len).replace(/[\0 ]+$/g, '').replace(/^[ \0]+/, '');
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw invalidArgument(`invalid tar header: bad ${what} field "${s}"`);
-  return parseInt(s, 8);
+  let i = off;
+  const end = off + len;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x20 || c === 0) break;
+    if (c < 0x30 || c > 0x37) throw invalidArgument(`invalid tar header: bad ${what} field "${buf.toString('latin1', off, end)}"`);
+    v = v * 8 + (c - 0x30);
+  }
+  for (; i < end; i++) {
+    if (buf[i] !== 0x20 && buf[i] !== 0) throw invalidArgument(`invalid tar header: bad ${what} field "${buf.toString('latin1', off, end)}"`);
+  }
+  return v;
 }
 
 function checksumOk(block: Buffer): boolean {
@@ -128,7 +143,11 @@ function writeStr(block: Buffer, s: string, off: number, len: number): void {
 }
 
 function writeOct(block: Buffer, v: number, off: number, len: number): void {
-  block.write(v.toString(8).padStart(len - 1, '0') + '\0', off, len, 'latin1');
+  // len-1 octal digits, zero-padded, then NUL (the block is zero-filled already).
+  for (let i = off + len - 2; i >= off; i--) {
+    block[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
 
 function fitsOct(v: number, len: number): boolean {
@@ -136,8 +155,11 @@ function fitsOct(v: number, len: number): boolean {
 }
 
 function isPlainAscii(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return /^[\x01-\x7f]*$/.test(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c > 0x7f) return false;
+  }
+  return true;
 }
 
 function ustarBlock(h: TarHeader, name: string, linkname: string, flag: string, size: number): Buffer {
@@ -158,7 +180,9 @@ function ustarBlock(h: TarHeader, name: string, linkname: string, flag: string, 
   writeOct(b, h.devminor, 337, 8);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += b[i]!;
-  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  writeOct(b, sum, 148, 7); // six digits, then NUL and space
+  b[154] = 0;
+  b[155] = 0x20;
   return b;
 }
 
@@ -178,7 +202,7 @@ export function encodeHeader(h: TarHeader): Buffer {
   const main = ustarBlock(h, name.slice(0, 100), h.linkname.slice(0, 100), flag, h.size);
   if (recs.length === 0) return main;
   const body = Buffer.concat(recs);
-  const paxHeader: TarHeader = { ...h, type: 'file', linkname: '', xattrs: new Map() };
+  const paxHeader: TarHeader = { ...h, type: 'file', linkname: '', xattrs: NO_XATTRS };
   const xblock = ustarBlock(paxHeader, 'PaxHeader', '', 'x', body.length);
   return Buffer.concat([xblock, body, Buffer.alloc(padTo(body.length)), main]);
 }
@@ -197,6 +221,7 @@ export interface RewritePolicy {
 }
 
 const MAX_META_BYTES = 1 << 20;
+const SMALL_PIECE = 64 * 1024;
 
 /**
  * Parses a tar stream and writes a rewritten tar: each member goes through `policy.entry`, data
@@ -213,6 +238,7 @@ export class TarRewriter extends Transform {
   private metaParts: Buffer[] = [];
   private pax: PaxRecords = {};
   private globalPax: PaxRecords = {};
+  private hasGlobalPax = false;
   private longName: string | undefined;
   private longLink: string | undefined;
   private sawZeroBlock = false;
@@ -229,21 +255,34 @@ export class TarRewriter extends Transform {
       cb();
     } catch (err) {
       this.out = [];
+      this.outBytes = 0;
       cb(err as Error);
     }
   }
 
-  /** Output of one input chunk, pushed as one buffer: far fewer pipe writes for small members. */
+  /**
+   * Small pieces (headers, small files) of one input chunk are pushed as one buffer: far fewer
+   * pipe writes. Big data slices are pushed as they are, uncopied.
+   */
   private out: Buffer[] = [];
+  private outBytes = 0;
 
   private output(b: Buffer): void {
+    if (b.length >= SMALL_PIECE) {
+      this.flushOut();
+      this.push(b);
+      return;
+    }
     this.out.push(b);
+    this.outBytes += b.length;
+    if (this.outBytes >= SMALL_PIECE) this.flushOut();
   }
 
   private flushOut(): void {
     if (this.out.length === 0) return;
-    this.push(this.out.length === 1 ? this.out[0] : Buffer.concat(this.out));
+    this.push(this.out.length === 1 ? this.out[0] : Buffer.concat(this.out, this.outBytes));
     this.out = [];
+    this.outBytes = 0;
   }
 
   override _flush(cb: TransformCallback): void {
@@ -346,7 +385,7 @@ export class TarRewriter extends Transform {
     const ustar = block.toString('latin1', 257, 263) === 'ustar\0';
     let name = cstr(block, 0, 100);
     if (ustar && block[345] !== 0) name = `${cstr(block, 345, 155)}/${name}`;
-    const pax = { ...this.globalPax, ...this.pax };
+    const pax = this.hasGlobalPax ? { ...this.globalPax, ...this.pax } : this.pax;
     if (this.longName !== undefined) name = this.longName;
     if (pax.path !== undefined) name = pax.path;
     if (!type) {
@@ -368,21 +407,24 @@ export class TarRewriter extends Transform {
       gname: pax.gname ?? cstr(block, 297, 32),
       devmajor: type === 'char' || type === 'block' ? num(block, 329, 8, 'devmajor') : 0,
       devminor: type === 'char' || type === 'block' ? num(block, 337, 8, 'devminor') : 0,
-      xattrs: new Map(),
+      xattrs: NO_XATTRS,
     };
     if (pax.mtime !== undefined) {
       if (!/^-?\d+(\.\d+)?$/.test(pax.mtime)) throw invalidArgument(`invalid tar: bad PAX mtime for "${displayName(name)}"`);
       h.mtime = Math.floor(Number(pax.mtime));
       if (pax.mtime.includes('.')) h.mtimeText = pax.mtime;
     }
+    let xattrs: Map<string, Buffer> | undefined;
     for (const [k, v] of Object.entries(pax)) {
-      if (k.startsWith('SCHILY.xattr.')) h.xattrs.set(k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
-      else if (k.startsWith('LIBARCHIVE.xattr.')) {
-        h.xattrs.set(decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(v, 'base64'));
+      if (k.startsWith('SCHILY.xattr.')) {
+        (xattrs ??= new Map()).set(k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
+      } else if (k.startsWith('LIBARCHIVE.xattr.')) {
+        (xattrs ??= new Map()).set(decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(v, 'base64'));
       } else if (k.startsWith('GNU.sparse.')) {
         throw invalidArgument(`unsupported tar member "${displayName(name)}": GNU sparse files are not supported`);
       }
     }
+    if (xattrs) h.xattrs = xattrs;
     this.pax = {};
     this.longName = undefined;
     this.longLink = undefined;
@@ -418,6 +460,7 @@ export class TarRewriter extends Transform {
         break;
       case 'g':
         this.globalPax = { ...this.globalPax, ...parsePax(data) };
+        this.hasGlobalPax = true;
         break;
       case 'L':
         this.longName = cstr(data, 0, data.length);

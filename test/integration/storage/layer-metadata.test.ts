@@ -21,7 +21,7 @@ async function storage(t: TestContext): Promise<Storage> {
 }
 
 /** The xattrs of one path, read back through GNU tar (Node has no getxattr). */
-async function xattrsOf(dir: string, rel: string): Promise<Map<string, Buffer>> {
+async function xattrsOf(dir: string, rel: string): Promise<ReadonlyMap<string, Buffer>> {
   const tar = spawnStreaming('tar', tarCreateArgs(dir), { timeoutMs: 30_000 });
   tar.stdin.end();
   const members = await listTar(tar.stdout as AsyncIterable<Buffer>);
