@@ -35,6 +35,8 @@ export interface ConmonStartOptions {
   tmpDir: string;
   tty: boolean;
   stdin: boolean;
+  /** Keep the container's stdin open when an attached client goes (not StdinOnce). */
+  leaveStdinOpen?: boolean;
   signal?: AbortSignal;
 }
 
@@ -65,6 +67,7 @@ export function conmonArgs(runc: RuncRuntime, o: ConmonStartOptions): string[] {
   if (o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   if (o.tty) args.push('-t');
   if (o.stdin) args.push('-i');
+  if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
   return args;
 }
 

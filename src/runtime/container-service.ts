@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import {
   BerthError,
   KeyedMutex,
@@ -17,6 +18,7 @@ import {
   type EventBus,
   type Logger,
 } from '../util/index.js';
+import { forwardStdin } from './attach.js';
 import { readBoundingSet } from './capabilities.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { startConmon, readExitFile, resizeTerminal } from './conmon.js';
@@ -81,6 +83,8 @@ export interface ExitInfo {
 export class Container {
   exitWatcher: FSWatcher | undefined;
   nextExit: Deferred<ExitInfo> = deferred();
+  /** Resolves once conmon runs the next start (its attach socket exists). */
+  nextStart: Deferred<void> = deferred();
   removed: Deferred<ExitInfo> = deferred();
   restartTimer: NodeJS.Timeout | undefined;
   healthTimer: NodeJS.Timeout | undefined;
@@ -410,9 +414,13 @@ export class ContainerService {
         tmpDir: this.opts.execRoot,
         tty: spec.tty,
         stdin: spec.openStdin,
+        leaveStdinOpen: !spec.stdinOnce,
         signal: opts.signal,
       });
       cleanup.push(() => this.runc.delete(c.id, { force: true }));
+      const startedD = c.nextStart;
+      c.nextStart = deferred();
+      startedD.resolve();
       const settings = await this.opts.network.attach({ ...netInfo, pid: started.pid });
       cleanup.push(() => this.opts.network.detach(netInfo));
       this.watchExit(c);
@@ -803,6 +811,31 @@ export class ContainerService {
     this.publish(c, 'attach');
     if (!opts.stream) return readLog(c.logPath, { follow: false, fromOffset: from, signal: opts.signal });
     return readLog(c.logPath, { follow: true, fromOffset: from, done: c.nextExit.promise, signal: opts.signal });
+  }
+
+  /**
+   * Copies a client's input into the container's stdin (containers created with -i).
+   * Before the start (docker run -i attaches first) it waits for conmon to be up.
+   */
+  async attachStdin(ref: string, input: Readable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const c = this.get(ref);
+    if (!c.config.spec.openStdin) return;
+    if (!c.isRunning) {
+      const aborted = new Promise<'aborted'>((resolve) => {
+        if (opts.signal?.aborted) resolve('aborted');
+        opts.signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
+      });
+      const r = await Promise.race([c.nextStart.promise.then(() => 'started' as const), c.removed.promise.then(() => 'aborted' as const), aborted]);
+      if (r === 'aborted') return;
+    }
+    const fwd = await forwardStdin(this.socketDir, c.id, input);
+    const onAbort = () => fwd.close();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await fwd.done;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   // ---------- helpers ----------

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { BerthError, errorMessage, notFound, writeFileAtomic } from '../util/index.js';
+import { forwardStdin } from './attach.js';
 import { computeCapabilities } from './capabilities.js';
 import { readExitFile, resizeTerminal, startConmon } from './conmon.js';
 import type { Container, ContainerService } from './container-service.js';
@@ -43,6 +45,8 @@ export interface ExecSession {
 export interface ExecRun {
   output: AsyncGenerator<LogRecord>;
   exitCode: Promise<number>;
+  /** Copies the client's input into the exec's stdin (when it was created with AttachStdin). */
+  attachStdin(input: Readable): Promise<void>;
 }
 
 /** Sessions that ended are forgotten after this many newer ones (bounded memory). */
@@ -127,7 +131,7 @@ export class ExecManager {
         socketDir: this.containers.sockets,
         tmpDir: this.containers.execRoot,
         tty: s.spec.tty,
-        stdin: false,
+        stdin: s.spec.attachStdin,
         execProcessSpec: specPath,
         signal: opts.signal,
       });
@@ -150,7 +154,17 @@ export class ExecManager {
         s.resolveExit(137);
       }
     });
-    return { output: readLog(logPath, { follow: true, done: s.exited, signal: opts.signal }), exitCode: s.exited };
+    const socketDir = this.containers.sockets;
+    return {
+      output: readLog(logPath, { follow: true, done: s.exited, signal: opts.signal }),
+      exitCode: s.exited,
+      attachStdin: async (input: Readable) => {
+        if (!s.spec.attachStdin || !s.running) return;
+        const fwd = await forwardStdin(socketDir, s.id, input);
+        await Promise.race([fwd.done, s.exited]);
+        fwd.close();
+      },
+    };
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {

@@ -116,3 +116,12 @@ test('a tty container gets a terminal and raw output', { skip }, async () => {
   const out = await ok(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo $TERM']);
   assert.equal(out, '/dev/pts/0\r\nxterm\r\n');
 });
+
+test('stdin reaches the container with -i, for run and exec', { skip }, async () => {
+  assert.equal(await ok(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], 'piped input\n'), 'piped input\ndone\n');
+  await ok(['run', '-d', '--name', 'stdin-svc', 'busybox', 'sleep', '300']);
+  const r = await d.docker(['exec', '-i', 'stdin-svc', 'sh', '-c', 'read a; echo got $a; exit 2'], { input: 'x\n' });
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, 'got x\n');
+  await ok(['rm', '-f', 'stdin-svc']);
+});

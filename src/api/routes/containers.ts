@@ -19,7 +19,7 @@ import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specF
 export type ContainerBackend = Pick<
   ContainerService,
   | 'create' | 'start' | 'stop' | 'restart' | 'kill' | 'wait' | 'remove' | 'get' | 'find' | 'list' | 'logs'
-  | 'attachOutput' | 'resize' | 'rename' | 'pause' | 'unpause' | 'update'
+  | 'attachOutput' | 'attachStdin' | 'resize' | 'rename' | 'pause' | 'unpause' | 'update'
 >;
 
 export interface ContainerRoutesOptions {
@@ -213,9 +213,12 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         }
         const gen = await backend.attachOutput(c.id, { logs, stream, signal: ctx.signal });
         const h = ctx.hijack({ tty: c.config.spec.tty });
-        // stdin is not forwarded yet (conmon's attach socket is SOCK_SEQPACKET); drain it.
-        h.conn.on('data', () => undefined);
         h.conn.on('error', () => undefined);
+        if (ctx.queryBool('stdin') && c.config.spec.openStdin) {
+          backend.attachStdin(c.id, h.conn, { signal: ctx.signal }).catch((err: unknown) => ctx.log.debug('attach stdin ended', { error: String(err) }));
+        } else {
+          h.conn.resume();
+        }
         try {
           await pumpRecords(ctx, gen, h.output, { stdout, stderr, timestamps: false });
         } finally {
