@@ -11,6 +11,8 @@ export interface FixtureFile {
   type?: 'file' | 'dir' | 'symlink';
   linkname?: string;
   mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** A tar of `files` (layers, archives) as one Buffer. */
@@ -29,8 +31,8 @@ export async function tarOf(files: FixtureFile[]): Promise<Buffer> {
         type,
         mode: f.mode ?? (type === 'directory' ? 0o755 : 0o644),
         mtime: new Date(1_700_000_000_000),
-        uid: 0,
-        gid: 0,
+        uid: f.uid ?? 0,
+        gid: f.gid ?? 0,
         ...(f.linkname ? { linkname: f.linkname } : {}),
       } as const;
       if (type === 'file') p.entry(header, f.data ?? '', cb);

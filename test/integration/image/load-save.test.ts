@@ -7,51 +7,12 @@ import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pack as tarPack } from 'tar-stream';
 import { ImageService } from '../../../src/image/index.js';
 import { openStorage, type ChainId, type Storage } from '../../../src/storage/index.js';
 import { EventBus } from '../../../src/util/index.js';
-import { buildImage, legacyDockerArchive } from '../../../src/image/archive-fixtures.js';
+import { buildImage, legacyDockerArchive, tarOf } from '../../../src/image/archive-fixtures.js';
 
 const isRoot = process.getuid?.() === 0;
-
-interface Entry {
-  name: string;
-  type?: 'file' | 'directory' | 'symlink';
-  data?: string;
-  uid?: number;
-  gid?: number;
-  mode?: number;
-  linkname?: string;
-}
-
-/** A layer tar with owners and link entries (archive-fixtures writes root-owned files only). */
-async function layerTar(entries: Entry[]): Promise<Buffer> {
-  const p = tarPack();
-  const chunks: Buffer[] = [];
-  const done = (async () => {
-    for await (const c of p) chunks.push(c as Buffer);
-  })();
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const header = {
-        name: e.name,
-        type: e.type ?? 'file',
-        mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644),
-        uid: e.uid ?? 0,
-        gid: e.gid ?? 0,
-        mtime: new Date(1_700_000_000_000),
-        ...(e.linkname ? { linkname: e.linkname } : {}),
-      };
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if ((e.type ?? 'file') === 'file') p.entry(header, e.data ?? '', cb);
-      else p.entry(header, cb);
-    });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 async function env(t: TestContext): Promise<{ svc: ImageService; storage: Storage }> {
   const root = await mkdtemp(join(tmpdir(), 'berth-it-image-'));
@@ -67,18 +28,18 @@ async function collect(r: Readable): Promise<Buffer> {
 }
 
 async function layers(): Promise<Buffer[]> {
-  const base = await layerTar([
-    { name: 'home/', type: 'directory' },
-    { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000, mode: 0o750 },
+  const base = await tarOf([
+    { name: 'home/', type: 'dir' },
+    { name: 'home/app/', type: 'dir', uid: 1000, gid: 1000, mode: 0o750 },
     { name: 'home/app/data.txt', data: 'owned\n', uid: 1000, gid: 1000, mode: 0o600 },
-    { name: 'etc/', type: 'directory' },
+    { name: 'etc/', type: 'dir' },
     { name: 'etc/old.conf', data: 'old\n' },
-    { name: 'bin/', type: 'directory' },
+    { name: 'bin/', type: 'dir' },
     { name: 'bin/sh', data: '#!\n', mode: 0o755 },
     { name: 'bin/ash', type: 'symlink', linkname: 'sh' },
   ]);
-  const top = await layerTar([
-    { name: 'etc/', type: 'directory' },
+  const top = await tarOf([
+    { name: 'etc/', type: 'dir' },
     { name: 'etc/.wh.old.conf' },
     { name: 'etc/new.conf', data: 'new\n', uid: 33, gid: 33 },
   ]);
