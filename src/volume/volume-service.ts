@@ -107,6 +107,12 @@ export class VolumeService {
   private readonly log: Logger;
   private readonly locks = new KeyedMutex();
   private readonly volumes = new Map<string, VolumeMeta>();
+  /**
+   * Users of volumes without driver options: only bookkeeping (nothing to mount), so kept
+   * in memory; a volume with options records its users in meta.json (`active`) because
+   * its mount outlives the daemon.
+   */
+  private readonly plainActive = new Map<string, Set<string>>();
   private initPromise: Promise<void> | undefined;
 
   constructor(opts: VolumeServiceOptions) {
@@ -194,6 +200,11 @@ export class VolumeService {
     };
   }
 
+  /** Containers that have the volume mounted now. */
+  private activeOf(meta: VolumeMeta): string[] {
+    return needsMount(meta.options) ? meta.active : [...(this.plainActive.get(meta.name) ?? [])];
+  }
+
   private get(name: string): VolumeMeta {
     const meta = this.volumes.get(name);
     if (!meta) throw noSuchVolume(name);
@@ -212,7 +223,7 @@ export class VolumeService {
    * Creates a volume, or returns the existing one of that name (Docker's idempotent
    * create). An existing volume with different driver options is a conflict.
    */
-  async create(req: CreateVolumeRequest, opts: Op & { createdFor?: string } = {}): Promise<Volume> {
+  async create(req: CreateVolumeRequest, opts: Op & { createdFor?: string; initialRef?: string } = {}): Promise<Volume> {
     await this.init();
     const driver = req.driver || LOCAL_DRIVER;
     if (driver !== LOCAL_DRIVER) {
@@ -246,7 +257,8 @@ export class VolumeService {
         createdAt: nowRfc3339(),
         labels,
         options: driverOpts,
-        refs: [],
+        // A volume made for a container is referenced from its first write (one fsync, not two).
+        refs: opts.initialRef ? [opts.initialRef] : [],
         active: [],
         ...(opts.createdFor ? { createdFor: opts.createdFor } : {}),
         populated: false,
@@ -332,6 +344,7 @@ export class VolumeService {
     const doomed = join(this.root, `${REMOVING_DIR_PREFIX}${randomUUID()}`);
     await rename(dir, doomed);
     this.volumes.delete(meta.name);
+    this.plainActive.delete(meta.name);
     await fsyncDir(this.root);
     this.events.publish('volume', 'destroy', meta.name, { driver: meta.driver });
     await this.removeTree(doomed);
@@ -443,18 +456,24 @@ export class VolumeService {
    * Returns true when it made that mount just now.
    */
   private async activateLocked(meta: VolumeMeta, spec: VolumeMountSpec, containerId: string, opts: Op): Promise<boolean> {
-    if (meta.active.includes(containerId)) return false;
-    const data = this.dataDir(meta.name);
+    if (this.activeOf(meta).includes(containerId)) return false;
     let mountedNow = false;
-    if (needsMount(meta.options) && meta.active.length === 0 && !(await isMountPoint(data))) {
-      await mountLocalVolume(meta.options, data, opts);
-      mountedNow = true;
-    }
-    try {
-      await this.save({ ...meta, active: [...meta.active, containerId] });
-    } catch (err) {
-      if (needsMount(meta.options) && meta.active.length === 0) await unmountLocalVolume(data).catch(() => undefined);
-      throw err;
+    if (needsMount(meta.options)) {
+      const data = this.dataDir(meta.name);
+      if (meta.active.length === 0 && !(await isMountPoint(data))) {
+        await mountLocalVolume(meta.options, data, opts);
+        mountedNow = true;
+      }
+      try {
+        await this.save({ ...meta, active: [...meta.active, containerId] });
+      } catch (err) {
+        if (mountedNow) await unmountLocalVolume(data).catch(() => undefined);
+        throw err;
+      }
+    } else {
+      let set = this.plainActive.get(meta.name);
+      if (!set) this.plainActive.set(meta.name, (set = new Set()));
+      set.add(containerId);
     }
     this.events.publish('volume', 'mount', meta.name, {
       driver: meta.driver,
@@ -467,10 +486,16 @@ export class VolumeService {
   }
 
   private async deactivateLocked(meta: VolumeMeta, containerId: string, opts: Op): Promise<void> {
-    if (!meta.active.includes(containerId)) return;
-    const active = meta.active.filter((c) => c !== containerId);
-    if (active.length === 0 && needsMount(meta.options)) await unmountLocalVolume(this.dataDir(meta.name), opts);
-    await this.save({ ...meta, active });
+    if (!this.activeOf(meta).includes(containerId)) return;
+    if (needsMount(meta.options)) {
+      const active = meta.active.filter((c) => c !== containerId);
+      if (active.length === 0) await unmountLocalVolume(this.dataDir(meta.name), opts);
+      await this.save({ ...meta, active });
+    } else {
+      const set = this.plainActive.get(meta.name)!;
+      set.delete(containerId);
+      if (set.size === 0) this.plainActive.delete(meta.name);
+    }
     this.events.publish('volume', 'unmount', meta.name, { driver: meta.driver, container: containerId });
   }
 
@@ -494,7 +519,7 @@ export class VolumeService {
     if (spec.anonymous) labels[ANONYMOUS_LABEL] = '';
     await this.create(
       { name: spec.name, driver: spec.driver, driverOpts: spec.driverOpts, labels },
-      { ...opts, ...(spec.anonymous ? { createdFor: containerId } : {}) },
+      { ...opts, initialRef: containerId, ...(spec.anonymous ? { createdFor: containerId } : {}) },
     );
   }
 
@@ -570,7 +595,7 @@ export class VolumeService {
   /** The container stopped: its volumes are no longer mounted by it (unmounted when nobody uses them). */
   async deactivateMounts(containerId: string, opts: Op = {}): Promise<void> {
     await this.init();
-    const names = [...this.volumes.values()].filter((m) => m.active.includes(containerId)).map((m) => m.name);
+    const names = [...this.volumes.values()].filter((m) => this.activeOf(m).includes(containerId)).map((m) => m.name);
     for (const name of names) {
       await this.locks.run(name, async () => {
         const meta = this.volumes.get(name);
@@ -587,17 +612,27 @@ export class VolumeService {
   async releaseMounts(containerId: string, opts: Op & { removeAnonymous?: boolean } = {}): Promise<string[]> {
     await this.init();
     const names = [...this.volumes.values()]
-      .filter((m) => m.refs.includes(containerId) || m.active.includes(containerId))
+      .filter((m) => m.refs.includes(containerId) || this.activeOf(m).includes(containerId))
       .map((m) => m.name);
     const removed: string[] = [];
     for (const name of names) {
-      await this.release(name, containerId, opts);
-      if (!opts.removeAnonymous) continue;
       await this.locks.run(name, async () => {
         const meta = this.volumes.get(name);
-        if (!meta || meta.createdFor !== containerId || meta.refs.length > 0) return;
-        await this.destroy(meta, opts);
-        removed.push(name);
+        if (!meta) return;
+        await this.deactivateLocked(meta, containerId, opts);
+        const cur = this.get(name);
+        const refs = cur.refs.filter((c) => c !== containerId);
+        if (opts.removeAnonymous && cur.createdFor === containerId && refs.length === 0) {
+          try {
+            await this.destroy(cur, opts);
+            removed.push(name);
+            return;
+          } catch (err) {
+            // Like dockerd's `rm -v`: a volume that cannot go is reported and kept, the removal goes on.
+            this.log.warn('cannot remove the anonymous volume of a removed container', { volume: name, error: (err as Error).message });
+          }
+        }
+        if (refs.length !== cur.refs.length) await this.save({ ...cur, refs });
       });
     }
     return removed;
@@ -618,11 +653,11 @@ export class VolumeService {
       await this.locks.run(name, async () => {
         const meta = this.volumes.get(name);
         if (!meta) return;
-        const stale = [...new Set([...meta.refs, ...meta.active])].filter((c) => !live.has(c));
+        const stale = [...new Set([...meta.refs, ...this.activeOf(meta)])].filter((c) => !live.has(c));
         if (stale.length === 0) return;
         for (const c of stale) await this.deactivateLocked(this.get(name), c, opts);
         const cur = this.get(name);
-        await this.save({ ...cur, refs: cur.refs.filter((c) => live.has(c)) });
+        if (cur.refs.some((c) => !live.has(c))) await this.save({ ...cur, refs: cur.refs.filter((c) => live.has(c)) });
         this.log.info('dropped references of containers that no longer exist', { volume: name, containers: stale.map((c) => c.slice(0, 12)) });
         changed.push(name);
       });
