@@ -14,6 +14,10 @@ export interface AutostartOptions {
   host: string;
   dataRoot: string;
   logLevel?: string;
+  /** Runtime state of the started daemon (default /run/berth); its pidfile lives here. */
+  execRoot?: string;
+  /** The berthd to run (default: the one beside this berth). */
+  berthd?: { cmd: string; args: string[] };
   stderr: NodeJS.WritableStream;
 }
 
@@ -96,21 +100,25 @@ async function waitReady(socketPath: string, pid: number | undefined, logPath: s
   throw new BerthError('unavailable', `the daemon did not answer within ${READY_TIMEOUT_MS / 1000}s (log ${logPath})${logTail(logPath)}`);
 }
 
-/** Starts berthd detached and waits until it answers /_ping, or fails with its log's tail. */
-export async function ensureDaemon(opts: AutostartOptions): Promise<void> {
+/**
+ * Starts berthd detached and waits until it answers /_ping, or fails with its log's tail.
+ * Returns the pid it started (undefined when another CLI started it meanwhile).
+ */
+export async function ensureDaemon(opts: AutostartOptions): Promise<number | undefined> {
   const socketPath = socketPathOf(opts.host);
   mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
   const logPath = join(opts.dataRoot, 'berthd.log');
   const lockPath = join(opts.dataRoot, 'berthd.start.lock');
   if (!tryLock(lockPath)) {
     await waitReady(socketPath, undefined, logPath);
-    return;
+    return undefined;
   }
   try {
     // Someone may have started it between our failed connect and the lock.
-    if (await pingOnce(socketPath)) return;
-    const { cmd, args } = berthdCommand();
-    const daemonArgs = ['--data-root', opts.dataRoot, '--host', opts.host, '--pidfile', join(DEFAULT_EXEC_ROOT, 'berthd.pid')];
+    if (await pingOnce(socketPath)) return undefined;
+    const { cmd, args } = opts.berthd ?? berthdCommand();
+    const execRoot = opts.execRoot ?? DEFAULT_EXEC_ROOT;
+    const daemonArgs = ['--data-root', opts.dataRoot, '--exec-root', execRoot, '--host', opts.host, '--pidfile', join(execRoot, 'berthd.pid')];
     if (opts.logLevel) daemonArgs.push('--log-level', opts.logLevel);
     const logFd = openSync(logPath, 'a', 0o600);
     let pid: number;
@@ -123,6 +131,7 @@ export async function ensureDaemon(opts: AutostartOptions): Promise<void> {
     }
     await waitReady(socketPath, pid, logPath);
     opts.stderr.write(`berth: started the daemon (pid ${pid}, log ${logPath})\n`);
+    return pid;
   } finally {
     rmSync(lockPath, { force: true });
   }
