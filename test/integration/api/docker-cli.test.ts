@@ -80,3 +80,36 @@ test('docker rejects a filter key that dockerd does not know', async (t) => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /invalid filter 'bogus'/);
 });
+
+test('docker events shows the image events of import, tag and rmi, filtered by type', async (t) => {
+  if (skipWithoutDocker(t)) return;
+  const d = await startTestDaemon(t);
+  if (!d) return;
+  const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'berth-events-rootfs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'rootfs/etc'), { recursive: true });
+  await writeFile(join(dir, 'rootfs/etc/hello'), 'hi\n');
+  const { runCommand } = await import('../../helpers/daemon.js');
+  const tar = await runCommand('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.']);
+  assert.equal(tar.code, 0, tar.stderr);
+
+  const since = (Date.now() / 1000 - 1).toFixed(3);
+  for (const args of [['import', join(dir, 'rootfs.tar'), 'evtest:1'], ['tag', 'evtest:1', 'evtest:2'], ['rmi', 'evtest:2']]) {
+    const r = await d.docker(args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  }
+  const until = (Date.now() / 1000 + 0.001).toFixed(3);
+  const r = await d.docker(
+    ['events', '--since', since, '--until', until, '--filter', 'type=image', '--format', '{{.Type}} {{.Action}}'],
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const actions = r.stdout.trim().split('\n');
+  assert.ok(actions.every((l) => l.startsWith('image ')), r.stdout);
+  for (const a of ['import', 'tag', 'untag']) assert.ok(actions.includes(`image ${a}`), `missing "${a}" in:\n${r.stdout}`);
+  const info = await d.docker(['info', '--format', '{{.Images}}']);
+  assert.equal(info.stdout.trim(), '1');
+});
