@@ -398,3 +398,28 @@ test('a missing image is a not-found error in Docker\'s words', async (t) => {
     await assert.rejects(op(), (e: unknown) => e instanceof BerthError && e.kind === 'not-found' && /^No such image: (ghost:latest|ghost:1|abc123:latest)$/.test(e.message));
   }
 });
+
+test('storePulled records an image from blobs already in the content store, with its repo digest', async (t) => {
+  const { svc, storage, events } = await setup(t);
+  const img = await busybox({ gzip: true });
+  const b = buildImage(img);
+  for (const l of b.blobs) await storage.content.put(l.data);
+  await storage.content.put(b.config);
+  await storage.content.put(b.manifest);
+  const id = await svc.storePulled({ ref: 'registry.local:5000/team/busybox:1', manifestDigest: b.manifestDigest });
+  assert.equal(id, b.configDigest);
+  const info = await svc.inspect('registry.local:5000/team/busybox:1');
+  assert.deepEqual(info.repoDigests, [`registry.local:5000/team/busybox@${b.manifestDigest}`]);
+  assert.equal((await svc.inspect(`registry.local:5000/team/busybox@${b.manifestDigest}`)).id, id);
+  assert.ok(events.some((e) => e.action === 'pull'));
+  const push = await svc.pushContents('registry.local:5000/team/busybox:1');
+  assert.equal(push.manifest.digest, b.manifestDigest);
+  assert.deepEqual(push.layers.map((l) => l.digest), b.blobs.map((l) => l.digest));
+  // The last tag of the repository takes the digest reference with it.
+  const res = await svc.remove('registry.local:5000/team/busybox:1');
+  assert.deepEqual(res.slice(0, 2), [
+    { untagged: 'registry.local:5000/team/busybox:1' },
+    { untagged: `registry.local:5000/team/busybox@${b.manifestDigest}` },
+  ]);
+  assert.ok(res.some((r) => 'deleted' in r && r.deleted === id));
+});

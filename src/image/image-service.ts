@@ -16,7 +16,7 @@ import {
 import { applyConfigChanges } from './config-changes.js';
 import { globToRegExp, labelsMatch, parseTimestampFilter, referenceMatches } from './image-filters.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
-import { MAX_CONFIG_BYTES, applyLayers, buildManifest, chainOf, describeLayerBlob, makeRecord } from './image-writer.js';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, applyLayers, buildManifest, chainOf, describeLayerBlob, makeRecord } from './image-writer.js';
 import { loadArchive, type ImageContext } from './load.js';
 import { MediaType } from './media-types.js';
 import { parsePlatform } from './platform.js';
@@ -34,7 +34,17 @@ import {
   type ImageRef,
 } from './reference.js';
 import { saveArchive, type SaveItem } from './save.js';
-import { imageConfigSchema, parseJson, type ContainerConfig, type HistoryEntry, type ImageConfig } from './schemas.js';
+import {
+  assertConfigMediaType,
+  assertLayerMediaType,
+  imageConfigSchema,
+  manifestKindOf,
+  manifestSchema,
+  parseJson,
+  type ContainerConfig,
+  type HistoryEntry,
+  type ImageConfig,
+} from './schemas.js';
 import type {
   CommitOptions,
   DeleteItem,
@@ -136,12 +146,15 @@ export class ImageService {
     throw noSuchImage(ref ? familiarString(ref) : nameOrId);
   }
 
+  private async readConfigUncached(id: Digest): Promise<ImageConfig> {
+    return parseJson(imageConfigSchema, await this.storage.content.readBytes(id, MAX_CONFIG_BYTES), `image config ${id}`);
+  }
+
   /** Configs are immutable (addressed by digest); cached per image id, dropped when the image goes. */
   private async readConfig(id: Digest): Promise<ImageConfig> {
     const hit = this.configCache.get(id);
     if (hit) return hit;
-    const bytes = await this.storage.content.readBytes(id, MAX_CONFIG_BYTES);
-    const cfg = parseJson(imageConfigSchema, bytes, `image config ${id}`);
+    const cfg = await this.readConfigUncached(id);
     if (this.store.get(id)) this.configCache.set(id, cfg);
     return cfg;
   }
@@ -630,6 +643,86 @@ export class ImageService {
     }, { ...(signal ? { signal } : {}) });
     this.events.publish('image', 'import', id, { name: target ? familiarString(target) : id });
     return id;
+  }
+
+  // ---- registry ------------------------------------------------------------------------------
+
+  /**
+   * Records an image whose manifest, config and layer blobs a pull already put into the content
+   * store: checks media types and diffIDs while applying the layers, tags `ref`, and records
+   * `repository@repoDigest` (the digest the registry named: index or manifest) as docker does.
+   */
+  async storePulled(
+    args: { ref: string; manifestDigest: Digest; repoDigest?: Digest | undefined; onProgress?: ((p: LoadProgress) => void) | undefined },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Digest> {
+    const named = parseImageRef(args.ref);
+    const repo = repositoryOf(named);
+    const digestRef = parseImageRef(`${repo}@${args.repoDigest ?? args.manifestDigest}`);
+    const tagRef = isTagged(named) ? named : undefined;
+    const id = await this.withLease(async (signal) => {
+      const bytes = await this.storage.content.readBytes(args.manifestDigest, MAX_MANIFEST_BYTES);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(bytes.toString('utf8'));
+      } catch (e) {
+        throw invalidArgument(`manifest "${args.manifestDigest}" is not valid JSON`, e);
+      }
+      if (manifestKindOf((raw as { mediaType?: string }).mediaType, raw) !== 'manifest') {
+        throw invalidArgument(`"${args.manifestDigest}" is an index, not an image manifest`);
+      }
+      const m = parseJson(manifestSchema, bytes, `manifest ${args.manifestDigest}`);
+      assertConfigMediaType(m.config.mediaType);
+      for (const l of m.layers) assertLayerMediaType(l.mediaType);
+      const config = await this.readConfigUncached(m.config.digest);
+      const layers = m.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+      const { chains } = await applyLayers(this.storage, undefined, layers, config.rootfs.diff_ids, {
+        signal,
+        onLayer: args.onProgress
+          ? (diffId, current, total) => args.onProgress!({ kind: 'layer', id: shortId(diffId), action: 'Loading layer', current, total })
+          : undefined,
+      });
+      const rec = await makeRecord(this.storage, {
+        id: m.config.digest,
+        config,
+        manifestDigest: args.manifestDigest,
+        manifestMediaType: m.mediaType ?? MediaType.ociManifest,
+        layers,
+        topChainId: chains[chains.length - 1],
+      });
+      const now = new Date().toISOString();
+      await this.mutex.run('images', () =>
+        this.store.update((txn) => {
+          const prev = txn.getImage(rec.id);
+          txn.putImage({ ...rec, lastTagTime: tagRef ? now : prev?.lastTagTime, parent: prev?.parent });
+          txn.setRef(digestRef, rec.id);
+          if (tagRef) txn.setRef(tagRef, rec.id);
+        }),
+      );
+      return rec.id;
+    }, opts);
+    if (tagRef) this.events.publish('image', 'tag', id, { name: familiarString(tagRef) });
+    this.events.publish('image', 'pull', familiarString(tagRef ?? digestRef), { name: familiarString(tagRef ?? digestRef) });
+    return id;
+  }
+
+  /** What a push sends: the manifest (as stored), its config and layer blobs, all in the content store. */
+  async pushContents(nameOrId: string, _opts: { signal?: AbortSignal } = {}): Promise<{
+    id: Digest;
+    manifest: { digest: Digest; mediaType: string; size: number };
+    layers: Array<{ digest: Digest; size: number; mediaType: string }>;
+  }> {
+    const { rec } = this.lookup(nameOrId);
+    let digest = rec.manifestDigest;
+    let mediaType = rec.manifestMediaType ?? MediaType.ociManifest;
+    let info = digest ? await this.storage.content.info(digest) : undefined;
+    if (!digest || !info) {
+      const cfg = await this.storage.content.info(rec.id);
+      info = await this.storage.content.put(JSON.stringify(buildManifest(rec.id, cfg?.size ?? 0, rec.layers)));
+      digest = info.digest;
+      mediaType = MediaType.ociManifest;
+    }
+    return { id: rec.id, manifest: { digest, mediaType, size: info.size }, layers: rec.layers };
   }
 
   async commit(args: CommitOptions, opts: { signal?: AbortSignal } = {}): Promise<Digest> {
