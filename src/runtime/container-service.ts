@@ -20,6 +20,7 @@ import {
 } from '../util/index.js';
 import { forwardStdin } from './attach.js';
 import { readBoundingSet } from './capabilities.js';
+import { probeConfigOf } from './health.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { startConmon, readExitFile, resizeTerminal } from './conmon.js';
 import type { ContainerSpec } from './container-spec.js';
@@ -439,7 +440,7 @@ export class ContainerService {
         startedAt: new Date().toISOString(),
         hasBeenStarted: true,
         networkSettings: settings,
-        health: c.config.spec.healthcheck || c.config.image.config.Healthcheck ? { status: 'starting', failingStreak: 0, log: [] } : undefined,
+        health: probeConfigOf(c) ? { status: 'starting', failingStreak: 0, log: [] } : undefined,
       };
       await this.saveState(c);
       this.publish(c, 'start');

@@ -11,6 +11,7 @@ import { forwardStdin } from './attach.js';
 import { computeCapabilities } from './capabilities.js';
 import { readExitFile, resizeTerminal, startConmon } from './conmon.js';
 import type { Container, ContainerService } from './container-service.js';
+import { HealthMonitor } from './health.js';
 import { readLog, type LogRecord } from './logs.js';
 import { mergeEnv, type OciProcess } from './oci-spec.js';
 import { resolveUser } from './user.js';
@@ -55,7 +56,12 @@ const MAX_FINISHED = 256;
 export class ExecManager {
   private readonly sessions = new Map<string, ExecSession>();
 
-  constructor(private readonly containers: ContainerService) {}
+  readonly health: HealthMonitor;
+
+  constructor(private readonly containers: ContainerService) {
+    // Health probes are exec sessions: the monitor lives with the sessions it runs.
+    this.health = new HealthMonitor(containers, this);
+  }
 
   create(containerRef: string, spec: ExecSpec): ExecSession {
     const c = this.containers.get(containerRef);

@@ -18,3 +18,4 @@ export { ExecManager } from './exec.js';
 export type { ExecSpec, ExecSession, ExecRun } from './exec.js';
 export { OneShotRunner, ONESHOT_DEFAULT_TIMEOUT_MS } from './oneshot.js';
 export type { OneShotSpec, OneShotResult, OneShotRunnerOptions } from './oneshot.js';
+export { HealthMonitor, probeConfigOf, nextHealth } from './health.js';

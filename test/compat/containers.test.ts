@@ -125,3 +125,20 @@ test('stdin reaches the container with -i, for run and exec', { skip }, async ()
   assert.equal(r.stdout, 'got x\n');
   await ok(['rm', '-f', 'stdin-svc']);
 });
+
+test('a health check turns the container healthy, then unhealthy after retries failures', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sh', '-c', 'touch /tmp/ok; sleep 300']);
+  const status = async () => (await ok(['inspect', '-f', '{{.State.Health.Status}}', 'hc'])).trim();
+  const until = async (want: string) => {
+    for (let i = 0; i < 100 && (await status()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await status(), want);
+  };
+  await until('healthy');
+  assert.match(await ok(['ps', '--filter', 'health=healthy', '--format', '{{.Names}} {{.Status}}']), /^hc Up .* \(healthy\)$/m);
+  await ok(['exec', 'hc', 'rm', '/tmp/ok']);
+  await until('unhealthy');
+  const log = JSON.parse(await ok(['inspect', '-f', '{{json .State.Health}}', 'hc'])) as { FailingStreak: number; Log: Array<{ ExitCode: number }> };
+  assert.ok(log.FailingStreak >= 1);
+  assert.ok(log.Log.length <= 5 && log.Log.at(-1)!.ExitCode !== 0);
+  await ok(['rm', '-f', 'hc']);
+});
