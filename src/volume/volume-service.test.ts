@@ -95,7 +95,7 @@ test('a referenced volume cannot be removed, even with force, and keeps its data
   await svc.acquire('keep', 'aaaa');
   await svc.acquire('keep', 'bbbb');
   await svc.acquire('keep', 'aaaa');
-  await assert.rejects(svc.remove('keep', { force: true }), { kind: 'conflict', message: 'remove keep: volume is in use - [aaaa bbbb]' });
+  await assert.rejects(svc.remove('keep', { force: true }), { kind: 'conflict', message: 'remove keep: volume is in use - [aaaa, bbbb]' });
   assert.equal(await readFile(join(v.mountpoint, 'f'), 'utf8'), 'precious');
   await svc.release('keep', 'aaaa');
   await svc.release('keep', 'bbbb');

@@ -326,7 +326,7 @@ export class VolumeService {
         throw noSuchVolume(name);
       }
       if (meta.refs.length > 0) {
-        throw conflict(`remove ${name}: volume is in use - [${meta.refs.join(' ')}]`);
+        throw conflict(`remove ${name}: volume is in use - [${meta.refs.join(', ')}]`);
       }
       await this.destroy(meta, opts);
     });

@@ -75,7 +75,7 @@ test('the volume endpoints answer in Docker\'s wire shape and status codes', asy
     }],
     ['GET', `/volumes?filters=${q({ name: ['^web'] })}`, undefined, 200, (b) => assert.equal(b.Volumes.length, 1)],
     ['GET', `/volumes?filters=${encodeURIComponent('{"dangling":{"true":true}}')}`, undefined, 200, (b) => assert.equal(b.Volumes.length, 3)],
-    ['GET', `/volumes?filters=${q({ dangling: ['maybe'] })}`, undefined, 400, (b) => assert.equal(b.message, "invalid filter 'dangling=maybe'")],
+    ['GET', `/volumes?filters=${q({ dangling: ['maybe'] })}`, undefined, 400, (b) => assert.equal(b.message, "Invalid filter 'dangling=[maybe]'")],
     ['GET', `/volumes?filters=${q({ colour: ['red'] })}`, undefined, 400, (b) => assert.equal(b.message, "invalid filter 'colour'")],
     ['DELETE', '/volumes/missing', undefined, 404, () => undefined],
     ['DELETE', '/volumes/missing?force=1', undefined, 204, () => undefined],

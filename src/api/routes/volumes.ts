@@ -63,19 +63,21 @@ export function toVolumesDiskUsage(volumes: readonly Volume[]): VolumesDiskUsage
   return { ActiveCount: active, TotalCount: volumes.length, Reclaimable: reclaimable, TotalSize: total, Items: items };
 }
 
-function boolFilter(f: Filters, key: string): boolean | undefined {
+/** A true/false filter; `badValue` words the error for an unknown value. */
+function boolFilter(f: Filters, key: string, badValue: (values: string[]) => string): boolean | undefined {
   const values = f.get(key);
   if (values.length === 0) return undefined;
   const v = values[0]!.toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new BerthError('invalid-argument', `invalid filter '${key}=${values[0]}'`);
+  throw new BerthError('invalid-argument', badValue(values));
 }
 
 export function listFiltersOf(f: Filters): VolumeListFilters {
   f.validate(['dangling', 'driver', 'label', 'name']);
   const out: VolumeListFilters = {};
-  const dangling = boolFilter(f, 'dangling');
+  // dockerd's volume service words this one with a capital and the value list.
+  const dangling = boolFilter(f, 'dangling', (v) => `Invalid filter 'dangling=[${v.join(' ')}]'`);
   if (dangling !== undefined) out.dangling = dangling;
   if (f.has('driver')) out.driver = f.get('driver');
   if (f.has('label')) out.label = f.get('label');
@@ -87,7 +89,7 @@ export function listFiltersOf(f: Filters): VolumeListFilters {
 export function pruneFiltersOf(f: Filters, apiVersion: string): VolumePruneFilters {
   f.validate(['label', 'label!', 'all']);
   const out: VolumePruneFilters = {};
-  const all = boolFilter(f, 'all');
+  const all = boolFilter(f, 'all', (v) => `invalid filter 'all=${v[0]}'`);
   if (all || !apiVersionAtLeast(apiVersion, '1.42')) out.all = true;
   if (f.has('label')) out.label = f.get('label');
   if (f.has('label!')) out.labelNot = f.get('label!');
