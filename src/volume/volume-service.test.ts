@@ -4,10 +4,23 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { EventBus, type EngineEvent } from '../util/index.js';
+import { EventBus, type EngineEvent, type Logger } from '../util/index.js';
 import { ANONYMOUS_LABEL } from './constants.js';
 import { parseMountConfig } from './mount-spec.js';
 import { VolumeService } from './volume-service.js';
+
+/** Collects log lines instead of printing them. */
+function quietLogger(lines: string[] = []): Logger {
+  const l: Logger = {
+    trace: (m) => void lines.push(m),
+    debug: (m) => void lines.push(m),
+    info: (m) => void lines.push(m),
+    warn: (m) => void lines.push(m),
+    error: (m) => void lines.push(m),
+    child: () => l,
+  };
+  return l;
+}
 
 async function setup(t: TestContext) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-volsvc-'));
@@ -16,8 +29,9 @@ async function setup(t: TestContext) {
   const seen: EngineEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const root = join(dir, 'volumes');
-  const open = () => new VolumeService({ root, events });
-  return { dir, root, events, seen, svc: open(), open };
+  const logs: string[] = [];
+  const open = () => new VolumeService({ root, events, log: quietLogger(logs) });
+  return { dir, root, events, seen, logs, svc: open(), open };
 }
 
 test('create makes _data and meta.json and publishes a create event', async (t) => {
@@ -118,7 +132,7 @@ test('references survive reopening the store, and a removal leaves no directory 
 });
 
 test('reopening sweeps half-created and half-removed volume directories but keeps unreadable volumes', async (t) => {
-  const { svc, open, root } = await setup(t);
+  const { svc, open, root, logs } = await setup(t);
   await svc.create({ name: 'good' });
   await mkdir(join(root, '.tmp-crashed', '_data'), { recursive: true });
   await mkdir(join(root, '.removing-crashed', '_data'), { recursive: true });
@@ -127,6 +141,7 @@ test('reopening sweeps half-created and half-removed volume directories but keep
   const again = open();
   assert.deepEqual((await again.list()).volumes.map((v) => v.name), ['good']);
   assert.deepEqual((await readdir(root)).sort(), ['broken', 'good']);
+  assert.ok(logs.includes('skipping unreadable volume'));
 });
 
 test('prune removes only unused anonymous volumes unless all is set, honouring label filters', async (t) => {
