@@ -4,14 +4,14 @@
 // chains carrying the prefix. Needs root; without it the test is skipped with the reason.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { REPO, entryArgv } from './entry-point.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 export const DOCKER_CLI = '/usr/local/bin/docker';
 const LOG_TAIL_BYTES = 64 * 1024;
 
@@ -64,25 +64,6 @@ export function requireRoot(t: TestContext): boolean {
   if (isRoot()) return true;
   t.skip('needs root: berthd mounts overlays, runs runc and edits iptables');
   return false;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
-}
-
-/** dist/berthd.js when it is built and newer than every source file, else the sources via tsx. */
-function berthdCommand(): string[] {
-  const mode = process.env['BERTH_TEST_DAEMON'];
-  const dist = join(REPO, 'dist/berthd.js');
-  const useDist =
-    mode === 'dist' || (mode !== 'src' && existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(REPO, 'src')));
-  return useDist ? [dist] : ['--import', 'tsx', join(REPO, 'src/cli/berthd.ts')];
 }
 
 export function apiRequest(
@@ -219,7 +200,7 @@ export async function startTestDaemon(t?: TestContext, opts: StartTestDaemonOpti
   const socketPath = join(root, 'berth.sock');
   const namePrefix = `bt${randomBytes(3).toString('hex')}`;
   const args = [
-    ...berthdCommand(),
+    ...entryArgv('berthd', 'BERTH_TEST_DAEMON'),
     '--data-root', dataRoot,
     '--exec-root', execRoot,
     '--host', `unix://${socketPath}`,
