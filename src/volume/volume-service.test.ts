@@ -293,3 +293,12 @@ test('references of containers that no longer exist are dropped at start, keepin
   assert.deepEqual(await again.reconcileReferences(['alive']), []);
   assert.ok(!seen.some((e) => e.action === 'destroy'));
 });
+
+test('concurrent creates of one name make one volume and concurrent references are all kept', async (t) => {
+  const { svc, open, seen } = await setup(t);
+  const made = await Promise.all(Array.from({ length: 8 }, () => svc.create({ name: 'race' })));
+  assert.ok(made.every((v) => v.createdAt === made[0]!.createdAt));
+  assert.equal(seen.filter((e) => e.action === 'create').length, 1);
+  await Promise.all(Array.from({ length: 8 }, (_, i) => svc.acquire('race', `c${i}`)));
+  assert.deepEqual((await open().references('race')).sort(), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
+});
