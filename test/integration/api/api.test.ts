@@ -399,6 +399,23 @@ describe('request handling', () => {
     assert.deepEqual(frames.map((fr) => [fr.stream, fr.payload.toString()]), [[1, 'ready\n'], [2, 'got ping']]);
   });
 
+  test('a hijack without an upgrade answers 200 with an unframed body that ends with the connection', async () => {
+    const { connect } = await import('node:net');
+    const s = connect(testSock);
+    let buf = Buffer.alloc(0);
+    s.on('data', (c: Buffer) => (buf = Buffer.concat([buf, c])));
+    const done = new Promise<void>((resolve) => s.on('close', () => resolve()));
+    s.write('POST /v1.41/attach HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nping');
+    await done;
+    const headEnd = buf.indexOf('\r\n\r\n');
+    const head = buf.subarray(0, headEnd).toString();
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, /Content-Type: application\/vnd\.docker\.raw-stream/i);
+    assert.doesNotMatch(head, /Transfer-Encoding: chunked/i);
+    const { frames } = parseMuxFrames(buf.subarray(headEnd + 4));
+    assert.deepEqual(frames.map((fr) => [fr.stream, fr.payload.toString()]), [[1, 'ready\n'], [2, 'got ping']]);
+  });
+
   test('an unknown route on an upgrade request still gets a JSON 404', async () => {
     const { connect } = await import('node:net');
     const s = connect(testSock);
