@@ -409,7 +409,7 @@ export class NetworkService {
           done.push([rec, ep]);
         }
         if (bindings.length) await this.syncFirewall(opts);
-        for (const [rec] of joined) await this.store.save(rec);
+        for (const [rec, , isNew] of joined) await this.store.save(rec, { durable: isNew });
       } catch (e) {
         await this.undoAttach(container.id, joined, done);
         throw e;
@@ -452,7 +452,7 @@ export class NetworkService {
             opts,
           );
         }
-        await this.store.save(rec);
+        await this.store.save(rec, { durable: false });
         this.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
       }
     });

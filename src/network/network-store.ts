@@ -20,8 +20,14 @@ export class NetworkStore {
     }
   }
 
-  async save(rec: NetworkRecord): Promise<void> {
-    await writeJsonAtomic(this.pathOf(rec.id), NetworkRecordSchema.parse(rec), { mode: 0o600 });
+  /**
+   * `durable: false` skips the fsyncs: for changes of live state only (endpoint plumbed or not),
+   * which restore() re-derives from the kernel anyway. The rename stays atomic, and a berthd
+   * crash loses nothing that reached the page cache; only a power loss could, and then no
+   * container survives either.
+   */
+  async save(rec: NetworkRecord, opts: { durable?: boolean } = {}): Promise<void> {
+    await writeJsonAtomic(this.pathOf(rec.id), NetworkRecordSchema.parse(rec), { mode: 0o600, durable: opts.durable ?? true });
   }
 
   async remove(id: string): Promise<void> {
