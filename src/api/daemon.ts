@@ -135,6 +135,10 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
     import('./routes/system-df.js'),
   ]);
   const images = await ImageService.open({ storage, root: cfg.dataRoot, events });
+  // Builder (src/builder + routes/build.ts): RUN steps through runtime's OneShotRunner.
+  const [{ BuildService }, { buildRoutes, toWireBuildCache }] = await Promise.all([import('../builder/index.js'), import('./routes/build.js')]);
+  const builder = await BuildService.open({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, storage, images, cgroupParent: `/${cfg.namePrefix}` });
+  routes.push(...buildRoutes(builder));
   // Volumes (src/volume + routes/volumes.ts): one VolumeService for the routes, df and the runtime.
   const [{ VolumeService }, { volumeRoutes, toWireVolume }] = await Promise.all([
     import('../volume/index.js'),
@@ -144,7 +148,10 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   await volumes.init();
   routes.push(
     ...imageRoutes(images),
-    ...systemDfRoutes(images, { volumes: async (o) => (await volumes.usage(o)).map(toWireVolume) }),
+    ...systemDfRoutes(images, {
+      volumes: async (o) => (await volumes.usage(o)).map(toWireVolume),
+      buildCache: async () => (await builder.diskUsage()).map(toWireBuildCache),
+    }),
     ...volumeRoutes(volumes),
   );
   // WIRE containers/exec (src/runtime + routes/containers*.ts, routes/exec.ts):

@@ -8,3 +8,4 @@ export type * from './types/containers.js';
 export type * from './types/volumes.js';
 export type * from './types/images.js';
 export type * from './types/networks.js';
+export type * from './types/build.js';

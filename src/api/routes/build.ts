@@ -1,0 +1,130 @@
+// POST /build (legacy builder protocol: tar context in, JSON lines out) and POST /build/prune.
+import { z } from 'zod';
+import type { BuildCacheRecord, BuildProgressWire, BuildPruneResponse, BuildStreamLine } from '../../client/index.js';
+import type { BuildCacheUsage, BuildEvent, BuildOptions, BuildService } from '../../builder/index.js';
+import { BerthError, errorMessage } from '../../util/index.js';
+import type { RequestContext, Route } from '../router.js';
+
+export type BuildBackend = Pick<BuildService, 'build' | 'prune' | 'validate'>;
+
+const stringMap = z.record(z.string(), z.string().nullable());
+const stringList = z.array(z.string());
+const secretList = z.array(z.object({ id: z.string().min(1), src: z.string().min(1) }));
+
+export function toWireBuildCache(u: BuildCacheUsage): BuildCacheRecord {
+  return {
+    ID: u.key.replace(/^sha256:/, '').slice(0, 25),
+    Parent: u.parentKey.replace(/^sha256:/, '').slice(0, 25),
+    Type: 'regular',
+    Description: u.description,
+    InUse: false,
+    Shared: false,
+    Size: u.size,
+    CreatedAt: u.createdAt,
+    LastUsedAt: u.lastUsedAt,
+    UsageCount: u.usageCount,
+  };
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** Query → BuildOptions; every check that can fail runs before the stream starts. */
+export function buildOptionsFrom(ctx: RequestContext): BuildOptions {
+  if (ctx.queryString('remote')) throw new BerthError('not-implemented', 'building from a remote context is not supported');
+  const args = ctx.queryJson('buildargs', stringMap) ?? {};
+  const buildArgs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(args)) if (v !== null) buildArgs[k] = v;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ctx.queryJson('labels', stringMap) ?? {})) labels[k] = v ?? '';
+  const net = ctx.queryString('networkmode') ?? 'default';
+  if (!['default', 'none', 'host', 'bridge', ''].includes(net)) throw new BerthError('invalid-argument', `unsupported network mode "${net}" for RUN: expected default, none or host`);
+  const secrets = ctx.queryJson('berthsecrets', secretList) ?? [];
+  const extraHosts = (ctx.queryString('extrahosts') ?? '').split(',').filter(Boolean);
+  return {
+    dockerfile: ctx.queryString('dockerfile') || 'Dockerfile',
+    tags: ctx.query.getAll('t').filter(Boolean),
+    buildArgs,
+    labels,
+    target: ctx.queryString('target') || undefined,
+    noCache: ctx.queryBool('nocache'),
+    pull: ctx.queryBool('pull'),
+    cacheFrom: ctx.queryJson('cachefrom', stringList) ?? [],
+    network: net === 'host' ? 'host' : net === 'none' ? 'none' : 'default',
+    secrets,
+    platform: ctx.queryString('platform') || undefined,
+    extraHosts,
+  };
+}
+
+/** The legacy `docker build` lines for one event. */
+export function legacyLines(e: BuildEvent): BuildStreamLine[] {
+  switch (e.type) {
+    case 'step-start':
+      return e.ref.stage === 0 && e.ref.step === 0 ? [] : [{ stream: `Step ${e.ref.step}/${e.ref.total} : ${e.ref.text}\n` }];
+    case 'step-cached':
+      return [{ stream: ' ---> Using cache\n' }];
+    case 'step-miss':
+      return [{ stream: ` ---> Cache miss: ${e.reason}\n` }];
+    case 'step-log':
+      return [{ stream: e.data }];
+    case 'step-done':
+      return e.imageId ? [{ stream: ` ---> ${shortId(e.imageId)}\n` }] : [];
+    case 'warning':
+      return [{ stream: `[Warning] ${e.message}\n` }];
+    case 'step-error':
+    case 'context':
+      return [];
+  }
+}
+
+export function buildRoutes(builder: BuildBackend): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/build',
+      handler: async (ctx) => {
+        const opts = buildOptionsFrom(ctx);
+        builder.validate(opts);
+        const quiet = ctx.queryBool('q');
+        const structured = ctx.queryBool('berthprogress');
+        const w = ctx.startJsonStream();
+        let queue: Promise<void> = Promise.resolve();
+        const send = (v: BuildStreamLine) => {
+          queue = queue.then(() => w.write(v));
+        };
+        const onEvent = (e: BuildEvent) => {
+          if (structured) send({ berth: e as BuildProgressWire });
+          else if (!quiet) for (const l of legacyLines(e)) send(l);
+        };
+        try {
+          const r = await builder.build(ctx.body, opts, { signal: ctx.signal, onEvent });
+          send({ aux: { ID: r.imageId } });
+          if (structured) send({ berth: { type: 'result', imageId: r.imageId, tags: r.tags, cached: r.cached, executed: r.executed } });
+          else if (quiet) send({ stream: `${r.imageId}\n` });
+          else {
+            send({ stream: `Successfully built ${shortId(r.imageId)}\n` });
+            for (const t of r.tags) send({ stream: `Successfully tagged ${t.includes(':') && !/:[0-9]+\/[^:]*$/.test(t) ? t : `${t}:latest`}\n` });
+          }
+          await queue;
+          w.end();
+        } catch (err) {
+          await queue;
+          if (ctx.signal.aborted) throw err;
+          ctx.log.debug('build failed', { error: errorMessage(err) });
+          await w.error(errorMessage(err));
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/build/prune',
+      handler: async (ctx) => {
+        const r = await builder.prune({ signal: ctx.signal });
+        const body: BuildPruneResponse = { CachesDeleted: r.cachesDeleted, SpaceReclaimed: r.spaceReclaimed };
+        ctx.sendJson(200, body);
+      },
+    },
+  ];
+}

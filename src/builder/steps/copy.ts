@@ -1,0 +1,440 @@
+// COPY and ADD with Docker's rules: a directory source copies its contents, a file goes to
+// `dest/basename` when dest ends in `/` or is an existing directory, several sources need a
+// `dest/`, globs match within the context, --chown/--chmod/--exclude/--from, ADD unpacks local
+// tar archives and downloads URLs. The layer is written as a tar stream (never through the
+// overlay), with the parent directories' existing metadata so nothing above dest changes.
+import { createReadStream } from 'node:fs';
+import { lstat, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, posix, relative } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
+type Headers = Partial<Header> & Pick<Header, 'name'>;
+import { resolveInRoot } from '../../runtime/index.js';
+import { BerthError, SourceError, type Digest } from '../../util/index.js';
+import { filesDigest } from '../cache-key.js';
+import { MAX_EXPLAIN_FILES } from '../cache-store.js';
+import { DockerignoreMatcher, parseChmod, type AddInstruction, type CopyInstruction } from '../dockerfile/index.js';
+import { mountSnapshot, type MountedSnapshot } from '../snapshot-work.js';
+import type { StepContext, StepPlan } from './step.js';
+
+type FileIns = CopyInstruction | AddInstruction;
+
+interface SourceItem {
+  /** Path under the target (`''` = the target itself). */
+  rel: string;
+  abs: string;
+  st: Stats;
+}
+
+interface ResolvedSource {
+  /** The matched path relative to the source root (`''` = root). */
+  path: string;
+  abs: string;
+  st: Stats;
+  /** Downloaded (ADD URL): name to use under a directory dest. */
+  name?: string;
+}
+
+const GLOB = /[*?[]/;
+
+/** filepath.Match as a RegExp over a whole slash-separated path. */
+function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) throw new BerthError('invalid-argument', `syntax error in pattern "${pattern}"`);
+      let cls = pattern.slice(i + 1, end);
+      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
+      re += `[${cls.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (c === '\\' && i + 1 < pattern.length) re += pattern[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function cleanRel(p: string): string {
+  return posix.normalize('/' + p).slice(1).replace(/\/$/, '');
+}
+
+function isUrl(s: string): boolean {
+  return /^https?:\/\//.test(s);
+}
+
+async function parseOwner(rootfs: string, chown: string): Promise<{ uid: number; gid: number }> {
+  const [u, g] = chown.split(':') as [string, string | undefined];
+  const readDb = async (file: string) => (await readFile(await resolveInRoot(rootfs, file), 'utf8').catch(() => '')).split('\n').map((l) => l.split(':'));
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(u)) uid = Number(u);
+  else {
+    const row = (await readDb('/etc/passwd')).find((r) => r[0] === u);
+    if (!row) throw new BerthError('invalid-argument', `unable to find user ${u}: no matching entries in passwd file`);
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+  }
+  if (g !== undefined && g !== '') {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const row = (await readDb('/etc/group')).find((r) => r[0] === g);
+      if (!row) throw new BerthError('invalid-argument', `unable to find group ${g}: no matching entries in group file`);
+      gid = Number(row[2]);
+    }
+  }
+  return { uid, gid: gid ?? uid };
+}
+
+/** Descendants of a directory, parents first, names sorted. */
+async function* walk(abs: string, rel: string, filter?: (rel: string) => boolean): AsyncGenerator<SourceItem> {
+  const names = (await readdir(abs)).sort();
+  for (const n of names) {
+    const r = rel ? `${rel}/${n}` : n;
+    if (filter && !filter(r)) continue;
+    const a = join(abs, n);
+    const st = await lstat(a);
+    yield { rel: r, abs: a, st };
+    if (st.isDirectory()) yield* walk(a, r, filter);
+  }
+}
+
+function isTarArchive(head: Buffer): 'gzip' | 'tar' | undefined {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+  return undefined;
+}
+
+async function readHead(abs: string, n: number): Promise<Buffer> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(abs, 'r');
+  try {
+    const b = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(b, 0, n, 0);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function download(url: string, dir: string, signal: AbortSignal): Promise<{ abs: string; name: string; mtime: Date }> {
+  const u = new URL(url);
+  const res = await fetch(url, { signal });
+  if (!res.ok || !res.body) throw new BerthError('invalid-argument', `cannot download "${url}": HTTP ${res.status}`);
+  const abs = join(dir, `dl-${randomBytes(8).toString('hex')}`);
+  const { createWriteStream } = await import('node:fs');
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(abs, { mode: 0o600 }), { signal });
+  const lm = res.headers.get('last-modified');
+  return { abs, name: posix.basename(u.pathname) || 'index.html', mtime: lm ? new Date(lm) : new Date() };
+}
+
+export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan> {
+  const fail = (msg: string): never => {
+    throw new SourceError(ctx.file, ctx.line, msg);
+  };
+  const kw = ins.kind === 'add' ? 'ADD' : 'COPY';
+  const from = ins.kind === 'copy' ? ins.from : undefined;
+  let mode: number | undefined;
+  if (ins.chmod) {
+    const m = parseChmod(ins.chmod);
+    if (!('mode' in m)) fail(`symbolic --chmod values are not supported: "${ins.chmod}"`);
+    mode = (m as { mode: number }).mode;
+  }
+  const sources = ins.sources.filter((s) => s !== '');
+  const inline = ins.sourceContents;
+  const excluder = ins.excludes.length ? DockerignoreMatcher.fromPatterns(ins.excludes) : undefined;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  // Where sources come from: the context, a finished stage, or an image.
+  let fromKey = '';
+  let fromChain: import('../../storage/index.js').ChainId | undefined;
+  let fromIsStage = false;
+  if (from) {
+    const stage = await ctx.stageOutput(from);
+    if (stage) {
+      fromKey = stage.key;
+      fromChain = stage.topChainId;
+      fromIsStage = true;
+    } else {
+      let img;
+      try {
+        img = await ctx.deps.images.resolve(from, { signal: ctx.signal });
+      } catch (err) {
+        throw new SourceError(ctx.file, ctx.line, `${kw} --from=${from}: no stage or image named "${from}" (no registry to pull from)`, { cause: err });
+      }
+      fromKey = `image:${img.id}`;
+      fromChain = img.topChainId;
+    }
+  }
+
+  // Inputs from the context are known without reading a file again (digests from the intake).
+  const files = new Map<string, string>();
+  const urlDownloads: Array<{ src: string; abs: string; name: string; mtime: Date }> = [];
+  if (!from) {
+    for (const src of sources) {
+      if (isUrl(src)) {
+        if (ins.kind !== 'add') fail(`source can't be a URL for COPY`);
+        const dl = await download(src, join(ctx.deps.workRoot, 'tmp'), ctx.signal);
+        cleanups.push(() => rm(dl.abs, { force: true }));
+        urlDownloads.push({ src, ...dl });
+        files.set(src, await ctx.deps.hasher.digestOf(dl.abs));
+        continue;
+      }
+      const matched = matchContext(ctx, src);
+      if (matched.length === 0) {
+        const c = cleanRel(src);
+        const why = ctx.context.ignored.has(c) ? ' (excluded by .dockerignore)' : '';
+        fail(`${kw} ${src}: source "${src}" not found in the build context${why}`);
+      }
+      for (const m of matched) {
+        const prefix = m === '' ? '' : m + '/';
+        const e = ctx.context.entries.get(m);
+        if (e && e.type !== 'dir') files.set(m, `${e.digest} ${e.mode.toString(8)}`);
+        else {
+          for (const [p, ent] of ctx.context.entries) {
+            if (prefix !== '' && !p.startsWith(prefix)) continue;
+            if (excluder && excluder.matches(p.slice(prefix.length))) continue;
+            files.set(p, ent.type === 'dir' ? `dir ${ent.mode.toString(8)}` : `${ent.digest} ${ent.mode.toString(8)}`);
+          }
+        }
+      }
+    }
+  }
+  const flags = [
+    from ? `--from=${fromKey}` : '',
+    ins.chown ? `--chown=${ins.chown}` : '',
+    ins.chmod ? `--chmod=${ins.chmod}` : '',
+    ins.link ? '--link' : '',
+    ...ins.excludes.map((e) => `--exclude=${e}`),
+  ].filter(Boolean);
+  const inlineText = inline.map((c) => `<<${c.path}:${c.data}`).join(' ');
+  const instruction = `${kw} ${[...flags, ...sources, inlineText].filter(Boolean).join(' ')} ${ins.dest}`;
+  const fd = filesDigest(files);
+  const shownArgs = ins.original.replace(/^\s*\S+\s*/, '');
+  return {
+    inputs: {
+      instruction,
+      filesDigest: fd,
+      ...(files.size <= MAX_EXPLAIN_FILES ? { files: Object.fromEntries(files) } : {}),
+    },
+    createdBy: `${kw} ${shownArgs} # buildkit`,
+    execute: async () => {
+      const parent = await mountSnapshot(ctx.deps.storage, ctx.deps.workRoot, ctx.state.topChainId, { signal: ctx.signal });
+      cleanups.push(() => parent.release());
+      let source: MountedSnapshot | undefined;
+      if (from) {
+        source = await mountSnapshot(ctx.deps.storage, ctx.deps.workRoot, fromChain, { signal: ctx.signal });
+        cleanups.push(() => source!.release());
+      }
+      try {
+        const layer = await buildLayer(ins, ctx, { parent, source, mode, excluder, urlDownloads, sources, fail, keepOwner: fromIsStage || !!from });
+        return {
+          config: ctx.state.config,
+          layer,
+          cleanup: async () => {
+            for (const c of cleanups.reverse()) await c();
+          },
+        };
+      } catch (err) {
+        for (const c of cleanups.reverse()) await c().catch(() => undefined); // the copy error is the one to report
+        throw err;
+      }
+    },
+  };
+}
+
+/** Context paths a source names: the path itself, or glob matches. */
+function matchContext(ctx: StepContext, src: string): string[] {
+  const c = cleanRel(src);
+  if (!GLOB.test(src)) {
+    if (c === '' || ctx.context.entries.has(c)) return [c];
+    return [];
+  }
+  const re = globToRegExp(c);
+  return [...ctx.context.entries.keys()].filter((p) => re.test(p)).sort();
+}
+
+async function buildLayer(
+  ins: FileIns,
+  ctx: StepContext,
+  o: {
+    parent: MountedSnapshot;
+    source: MountedSnapshot | undefined;
+    mode: number | undefined;
+    excluder: DockerignoreMatcher | undefined;
+    urlDownloads: Array<{ src: string; abs: string; name: string; mtime: Date }>;
+    sources: string[];
+    fail: (msg: string) => never;
+    keepOwner: boolean;
+  },
+): Promise<Readable> {
+  const rootfs = o.parent.rootfs;
+  const owner = ins.chown ? await parseOwner(rootfs, ins.chown) : undefined;
+  const workdir = ctx.state.config.WorkingDir || '/';
+  const destIsDirSyntax = ins.dest.endsWith('/') || ins.dest === '.' || ins.dest.endsWith('/.');
+  const destPath = posix.resolve(workdir, ins.dest);
+
+  // Resolve every source (globs expanded) before writing anything.
+  const resolved: ResolvedSource[] = [];
+  const srcRoot = o.source ? o.source.rootfs : ctx.context.dir;
+  for (const src of o.sources) {
+    const dl = o.urlDownloads.find((d) => d.src === src);
+    if (dl) {
+      resolved.push({ path: dl.name, abs: dl.abs, st: await lstat(dl.abs), name: dl.name });
+      continue;
+    }
+    let paths: string[];
+    if (!o.source) paths = matchContext(ctx, src);
+    else if (GLOB.test(src)) {
+      const c = cleanRel(src);
+      const dir = posix.dirname(c) === '.' ? '' : posix.dirname(c);
+      const re = globToRegExp(posix.basename(c));
+      const host = await resolveInRoot(srcRoot, dir);
+      paths = (await readdir(host).catch(() => [] as string[])).filter((n) => re.test(n)).sort().map((n) => (dir ? `${dir}/${n}` : n));
+    } else paths = [cleanRel(src)];
+    for (const p of paths) {
+      const abs = o.source ? await resolveInRoot(srcRoot, p) : join(srcRoot, p);
+      let st: Stats;
+      try {
+        st = await lstat(abs);
+      } catch {
+        o.fail(`${ins.kind === 'add' ? 'ADD' : 'COPY'} ${src}: source "${src}" not found${o.source ? ' in the source stage or image' : ' in the build context'}`);
+      }
+      resolved.push({ path: p, abs, st: st! });
+    }
+  }
+  for (const c of ins.sourceContents) {
+    resolved.push({ path: c.path, abs: '', st: undefined as unknown as Stats, name: c.path });
+  }
+  const multiple = resolved.length > 1;
+  if (multiple && !destIsDirSyntax) {
+    o.fail('When using COPY with more than one source file, the destination must be a directory and end with a /');
+  }
+  const destHost = await resolveInRoot(rootfs, destPath);
+  const destExistsAsDir = await lstat(destHost).then((s) => s.isDirectory(), () => false);
+
+  const pack: Pack = tarPack();
+  const out = new PassThrough();
+  pack.pipe(out);
+  const written = new Set<string>();
+  const now = new Date();
+
+  const containerOf = (host: string) => '/' + relative(rootfs, host);
+  /** Emits the directory `cpath` and every ancestor, with existing metadata when present. */
+  const ensureDirs = async (cpath: string) => {
+    const parts = cpath.split('/').filter(Boolean);
+    let cur = '';
+    for (const p of parts) {
+      cur = `${cur}/${p}`;
+      if (written.has(cur)) continue;
+      written.add(cur);
+      const st = await lstat(join(rootfs, cur)).catch(() => undefined);
+      const header: Headers = st?.isDirectory()
+        ? { name: cur.slice(1), type: 'directory', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime }
+        : { name: cur.slice(1), type: 'directory', mode: 0o755, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtime: now };
+      await entry(pack, header);
+    }
+  };
+  const ids = (st: Stats) => (owner ? owner : o.keepOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
+  const emit = async (cpath: string, abs: string, st: Stats) => {
+    const name = cpath.replace(/^\/+/, '');
+    const { uid, gid } = ids(st);
+    if (st.isDirectory()) {
+      written.add(cpath);
+      await entry(pack, { name, type: 'directory', mode: o.mode ?? st.mode & 0o7777, uid, gid, mtime: st.mtime });
+    } else if (st.isSymbolicLink()) {
+      await entry(pack, { name, type: 'symlink', linkname: await readlink(abs), mode: 0o777, uid, gid, mtime: st.mtime });
+    } else if (st.isFile()) {
+      await entry(pack, { name, type: 'file', size: st.size, mode: o.mode ?? st.mode & 0o7777, uid, gid, mtime: st.mtime }, createReadStream(abs));
+    }
+  };
+
+  const work = (async () => {
+    // The resolved destination directory (symlinks in dest followed inside the rootfs).
+    const destDirC = containerOf(destHost);
+    for (const r of resolved) {
+      if (r.abs === '' && r.name !== undefined) {
+        // COPY <<EOF /path: inline content.
+        const c = ins.sourceContents.find((s) => s.path === r.name)!;
+        const target = destIsDirSyntax || destExistsAsDir ? posix.join(destDirC, r.name) : destDirC;
+        await ensureDirs(posix.dirname(target));
+        const data = Buffer.from(c.data);
+        const { uid, gid } = owner ?? { uid: 0, gid: 0 };
+        await entry(pack, { name: target.slice(1), type: 'file', size: data.length, mode: o.mode ?? 0o644, uid, gid, mtime: now }, Readable.from([data]));
+        continue;
+      }
+      if (r.st.isDirectory()) {
+        await ensureDirs(destDirC);
+        const filter = o.excluder ? (rel: string) => !o.excluder!.matches(rel) : undefined;
+        const allowed = o.source ? undefined : (rel: string) => ctx.context.entries.has(r.path ? `${r.path}/${rel}` : rel);
+        for await (const item of walk(r.abs, '', (rel) => (allowed ? allowed(rel) : true) && (filter ? filter(rel) : true))) {
+          await emit(posix.join(destDirC, item.rel), item.abs, item.st);
+        }
+        continue;
+      }
+      const base = r.name ?? posix.basename(r.path);
+      if (ins.kind === 'add' && !r.name && r.st.isFile()) {
+        const kind = isTarArchive(await readHead(r.abs, 512));
+        if (kind) {
+          await ensureDirs(destDirC);
+          await unpackInto(pack, r.abs, kind, destDirC, owner, written);
+          continue;
+        }
+      }
+      const target = destIsDirSyntax || destExistsAsDir ? posix.join(destDirC, base) : destDirC;
+      await ensureDirs(posix.dirname(target));
+      if (r.name) {
+        const st = r.st;
+        const { uid, gid } = owner ?? { uid: 0, gid: 0 };
+        const dl = o.urlDownloads.find((d) => d.abs === r.abs)!;
+        await entry(pack, { name: target.slice(1), type: 'file', size: st.size, mode: o.mode ?? 0o600, uid, gid, mtime: dl.mtime }, createReadStream(r.abs));
+      } else await emit(target, r.abs, r.st);
+    }
+    pack.finalize();
+  })();
+  work.catch((err: unknown) => out.destroy(err as Error));
+  return out;
+}
+
+function entry(pack: Pack, header: Headers, body?: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const w = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    if (body) {
+      body.on('error', reject);
+      body.pipe(w);
+    }
+  });
+}
+
+/** ADD of a local tar archive: its members re-emitted under `dest`, never outside it. */
+async function unpackInto(pack: Pack, abs: string, kind: 'gzip' | 'tar', dest: string, owner: { uid: number; gid: number } | undefined, written: Set<string>): Promise<void> {
+  const ex = tarExtract();
+  const src = createReadStream(abs);
+  const feeding = kind === 'gzip' ? pipeline(src, createGunzip(), ex) : pipeline(src, ex);
+  for await (const e of ex) {
+    const h = e.header;
+    const rel = cleanRel(h.name);
+    if (rel === '' || !['file', 'directory', 'symlink', 'link'].includes(h.type ?? '')) {
+      e.resume();
+      continue;
+    }
+    const name = posix.join(dest, rel).slice(1);
+    const header: Headers = { ...h, name, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) };
+    if (h.type === 'link') header.linkname = posix.join(dest, cleanRel(h.linkname ?? '')).slice(1);
+    if (h.type === 'directory') written.add('/' + name);
+    if (h.type === 'file') await entry(pack, header, e as unknown as Readable);
+    else {
+      await entry(pack, header);
+      e.resume();
+    }
+  }
+  await feeding;
+}
+
+export type { Digest };
