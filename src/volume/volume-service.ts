@@ -1,28 +1,19 @@
-// Named and anonymous volumes of the `local` driver under `<root>/<name>/{_data,meta.json}`.
-// The disk is the truth: every change is written (atomically) before it is visible, and
-// a restarted daemon rebuilds the same view, container references included. Data in a
-// volume goes away only through an explicit removal of an unused volume.
-import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// Named and anonymous volumes of the `local` driver (on disk: volume-store.ts): the
+// volume API, container references and mounts. Every change is written before it is
+// visible, so a restarted daemon sees the same volumes and references. Data in a volume
+// goes away only through an explicit removal of an unused volume.
+import { mkdir, stat } from 'node:fs/promises';
 import {
   BerthError,
   KeyedMutex,
   conflict,
-  fsyncDir,
   invalidArgument,
   logger,
   notFound,
   type EventBus,
   type Logger,
 } from '../util/index.js';
-import {
-  ANONYMOUS_LABEL,
-  LOCAL_DRIVER,
-  REMOVING_DIR_PREFIX,
-  TEMP_DIR_PREFIX,
-  VOLUME_DATA_DIR,
-} from './constants.js';
+import { ANONYMOUS_LABEL, LOCAL_DRIVER } from './constants.js';
 import { copyDirContents, isEmptyDir } from './copy-up.js';
 import { directorySize } from './disk-usage.js';
 import {
@@ -33,12 +24,13 @@ import {
   type VolumePruneFilters,
 } from './filters.js';
 import { mountLocalVolume, needsMount, unmountLocalVolume, validateLocalDriverOptions } from './local-driver.js';
-import { isMountPoint, mountsAtOrUnder } from './mountinfo.js';
+import { isMountPoint } from './mountinfo.js';
 import type { MountSpec, VolumeMountSpec } from './mount-spec.js';
 import { generateVolumeName, validateVolumeName } from './names.js';
 import { ociMountFor, sortByDestinationDepth, type OciMount } from './oci-mounts.js';
 import { isLocalPath, secureJoin } from './secure-join.js';
-import { VOLUME_META_VERSION, readVolumeMeta, writeVolumeMeta, type VolumeMeta } from './volume-meta.js';
+import { VOLUME_META_VERSION, type VolumeMeta } from './volume-meta.js';
+import { VolumeStore } from './volume-store.js';
 
 /** A volume as the API shows it (camelCase; api/routes/volumes.ts spells it Docker's way). */
 export interface Volume {
@@ -106,7 +98,7 @@ export class VolumeService {
   private readonly events: EventBus;
   private readonly log: Logger;
   private readonly locks = new KeyedMutex();
-  private readonly volumes = new Map<string, VolumeMeta>();
+  private readonly store: VolumeStore;
   /**
    * Users of volumes without driver options: only bookkeeping (nothing to mount), so kept
    * in memory; a volume with options records its users in meta.json (`active`) because
@@ -119,6 +111,7 @@ export class VolumeService {
     this.root = opts.root;
     this.events = opts.events;
     this.log = opts.log ?? logger('volume');
+    this.store = new VolumeStore(opts.root, this.log);
   }
 
   // -------------------------------------------------------------------------
@@ -130,62 +123,18 @@ export class VolumeService {
    * the daemon may call it at start to pay the cost up front.
    */
   init(): Promise<void> {
-    this.initPromise ??= this.load().catch((err) => {
+    this.initPromise ??= this.store.load().catch((err) => {
       this.initPromise = undefined;
       throw err;
     });
     return this.initPromise;
   }
 
-  private async load(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o701 });
-    for (const entry of await readdir(this.root, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const dir = join(this.root, entry.name);
-      if (entry.name.startsWith(TEMP_DIR_PREFIX) || entry.name.startsWith(REMOVING_DIR_PREFIX)) {
-        await this.removeTree(dir);
-        continue;
-      }
-      let meta: VolumeMeta;
-      try {
-        meta = await readVolumeMeta(dir);
-      } catch (err) {
-        // Never delete what cannot be read: it may hold someone's data. Leave it for an operator.
-        this.log.warn('skipping unreadable volume', { dir, error: (err as Error).message });
-        continue;
-      }
-      if (meta.name !== entry.name) {
-        this.log.warn('skipping volume whose metadata names another volume', { dir, name: meta.name });
-        continue;
-      }
-      this.volumes.set(meta.name, await this.reconcileMount(meta));
-    }
-  }
-
-  /** A reboot leaves users recorded but nothing mounted; a crash can leave a mount nobody uses. */
-  private async reconcileMount(meta: VolumeMeta): Promise<VolumeMeta> {
-    if (!needsMount(meta.options)) return meta;
-    const data = this.dataDir(meta.name);
-    const mounted = await isMountPoint(data);
-    if (mounted && meta.active.length === 0) {
-      await unmountLocalVolume(data);
-    } else if (!mounted && meta.active.length > 0) {
-      const next = { ...meta, active: [] };
-      await writeVolumeMeta(this.volumeDir(meta.name), next);
-      return next;
-    }
-    return meta;
-  }
-
   // -------------------------------------------------------------------------
-  // paths and views
-
-  private volumeDir(name: string): string {
-    return join(this.root, name);
-  }
+  // views
 
   private dataDir(name: string): string {
-    return join(this.root, name, VOLUME_DATA_DIR);
+    return this.store.dataDir(name);
   }
 
   private toVolume(meta: VolumeMeta): Volume {
@@ -206,14 +155,13 @@ export class VolumeService {
   }
 
   private get(name: string): VolumeMeta {
-    const meta = this.volumes.get(name);
+    const meta = this.store.find(name);
     if (!meta) throw noSuchVolume(name);
     return meta;
   }
 
-  private async save(meta: VolumeMeta): Promise<void> {
-    await writeVolumeMeta(this.volumeDir(meta.name), meta);
-    this.volumes.set(meta.name, meta);
+  private save(meta: VolumeMeta): Promise<void> {
+    return this.store.save(meta);
   }
 
   // -------------------------------------------------------------------------
@@ -240,7 +188,7 @@ export class VolumeService {
       validateVolumeName(name);
     }
     return this.locks.run(name, async () => {
-      const existing = this.volumes.get(name);
+      const existing = this.store.find(name);
       if (existing) {
         if (existing.driver !== driver) {
           throw conflict(`driver '${existing.driver}' already has volume '${name}': volume name must be unique`);
@@ -263,30 +211,10 @@ export class VolumeService {
         ...(opts.createdFor ? { createdFor: opts.createdFor } : {}),
         populated: false,
       };
-      await this.materialize(meta);
-      this.volumes.set(name, meta);
+      await this.store.add(meta);
       this.events.publish('volume', 'create', name, { driver });
       return this.toVolume(meta);
     });
-  }
-
-  /** Builds the volume directory under a temp name and renames it into place (STYLE.md §6). */
-  private async materialize(meta: VolumeMeta): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o701 });
-    const tmp = join(this.root, `${TEMP_DIR_PREFIX}${randomUUID()}`);
-    try {
-      await mkdir(tmp, { mode: 0o701 });
-      await mkdir(join(tmp, VOLUME_DATA_DIR), { mode: 0o755 });
-      await writeVolumeMeta(tmp, meta);
-      await rename(tmp, this.volumeDir(meta.name));
-      await fsyncDir(this.root);
-    } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
-      if (errnoCode(err) === 'ENOTEMPTY' || errnoCode(err) === 'EEXIST') {
-        throw conflict(`create ${meta.name}: a directory of that name already exists in the volume store`, err);
-      }
-      throw err;
-    }
   }
 
   async inspect(name: string): Promise<Volume> {
@@ -303,7 +231,7 @@ export class VolumeService {
   async list(opts: { filters?: VolumeListFilters } = {}): Promise<{ volumes: Volume[]; warnings: string[] }> {
     await this.init();
     const f = opts.filters ?? {};
-    const volumes = [...this.volumes.values()]
+    const volumes = this.store.all()
       .filter((m) => f.dangling === undefined || (m.refs.length === 0) === f.dangling)
       .filter((m) => !f.driver?.length || f.driver.includes(m.driver))
       .filter((m) => matchesAllLabels(m.labels, f.label))
@@ -320,7 +248,7 @@ export class VolumeService {
   async remove(name: string, opts: Op & { force?: boolean } = {}): Promise<void> {
     await this.init();
     await this.locks.run(name, async () => {
-      const meta = this.volumes.get(name);
+      const meta = this.store.find(name);
       if (!meta) {
         if (opts.force) return;
         throw noSuchVolume(name);
@@ -334,30 +262,10 @@ export class VolumeService {
 
   /** With the volume's lock held and no references left. */
   private async destroy(meta: VolumeMeta, opts: Op): Promise<void> {
-    const dir = this.volumeDir(meta.name);
     if (needsMount(meta.options)) await unmountLocalVolume(this.dataDir(meta.name), opts);
-    const leftover = await mountsAtOrUnder(dir);
-    if (leftover.length > 0) {
-      throw conflict(`remove ${meta.name}: volume has mounts under it: ${leftover.join(', ')}`);
-    }
-    // Renamed first, so a crash mid-delete never leaves a half-empty volume that looks real.
-    const doomed = join(this.root, `${REMOVING_DIR_PREFIX}${randomUUID()}`);
-    await rename(dir, doomed);
-    this.volumes.delete(meta.name);
+    await this.store.delete(meta);
     this.plainActive.delete(meta.name);
-    await fsyncDir(this.root);
     this.events.publish('volume', 'destroy', meta.name, { driver: meta.driver });
-    await this.removeTree(doomed);
-  }
-
-  /** Removes a directory tree, refusing when anything is mounted inside it. */
-  private async removeTree(dir: string): Promise<void> {
-    const mounts = await mountsAtOrUnder(dir);
-    if (mounts.length > 0) {
-      this.log.warn('not removing a directory with mounts under it', { dir, mounts });
-      return;
-    }
-    await rm(dir, { recursive: true, force: true });
   }
 
   /**
@@ -367,7 +275,7 @@ export class VolumeService {
   async prune(opts: Op & { filters?: VolumePruneFilters } = {}): Promise<{ volumesDeleted: string[]; spaceReclaimed: number }> {
     await this.init();
     const f = opts.filters ?? {};
-    const candidates = [...this.volumes.values()]
+    const candidates = this.store.all()
       .filter((m) => m.refs.length === 0 && m.driver === LOCAL_DRIVER)
       .filter((m) => f.all || Object.hasOwn(m.labels, ANONYMOUS_LABEL))
       .filter((m) => matchesAllLabels(m.labels, f.label))
@@ -379,7 +287,7 @@ export class VolumeService {
     for (const name of candidates) {
       opts.signal?.throwIfAborted();
       await this.locks.run(name, async () => {
-        const meta = this.volumes.get(name);
+        const meta = this.store.find(name);
         // A container may have taken it meanwhile: then it is not unused any more.
         if (!meta || meta.refs.length > 0) return;
         const size = await directorySize(this.dataDir(name), opts).catch(() => 0);
@@ -396,7 +304,7 @@ export class VolumeService {
     await this.init();
     const out: Volume[] = [];
     for (const v of (await this.list()).volumes) {
-      const meta = this.volumes.get(v.name);
+      const meta = this.store.find(v.name);
       if (!meta) continue;
       const size = await directorySize(v.mountpoint, opts);
       out.push({ ...v, usageData: { size, refCount: meta.refs.length } });
@@ -421,7 +329,7 @@ export class VolumeService {
   async release(name: string, containerId: string, opts: Op = {}): Promise<void> {
     await this.init();
     await this.locks.run(name, async () => {
-      const meta = this.volumes.get(name);
+      const meta = this.store.find(name);
       if (!meta) return;
       await this.deactivateLocked(meta, containerId, opts);
       const cur = this.get(name);
@@ -514,7 +422,7 @@ export class VolumeService {
   }
 
   private async ensureVolume(spec: VolumeMountSpec, containerId: string, opts: Op): Promise<void> {
-    if (this.volumes.has(spec.name)) return;
+    if (this.store.find(spec.name)) return;
     const labels = { ...(spec.labels ?? {}) };
     if (spec.anonymous) labels[ANONYMOUS_LABEL] = '';
     await this.create(
@@ -595,10 +503,10 @@ export class VolumeService {
   /** The container stopped: its volumes are no longer mounted by it (unmounted when nobody uses them). */
   async deactivateMounts(containerId: string, opts: Op = {}): Promise<void> {
     await this.init();
-    const names = [...this.volumes.values()].filter((m) => this.activeOf(m).includes(containerId)).map((m) => m.name);
+    const names = this.store.all().filter((m) => this.activeOf(m).includes(containerId)).map((m) => m.name);
     for (const name of names) {
       await this.locks.run(name, async () => {
-        const meta = this.volumes.get(name);
+        const meta = this.store.find(name);
         if (meta) await this.deactivateLocked(meta, containerId, opts);
       });
     }
@@ -611,13 +519,13 @@ export class VolumeService {
    */
   async releaseMounts(containerId: string, opts: Op & { removeAnonymous?: boolean } = {}): Promise<string[]> {
     await this.init();
-    const names = [...this.volumes.values()]
+    const names = this.store.all()
       .filter((m) => m.refs.includes(containerId) || this.activeOf(m).includes(containerId))
       .map((m) => m.name);
     const removed: string[] = [];
     for (const name of names) {
       await this.locks.run(name, async () => {
-        const meta = this.volumes.get(name);
+        const meta = this.store.find(name);
         if (!meta) return;
         await this.deactivateLocked(meta, containerId, opts);
         const cur = this.get(name);
@@ -649,9 +557,9 @@ export class VolumeService {
     await this.init();
     const live = new Set(existingContainerIds);
     const changed: string[] = [];
-    for (const name of [...this.volumes.keys()]) {
+    for (const name of this.store.all().map((m) => m.name)) {
       await this.locks.run(name, async () => {
-        const meta = this.volumes.get(name);
+        const meta = this.store.find(name);
         if (!meta) return;
         const stale = [...new Set([...meta.refs, ...this.activeOf(meta)])].filter((c) => !live.has(c));
         if (stale.length === 0) return;
