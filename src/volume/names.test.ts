@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateVolumeName, validateVolumeName } from './names.js';
 
 test('volume names that Docker accepts are accepted', () => {
-  for (const name of ['ab', 'data', 'my_vol.1-x', 'A9', '0abc', 'x'.repeat(200)]) validateVolumeName(name);
+  for (const name of ['ab', 'data', 'my_vol.1-x', 'A9', '0abc', 'x'.repeat(255)]) validateVolumeName(name);
 });
 
 test('volume names with invalid characters get Docker\'s message that points to absolute paths', () => {
@@ -27,4 +27,8 @@ test('generated volume names are 64 hex digits and differ', () => {
   const a = generateVolumeName();
   assert.match(a, /^[0-9a-f]{64}$/);
   assert.notEqual(a, generateVolumeName());
+});
+
+test('a volume name longer than a file name can be is rejected as too long', () => {
+  assert.throws(() => validateVolumeName('x'.repeat(256)), { kind: 'invalid-argument', message: /is too long: at most 255 characters/ });
 });
