@@ -3,8 +3,8 @@
 // while waiting for a container to exit; exits arrive through conmon's exit file.
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
+import { access, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { hostname as osHostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -40,6 +40,8 @@ import { isSameProcess, processStartTime } from './proc.js';
 import { resolveInRoot } from './rootfs-path.js';
 import { RuncRuntime } from './runc.js';
 import { resolveUser } from './user.js';
+import { sampleStats, type StatsSample } from './stats.js';
+import { topOf, type TopResult } from './top.js';
 
 export interface ContainerServiceOptions {
   /** `<data-root>`; containers live in `<data-root>/containers/<id>`. */
@@ -220,6 +222,10 @@ export class ContainerService {
       clearTimeout(c.restartTimer);
       clearTimeout(c.healthTimer);
     }
+    // The cgroup parent is ours; it goes when no container is left in it (rmdir refuses otherwise).
+    const parent = this.opts.cgroupParent ?? '/berth';
+    const ctrls = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+    await Promise.all(ctrls.map((ctrl) => rmdir(join('/sys/fs/cgroup', ctrl, parent)).catch(() => undefined)));
   }
 
   // ---------- lookup ----------
@@ -388,7 +394,7 @@ export class ContainerService {
         args,
         bounding: this.bounding,
         hostHardLimits: this.hardLimits,
-        cgroupsPath: `${this.opts.cgroupParent ?? '/berth'}/${c.id}`,
+        cgroupsPath: this.cgroupPathOf(c),
         network,
         ipc: spec.host.ipcMode.startsWith('container:')
           ? { mode: 'path', path: `/proc/${await this.pidOf(spec.host.ipcMode.slice(10))}/ns/ipc` }
@@ -837,6 +843,23 @@ export class ContainerService {
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  // ---------- introspection ----------
+
+  async top(ref: string, psArgs = ''): Promise<TopResult> {
+    return topOf(this, this.get(ref), psArgs);
+  }
+
+  /** One usage sample (cgroup v1 or v2 files); a stopped container reads as zeros. */
+  async stats(ref: string): Promise<StatsSample & { id: string; name: string; running: boolean }> {
+    const c = this.get(ref);
+    const sample = await sampleStats(this.cgroupPathOf(c), c.isRunning ? c.state.pid : 0, totalmem());
+    return { ...sample, id: c.id, name: c.name, running: c.isRunning };
+  }
+
+  cgroupPathOf(c: Container): string {
+    return `${this.opts.cgroupParent ?? '/berth'}/${c.id}`;
   }
 
   // ---------- helpers ----------

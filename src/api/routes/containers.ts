@@ -13,13 +13,14 @@ import { BerthError } from '../../util/index.js';
 import type { Filters } from '../filters.js';
 import type { RequestContext, Route } from '../router.js';
 import { parseTimestamp } from '../timestamps.js';
+import { containerStatsRoutes } from './containers-stats.js';
 import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specFromCreateBody, summaryWire } from './containers-wire.js';
 
 /** What these routes need of the runtime. */
 export type ContainerBackend = Pick<
   ContainerService,
   | 'create' | 'start' | 'stop' | 'restart' | 'kill' | 'wait' | 'remove' | 'get' | 'find' | 'list' | 'logs'
-  | 'attachOutput' | 'attachStdin' | 'resize' | 'rename' | 'pause' | 'unpause' | 'update'
+  | 'attachOutput' | 'attachStdin' | 'resize' | 'top' | 'stats' | 'rename' | 'pause' | 'unpause' | 'update'
 >;
 
 export interface ContainerRoutesOptions {
@@ -101,6 +102,7 @@ function stopTimeout(ctx: RequestContext): number | undefined {
 export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutesOptions = {}): Route[] {
   const sizeIf = async (ctx: RequestContext, c: Container) => (ctx.queryBool('size') && opts.sizeOf ? await opts.sizeOf(c) : undefined);
   return [
+    ...containerStatsRoutes(backend),
     {
       method: 'POST',
       path: '/containers/create',
