@@ -11,8 +11,12 @@ export interface BlobInfo {
  * Writes are verified while streaming and committed atomically; an existing digest is success.
  */
 export interface ContentStore {
-  /** Streams `input` into the store; rejects (and keeps nothing) when `expected` digest/size do not match. */
-  ingest(input: Readable, expected: { digest?: Digest; size?: number }, opts?: { signal?: AbortSignal }): Promise<BlobInfo>;
+  /**
+   * Streams `input` into the store; rejects (and keeps nothing) when `expected` digest/size do not match.
+   * `ref` names the ingest (default: the expected digest). A second writer on an explicit `ref` gets
+   * `unavailable`; a second writer of the same expected digest waits for the first and reuses its blob.
+   */
+  ingest(input: Readable, expected: { digest?: Digest; size?: number }, opts?: { signal?: AbortSignal; ref?: string }): Promise<BlobInfo>;
   /** Small blobs (manifests, configs) from memory. */
   put(data: Uint8Array | string, opts?: { signal?: AbortSignal }): Promise<BlobInfo>;
   info(digest: Digest): Promise<BlobInfo | undefined>;

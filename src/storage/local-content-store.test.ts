@@ -27,11 +27,36 @@ test('a second writer on the same ref gets unavailable', async (t) => {
   const data = Buffer.from('layer bytes');
   const digest = sha256Digest(data);
   const slow = new Readable({ read() {} });
-  const first = store.ingest(slow, { digest });
-  await assert.rejects(store.ingest(Readable.from([data]), { digest }), (e) => errorKind(e) === 'unavailable');
+  const first = store.ingest(slow, { digest }, { ref: 'pull-layer-1' });
+  await assert.rejects(store.ingest(Readable.from([data]), { digest }, { ref: 'pull-layer-1' }), (e) => errorKind(e) === 'unavailable');
   slow.push(data);
   slow.push(null);
   assert.deepEqual(await first, { digest, size: data.length });
+});
+
+test('a second ingest of a blob being written waits for the first and reuses it', async (t) => {
+  const store = await LocalContentStore.open(await tempDir(t));
+  const data = Buffer.from('shared layer');
+  const digest = sha256Digest(data);
+  const slow = new Readable({ read() {} });
+  const first = store.ingest(slow, { digest });
+  const second = store.ingest(Readable.from([data]), { digest });
+  slow.push(data);
+  slow.push(null);
+  assert.deepEqual(await first, { digest, size: data.length });
+  assert.deepEqual(await second, { digest, size: data.length });
+});
+
+test('when the first writer of a blob fails, a waiting second writer writes it', async (t) => {
+  const store = await LocalContentStore.open(await tempDir(t));
+  const data = Buffer.from('retry me');
+  const digest = sha256Digest(data);
+  const broken = new Readable({ read() {} });
+  const first = store.ingest(broken, { digest });
+  const second = store.ingest(Readable.from([data]), { digest });
+  broken.destroy(new Error('connection reset'));
+  await assert.rejects(first);
+  assert.deepEqual(await second, { digest, size: data.length });
 });
 
 test('opening the store sweeps ingests left by a crash', async (t) => {

@@ -26,6 +26,10 @@ function isEnoent(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
+function ignoreEarlyError(): void {
+  // See ingest(): the error is reported by pipeline().
+}
+
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');
   try {
@@ -60,7 +64,8 @@ export class LocalContentStore implements ContentStore {
   readonly root: string;
   private readonly blobsDir: string;
   private readonly ingestDir: string;
-  private readonly activeRefs = new Set<string>();
+  /** Refs being written, with the promise of their outcome. */
+  private readonly activeRefs = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<BlobListener>();
 
   private constructor(root: string) {
@@ -107,16 +112,36 @@ export class LocalContentStore implements ContentStore {
     expected: { digest?: Digest; size?: number },
     opts: { signal?: AbortSignal; ref?: string } = {},
   ): Promise<BlobInfo> {
+    // An input that fails before the pipeline is attached (while we wait on another writer) must
+    // not crash the process; the pipeline still sees the error through the stream's state.
+    input.on('error', ignoreEarlyError);
     const ref = opts.ref ?? (expected.digest ? digestHex(expected.digest) : `anon-${randomUUID()}`);
     if (!REF_RE.test(ref)) throw invalidArgument(`invalid ingest ref "${ref}"`);
     if (expected.size !== undefined && (!Number.isSafeInteger(expected.size) || expected.size < 0)) {
       throw invalidArgument(`invalid expected size ${expected.size}`);
     }
-    if (this.activeRefs.has(ref)) {
-      input.destroy();
-      throw new BerthError('unavailable', `ref "${ref}" is already being written`);
+    const running = this.activeRefs.get(ref);
+    if (running) {
+      if (opts.ref !== undefined || !expected.digest) {
+        input.destroy();
+        throw new BerthError('unavailable', `ref "${ref}" is already being written`);
+      }
+      // Two pulls of one blob (images sharing a layer): wait for the first writer, then reuse
+      // its blob or, when it failed, write it ourselves.
+      await running.catch(() => undefined);
+      return this.ingest(input, expected, opts);
     }
-    this.activeRefs.add(ref);
+    const work = this.write(ref, input, expected, opts.signal);
+    this.activeRefs.set(ref, work);
+    try {
+      return await work;
+    } finally {
+      this.activeRefs.delete(ref);
+    }
+  }
+
+  private async write(ref: string, input: Readable, expected: { digest?: Digest; size?: number }, signal?: AbortSignal): Promise<BlobInfo> {
+    const opts = { signal };
     const tmp = join(this.ingestDir, ref);
     try {
       // Shortcut: a blob we already hold is success; the input is drained so the producer finishes.
@@ -153,7 +178,6 @@ export class LocalContentStore implements ContentStore {
       this.notify(digest);
       return { digest, size: digester.bytes };
     } finally {
-      this.activeRefs.delete(ref);
       await rm(tmp, { force: true });
     }
   }

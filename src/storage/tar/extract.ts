@@ -57,7 +57,13 @@ export async function extractLayer(
   opts: { signal?: AbortSignal; asRoot?: boolean; timeoutMs?: number } = {},
 ): Promise<ExtractResult> {
   const asRoot = opts.asRoot ?? process.getuid?.() === 0;
-  const decompressor = await openDecompressor(input, { signal: opts.signal });
+  let decompressor;
+  try {
+    decompressor = await openDecompressor(input, { signal: opts.signal });
+  } catch (err) {
+    input.destroy();
+    throw err;
+  }
   const digester = new DigestingStream();
   const rewriter = new TarRewriter(new LayerExtractPolicy());
   const tar = spawnStreaming('tar', tarExtractArgs(dest, asRoot), {
