@@ -149,3 +149,29 @@ test('opening the storage sweeps half-built layers and snapshots', async (t) => 
   assert.deepEqual(await readdir(join(root, 'layers')), ['l']);
   assert.deepEqual(await readdir(join(root, 'snapshots')), []);
 });
+
+test('an aborted apply is cancelled and leaves nothing behind', async (t) => {
+  const { root, s } = await storage(t);
+  const ac = new AbortController();
+  const slow = new Readable({ read() {} });
+  slow.push(base.subarray(0, 1024));
+  const p = s.layers.apply(undefined, slow, { signal: ac.signal });
+  setTimeout(() => ac.abort(), 50);
+  await assert.rejects(p, (e) => errorKind(e) === 'cancelled');
+  assert.deepEqual(await readdir(join(root, 'layers')), ['l']);
+});
+
+test('apply of a truncated gzip layer fails and leaves nothing behind', async (t) => {
+  const { root, s } = await storage(t);
+  const gz = gzipSync(base);
+  await assert.rejects(s.layers.apply(undefined, Readable.from([gz.subarray(0, gz.length - 10)])), (e) => errorKind(e) === 'invalid-argument');
+  assert.deepEqual(await readdir(join(root, 'layers')), ['l']);
+});
+
+test('a layer read from the content store applies like any stream', async (t) => {
+  const { s } = await storage(t);
+  const blob = await s.content.put(gzipSync(top));
+  const layer = await s.layers.apply(undefined, s.content.read(blob.digest), { expectedDiffId: sha256Digest(top) });
+  assert.equal(layer.diffId, sha256Digest(top));
+  await assert.rejects(s.layers.apply(undefined, s.content.read(sha256Digest('absent'))), (e) => errorKind(e) === 'not-found');
+});
