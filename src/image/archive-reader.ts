@@ -78,6 +78,9 @@ export async function peekBytes(input: Readable, n: number): Promise<Buffer> {
   }
   const buf = Buffer.concat(chunks);
   if (buf.length > 0) input.unshift(buf);
+  // Removing the 'readable' listener takes effect on the next tick; a pipe started before
+  // that would never make the stream flow.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   return buf;
 }
 

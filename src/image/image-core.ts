@@ -1,0 +1,191 @@
+// The state every image operation shares: the index, the storage, the event bus, the lock
+// that orders changes against GC, and docker's lookup rules. Internal to image/: the public
+// face is ImageService; the feature modules (queries, remove, create) take an ImageCore.
+import type { ChainId, GcRoots, Storage } from '../storage/index.js';
+import { BerthError, KeyedMutex, isDigest, notFound, type Digest, type EventBus } from '../util/index.js';
+import type { ImageRecord, ImageStore } from './image-store.js';
+import { MAX_CONFIG_BYTES, buildManifest, makeRecord, type LayerBlob } from './image-writer.js';
+import type { ImageContext } from './load.js';
+import { MediaType } from './media-types.js';
+import { familiarName, familiarString, isIdPrefix, parseImageRef, repositoryOf, splitImageRef, type ImageRef } from './reference.js';
+import { imageConfigSchema, parseJson, type ImageConfig } from './schemas.js';
+import type { ImageUser, UsageCheck } from './types.js';
+
+export interface Lookup {
+  rec: ImageRecord;
+  /** The reference the user named (undefined when they named an id or id prefix). */
+  ref: ImageRef | undefined;
+}
+
+export type Signal = { signal?: AbortSignal };
+
+export function noSuchImage(name: string): BerthError {
+  return notFound(`No such image: ${name}`);
+}
+
+/** Unix seconds of an RFC 3339 time; 0 when absent or unparsable. */
+export function createdSeconds(created: string): number {
+  const t = Date.parse(created);
+  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
+}
+
+/** A `name:tag` reference (not a digest one). */
+export function isTagged(ref: ImageRef): boolean {
+  const r = splitImageRef(ref);
+  return r.tag !== undefined && r.digest === undefined;
+}
+
+export function normalizeUsers(users: ImageUser[]): Array<{ id: string; running: boolean }> {
+  return users.map((u) => (typeof u === 'string' ? { id: u, running: true } : u));
+}
+
+export class ImageCore {
+  usageCheck: UsageCheck = async () => [];
+  /** Serialises every change to images (tag, remove, prune, record) against the GC that follows it. */
+  readonly mutex = new KeyedMutex();
+  private readonly configCache = new Map<Digest, ImageConfig>();
+
+  constructor(
+    readonly storage: Storage,
+    readonly store: ImageStore,
+    readonly events: EventBus,
+  ) {}
+
+  get ctx(): ImageContext {
+    return { storage: this.storage, store: this.store, events: this.events };
+  }
+
+  /** docker's GetImage: a full id, a reference, then an id prefix. */
+  lookup(nameOrId: string): Lookup {
+    if (nameOrId === '') throw noSuchImage(nameOrId);
+    const full = /^[a-f0-9]{64}$/.test(nameOrId) ? `sha256:${nameOrId}` : nameOrId;
+    if (isDigest(full)) {
+      const rec = this.store.get(full);
+      if (!rec) throw noSuchImage(nameOrId);
+      return { rec, ref: undefined };
+    }
+    let ref: ImageRef | undefined;
+    try {
+      ref = parseImageRef(nameOrId);
+    } catch (e) {
+      if (!(e instanceof BerthError && e.kind === 'invalid-argument') || !isIdPrefix(nameOrId)) throw e;
+    }
+    if (ref) {
+      const id = this.store.lookupRef(ref);
+      const rec = id ? this.store.get(id) : undefined;
+      if (rec) return { rec, ref };
+    }
+    const byPrefix = this.store.searchId(nameOrId);
+    if (byPrefix) return { rec: this.store.get(byPrefix)!, ref: undefined };
+    throw noSuchImage(ref ? familiarString(ref) : nameOrId);
+  }
+
+  async readConfigUncached(id: Digest): Promise<ImageConfig> {
+    return parseJson(imageConfigSchema, await this.storage.content.readBytes(id, MAX_CONFIG_BYTES), `image config ${id}`);
+  }
+
+  /** Configs are immutable (addressed by digest); cached per image id, dropped when the image goes. */
+  async readConfig(id: Digest): Promise<ImageConfig> {
+    const hit = this.configCache.get(id);
+    if (hit) return hit;
+    const cfg = await this.readConfigUncached(id);
+    if (this.store.get(id)) this.configCache.set(id, cfg);
+    return cfg;
+  }
+
+  forgetConfig(id: Digest): void {
+    this.configCache.delete(id);
+  }
+
+  tagsOf(id: Digest): string[] {
+    return this.store
+      .refsOf(id)
+      .filter(isTagged)
+      .map((r) => familiarString(r));
+  }
+
+  digestsOf(id: Digest): string[] {
+    return this.store
+      .refsOf(id)
+      .filter((r) => splitImageRef(r).digest !== undefined)
+      .map((r) => {
+        const p = splitImageRef(r);
+        return `${familiarName(repositoryOf(p))}@${p.digest!}`;
+      });
+  }
+
+  children(id: Digest): ImageRecord[] {
+    return this.store.list().filter((r) => r.parent === id);
+  }
+
+  /** The roots GC must keep: every blob and layer chain an image record names. */
+  gcRoots(): GcRoots {
+    const blobs = new Set<Digest>();
+    const chains = new Set<ChainId>();
+    for (const rec of this.store.list()) {
+      blobs.add(rec.id);
+      if (rec.manifestDigest) blobs.add(rec.manifestDigest);
+      for (const l of rec.layers) blobs.add(l.digest);
+      if (rec.topChainId) chains.add(rec.topChainId as ChainId);
+    }
+    return { blobs, chains };
+  }
+
+  async collectGarbage(opts: Signal): Promise<void> {
+    await this.storage.gc(this.gcRoots(), opts);
+  }
+
+  /**
+   * Runs `fn` holding a lease; on failure releases it and lets GC remove what `fn` wrote,
+   * so a failed load/import/commit/pull leaves the data-root as it was.
+   */
+  async withLease<T>(fn: (signal: AbortSignal | undefined) => Promise<T>, opts: Signal): Promise<T> {
+    const lease = this.storage.leases.acquire();
+    try {
+      return await fn(opts.signal);
+    } catch (e) {
+      lease.release();
+      await this.mutex.run('images', () => this.collectGarbage({})).catch((gcErr: unknown) => {
+        // The original error is what the caller must see; a failed cleanup is retried by the next GC.
+        void gcErr;
+      });
+      throw e;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Puts config + manifest into the content store and records (and tags) the image. */
+  async storeImage(
+    config: ImageConfig,
+    layers: LayerBlob[],
+    top: ChainId | undefined,
+    parent: Digest | undefined,
+    target: ImageRef | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Digest> {
+    const o = signal ? { signal } : {};
+    const cfgInfo = await this.storage.content.put(JSON.stringify(config), o);
+    const manifest = buildManifest(cfgInfo.digest, cfgInfo.size, layers);
+    const mInfo = await this.storage.content.put(JSON.stringify(manifest), o);
+    const rec = await makeRecord(this.storage, {
+      id: cfgInfo.digest,
+      config,
+      manifestDigest: mInfo.digest,
+      manifestMediaType: MediaType.ociManifest,
+      layers,
+      topChainId: top,
+      parent,
+    });
+    let old: Digest | undefined;
+    await this.mutex.run('images', () =>
+      this.store.update((txn) => {
+        txn.putImage(target ? { ...rec, lastTagTime: new Date().toISOString() } : rec);
+        if (target) old = txn.setRef(target, rec.id);
+      }),
+    );
+    if (old && old !== rec.id) this.events.publish('image', 'untag', old, { name: old });
+    if (target) this.events.publish('image', 'tag', rec.id, { name: familiarString(target) });
+    return rec.id;
+  }
+}
