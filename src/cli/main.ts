@@ -44,6 +44,11 @@ async function finish(code: number): Promise<never> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    const { CLI_VERSION, CLI_GIT_COMMIT } = await import('./build-info.js');
+    process.stdout.write(`berth version ${CLI_VERSION}, build ${CLI_GIT_COMMIT}\n`);
+    return 0;
+  }
   const p = peek(argv);
   const simpleVersion = p.command === 'version' && (p.rest.length === 0 || (p.rest.length === 2 && /^(-f|--format)$/.test(p.rest[0]!)));
   if (simpleVersion && !argv.includes('--debug') && !argv.includes('-D')) {

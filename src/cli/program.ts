@@ -82,6 +82,7 @@ export function buildProgram(state: RunState): Command {
     .option('--data-root <dir>', 'Data root used when the daemon is started on demand (default /var/lib/berth)')
     .option('-D, --debug', 'Enable debug mode')
     .option('-l, --log-level <string>', 'Set the logging level ("trace"|"debug"|"info"|"warn"|"error")')
+    .option('-v, --version', 'Print version information and quit')
     .exitOverride()
     .configureHelp(HELP)
     .configureOutput({ outputError: (str, write) => write(dockerizeError(str)) })
