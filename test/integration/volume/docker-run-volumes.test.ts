@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MountPointWire } from '../../../src/client/index.js';
 import { run } from '../../../src/util/index.js';
 import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { buildBusyboxRootfs } from '../runtime/fixtures.js';
@@ -41,19 +42,8 @@ async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promis
   return d;
 }
 
-interface WireMountPoint {
-  Type: string;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-}
-
-async function mountsOf(d: TestDaemon, container: string): Promise<WireMountPoint[]> {
-  return JSON.parse(await ok(d, ['inspect', '--format', '{{json .Mounts}}', container])) as WireMountPoint[];
+async function mountsOf(d: TestDaemon, container: string): Promise<MountPointWire[]> {
+  return JSON.parse(await ok(d, ['inspect', '--format', '{{json .Mounts}}', container])) as MountPointWire[];
 }
 
 test('docker run -v name:/path keeps data across containers, copies up the image dir once, and rm never removes it', async (t) => {
