@@ -227,7 +227,7 @@ export function imageRoutes(images: ImageBackend, puller?: ImagePullBackend): Ro
       method: 'POST',
       path: '/images/{name*}/tag',
       handler: async (ctx) => {
-        const q = tagQuery.safeParse({ repo: ctx.queryString('repo'), tag: ctx.queryString('tag') });
+        const q = tagQuery.safeParse({ repo: ctx.queryString('repo') ?? '', tag: ctx.queryString('tag') });
         if (!q.success) throw new BerthError('invalid-argument', q.error.issues[0]?.message ?? 'invalid tag request');
         await images.tag(ctx.param('name'), q.data.repo, q.data.tag, { signal: ctx.signal });
         ctx.sendText(201, '');
