@@ -134,3 +134,25 @@ test('a tmpfs-backed volume is filled from the image each time it is freshly mou
   await svc.releaseMounts('c2');
   await svc.remove('ramseed');
 });
+
+test('a volume with type=none,o=bind,device=<dir> shows that host directory (the compose bind-volume pattern)', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = await mkdtemp(join(tmpdir(), 'berth-localdrv-'));
+  t.after(async () => {
+    assert.deepEqual(await mountsUnder(dir), []);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const { mkdir } = await import('node:fs/promises');
+  const hostDir = join(dir, 'host-data');
+  await mkdir(hostDir);
+  await writeFile(join(hostDir, 'existing'), 'on the host');
+  const svc = new VolumeService({ root: join(dir, 'volumes'), events: new EventBus() });
+  const v = await svc.create({ name: 'hostbound', driverOpts: { type: 'none', o: 'bind', device: hostDir } });
+  await svc.resolveMounts(await parseMountConfig({ binds: ['hostbound:/data'] }), { containerId: 'c1' });
+  assert.equal(await readFile(join(v.mountpoint, 'existing'), 'utf8'), 'on the host');
+  await writeFile(join(v.mountpoint, 'new'), 'from a container');
+  await svc.releaseMounts('c1');
+  assert.equal(await readFile(join(hostDir, 'new'), 'utf8'), 'from a container', 'writes land in the host directory');
+  await svc.remove('hostbound');
+  assert.equal(await readFile(join(hostDir, 'existing'), 'utf8'), 'on the host', 'removing the volume never touches the host directory');
+});
