@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -85,6 +85,22 @@ test('the docker CLI manages images on berthd', { skip: !haveDocker && `${DOCKER
     const rows = (await ok(d, ['history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}', 'busybox'])).trim().split('\n');
     assert.equal(rows.length, 3);
     assert.ok(rows[0]!.startsWith(`${busyboxId}|`));
+  });
+
+  await t.test('docker inspect finds an image by name, docker images prints JSON lines', async () => {
+    const [generic] = JSON.parse(await ok(d, ['inspect', 'busybox'])) as Array<Record<string, any>>;
+    assert.equal(generic!['Id'], busyboxId);
+    assert.equal((await ok(d, ['inspect', '--type', 'image', '-f', '{{index .RepoTags 0}}', 'busybox'])).trim(), 'busybox:latest');
+    const lines = (await ok(d, ['images', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    assert.ok(lines.some((l) => l['Repository'] === 'busybox' && l['Tag'] === 'latest' && l['ID'] === busyboxId.slice(7, 19)));
+  });
+
+  await t.test('docker save of an id loads back from stdin, untagged', async () => {
+    const tar = join(dir, 'piped.tar');
+    await ok(d, ['save', '-o', tar, busyboxId.slice(7, 19)]);
+    const r = await d.docker(['load', '-q'], { input: await readFile(tar) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Loaded image ID: ${busyboxId}`));
   });
 
   await t.test('docker tag adds names and rejects bad ones', async () => {
