@@ -35,12 +35,22 @@ export class OverlaySnapshotter implements Snapshotter {
   readonly dir: string;
   private readonly locks = new KeyedMutex();
 
+  /** Overlay features that would break diffs, switched off when the kernel enables them by default. */
+  private extraOptions: string[] = [];
+
   private constructor(dir: string, private readonly layers: LocalLayerStore) {
     this.dir = dir;
   }
 
   static async open(dir: string, layers: LocalLayerStore): Promise<OverlaySnapshotter> {
     const s = new OverlaySnapshotter(dir, layers);
+    // With redirect_dir or metacopy on, an upper dir no longer holds a full copy of what changed
+    // (renamed dirs point back at lowers; metadata-only copy-ups have no data), so a layer diff
+    // taken from it would be wrong. index=on ties lowers to one upper. Docker turns them off too.
+    for (const feature of ['redirect_dir', 'metacopy', 'index']) {
+      const value = await readFile(`/sys/module/overlay/parameters/${feature}`, 'utf8').catch(() => 'N');
+      if (value.trim() === 'Y') s.extraOptions.push(`${feature}=off`);
+    }
     await mkdir(dir, { recursive: true });
     for (const name of await readdir(dir)) {
       if (name.startsWith(TEMP_PREFIX)) await rm(join(dir, name), { recursive: true, force: true });
@@ -102,7 +112,7 @@ export class OverlaySnapshotter implements Snapshotter {
     const lowers = meta.parent
       ? (await this.layers.lowerLinks(meta.parent as ChainId)).map((l) => (relative ? l : join(this.layers.linksDir, l)))
       : [join(dir, 'empty')];
-    return [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`];
+    return [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`, ...this.extraOptions];
   }
 
   async mounts(key: string): Promise<Mount[]> {
