@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, link, mkdir, symlink, utimes, lutimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header as Headers } from 'tar-stream';
@@ -35,59 +35,40 @@ function cleanMember(name: string): string {
   return parts.join('/');
 }
 
-/** Counts bytes and sniffs the gzip magic of the first chunk. */
+/** Counts bytes and sniffs the compression from the first chunk. */
 async function decompressed(input: Readable, count: (n: number) => void): Promise<Readable> {
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      count(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  input.pipe(counter);
-  input.on('error', (e) => counter.destroy(e));
-  const first: Buffer | null = await new Promise((resolve, reject) => {
-    const onReadable = () => {
-      cleanup();
-      resolve(counter.read() as Buffer | null);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
-    };
-    const onError = (e: Error) => {
-      cleanup();
-      reject(e);
-    };
-    const cleanup = () => {
-      counter.off('readable', onReadable);
-      counter.off('end', onEnd);
-      counter.off('error', onError);
-    };
-    counter.once('readable', onReadable);
-    counter.once('end', onEnd);
-    counter.once('error', onError);
-  });
-  const out = new PassThrough();
-  if (first === null) {
-    out.end();
-    return out;
-  }
-  counter.unshift(first);
-  if (first[0] === 0x1f && first[1] === 0x8b) {
-    const gunzip = createGunzip();
-    counter.pipe(gunzip);
-    counter.on('error', (e) => gunzip.destroy(e));
-    return gunzip;
-  }
-  if (first[0] === 0x42 && first[1] === 0x5a && first[2] === 0x68) {
-    counter.destroy();
+  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head: Buffer = first.done ? Buffer.alloc(0) : first.value;
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) {
+    input.destroy();
     throw invalidArgument('unsupported build context compression "bzip2": send a plain or gzip tar');
   }
-  if (first[0] === 0xfd && first[1] === 0x37) {
-    counter.destroy();
+  if (head[0] === 0xfd && head[1] === 0x37) {
+    input.destroy();
     throw invalidArgument('unsupported build context compression "xz": send a plain or gzip tar');
   }
-  return counter;
+  const raw = Readable.from(
+    (async function* () {
+      if (first.done) return;
+      count(head.length);
+      yield head;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        count(r.value.length);
+        yield r.value;
+      }
+    })(),
+    { objectMode: false },
+  );
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip();
+    raw.pipe(gunzip);
+    raw.on('error', (e) => gunzip.destroy(e));
+    return gunzip;
+  }
+  return raw;
 }
 
 /**
