@@ -93,14 +93,7 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async removeNetwork(net: DriverNetwork, opts: OpOptions = {}): Promise<void> {
-    const br = this.ownName(net.bridgeName);
-    if (!(await linkExists(br))) return;
-    try {
-      await this.ipBatch([`link del ${br}`], opts);
-    } catch (e) {
-      if (await linkExists(br)) throw e;
-      // Deleted concurrently: the goal is reached.
-    }
+    await this.deleteLink(this.ownName(net.bridgeName), opts);
   }
 
   async attachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
@@ -115,11 +108,12 @@ export class BridgeDriver implements NetworkDriver {
       `link set ${ep.ifName} up`,
     ];
     if (ep.defaultGateway) inside.push(`route replace default via ${ep.defaultGateway} dev ${ep.ifName}`);
-    await this.ipBatch(inside, { ...opts, netnsPath: ep.netnsPath });
     try {
+      await this.ipBatch(inside, { ...opts, netnsPath: ep.netnsPath });
       await this.ipBatch([`link set ${veth} master ${br} up`], opts);
     } catch (e) {
-      await this.detachEndpoint(net, ep).catch((e2: unknown) => {
+      // A batch stops at its first failing line: the pair may exist half-configured.
+      await this.deleteLink(veth, {}).catch((e2: unknown) => {
         log.warn('cannot undo a half-attached endpoint', { veth, error: String(e2) });
       });
       throw e;
@@ -127,13 +121,16 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async detachEndpoint(_net: DriverNetwork, ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
-    const veth = this.ownName(ep.hostVeth);
-    if (!(await linkExists(veth))) return;
+    await this.deleteLink(this.ownName(ep.hostVeth), opts);
+  }
+
+  /** Deletes a link if it is there; one that vanished meanwhile (its namespace died) is success. */
+  private async deleteLink(name: string, opts: OpOptions): Promise<void> {
+    if (!(await linkExists(name))) return;
     try {
-      await this.ipBatch([`link del ${veth}`], opts);
+      await this.ipBatch([`link del ${name}`], opts);
     } catch (e) {
-      // The namespace may have died meanwhile, taking the pair with it.
-      if (await linkExists(veth)) throw e;
+      if (await linkExists(name)) throw e;
     }
   }
 

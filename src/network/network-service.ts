@@ -691,7 +691,18 @@ export class NetworkService {
         reverse: (ip) => this.reverseName(rec, ip),
       },
     });
-    await server.listen();
+    try {
+      await server.listen();
+    } catch (e) {
+      // Another server holds port 53 on all addresses (e.g. a dnsmasq on 0.0.0.0): the network
+      // still works, only names do not resolve. Say so loudly rather than refuse the network.
+      log.error('embedded DNS cannot listen; containers on this network will not resolve names', {
+        network: rec.name,
+        address: `${gateway}:${this.dnsPort}`,
+        error: String(e),
+      });
+      return;
+    }
     this.dns.set(rec.id, server);
   }
 

@@ -83,6 +83,19 @@ async function setup(t: TestContext): Promise<Env> {
   };
 }
 
+/** A global IPv4 address of the host itself (traffic to it stays on the host). */
+async function firstHostAddress(): Promise<string | undefined> {
+  const rows: Array<{ ifname: string; addr_info?: Array<{ family: string; local: string; scope: string }> }> = JSON.parse(
+    (await sh('ip', ['-j', '-4', 'addr', 'show'])).stdout,
+  );
+  for (const r of rows) {
+    if (r.ifname === 'lo' || r.ifname.startsWith('bt') || r.ifname.startsWith('berth')) continue;
+    const a = r.addr_info?.find((x) => x.family === 'inet' && x.scope === 'global');
+    if (a) return a.local;
+  }
+  return undefined;
+}
+
 async function canPing(ns: string, target: string): Promise<boolean> {
   const r = await inNetns(ns, ['busybox', 'ping', '-c', '1', '-W', '1', target], { okCodes: [1, 2] });
   return r.exitCode === 0;
@@ -192,6 +205,9 @@ test('a published random port answers on 127.0.0.1 and from another container vi
   const port = res.ports[0]!.hostPort;
   await startHttpd(t, env, web.ns, 'hello from web\n');
   assert.equal(await httpGet('127.0.0.1', port), 'hello from web\n');
+  // The host's own (non-loopback) address works too.
+  const hostIp = await firstHostAddress();
+  if (hostIp) assert.equal(await httpGet(hostIp, port), 'hello from web\n');
   // Hairpin: another container on the same bridge through the host's address (its gateway).
   const gw = res.networks['pub']!.Gateway;
   const hp = await inNetns(client.ns, ['busybox', 'wget', '-q', '-O', '-', `http://${gw}:${port}/`]);
@@ -260,4 +276,31 @@ test('restore after a crash removes what belonged to containers that are gone', 
   const res = await again.driver.listResources();
   assert.equal(res.bridges.length, 2);
   assert.equal(res.hostVeths.length, 1, 'the living container is plumbed again');
+});
+
+test('a published UDP port delivers datagrams sent to 127.0.0.1', { skip: skipReason }, async (t) => {
+  const env = await setup(t);
+  const sink = await env.container('sink');
+  const res = await env.svc.attach(sink, sink.path, [{ network: 'bridge' }], [{ hostIp: '127.0.0.1', containerPort: 9999, protocol: 'udp' }]);
+  const port = res.ports[0]!.hostPort;
+  // busybox-static's nc has no UDP: a tiny node UDP sink runs inside the namespace instead.
+  const sinkJs = "const s=require('dgram').createSocket('udp4');s.on('message',m=>process.stdout.write(m));s.bind(9999)";
+  const nc = spawnStreaming('ip', ['netns', 'exec', sink.ns, process.execPath, '-e', sinkJs], {
+    timeoutMs: 60_000,
+    okCodes: [137, 143],
+  });
+  t.after(async () => {
+    nc.kill('SIGKILL');
+    await nc.done.catch(() => undefined);
+  });
+  let got = '';
+  nc.stdout.on('data', (c: Buffer) => (got += c.toString()));
+  const s = createSocket('udp4');
+  t.after(() => s.close());
+  // The sink needs a moment to bind; resend until the datagram shows up.
+  for (let i = 0; i < 100 && !got.includes('ping-udp'); i++) {
+    s.send('ping-udp\n', port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(got, /ping-udp/);
 });
