@@ -134,13 +134,27 @@ function report(name: string, n: EngineNumbers): void {
   );
 }
 
+/** Spawn-to-exit of `node -e 0`: the floor any node daemon's start-up sits on (load-dependent). */
+async function nodeBaselineMs(): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((done) => spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }).on('exit', () => done()));
+    xs.push(performance.now() - t0);
+  }
+  return median(xs);
+}
+
 const berthd = await bundleBerthd();
+const baseline = await nodeBaselineMs();
+console.log(`node -e 0: median ${fmt(baseline)} ms (the floor on this machine right now)`);
 const berth = await measure('berthd', (root, sock) =>
   spawn(process.execPath, [...NODE_FLAGS, berthd, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--log-level', 'warn', '--name-prefix', BENCH_PREFIX], {
     stdio: 'ignore',
   }),
 );
 report(NODE_FLAGS.length ? `berthd ${NODE_FLAGS.join(' ')}` : 'berthd', berth);
+console.log(`berthd ready minus the node floor: ${fmt(median(berth.startMs) - baseline)} ms`);
 console.log(`targets: ready ≤ 300 ms → ${median(berth.startMs) <= 300 ? 'met' : 'MISSED'}; idle RSS ≤ 60 MB → ${berth.rssMb <= 60 ? 'met' : 'MISSED'}`);
 
 const dockerd = spawnSync('sh', ['-c', 'command -v dockerd'], { encoding: 'utf8' }).stdout.trim();

@@ -193,6 +193,8 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
         const r = await images.resolve(name, o);
         return { id: r.id, config: r.config.config ?? {}, topChainId: r.topChainId, repoTags: r.repoTags };
       },
+      commit: async (req, o) =>
+        images.commit({ ...req, parent: (await images.resolve(req.parent)).id, config: req.config as Parameters<ImageService['commit']>[0]['config'] }, o),
     },
     snapshotter: storage.snapshotter,
     volumes: new ContainerVolumeMounter(volumes),
@@ -265,7 +267,15 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   let engineLoading: Promise<Engine> | undefined;
   try {
     const events = new EventBus();
-    engineLoading = loadEngine(cfg, events);
+    // The engine starts loading once the socket listens: importing it takes the main thread
+    // for a while, and the listen (and the first /_ping) should not queue behind that.
+    let openGate: () => void = () => undefined;
+    let shutGate: (err: unknown) => void = () => undefined;
+    const gate = new Promise<void>((resolve, reject) => {
+      openGate = resolve;
+      shutGate = reject;
+    });
+    engineLoading = gate.then(() => loadEngine(cfg, events));
     // Until the engine is in, a failed load is reported by the await below, not here.
     engineLoading.catch(() => undefined);
     const loading = engineLoading;
@@ -290,8 +300,15 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
 
     const server = new ApiServer({ router, log: logger('api'), serverVersion: BERTH_VERSION });
     cleanups.push(() => server.close());
-    const addresses = [await server.listen(cfg.host)];
-    if (cfg.tcpHost) addresses.push(await server.listen(cfg.tcpHost));
+    let addresses: string[];
+    try {
+      addresses = [await server.listen(cfg.host)];
+      if (cfg.tcpHost) addresses.push(await server.listen(cfg.tcpHost));
+    } catch (err) {
+      shutGate(err); // Nothing is loaded for a daemon that cannot listen.
+      throw err;
+    }
+    openGate();
     log.debug('socket up', { addresses, ms: Math.round(performance.now() - started) });
 
     const loaded = await loading;
