@@ -4,6 +4,29 @@ import type { CommandContext } from '../context.js';
 import { parseGoTemplate } from '../format/go-template.js';
 import { reportError } from '../report-error.js';
 
+/**
+ * Fetches each name with `fetchOne` (failures are kept, not thrown) and prints the results.
+ * The template is parsed first: a bad one fails before any request.
+ */
+export async function inspectEach(
+  ctx: CommandContext,
+  names: string[],
+  format: string | undefined,
+  fetchOne: (name: string) => Promise<unknown>,
+): Promise<number> {
+  if (format) parseGoTemplate(format);
+  const results: unknown[] = [];
+  const errors: unknown[] = [];
+  for (const name of names) {
+    try {
+      results.push(await fetchOne(name));
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  return printInspected(ctx, results, errors, format);
+}
+
 export async function printInspected(
   ctx: CommandContext,
   results: unknown[],

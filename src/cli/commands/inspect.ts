@@ -6,7 +6,7 @@ import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { stringOpt } from './filters.js';
-import { printInspected } from './inspect-output.js';
+import { inspectEach } from './inspect-output.js';
 
 interface Inspector {
   type: string;
@@ -35,27 +35,16 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   const inspectors = type ? INSPECTORS.filter((i) => i.type === type) : INSPECTORS;
   if (type && inspectors.length === 0) throw new UsageError(`"${type}" is not a valid value for --type`);
   const format = stringOpt(opts['format']);
-  if (format) (await import('../format/go-template.js')).parseGoTemplate(format);
   const client = await ctx.client();
-  const results: unknown[] = [];
-  const errors: unknown[] = [];
-  for (const name of args) {
-    let found = false;
+  return inspectEach(ctx, args, format, async (name) => {
     for (const ins of inspectors) {
       try {
-        results.push(await ins.fetch(client, name));
-        found = true;
-        break;
+        return await ins.fetch(client, name);
       } catch (err) {
         // Not this kind of object (or the daemon does not serve it yet): try the next kind.
-        if (errorKind(err) !== 'not-found' && errorKind(err) !== 'not-implemented') {
-          errors.push(err);
-          found = true;
-          break;
-        }
+        if (errorKind(err) !== 'not-found' && errorKind(err) !== 'not-implemented') throw err;
       }
     }
-    if (!found) errors.push(new ObjectNotFoundError(name));
-  }
-  return printInspected(ctx, results, errors, format);
+    throw new ObjectNotFoundError(name);
+  });
 }

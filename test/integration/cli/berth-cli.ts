@@ -1,27 +1,12 @@
 // Runs the berth CLI as a user would (a child process) against a test daemon: the built
 // dist/berth.js when it is newer than the sources, else src/cli/main.ts through tsx.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { pack } from 'tar-stream';
+import { REPO, entryArgv } from '../../helpers/entry-point.js';
 
-const REPO = resolve(import.meta.dirname, '../../..');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
-}
-
+/** dist/berth.js when fresh, else the sources (BERTH_TEST_CLI=dist|src forces one). */
 export function berthArgv(): string[] {
-  const dist = join(REPO, 'dist/berth.js');
-  const mode = process.env['BERTH_TEST_CLI'];
-  const useDist = mode === 'dist' || (mode !== 'src' && existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(REPO, 'src')));
-  return useDist ? [dist] : ['--import', 'tsx', join(REPO, 'src/cli/main.ts')];
+  return entryArgv('berth', 'BERTH_TEST_CLI');
 }
 
 export interface CliResult {

@@ -1,0 +1,226 @@
+// berth build: packs the context (.dockerignore applied, as the docker CLI does) into a tar
+// stream, sends it to POST /build with berth's structured progress, and shows a BuildKit-like
+// display (`--progress plain|tty|auto|quiet`), cache hits, misses with their reason, timings.
+import { createReadStream } from 'node:fs';
+import { lstat, readlink, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pack as tarPack, type Pack } from 'tar-stream';
+import type { BuildProgressWire, BuildStreamLine } from '../../client/index.js';
+import { readJsonLines } from '../../client/index.js';
+import { loadDockerignore, walkContext } from '../../builder/dockerfile/index.js';
+import { BerthError } from '../../util/index.js';
+import type { CommandOptions } from '../catalog/index.js';
+import type { CommandContext } from '../context.js';
+
+function list(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  return typeof v === 'string' ? [v] : [];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function keyValues(items: string[], what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const it of items) {
+    const i = it.indexOf('=');
+    if (i === 0) throw new BerthError('invalid-argument', `invalid ${what} "${it}": expected KEY=VALUE`);
+    if (i < 0) {
+      // `--build-arg NAME` takes the value from the environment, as docker does.
+      const env = process.env[it];
+      if (env !== undefined) out[it] = env;
+      continue;
+    }
+    out[it.slice(0, i)] = it.slice(i + 1);
+  }
+  return out;
+}
+
+function parseSecret(spec: string): { id: string; src: string } {
+  const fields = Object.fromEntries(spec.split(',').map((f) => {
+    const i = f.indexOf('=');
+    return i < 0 ? [f, ''] : [f.slice(0, i), f.slice(i + 1)];
+  }));
+  const id = fields['id'];
+  const src = fields['src'] ?? fields['source'];
+  if (!id || !src) throw new BerthError('invalid-argument', `invalid secret "${spec}": expected id=ID,src=PATH`);
+  return { id, src: resolve(src) };
+}
+
+function entry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: Readable): Promise<void> {
+  return new Promise((res, rej) => {
+    const w = pack.entry(header, (err) => (err ? rej(err) : res()));
+    if (body) {
+      body.on('error', rej);
+      body.pipe(w);
+    }
+  });
+}
+
+/** The context as a tar stream; the Dockerfile is added under a hidden name when it lies outside. */
+export function contextTar(root: string, dockerfile: string, matcher: Awaited<ReturnType<typeof loadDockerignore>>): { stream: Readable; dockerfileName: string; done: Promise<{ files: number }> } {
+  const pack = tarPack();
+  const out = new PassThrough();
+  pack.pipe(out);
+  const relDf = relative(root, dockerfile);
+  const inside = !relDf.startsWith('..') && !isAbsolute(relDf);
+  const dockerfileName = inside ? relDf.split('\\').join('/') : `.dockerfile.${Math.random().toString(16).slice(2, 14)}`;
+  const m = matcher?.matcher.keeping([dockerfileName, '.dockerignore']);
+  const done = (async () => {
+    let files = 0;
+    for await (const e of walkContext(root, m)) {
+      const st = e.stats;
+      const base = { name: e.path, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
+      if (st.isDirectory()) await entry(pack, { ...base, type: 'directory' });
+      else if (st.isSymbolicLink()) await entry(pack, { ...base, type: 'symlink', linkname: await readlink(e.absPath) });
+      else if (st.isFile()) {
+        files++;
+        await entry(pack, { ...base, type: 'file', size: st.size }, createReadStream(e.absPath));
+      }
+    }
+    if (!inside) {
+      const st = await stat(dockerfile);
+      await entry(pack, { name: dockerfileName, mode: 0o644, mtime: st.mtime, size: st.size, type: 'file' }, createReadStream(dockerfile));
+    }
+    pack.finalize();
+    return { files };
+  })();
+  done.catch((err: unknown) => out.destroy(err as Error));
+  return { stream: out, dockerfileName, done };
+}
+
+function human(n: number): string {
+  const u = ['B', 'kB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${Number(n.toPrecision(3))}${u[i]}`;
+}
+
+type Mode = 'plain' | 'tty' | 'quiet';
+
+/** Renders berth's structured progress like BuildKit's plain output. */
+class ProgressView {
+  private readonly ids = new Map<number, number>();
+  private next = 1;
+  private readonly logs = new Map<number, string[]>();
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly mode: Mode,
+    private readonly explain: boolean,
+  ) {}
+
+  private idOf(step: number): number {
+    let id = this.ids.get(step);
+    if (id === undefined) {
+      id = ++this.next;
+      this.ids.set(step, id);
+    }
+    return id;
+  }
+
+  on(e: BuildProgressWire): void {
+    if (this.mode === 'quiet') return;
+    switch (e.type) {
+      case 'context':
+        this.write(`#1 [internal] load build context\n#1 transferring context: ${human(e.bytes)} (${e.files} entries) done ${(e.durationMs / 1000).toFixed(1)}s\n#1 DONE ${(e.durationMs / 1000).toFixed(1)}s\n\n`);
+        break;
+      case 'step-start': {
+        const id = this.idOf(e.ref.step);
+        const label = e.ref.stageName ? `${e.ref.stageName} ${e.ref.step}/${e.ref.total}` : `${e.ref.step}/${e.ref.total}`;
+        this.write(`#${id} [${label}] ${e.ref.text}\n`);
+        break;
+      }
+      case 'step-cached':
+        this.write(`#${this.idOf(e.ref.step)} CACHED\n`);
+        break;
+      case 'step-miss':
+        if (this.mode === 'plain' || this.explain) this.write(`#${this.idOf(e.ref.step)} cache miss: ${e.reason}\n`);
+        break;
+      case 'step-log': {
+        const id = this.idOf(e.ref.step);
+        const lines = e.data.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1);
+        if (this.mode === 'plain') for (const l of lines) this.write(`#${id} ${l}\n`);
+        else {
+          const kept = this.logs.get(id) ?? [];
+          kept.push(...lines);
+          this.logs.set(id, kept.slice(-10));
+        }
+        break;
+      }
+      case 'step-done':
+        if (!e.cached) this.write(`#${this.idOf(e.ref.step)} DONE ${(e.durationMs / 1000).toFixed(1)}s\n`);
+        this.write('\n');
+        break;
+      case 'step-error': {
+        const id = this.idOf(e.ref.step);
+        for (const l of this.logs.get(id) ?? []) this.write(`#${id} ${l}\n`);
+        this.write(`#${id} ERROR: ${e.message}\n`);
+        break;
+      }
+      case 'warning':
+        this.write(`WARNING: ${e.message}\n`);
+        break;
+      case 'result':
+        this.write(`#${++this.next} exporting to image\n#${this.next} writing image ${e.imageId} done\n`);
+        for (const t of e.tags) this.write(`#${this.next} naming to ${t.includes(':') ? t : `${t}:latest`} done\n`);
+        this.write(`#${this.next} DONE (${e.cached} cached, ${e.executed} executed)\n`);
+        break;
+    }
+  }
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
+  const contextArg = args[0] ?? '.';
+  if (contextArg === '-' || /^[a-z]+:\/\//.test(contextArg)) throw new BerthError('not-implemented', 'berth build takes a local directory as its context');
+  const root = resolve(contextArg);
+  if (!(await lstat(root).catch(() => undefined))?.isDirectory()) throw new BerthError('invalid-argument', `unable to prepare context: path "${contextArg}" not found`);
+  const dockerfile = str(opts['file']) ? resolve(str(opts['file'])!) : join(root, 'Dockerfile');
+  if (!(await stat(dockerfile).catch(() => undefined))?.isFile()) throw new BerthError('invalid-argument', `unable to prepare context: cannot find Dockerfile "${dockerfile}"`);
+  const quiet = opts['quiet'] === true;
+  const progressOpt = str(opts['progress']) ?? 'auto';
+  if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(progressOpt)) throw new BerthError('invalid-argument', `invalid progress mode "${progressOpt}": expected auto, plain, tty or quiet`);
+  const mode: Mode = quiet || progressOpt === 'quiet' ? 'quiet' : progressOpt === 'plain' ? 'plain' : progressOpt === 'tty' || (progressOpt === 'auto' && process.stderr.isTTY) ? 'tty' : 'plain';
+  const secrets = list(opts['secret']).map(parseSecret);
+  for (const s of secrets) await stat(s.src).catch((err: unknown) => {
+    throw new BerthError('invalid-argument', `secret "${s.id}": cannot read "${s.src}"`, { cause: err });
+  });
+  const ignore = await loadDockerignore(root, relative(root, dockerfile));
+  const tar = contextTar(root, dockerfile, ignore);
+  const query: Record<string, string | string[]> = {
+    dockerfile: tar.dockerfileName,
+    t: list(opts['tag']),
+    buildargs: JSON.stringify(keyValues(list(opts['buildArg']), 'build-arg')),
+    labels: JSON.stringify(keyValues(list(opts['label']), 'label')),
+    berthprogress: '1',
+  };
+  if (str(opts['target'])) query['target'] = str(opts['target'])!;
+  if (opts['noCache'] === true) query['nocache'] = '1';
+  if (opts['pull'] === true) query['pull'] = '1';
+  if (str(opts['network'])) query['networkmode'] = str(opts['network'])!;
+  if (str(opts['platform'])) query['platform'] = str(opts['platform'])!;
+  if (list(opts['cacheFrom']).length) query['cachefrom'] = JSON.stringify(list(opts['cacheFrom']));
+  if (secrets.length) query['berthsecrets'] = JSON.stringify(secrets);
+  if (list(opts['addHost']).length) query['extrahosts'] = list(opts['addHost']).join(',');
+  const client = await ctx.client();
+  const res = await client.stream('POST', '/build', { query, body: tar.stream, contentType: 'application/x-tar', longLived: true });
+  const view = new ProgressView((s) => ctx.stderr.write(s), mode, opts['explain'] === true);
+  let imageId: string | undefined;
+  let error: string | undefined;
+  for await (const raw of readJsonLines(res.body)) {
+    const line = raw as BuildStreamLine;
+    if (line.berth) view.on(line.berth);
+    if (line.aux?.ID) imageId = line.aux.ID;
+    if (line.errorDetail) error = line.errorDetail.message;
+  }
+  await tar.done.catch(() => undefined); // a context read error already failed the request body
+  if (error !== undefined) throw new BerthError('invalid-argument', error);
+  if (!imageId) throw new BerthError('internal', 'the build ended without an image id');
+  const iidfile = str(opts['iidfile']);
+  if (iidfile) await writeFile(iidfile, imageId);
+  if (quiet) await ctx.print(`${imageId}\n`);
+}
