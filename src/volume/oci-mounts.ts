@@ -1,7 +1,9 @@
 // From mount specs to what runc and `docker inspect` need: OCI mount entries with
 // Docker's options, and the `Mounts` list of a container.
+import { mkdir, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { MountSpec } from './mount-spec.js';
+import { invalidArgument } from '../util/index.js';
+import type { BindMountSpec, MountSpec } from './mount-spec.js';
 import { DEFAULT_TMPFS_OPTIONS, mergeTmpfsOptions } from './tmpfs-options.js';
 
 /** One entry of the OCI runtime spec's `mounts`. */
@@ -32,6 +34,23 @@ function depth(p: string): number {
 /** Parents before children, otherwise in the given order (stable), as Docker sorts them. */
 export function sortByDestinationDepth<T extends { destination: string }>(specs: readonly T[]): T[] {
   return [...specs].sort((a, b) => depth(a.destination) - depth(b.destination));
+}
+
+/**
+ * The host side of a bind at start: `-v /host:/ctr` creates a missing directory (Docker's
+ * legacy behaviour); `--mount type=bind` needs it to exist (unless CreateMountpoint).
+ */
+export async function ensureBindSource(spec: BindMountSpec): Promise<void> {
+  try {
+    await stat(spec.source);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (!spec.createHostPath) {
+    throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${spec.source}`);
+  }
+  await mkdir(spec.source, { recursive: true, mode: 0o755 });
 }
 
 export function ociMountFor(spec: MountSpec, source: string): OciMount {

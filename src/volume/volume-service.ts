@@ -2,7 +2,7 @@
 // volume API, container references and mounts. Every change is written before it is
 // visible, so a restarted daemon sees the same volumes and references. Data in a volume
 // goes away only through an explicit removal of an unused volume.
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import {
   BerthError,
   KeyedMutex,
@@ -27,7 +27,7 @@ import { mountLocalVolume, needsMount, unmountLocalVolume, validateLocalDriverOp
 import { isMountPoint } from './mountinfo.js';
 import type { MountSpec, VolumeMountSpec } from './mount-spec.js';
 import { generateVolumeName, validateVolumeName } from './names.js';
-import { ociMountFor, sortByDestinationDepth, type OciMount } from './oci-mounts.js';
+import { ensureBindSource, ociMountFor, sortByDestinationDepth, type OciMount } from './oci-mounts.js';
 import { isLocalPath, secureJoin } from './secure-join.js';
 import { VOLUME_META_VERSION, type VolumeMeta } from './volume-meta.js';
 import { VolumeStore } from './volume-store.js';
@@ -89,9 +89,6 @@ function noSuchVolume(name: string): BerthError {
   return notFound(`get ${name}: no such volume`);
 }
 
-function errnoCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
 
 export class VolumeService {
   readonly root: string;
@@ -456,22 +453,9 @@ export class VolumeService {
 
   private async resolveOne(spec: MountSpec, opts: ResolveMountsOptions): Promise<OciMount> {
     switch (spec.type) {
-      case 'bind': {
-        let exists = true;
-        try {
-          await stat(spec.source);
-        } catch (err) {
-          if (errnoCode(err) !== 'ENOENT') throw err;
-          exists = false;
-        }
-        if (!exists) {
-          if (!spec.createHostPath) {
-            throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${spec.source}`);
-          }
-          await mkdir(spec.source, { recursive: true, mode: 0o755 });
-        }
+      case 'bind':
+        await ensureBindSource(spec);
         return ociMountFor(spec, spec.source);
-      }
       case 'tmpfs':
         return ociMountFor(spec, 'tmpfs');
       case 'volume': {
