@@ -43,3 +43,7 @@ export { ALL_RULES, BUILDKIT_RULES, BERTH_RULES } from './lint/rules/index.js';
 // `.dockerignore` matching is pure too; re-exported so `berth lint` (which may import only this
 // file) can feed CopyIgnoredFile.
 export { DockerignoreMatcher, readDockerignore } from '../context/dockerignore.js';
+// The context walk (I/O, but no daemon state): `berth build` packs its context with it and
+// may import only this file of builder/ (layering rule for cli/).
+export { walkContext, type ContextEntry } from '../context/walk.js';
+export { loadDockerignore } from '../context/load.js';

@@ -3,12 +3,14 @@
 import type { CommandSpec, GroupSpec } from './command-spec.js';
 import { imageCommands } from './images.js';
 import { systemCommands } from './system.js';
+import { buildCommands } from './build.js';
 
 export type { CommandSpec, CommandModule, CommandOptions, GroupSpec, OptionSpec } from './command-spec.js';
 
 export const groups: GroupSpec[] = [
   { name: 'image', description: 'Manage images' },
   { name: 'system', description: 'Manage berth' },
+  { name: 'builder', description: 'Manage builds' },
 ];
 
-export const commands: CommandSpec[] = [...imageCommands, ...systemCommands];
+export const commands: CommandSpec[] = [...imageCommands, ...systemCommands, ...buildCommands];

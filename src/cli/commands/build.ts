@@ -199,7 +199,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     berthprogress: '1',
   };
   if (str(opts['target'])) query['target'] = str(opts['target'])!;
-  if (opts['noCache'] === true) query['nocache'] = '1';
+  if (opts['noCache'] === true || opts['cache'] === false) query['nocache'] = '1';
   if (opts['pull'] === true) query['pull'] = '1';
   if (str(opts['network'])) query['networkmode'] = str(opts['network'])!;
   if (str(opts['platform'])) query['platform'] = str(opts['platform'])!;

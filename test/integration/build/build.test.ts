@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pack as tarPack } from 'tar-stream';
+import { berth } from '../cli/berth-cli.js';
 import { dockerBuild, makeContext, startBuildDaemon } from './fixtures.js';
 
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
@@ -157,6 +158,46 @@ test('the builder', async (t) => {
     assert.equal(stub.stdout, 'clean\nok\n', 'secret mount point left in a layer');
     const hist = await d.docker(['history', '--no-trunc', 'secret:1']);
     assert.doesNotMatch(hist.stdout, /S3CRET/);
+  });
+
+  await t.test('berth build shows BuildKit-like plain progress with CACHED steps and explained misses', async (t) => {
+    const dir = await makeContext(t, {
+      Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt\n',
+      'a.txt': 'one\n',
+      '.dockerignore': 'ignored.txt\n',
+      'ignored.txt': 'nope\n',
+    });
+    const iid = join(dir, 'iid');
+    const first = await berth(d.socketPath, ['build', '--progress', 'plain', '-t', 'cli:1', '--iidfile', iid, dir], { timeoutMs: 120_000 });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /#\d+ \[2\/3\] COPY a.txt \/a.txt/);
+    assert.match(first.stderr, /#\d+ one/);
+    const second = await berth(d.socketPath, ['build', '--progress', 'plain', '-t', 'cli:1', dir], { timeoutMs: 120_000 });
+    assert.equal((second.stderr.match(/CACHED/g) ?? []).length, 2, second.stderr);
+    await writeFile(join(dir, 'a.txt'), 'two\n');
+    const third = await berth(d.socketPath, ['build', '-q', '--explain', '--progress', 'plain', dir], { timeoutMs: 120_000 });
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+    const id = (await readFile(iid, 'utf8')).trim();
+    assert.match(id, /^sha256:/);
+    const fail = await berth(d.socketPath, ['build', '--progress', 'plain', '-f', join(dir, 'nope'), dir]);
+    assert.notEqual(fail.code, 0);
+  });
+
+  await t.test('berth build --explain names the changed file', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\n', 'a.txt': '1\n' });
+    assert.equal((await berth(d.socketPath, ['build', '--progress', 'plain', dir], { timeoutMs: 120_000 })).code, 0);
+    await writeFile(join(dir, 'a.txt'), '2\n');
+    const r = await berth(d.socketPath, ['build', '--progress', 'tty', '--explain', dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /cache miss: file changed: "a.txt"/);
+  });
+
+  await t.test('berth lint reports findings with their line', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUNN echo hi\n' });
+    const r = await berth(undefined, ['lint', join(dir, 'Dockerfile')]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /Dockerfile:2: error: .*RUNN/);
   });
 
   await t.test('system df counts the build cache and builder prune empties it', async () => {
