@@ -2,7 +2,7 @@
 // Docker 25+) and OCI layout tars, with plain or gzip layers. Not used by the daemon.
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack } from 'tar-stream';
-import { digestHex, sha256Digest, type Digest } from '../util/index.js';
+import { digestHex, sha256Digest, spawnStreaming, type Digest } from '../util/index.js';
 import { MediaType } from './media-types.js';
 
 export interface FixtureFile {
@@ -144,4 +144,16 @@ export async function ociArchive(images: FixtureImage[], opts: { dockerManifest?
   if (opts.dockerManifest) files.push({ name: 'manifest.json', data: JSON.stringify(manifest) });
   files.push({ name: 'oci-layout', data: JSON.stringify({ imageLayoutVersion: '1.0.0' }) });
   return tarOf(files);
+}
+
+/** `tool -c` of `data` (xz, bzip2, zstd) for tests of compressed archives; rejects when the tool is missing. */
+export async function runCompressor(tool: 'xz' | 'bzip2' | 'zstd', data: Buffer): Promise<Buffer> {
+  const child = spawnStreaming(tool, ['-c', '-q'], { timeoutMs: 60_000 });
+  const out: Buffer[] = [];
+  const reading = (async () => {
+    for await (const c of child.stdout) out.push(c as Buffer);
+  })();
+  child.stdin.end(data);
+  await Promise.all([reading, child.done]);
+  return Buffer.concat(out);
 }

@@ -3,15 +3,17 @@
 // in memory (capped). The caller interprets the result once the whole tar has been read,
 // because docker-archive puts manifest.json after the layers.
 import { posix } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import type { ContentStore } from '../storage/index.js';
-import { BerthError, errorKind, invalidArgument, isDigest, type Digest } from '../util/index.js';
+import { detectCompression, type ContentStore } from '../storage/index.js';
+import { BerthError, ExecError, errorKind, invalidArgument, isDigest, spawnStreaming, type Digest, type StreamingChild } from '../util/index.js';
 
 /** Metadata files up to this size are held in memory; larger files always go to the content store. */
 const SMALL_FILE_LIMIT = 4 * 1024 * 1024;
+/** How long an xz/bzip2/zstd child may run for one archive. */
+const DECOMPRESS_TIMEOUT_MS = 30 * 60_000;
 /** Total bytes of metadata kept in memory for one archive. */
 const SMALL_FILES_TOTAL_LIMIT = 64 * 1024 * 1024;
 
@@ -98,6 +100,7 @@ class ByteCounter extends Transform {
 }
 
 function tarError(err: unknown): unknown {
+  if (err instanceof ExecError) return invalidArgument(`invalid image archive: cannot decompress it: ${err.message}`, err);
   if (err instanceof BerthError) return err;
   const kind = errorKind(err);
   if (kind === 'cancelled') return err;
@@ -111,16 +114,23 @@ export async function readArchive(input: Readable, content: ContentStore, opts: 
   let memoryBytes = 0;
   let head: Buffer;
   try {
-    head = await peekBytes(input, 4);
+    head = await peekBytes(input, 6);
   } catch (e) {
     throw tarError(e);
   }
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
-    throw invalidArgument('invalid image archive: zstd-compressed archives are not supported, decompress it first');
-  }
   const extractor = tarExtract();
   const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [input, new ByteCounter(opts.onBytes)];
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) stages.push(createGunzip());
+  // docker load takes gzip, bzip2, xz and zstd archives; Node has gzip, the rest are streamed
+  // through their standard binaries.
+  const compression = detectCompression(head);
+  let child: StreamingChild | undefined;
+  if (compression === 'gzip') stages.push(createGunzip({ chunkSize: 1 << 17 }));
+  else if (compression !== 'none') {
+    child = spawnStreaming(compression, ['-dc', '-q'], { timeoutMs: DECOMPRESS_TIMEOUT_MS, signal: opts.signal });
+    // The tool exits early on corrupt input; its exit status carries the error, not EPIPE.
+    child.stdin.on('error', () => undefined);
+    stages.push(Duplex.from({ writable: child.stdin, readable: child.stdout }));
+  }
 
   const consume = (async () => {
     let sawEntry = false;
@@ -180,10 +190,12 @@ export async function readArchive(input: Readable, content: ContentStore, opts: 
 
   const feed = (pipeline as (...args: unknown[]) => Promise<void>)(...stages, extractor, { signal: opts.signal });
   try {
-    await Promise.all([feed, consume]);
+    await Promise.all([feed, consume, child?.done]);
   } catch (e) {
     extractor.destroy();
     input.destroy();
+    child?.kill();
+    child?.done.catch(() => undefined);
     // Whichever of the two did not fail first fails now because of the destroy; that error is noise.
     feed.catch(() => undefined);
     consume.catch(() => undefined);

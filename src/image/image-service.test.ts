@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { openStorage, type Storage } from '../storage/index.js';
 import { BerthError, EventBus, errorKind, type EngineEvent } from '../util/index.js';
-import { buildImage, legacyDockerArchive, ociArchive, tarOf, type FixtureImage } from './archive-fixtures.js';
+import { buildImage, legacyDockerArchive, ociArchive, runCompressor, tarOf, type FixtureImage } from './archive-fixtures.js';
 import { ImageService } from './image-service.js';
 import type { DeleteItem } from './types.js';
 
@@ -422,4 +422,21 @@ test('storePulled records an image from blobs already in the content store, with
     { untagged: `registry.local:5000/team/busybox@${b.manifestDigest}` },
   ]);
   assert.ok(res.some((r) => 'deleted' in r && r.deleted === id));
+});
+
+test('load reads archives compressed with xz, bzip2 and zstd through their tools', async (t) => {
+  const archive = await legacyDockerArchive([await busybox()]);
+  for (const tool of ['xz', 'bzip2', 'zstd'] as const) {
+    const packed = await runCompressor(tool, archive).catch(() => undefined);
+    if (!packed) {
+      t.diagnostic(`${tool} is not installed: skipped`);
+      continue;
+    }
+    const { svc } = await setup(t);
+    const res = await svc.load(Readable.from(packed));
+    assert.deepEqual(res.messages, ['Loaded image: busybox:latest'], tool);
+    const corrupt = Buffer.from(packed);
+    corrupt.fill(0x55, 16, 64);
+    await assert.rejects(svc.load(Readable.from(corrupt)), (e: unknown) => errorKind(e) === 'invalid-argument', `${tool} corrupt`);
+  }
 });
