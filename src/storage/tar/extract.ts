@@ -29,6 +29,10 @@ export function tarExtractArgs(dest: string, asRoot: boolean): string[] {
     '-',
     '-C',
     dest,
+    // Every path was validated and resolved by LayerExtractPolicy, so tar's own defences are not
+    // needed, and one of them is wrong for layers: it creates escaping symlinks last, as
+    // placeholders, so a later member of the same name would lose to the earlier symlink.
+    '--absolute-names',
     '--numeric-owner',
     asRoot ? '--same-owner' : '--no-same-owner',
     '-p',
