@@ -21,3 +21,5 @@ export type { OneShotSpec, OneShotResult, OneShotRunnerOptions } from './oneshot
 export { HealthMonitor, probeConfigOf, nextHealth } from './health.js';
 export type { StatsSample, CpuSample, NetSample } from './stats.js';
 export type { TopResult } from './top.js';
+export type { PathStat, Change } from './archive.js';
+export type { CommitRequest } from './ports.js';

@@ -13,9 +13,22 @@ export interface ResolvedImage {
   repoTags: string[];
 }
 
+export interface CommitRequest {
+  parent: string;
+  layer: Readable;
+  config: ImageRuntimeConfig;
+  changes: string[];
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+}
+
 export interface ImageLookup {
   /** Throws not-found with Docker's "No such image: <name>" when absent. */
   resolve(nameOrId: string, opts?: { signal?: AbortSignal }): Promise<ResolvedImage>;
+  /** Stores a new image from a container's changes (`docker commit`); returns its id. */
+  commit?(req: CommitRequest, opts?: { signal?: AbortSignal }): Promise<string>;
 }
 
 /** Container root filesystems (the storage snapshotter satisfies this). */
@@ -26,6 +39,8 @@ export interface RootfsSnapshotter {
   upperPath(key: string): string;
   diff(key: string, opts?: { signal?: AbortSignal }): Readable;
   remove(key: string): Promise<void>;
+  /** The overlay mount (its lowerdir option names the image layers, for `docker diff`). */
+  mounts?(key: string): Promise<Array<{ options: string[] }>>;
 }
 
 export interface NetworkPlan {

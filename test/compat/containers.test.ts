@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -141,4 +141,35 @@ test('a health check turns the container healthy, then unhealthy after retries f
   assert.ok(log.FailingStreak >= 1);
   assert.ok(log.Log.length <= 5 && log.Log.at(-1)!.ExitCode !== 0);
   await ok(['rm', '-f', 'hc']);
+});
+
+test('cp in and out, diff, export and commit work on running and stopped containers', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'fs', 'busybox', 'sh', '-c', 'echo hi > /tmp/f; rm /etc/group; sleep 300']);
+  for (let i = 0; i < 50 && (await d.docker(['exec', 'fs', 'test', '-e', '/tmp/f'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  const diff = (await ok(['diff', 'fs'])).trim().split('\n');
+  assert.ok(diff.includes('A /tmp/f'), diff.join(','));
+  assert.ok(diff.includes('D /etc/group'), diff.join(','));
+  assert.ok(!diff.includes('A /etc/hosts'));
+  const dir = await mkdtemp(join(tmpdir(), 'berth-cp-'));
+  try {
+    await ok(['cp', 'fs:/tmp/f', dir]);
+    assert.equal(await readFile(join(dir, 'f'), 'utf8'), 'hi\n');
+    await writeFile(join(dir, 'in.txt'), 'payload\n');
+    await ok(['cp', join(dir, 'in.txt'), 'fs:/tmp/']);
+    assert.equal(await ok(['exec', 'fs', 'cat', '/tmp/in.txt']), 'payload\n');
+    const missing = await d.docker(['cp', 'fs:/nonexist', dir]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /Could not find the file \/nonexist/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const id = (await ok(['commit', '-c', 'CMD ["cat", "/tmp/f"]', 'fs', 'committed:1'])).trim();
+  assert.match(id, /^sha256:[a-f0-9]{64}$/);
+  assert.equal(await ok(['run', '--rm', 'committed:1']), 'hi\n');
+  await ok(['stop', '-t', '0', 'fs']);
+  assert.equal((await ok(['diff', 'fs'])).includes('A /tmp/in.txt'), true);
+  const exported = await runCommand('sh', ['-c', `${DOCKER_CLI} export fs | tar -t | grep -c '^./tmp/f$'`], { env: d.env, timeoutMs: 30_000 });
+  assert.equal(exported.stdout.trim(), '1');
+  await ok(['rm', 'fs']);
+  await ok(['rmi', 'committed:1']);
 });

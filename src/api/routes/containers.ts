@@ -13,6 +13,7 @@ import { BerthError } from '../../util/index.js';
 import type { Filters } from '../filters.js';
 import type { RequestContext, Route } from '../router.js';
 import { parseTimestamp } from '../timestamps.js';
+import { containerFsRoutes } from './containers-fs.js';
 import { containerStatsRoutes } from './containers-stats.js';
 import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specFromCreateBody, summaryWire } from './containers-wire.js';
 
@@ -20,7 +21,8 @@ import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specF
 export type ContainerBackend = Pick<
   ContainerService,
   | 'create' | 'start' | 'stop' | 'restart' | 'kill' | 'wait' | 'remove' | 'get' | 'find' | 'list' | 'logs'
-  | 'attachOutput' | 'attachStdin' | 'resize' | 'top' | 'stats' | 'rename' | 'pause' | 'unpause' | 'update'
+  | 'attachOutput' | 'attachStdin' | 'resize' | 'top' | 'stats'
+  | 'archiveStat' | 'archiveGet' | 'archivePut' | 'exportRootfs' | 'changes' | 'commit' | 'rename' | 'pause' | 'unpause' | 'update'
 >;
 
 export interface ContainerRoutesOptions {
@@ -103,6 +105,7 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
   const sizeIf = async (ctx: RequestContext, c: Container) => (ctx.queryBool('size') && opts.sizeOf ? await opts.sizeOf(c) : undefined);
   return [
     ...containerStatsRoutes(backend),
+    ...containerFsRoutes(backend),
     {
       method: 'POST',
       path: '/containers/create',
