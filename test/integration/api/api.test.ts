@@ -1,36 +1,47 @@
-// Table-driven Engine API tests against an in-process berthd on a temp socket (no root
-// needed: nothing here mounts or runs containers).
+// Table-driven Engine API tests against an in-process API server on a temp socket, with the
+// real system and events routes over stub counts (no root needed: the engine, which sets up
+// iptables and cgroups, is not loaded; docker-cli.test.ts covers the whole daemon).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { startDaemon, type RunningDaemon } from '../../../src/api/daemon.js';
 import { ApiServer, Router, type Route } from '../../../src/api/index.js';
+import { EngineSystem } from '../../../src/api/engine-system.js';
+import { eventRoutes } from '../../../src/api/routes/events.js';
+import { systemRoutes } from '../../../src/api/routes/system.js';
 import { parseMuxFrames } from '../../../src/api/streams.js';
-import { BerthError, configureLogging, logger, type ErrorKind } from '../../../src/util/index.js';
+import { BerthError, EventBus, configureLogging, logger, type ErrorKind } from '../../../src/util/index.js';
 import { apiRequest, type ApiResponse } from '../../helpers/daemon.js';
 
 const logLines: string[] = [];
 configureLogging({ level: 'debug', write: (l) => void logLines.push(l), pretty: false });
 
 let root: string;
-let daemon: RunningDaemon;
+let daemon: { events: EventBus; close(): Promise<void> };
 let sock: string;
 const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
   apiRequest(sock, method, path, body, { headers });
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'berth-api-test-'));
-  daemon = await startDaemon({
+  await mkdir(join(root, 'data'));
+  const events = new EventBus();
+  const ev = eventRoutes(events);
+  const system = new EngineSystem({
     dataRoot: join(root, 'data'),
-    execRoot: join(root, 'run'),
-    host: `unix://${join(root, 'api.sock')}`,
-    namePrefix: 'btapi',
+    runc: 'runc',
+    debug: false,
+    eventListeners: ev.listenerCount,
+    countImages: async () => 3,
+    countContainers: async () => ({ containers: 5, running: 2, paused: 1, stopped: 2 }),
   });
-  sock = daemon.socketPath;
+  const server = new ApiServer({ router: new Router([...systemRoutes(system), ...ev.routes]), log: logger('api'), serverVersion: '0.1.0' });
+  sock = join(root, 'api.sock');
+  await server.listen(`unix://${sock}`);
+  daemon = { events, close: () => server.close() };
 });
 
 after(async () => {
@@ -100,7 +111,8 @@ const cases: Case[] = [
   { name: 'a known path with the wrong method is a 404', method: 'DELETE', path: '/_ping', status: 404, check: message('page not found') },
   { name: 'GET /info reports counts, driver and data-root', method: 'GET', path: '/v1.51/info', status: 200,
     check: (r) => {
-      fields({ Containers: 0, Images: 0, Driver: 'overlay2', CgroupDriver: 'cgroupfs', DefaultRuntime: 'runc',
+      fields({ Containers: 5, ContainersRunning: 2, ContainersPaused: 1, ContainersStopped: 2, Images: 3,
+        Driver: 'overlay2', CgroupDriver: 'cgroupfs', DefaultRuntime: 'runc',
         DockerRootDir: join(root, 'data'), OSType: 'linux' })(r);
       const info = r.json<{ ID: string; CgroupVersion: string; NCPU: number; MemTotal: number; Runtimes: Record<string, { path: string }> }>();
       assert.match(info.ID, /^[0-9a-f-]{36}$/);

@@ -1,5 +1,6 @@
-// startDaemon's start-up and shutdown rules, in-process on temp dirs (no root needed).
-import { test } from 'node:test';
+// startDaemon's start-up and shutdown rules, in-process on temp dirs. The engine sets up
+// iptables and cgroups when it loads, so these need root.
+import { test as nodeTest, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
@@ -10,6 +11,9 @@ import { configureLogging } from '../../../src/util/index.js';
 import { apiRequest } from '../../helpers/daemon.js';
 
 configureLogging({ level: 'error', write: () => undefined });
+
+const skip = process.getuid?.() !== 0 ? 'needs root: the daemon\'s engine sets up iptables and cgroups' : false;
+const test = (name: string, fn: (t: TestContext) => Promise<void>) => nodeTest(name, { skip }, fn);
 
 async function tempConfig(t: { after(fn: () => Promise<void>): void }): Promise<DaemonConfig & { root: string; sock: string }> {
   const root = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
