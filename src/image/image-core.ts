@@ -131,8 +131,17 @@ export class ImageCore {
     return { blobs, chains };
   }
 
+  /** Other owners of blobs and layers (builder cache, …) whose roots every GC must keep. */
+  readonly extraRoots: Array<() => GcRoots | Promise<GcRoots>> = [];
+
   async collectGarbage(opts: Signal): Promise<void> {
-    await this.storage.gc(this.gcRoots(), opts);
+    const roots = this.gcRoots();
+    for (const provider of this.extraRoots) {
+      const more = await provider();
+      for (const b of more.blobs) roots.blobs.add(b);
+      for (const c of more.chains) roots.chains.add(c);
+    }
+    await this.storage.gc(roots, opts);
   }
 
   /**

@@ -440,3 +440,14 @@ test('load reads archives compressed with xz, bzip2 and zstd through their tools
     await assert.rejects(svc.load(Readable.from(corrupt)), (e: unknown) => errorKind(e) === 'invalid-argument', `${tool} corrupt`);
   }
 });
+
+test('GC run by rmi keeps the roots other owners register', async (t) => {
+  const { svc, storage } = await setup(t);
+  const kept = await storage.content.put('builder cache record');
+  const dropped = await storage.content.put('garbage');
+  svc.addGcRoots(() => ({ blobs: new Set([kept.digest]), chains: new Set() }));
+  await svc.load(Readable.from(await legacyDockerArchive([await busybox()])));
+  await svc.remove('busybox');
+  assert.ok(await storage.content.info(kept.digest));
+  assert.equal(await storage.content.info(dropped.digest), undefined);
+});

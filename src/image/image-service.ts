@@ -61,6 +61,14 @@ export class ImageService {
     return this.core.lookup(nameOrId).rec.id;
   }
 
+  /**
+   * Adds roots every GC that rmi/prune/a failed load runs must keep besides the images' own
+   * (e.g. the builder's cache); without it those blobs and layers would be collected.
+   */
+  addGcRoots(provider: () => GcRoots | Promise<GcRoots>): void {
+    this.core.extraRoots.push(provider);
+  }
+
   /** What GC must keep for images (for a daemon-wide GC that adds containers' roots). */
   gcRoots(): GcRoots {
     return this.core.gcRoots();
