@@ -2,7 +2,7 @@
 // expanded instruction, the build args it sees and the content digests of every file it
 // reads (never mtimes, never Map order: inputs are sorted before hashing).
 import { createHash } from 'node:crypto';
-import type { BuildCacheStore, CacheEntry, StepInputs } from './cache-store.js';
+import type { BuildCacheStore, StepInputs } from './cache-store.js';
 
 export function cacheKey(parentKey: string, inputs: StepInputs): string {
   const h = createHash('sha256');
@@ -57,7 +57,7 @@ function diffArgs(before: Record<string, string> | undefined, after: Record<stri
 }
 
 /** Why a step with these inputs missed: compares with the entry that had the same parent. */
-export function explainMiss(store: BuildCacheStore, parentKey: string, inputs: StepInputs, parentMissed: boolean): string {
+export async function explainMiss(store: BuildCacheStore, parentKey: string, inputs: StepInputs, parentMissed: boolean): Promise<string> {
   if (parentMissed) return 'an earlier step changed';
   const sibs = store.siblings(parentKey);
   if (sibs.length === 0) {
@@ -67,19 +67,16 @@ export function explainMiss(store: BuildCacheStore, parentKey: string, inputs: S
     }
     return 'no cached result for this step';
   }
-  return explainAgainst(sibs.map(([, e]) => e), inputs);
-}
-
-function explainAgainst(candidates: CacheEntry[], inputs: StepInputs): string {
   // Prefer a candidate with the same instruction text: then the difference is in its inputs.
-  const same = candidates.find((e) => e.inputs.instruction === inputs.instruction);
-  if (!same) return `instruction changed (was: ${truncate(candidates[0]!.inputs.instruction)})`;
+  const found = sibs.find(([, e]) => e.inputs.instruction === inputs.instruction);
+  if (!found) return `instruction changed (was: ${truncate(sibs[0]![1].inputs.instruction)})`;
+  const [sameKey, same] = found;
   const reasons = [diffArgs(same.inputs.args, inputs.args)];
   if (same.inputs.filesDigest !== inputs.filesDigest) {
-    reasons.push(diffFiles(same.inputs.files, inputs.files) ?? 'content of the copied files changed');
+    reasons.push(diffFiles(await store.filesOf(sameKey), inputs.files) ?? 'content of the copied files changed');
   }
-  const found = reasons.filter((r): r is string => r !== undefined);
-  return found.length ? found.join('; ') : 'cached result was removed';
+  const said = reasons.filter((r): r is string => r !== undefined);
+  return said.length ? said.join('; ') : 'cached result was removed';
 }
 
 function shortDigest(d: string): string {

@@ -1,7 +1,7 @@
 // The persisted build cache index, `<data-root>/builder/cache/index.json`: cache key → the
 // (intermediate) image a step produced, plus what the step read, so that a later miss can
 // say what changed. Written atomically; bounded (least recently used entries go first).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BerthError, KeyedMutex, writeJsonAtomic, type Digest } from '../util/index.js';
@@ -89,15 +89,42 @@ export class BuildCacheStore {
     return out.sort((a, b) => (a[1].lastUsedAt < b[1].lastUsedAt ? 1 : -1));
   }
 
+  /**
+   * Records a step result. File lists (which can be long) go to their own file under
+   * `inputs/`, read back only to explain a miss, so the index stays small.
+   */
   async put(key: string, entry: Omit<CacheEntry, 'createdAt' | 'lastUsedAt' | 'usageCount'>): Promise<void> {
     const now = new Date().toISOString();
-    this.entries.set(key, { ...entry, createdAt: now, lastUsedAt: now, usageCount: 1 });
+    const { files, ...inputs } = entry.inputs;
+    if (files) {
+      await mkdir(join(this.dir, 'inputs'), { recursive: true });
+      await writeJsonAtomic(this.filesPath(key), files, { durable: false });
+    }
+    this.entries.set(key, { ...entry, inputs, createdAt: now, lastUsedAt: now, usageCount: 1 });
     this.dirty = true;
     await this.flush();
   }
 
+  private filesPath(key: string): string {
+    return join(this.dir, 'inputs', `${key.replace(/^sha256:/, '')}.json`);
+  }
+
+  /** The file list a step read (for explanations); undefined when it was not kept. */
+  async filesOf(key: string): Promise<Record<string, string> | undefined> {
+    try {
+      const parsed = z.record(z.string(), z.string()).safeParse(JSON.parse(await readFile(this.filesPath(key), 'utf8')));
+      return parsed.success ? parsed.data : undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
   delete(key: string): void {
-    if (this.entries.delete(key)) this.dirty = true;
+    if (this.entries.delete(key)) {
+      this.dirty = true;
+      void rm(this.filesPath(key), { force: true });
+    }
   }
 
   list(): Array<[string, CacheEntry]> {
@@ -114,7 +141,10 @@ export class BuildCacheStore {
       this.dirty = false;
       if (this.entries.size > MAX_ENTRIES) {
         const sorted = [...this.entries].sort((a, b) => (a[1].lastUsedAt < b[1].lastUsedAt ? -1 : 1));
-        for (const [k] of sorted.slice(0, this.entries.size - MAX_ENTRIES)) this.entries.delete(k);
+        for (const [k] of sorted.slice(0, this.entries.size - MAX_ENTRIES)) {
+          this.entries.delete(k);
+          await rm(this.filesPath(k), { force: true });
+        }
       }
       await writeJsonAtomic(join(this.dir, 'index.json'), { version: 1, entries: Object.fromEntries(this.entries) });
     });

@@ -178,7 +178,7 @@ export class BuildExecutor {
           this.emit({ type: 'step-done', ref, imageId: hit.id, cached: true, durationMs: Date.now() - started });
           continue;
         }
-        const reason = this.opts.noCache ? '--no-cache' : explainMiss(this.cache, state.key, plan.inputs, parentMissed);
+        const reason = this.opts.noCache ? '--no-cache' : await explainMiss(this.cache, state.key, plan.inputs, parentMissed);
         parentMissed = true;
         this.emit({ type: 'step-miss', ref, reason });
         const parentKey = state.key;
