@@ -1,0 +1,114 @@
+// Networking through the real docker CLI against a harness berthd: user networks with DNS by
+// name and alias, published ports answering on 127.0.0.1, inspect's addresses, and
+// `network rm` refusing a network in use. The image is a busybox rootfs (`docker import`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../src/util/index.js';
+import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { buildBusyboxRootfs } from '../runtime/fixtures.js';
+
+const IMAGE = 'nettest:1';
+
+async function ok(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await d.docker(args, { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promise<TestDaemon | undefined> {
+  if (!existsSync(DOCKER_CLI) || !existsSync('/bin/busybox')) {
+    t?.skip(`needs ${DOCKER_CLI} and /bin/busybox (busybox-static)`);
+    return undefined;
+  }
+  const d = await startTestDaemon(t);
+  if (!d) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'berth-netimg-'));
+  t?.after(() => rm(dir, { recursive: true, force: true }));
+  const rootfs = join(dir, 'rootfs');
+  await buildBusyboxRootfs(rootfs);
+  await mkdir(join(rootfs, 'www'), { recursive: true });
+  await writeFile(join(rootfs, 'www', 'index.html'), 'hello from a container\n');
+  const tarPath = join(dir, 'rootfs.tar');
+  await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarPath, '.'], { timeoutMs: 60_000 });
+  await ok(d, ['import', '--change', 'CMD ["sh"]', tarPath, IMAGE]);
+  return d;
+}
+
+function httpGet(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('http timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('containers on a user network reach each other; the network cannot be removed while they run', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  await ok(d, ['network', 'create', 'app']);
+  await ok(d, ['run', '-d', '--name', 'db', '--network', 'app', '--network-alias', 'database', IMAGE, 'sleep', '300']);
+  try {
+    const ip = await ok(d, ['inspect', '--format', '{{.NetworkSettings.Networks.app.IPAddress}}', 'db']);
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal(await ok(d, ['run', '--rm', '--network', 'app', IMAGE, 'ping', '-c', '1', '-W', '2', ip]).then(() => 'ok'), 'ok');
+    const rmBusy = await d.docker(['network', 'rm', 'app']);
+    assert.notEqual(rmBusy.code, 0);
+    assert.match(rmBusy.stderr, /has active endpoints/);
+  } finally {
+    // Containers outlive berthd by design: remove them before the harness stops it.
+    await ok(d, ['rm', '-f', 'db']);
+  }
+  await ok(d, ['network', 'rm', 'app']);
+});
+
+test('a random published port answers on 127.0.0.1 and docker port shows it', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  await ok(d, ['run', '-d', '--name', 'web', '-p', '127.0.0.1::80', IMAGE, 'httpd', '-f', '-p', '80', '-h', '/www']);
+  try {
+    const mapping = await ok(d, ['port', 'web', '80/tcp']);
+    const m = /^127\.0\.0\.1:(\d+)$/.exec(mapping);
+    assert.ok(m, mapping);
+    let body = '';
+    for (let i = 0; i < 50 && !body; i++) {
+      body = await httpGet(Number(m[1])).catch(() => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(body, 'hello from a container\n');
+    const second = await d.docker(['run', '-d', '--name', 'web2', '-p', `127.0.0.1:${m[1]}:80`, IMAGE, 'sleep', '30']);
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${m[1]} failed: port is already allocated`));
+  } finally {
+    await d.docker(['rm', '-f', 'web', 'web2']);
+  }
+});
+
+test(
+  'containers on a user network resolve each other by name and alias',
+  { todo: 'runtime must write NetworkPlan.resolvConf (nameserver = the network gateway) into the container resolv.conf' },
+  async (t) => {
+    const d = await daemonWithImage(t);
+    if (!d) return;
+    await ok(d, ['network', 'create', 'app']);
+    await ok(d, ['run', '-d', '--name', 'db', '--network', 'app', '--network-alias', 'database', IMAGE, 'sleep', '300']);
+    try {
+      const byName = await ok(d, [
+        'run', '--rm', '--network', 'app', IMAGE, 'sh', '-c',
+        'ping -c 1 -W 2 db >/dev/null && ping -c 1 -W 2 database >/dev/null && echo reached',
+      ]);
+      assert.equal(byName, 'reached');
+    } finally {
+      await ok(d, ['rm', '-f', 'db']);
+    }
+  },
+);
