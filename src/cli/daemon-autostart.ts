@@ -106,7 +106,12 @@ async function waitReady(socketPath: string, pid: number | undefined, logPath: s
  */
 export async function ensureDaemon(opts: AutostartOptions): Promise<number | undefined> {
   const socketPath = socketPathOf(opts.host);
-  mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
+  try {
+    mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied (berthd runs as root)' : (err as Error).message;
+    throw new BerthError('unavailable', `cannot start the daemon: create "${opts.dataRoot}": ${why}`, { cause: err });
+  }
   const logPath = join(opts.dataRoot, 'berthd.log');
   const lockPath = join(opts.dataRoot, 'berthd.start.lock');
   if (!tryLock(lockPath)) {

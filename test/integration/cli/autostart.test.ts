@@ -60,3 +60,29 @@ test('ensureDaemon starts berthd detached with a pidfile and a log, and says so 
   // A second call finds the daemon answering and starts nothing.
   assert.equal(await ensureDaemon({ host: `unix://${sock}`, dataRoot: join(dir, 'data'), execRoot: join(dir, 'run'), stderr }), undefined);
 });
+
+test('berth daemon runs berthd in the foreground until SIGTERM', { skip: isRoot() ? false : 'needs root: berthd runs as root' }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-daemon-cmd-'));
+  const sock = join(dir, 'd.sock');
+  const { spawn } = await import('node:child_process');
+  const { berthArgv } = await import('./berth-cli.js');
+  const child = spawn(process.execPath, [...berthArgv(), '-H', `unix://${sock}`, '--data-root', join(dir, 'data'), 'daemon', '--exec-root', join(dir, 'run')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  let up = false;
+  for (let i = 0; i < 200 && !up; i++) {
+    up = (await berth(sock, ['info', '--format', '{{.DockerRootDir}}'])).stdout.trim() === join(dir, 'data');
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(up, `the daemon never answered: ${stderr}`);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+  assert.ok(!existsSync(sock), 'the socket is removed on a clean stop');
+});

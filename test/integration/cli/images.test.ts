@@ -178,3 +178,60 @@ test('berth never starts a daemon for a host that is not the default one', async
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+describe('berth events and prune prompts', { skip: isRoot() ? false : 'needs root: berthd unpacks layers as root' }, () => {
+  let d: TestDaemon;
+  let dir: string;
+  before(async () => {
+    d = (await startTestDaemon())!;
+    dir = await mkdtemp(join(tmpdir(), 'berth-cli-ev-'));
+    await writeFile(join(dir, 'rootfs.tar'), await tinyRootfs());
+    assert.equal((await berth(d.socketPath, ['import', join(dir, 'rootfs.tar'), 'evtest:1'])).code, 0);
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await d?.stop();
+  });
+
+  test('events streams new events until interrupted', async () => {
+    const { spawn } = await import('node:child_process');
+    const { berthArgv } = await import('./berth-cli.js');
+    const child = spawn(process.execPath, [...berthArgv(), '-H', `unix://${d.socketPath}`, 'events', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const seen = new Promise<void>((resolve) =>
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('image tag')) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // The stream is open once the CLI has connected; tag until the event shows up.
+      for (let i = 0; i < 50 && !out.includes('image tag'); i++) {
+        await berth(d.socketPath, ['tag', 'evtest:1', `evtest:t${i}`]);
+        await Promise.race([seen, new Promise((r) => setTimeout(r, 200))]);
+      }
+      assert.match(out, /^image tag evtest:t\d+$/m);
+      child.kill('SIGINT');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('image prune asks first and does nothing when the answer is no', async () => {
+    assert.equal((await berth(d.socketPath, ['import', join(dir, 'rootfs.tar')])).code, 0);
+    const danglingBefore = (await berth(d.socketPath, ['images', '-q', '--filter', 'dangling=true'])).stdout;
+    assert.notEqual(danglingBefore, '');
+    const no = await berth(d.socketPath, ['image', 'prune'], { input: 'n\n' });
+    assert.equal(no.code, 0, no.stderr);
+    assert.match(no.stdout, /WARNING! This will remove all dangling images\.\nAre you sure you want to continue\? \[y\/N\] /);
+    assert.equal((await berth(d.socketPath, ['images', '-q', '--filter', 'dangling=true'])).stdout, danglingBefore);
+    const yes = await berth(d.socketPath, ['image', 'prune'], { input: 'y\n' });
+    assert.equal(yes.code, 0, yes.stderr);
+    assert.match(yes.stdout, /Deleted Images:\ndeleted: sha256:[0-9a-f]{64}\n[\s\S]*\nTotal reclaimed space: \S+B\n$/);
+    assert.equal((await berth(d.socketPath, ['images', '-q', '--filter', 'dangling=true'])).stdout, '');
+  });
+});
