@@ -63,3 +63,24 @@ test('a failed prepare leaves no volume it created behind', async (t) => {
   assert.deepEqual(vols.map((v) => v.name), ['ok1']);
   assert.deepEqual(await svc.references('ok1'), []);
 });
+
+test('mount points stored without a spec (older containers) are rebuilt from their inspect fields', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-ctrmounts-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const svc = new VolumeService({ root: join(dir, 'volumes'), events: new EventBus() });
+  const mounter = new ContainerVolumeMounter(svc);
+  const host = join(dir, 'h');
+  await mkdir(host);
+  const old: StoredMountPoint[] = [
+    { type: 'bind', source: host, destination: '/h', mode: 'ro', rw: false, propagation: 'rslave' },
+    { type: 'volume', name: 'oldvol', source: '', destination: '/v', driver: 'local', mode: '', rw: true, propagation: '' },
+  ];
+  const oci = await mounter.ociMounts({ id: 'c1', mountPoints: old, rootfs: join(dir, 'none'), spec: { host: { binds: [], mounts: [], tmpfs: {} } } });
+  assert.deepEqual(oci, [
+    { destination: '/h', type: 'bind', source: host, options: ['rbind', 'rslave', 'ro'] },
+    { destination: '/v', type: 'bind', source: svc.mountpointOf('oldvol'), options: ['rbind', 'rprivate'] },
+  ]);
+  assert.deepEqual(await svc.references('oldvol'), ['c1']);
+  await mounter.release({ id: 'c1', removeVolumes: true });
+  await svc.inspect('oldvol');
+});
