@@ -16,15 +16,12 @@ import {
   type Digest,
 } from '../util/index.js';
 import type { BlobInfo, ContentStore } from './content-store.js';
+import { isEnoent } from './metadata-file.js';
 
 /** Notified after a blob is committed (or found already present); leases use it. */
 export type BlobListener = (digest: Digest) => void;
 
 const REF_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
 
 function ignoreEarlyError(): void {
   // See ingest(): the error is reported by pipeline().

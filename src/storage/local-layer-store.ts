@@ -1,9 +1,8 @@
-import { lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import {
-  BerthError,
   KeyedMutex,
   conflict,
   digestHex,
@@ -17,6 +16,7 @@ import {
 } from '../util/index.js';
 import { childChainId } from './chain-id.js';
 import type { ChainId, LayerInfo, LayerStore } from './layer-store.js';
+import { isEnoent, readMetadata } from './metadata-file.js';
 import { LINKS_DIR, TEMP_PREFIX, shortLinkId, tempName } from './layout.js';
 import { diffDirectory } from './tar/diff.js';
 import { extractLayer } from './tar/extract.js';
@@ -38,10 +38,6 @@ type LayerMeta = z.infer<typeof layerMetaSchema>;
 
 function toInfo(m: LayerMeta): LayerInfo {
   return { chainId: m.chainId as ChainId, diffId: m.diffId as Digest, parent: m.parent as ChainId | undefined, size: m.size };
-}
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 async function drain(input: Readable): Promise<void> {
@@ -108,16 +104,7 @@ export class LocalLayerStore implements LayerStore {
   }
 
   async readMeta(chainId: ChainId): Promise<LayerMeta | undefined> {
-    let text: string;
-    try {
-      text = await readFile(join(this.layerDir(chainId), 'meta.json'), 'utf8');
-    } catch (err) {
-      if (isEnoent(err)) return undefined;
-      throw err;
-    }
-    const parsed = layerMetaSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new BerthError('internal', `corrupt metadata of layer "${chainId}": ${parsed.error.message}`);
-    return parsed.data;
+    return readMetadata(join(this.layerDir(chainId), 'meta.json'), layerMetaSchema, `layer "${chainId}"`);
   }
 
   private async readAll(): Promise<LayerMeta[]> {

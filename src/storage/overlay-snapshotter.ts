@@ -6,6 +6,7 @@ import { BerthError, KeyedMutex, conflict, invalidArgument, isDigest, notFound, 
 import type { ChainId, Mount, Snapshotter } from './layer-store.js';
 import type { LocalLayerStore } from './local-layer-store.js';
 import { TEMP_PREFIX, tempName } from './layout.js';
+import { readMetadata } from './metadata-file.js';
 import { readMounts } from './mountinfo.js';
 import { diffDirectory } from './tar/diff.js';
 
@@ -21,10 +22,6 @@ const snapshotMetaSchema = z.object({
   parent: z.string().refine(isDigest).optional(),
 });
 type SnapshotMeta = z.infer<typeof snapshotMetaSchema>;
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
 
 /**
  * Container root filesystems as overlay mounts: `<root>/snapshots/<key>/{upper,work}` over the
@@ -68,16 +65,7 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   private async readMeta(key: string): Promise<SnapshotMeta | undefined> {
-    let text: string;
-    try {
-      text = await readFile(join(this.snapshotDir(key), 'meta.json'), 'utf8');
-    } catch (err) {
-      if (isEnoent(err)) return undefined;
-      throw err;
-    }
-    const parsed = snapshotMetaSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new BerthError('internal', `corrupt metadata of snapshot "${key}": ${parsed.error.message}`);
-    return parsed.data;
+    return readMetadata(join(this.snapshotDir(key), 'meta.json'), snapshotMetaSchema, `snapshot "${key}"`);
   }
 
   private async requireMeta(key: string): Promise<SnapshotMeta> {
