@@ -193,7 +193,7 @@ export class ImageCore {
         if (target) old = txn.setRef(target, rec.id);
       }),
     );
-    if (old && old !== rec.id) this.events.publish('image', 'untag', old, { name: old });
+    if (old && old !== rec.id && target) this.events.publish('image', 'untag', old, { name: familiarString(target) });
     if (target) this.events.publish('image', 'tag', rec.id, { name: familiarString(target) });
     return rec.id;
   }

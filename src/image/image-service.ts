@@ -113,7 +113,7 @@ export class ImageService {
         txn.setRef(target, rec.id);
         txn.putImage({ ...txn.getImage(rec.id)!, lastTagTime: new Date().toISOString() });
       });
-      if (old && old !== rec.id) core.events.publish('image', 'untag', old, { name: old });
+      if (old && old !== rec.id) core.events.publish('image', 'untag', old, { name: familiarString(target) });
     });
     core.events.publish('image', 'tag', rec.id, { name: familiarString(target) });
   }

@@ -262,7 +262,7 @@ export async function loadArchive(
     if (img.tags.length === 0) messages.push(`Loaded image ID: ${img.id}`);
     for (const t of img.tags) messages.push(`Loaded image: ${t}`);
   }
-  for (const u of untagged) ctx.events.publish('image', 'untag', u.id, { name: u.id });
+  for (const u of untagged) ctx.events.publish('image', 'untag', u.id, { name: familiarString(u.ref) });
   for (const img of images) {
     for (const t of img.tags) ctx.events.publish('image', 'tag', img.id, { name: t });
     ctx.events.publish('image', 'load', img.id, { name: img.tags[0] ?? img.id });
