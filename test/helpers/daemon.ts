@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,13 +157,21 @@ async function mountsUnder(root: string): Promise<string[]> {
     .filter((mp): mp is string => mp !== undefined && (mp === root || mp.startsWith(root + '/')));
 }
 
-/** Processes (other than us) whose command line mentions the temp root: conmon, runc, berthd. */
-async function processesUsing(root: string): Promise<{ pid: number; cmd: string }[]> {
+/**
+ * Processes (other than us) that belong to this daemon: their command line mentions the
+ * temp root (conmon, runc, berthd), or they sit in a cgroup under `/<prefix>/` (container
+ * processes, whose command lines say nothing about berth).
+ */
+async function processesUsing(root: string, prefix: string): Promise<{ pid: number; cmd: string }[]> {
   const found: { pid: number; cmd: string }[] = [];
+  const inOurCgroup = new RegExp(`:/${prefix}(/|$)`, 'm');
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(root)) found.push({ pid: Number(name), cmd: cmd.replace(/\0/g, ' ').trim() });
+    const [cmd, cgroup] = await Promise.all([
+      readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => ''),
+      readFile(`/proc/${name}/cgroup`, 'utf8').catch(() => ''),
+    ]);
+    if (cmd.includes(root) || inOurCgroup.test(cgroup)) found.push({ pid: Number(name), cmd: cmd.replace(/\0/g, ' ').trim() });
   }
   return found;
 }
@@ -184,6 +192,27 @@ function leakedNetworkObjects(prefix: string): string[] {
     for (const l of linesWith('iptables', ['-w', '-t', table, '-S'], prefix)) out.push(`iptables ${table}: ${l.trim()}`);
   }
   return out;
+}
+
+/**
+ * Cgroup directories named after the prefix (`/sys/fs/cgroup/<controller>/<prefix>`, and the
+ * unified one). Empty ones are removed; the caller reports them.
+ */
+async function removeCgroupDirs(prefix: string): Promise<{ removed: string[]; kept: string[] }> {
+  const removed: string[] = [];
+  const kept: string[] = [];
+  const base = '/sys/fs/cgroup';
+  const roots = [base, ...(await readdir(base).catch(() => [] as string[])).map((c) => join(base, c))];
+  for (const r of roots) {
+    const dir = join(r, prefix);
+    if (!existsSync(dir)) continue;
+    // Children first: rmdir only removes empty cgroups, so a busy one stays and is reported.
+    for (const child of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (child.isDirectory()) await rmdir(join(dir, child.name)).catch(() => undefined);
+    }
+    await rmdir(dir).then(() => removed.push(dir), () => kept.push(dir));
+  }
+  return { removed, kept };
 }
 
 export async function startTestDaemon(t?: TestContext, opts: StartTestDaemonOptions = {}): Promise<TestDaemon | undefined> {
@@ -253,7 +282,7 @@ export async function startTestDaemon(t?: TestContext, opts: StartTestDaemonOpti
     } else if (child.exitCode !== 0) {
       problems.push(`berthd exited with ${child.exitCode ?? child.signalCode} after SIGTERM`);
     }
-    for (const p of await processesUsing(root)) {
+    for (const p of await processesUsing(root, namePrefix)) {
       problems.push(`process left running: ${p.pid} ${p.cmd.slice(0, 160)}`);
       try {
         process.kill(p.pid, 'SIGKILL');
@@ -266,6 +295,10 @@ export async function startTestDaemon(t?: TestContext, opts: StartTestDaemonOpti
     // Deepest first, lazily, so a busy mount cannot keep the rest from going.
     for (const mp of [...mounts].reverse()) spawnSync('umount', ['-l', mp], { timeout: 10_000 });
     problems.push(...leakedNetworkObjects(namePrefix));
+    const cgroups = await removeCgroupDirs(namePrefix);
+    for (const dir of cgroups.kept) problems.push(`cgroup left with processes in it: ${dir}`);
+    // Empty parent cgroups are not yet removed by berthd itself: say so without failing.
+    if (cgroups.removed.length) t?.diagnostic(`removed empty cgroups berthd left: ${cgroups.removed.join(', ')}`);
     if ((await mountsUnder(root)).length === 0) await rm(root, { recursive: true, force: true });
     else problems.push(`temp root ${root} kept: mounts could not be removed`);
     if (problems.length) throw new Error(`berthd test daemon leaked:\n  ${problems.join('\n  ')}\nlog tail:\n${logTail}`);
