@@ -175,3 +175,28 @@ test('a layer read from the content store applies like any stream', async (t) =>
   assert.equal(layer.diffId, sha256Digest(top));
   await assert.rejects(s.layers.apply(undefined, s.content.read(sha256Digest('absent'))), (e) => errorKind(e) === 'not-found');
 });
+
+test('layers and snapshots survive a restart, and a lost short link is restored', async (t) => {
+  const { root, s } = await storage(t);
+  const l1 = await s.layers.apply(undefined, Readable.from([base]));
+  await s.snapshotter.prepare('c1', l1.chainId);
+  const link = (await readFile(join(root, 'layers', l1.chainId.slice(7), 'link'), 'utf8')).trim();
+  await rm(join(root, 'layers', 'l', link));
+  const again = await openStorage(root);
+  assert.deepEqual(await again.layers.get(l1.chainId), l1);
+  assert.deepEqual(await again.snapshotter.list(), [{ key: 'c1', parent: l1.chainId }]);
+  assert.equal(await readlink(join(root, 'layers', 'l', link)), `../${l1.chainId.slice(7)}/diff`);
+});
+
+test('leases pin resources added explicitly and ids are unique while held', async (t) => {
+  const { s } = await storage(t);
+  const blob = await s.content.put('written before the lease');
+  const lease = s.leases.acquire('load-1');
+  assert.throws(() => s.leases.acquire('load-1'), (e) => errorKind(e) === 'conflict');
+  lease.add({ blob: blob.digest });
+  assert.deepEqual(s.leases.list(), ['load-1']);
+  assert.equal((await s.gc({ blobs: new Set(), chains: new Set() })).removedBlobs, 0);
+  lease.release();
+  assert.deepEqual(s.leases.list(), []);
+  assert.equal((await s.gc({ blobs: new Set(), chains: new Set() })).removedBlobs, 1);
+});
