@@ -133,6 +133,14 @@ describe('berth image commands', { skip: isRoot() ? false : 'needs root: berthd 
     assert.match(filter.stderr, /bad format of filter \(expected name=value\)/);
   });
 
+  test('a missing input file is named before anything is sent', async () => {
+    for (const args of [['load', '-i', '/nonexistent/berth.tar'], ['import', '/nonexistent/berth.tar', 'x:1']]) {
+      const r = await berth(sock, args);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, 'berth: open /nonexistent/berth.tar: no such file or directory\n');
+    }
+  });
+
   test('load of a corrupt archive fails with exit 1 and one line', async () => {
     const r = await berth(sock, ['load'], { input: Buffer.from('this is not a tar archive at all'.repeat(40)) });
     assert.equal(r.code, 1);
