@@ -174,7 +174,7 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
       }
     }
   })();
-  const feeding = pipeline(src, ex, opts.signal ? { signal: opts.signal } : {});
+  const feeding = pipeline(src, blockPadder(), ex, opts.signal ? { signal: opts.signal } : {});
   const [a, b] = await Promise.allSettled([consume, feeding]);
   if (a.status === 'rejected') {
     ex.destroy();
@@ -185,6 +185,25 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
   // Directory times last: writing children changed them.
   for (const [abs, t] of dirTimes.reverse()) await utimes(abs, t, t);
   return { entries, bytes };
+}
+
+/**
+ * The docker CLI's rewritten context (`-f` outside the context) ends right after the last
+ * member's data: no padding, no end-of-archive blocks. dockerd's reader accepts that, so the
+ * stream is padded to a block boundary and given a trailer (extra zero blocks are ignored).
+ */
+function blockPadder(): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      total += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const pad = (512 - (total % 512)) % 512;
+      cb(null, Buffer.alloc(pad + 1024));
+    },
+  });
 }
 
 function wrap(err: unknown): unknown {

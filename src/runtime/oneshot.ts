@@ -95,7 +95,7 @@ export class OneShotRunner {
         hostHardLimits: facts.hard,
         cgroupsPath: `${this.opts.cgroupParent ?? '/berth'}/build-${id.slice(0, 12)}`,
         network: spec.network === 'host' ? { mode: 'host' } : { mode: 'new' },
-        ...(spec.network === 'host' ? { uts: { mode: 'host' as const } } : {}),
+        // A private UTS namespace even with the host network: runc refuses a hostname otherwise.
         extraMounts: spec.mounts,
         swapAccounting: false,
         hostHostname: osHostname(),
