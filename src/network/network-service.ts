@@ -2,31 +2,14 @@
 // IPAM, endpoint plumbing (through a NetworkDriver), published ports, the firewall rule set
 // and one embedded DNS server per user-defined network. All mutations run under one lock;
 // each is persisted before it returns, so a restarted berthd can restore() everything.
-import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import {
-  BerthError,
-  KeyedMutex,
-  conflict,
-  invalidArgument,
-  logger,
-  notFound,
-  type EventBus,
-} from '../util/index.js';
+import { BerthError, KeyedMutex, conflict, invalidArgument, logger, notFound, type EventBus } from '../util/index.js';
 import { BridgeDriver } from './bridge-driver.js';
-import { DnsServer, readResolvConfUpstreams, type Upstream } from './dns-server.js';
-import {
-  DEFAULT_ADDRESS_POOLS,
-  allocateAddress,
-  allocateSubnet,
-  configFromPlan,
-  planAddresses,
-  planFromConfig,
-  readHostRoutes,
-  type AddressPool,
-} from './ipam.js';
-import { formatIpv4, macForIpv4, parseCidr, parseIpv4, type Cidr } from './ipv4.js';
-import type { DriverEndpoint, DriverNetwork, FirewallState, NetworkDriver } from './network-driver.js';
+import { readResolvConfUpstreams, type Upstream } from './dns-server.js';
+import { DEFAULT_ADDRESS_POOLS, allocateSubnet, configFromPlan, planAddresses, readHostRoutes, type AddressPool } from './ipam.js';
+import { cidrsOverlap, formatIpv4, type Cidr } from './ipv4.js';
+import { isSameNetns, netnsIdentity } from './netns-identity.js';
+import { EmbeddedDnsServers } from './network-dns.js';
+import type { NetworkDriver } from './network-driver.js';
 import {
   LIST_FILTERS,
   PRUNE_FILTERS,
@@ -35,14 +18,16 @@ import {
   validateFilters,
   type FilterMap,
 } from './network-filters.js';
-import { prefixLenOf, renderEndpoint, renderNetwork, type EndpointSettings, type NetworkInspect } from './network-inspect.js';
+import { renderEndpoint, renderNetwork, type EndpointSettings, type NetworkInspect } from './network-inspect.js';
+import { NetworkState, dnsNamesOf, hasDns, newId, rfc3339Nano, uniq, type ContainerRef, type EndpointRequest } from './network-state.js';
 import { NetworkStore } from './network-store.js';
 import { allocatePorts, type PortAllocatorOptions, type PortRequest } from './ports.js';
+import { DEFAULT_BRIDGE_NETWORK, predefinedRecord } from './predefined-networks.js';
 import { NETWORK_RECORD_VERSION, type EndpointRecord, type NetworkRecord, type PortBinding } from './types.js';
 
 const log = logger('network');
 
-export const DEFAULT_BRIDGE_NETWORK = 'bridge';
+export { DEFAULT_BRIDGE_NETWORK } from './predefined-networks.js';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const STATE_LOCK = 'state';
 
@@ -62,17 +47,7 @@ export interface NetworkServiceOptions {
   ports?: PortAllocatorOptions;
 }
 
-export interface ContainerRef {
-  id: string;
-  /** Without the leading slash. */
-  name: string;
-}
-
-export interface EndpointRequest {
-  aliases?: string[];
-  /** `--ip` */
-  ipv4Address?: string;
-}
+export type { ContainerRef, EndpointRequest } from './network-state.js';
 
 export interface NetworkCreateRequest {
   name: string;
@@ -106,27 +81,24 @@ const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
 
 export class NetworkService {
   readonly driver: NetworkDriver;
-  private readonly store: NetworkStore;
   private readonly events: EventBus;
   private readonly pools: readonly AddressPool[];
   private readonly hostRoutes: () => Promise<Cidr[]>;
   private readonly upstreams: () => Promise<Upstream[]>;
-  private readonly dnsPort: number | false;
   private readonly portOpts: PortAllocatorOptions;
   private readonly mutex = new KeyedMutex();
-  private readonly networks = new Map<string, NetworkRecord>();
-  private readonly dns = new Map<string, DnsServer>();
-  private loaded = false;
+  private readonly state: NetworkState;
+  private readonly dns: EmbeddedDnsServers;
 
   constructor(opts: NetworkServiceOptions) {
     this.driver = opts.driver ?? new BridgeDriver({ prefix: opts.namePrefix });
-    this.store = new NetworkStore(opts.dataRoot);
     this.events = opts.events;
     this.pools = opts.addressPools ?? DEFAULT_ADDRESS_POOLS;
     this.hostRoutes = opts.hostRoutes ?? (() => readHostRoutes());
     this.upstreams = opts.dnsUpstreams ?? (() => readResolvConfUpstreams());
-    this.dnsPort = opts.dnsPort ?? 53;
     this.portOpts = opts.ports ?? {};
+    this.state = new NetworkState(new NetworkStore(opts.dataRoot), this.driver);
+    this.dns = new EmbeddedDnsServers(this.state, opts.dnsPort ?? 53, this.upstreams);
   }
 
   // ---------------------------------------------------------------- start / stop
@@ -138,15 +110,15 @@ export class NetworkService {
    */
   async restore(opts: OpOpts = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      await this.store.init();
-      this.networks.clear();
-      for (const rec of await this.store.loadAll()) this.networks.set(rec.id, rec);
-      this.loaded = true;
-      await this.ensurePredefined(opts);
+      await this.state.store.init();
+      this.state.networks.clear();
+      for (const rec of await this.state.store.loadAll()) this.state.networks.set(rec.id, rec);
+      this.state.loaded = true;
+      await this.ensurePredefined();
       const present = new Set((await this.driver.listResources(opts)).hostVeths);
-      for (const rec of this.networks.values()) {
+      for (const rec of this.state.networks.values()) {
         const isBridge = rec.driver === 'bridge';
-        if (isBridge) await this.driver.ensureNetwork(this.driverNetwork(rec), opts);
+        if (isBridge) await this.driver.ensureNetwork(this.state.driverNetwork(rec), opts);
         let changed = false;
         for (const ep of Object.values(rec.endpoints)) {
           if (!ep.live) continue;
@@ -154,21 +126,21 @@ export class NetworkService {
             if (!isBridge || present.has(ep.live.hostVeth)) continue;
             // The namespace survived but lost its link (bridge removed by hand, cleanupAll): re-plumb.
             const route = !rec.internal && ep.live.ifName === 'eth0';
-            const dep = this.driverEndpoint(rec, ep, ep.live.netnsPath, ep.live.ifName, route);
-            await this.driver.attachEndpoint(this.driverNetwork(rec), dep, opts);
+            const dep = this.state.driverEndpoint(rec, ep, ep.live.netnsPath, ep.live.ifName, route);
+            await this.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
             continue;
           }
           if (isBridge) {
-            await this.driver.detachEndpoint(this.driverNetwork(rec), this.driverEndpoint(rec, ep, '', ep.live.ifName, false), opts);
+            await this.driver.detachEndpoint(this.state.driverNetwork(rec), this.state.driverEndpoint(rec, ep, '', ep.live.ifName, false), opts);
           }
           delete ep.live;
           changed = true;
         }
-        if (changed) await this.store.save(rec);
+        if (changed) await this.state.store.save(rec);
       }
       await this.sweepOrphans(opts);
       await this.syncFirewall(opts);
-      for (const rec of this.networks.values()) if (this.hasDns(rec)) await this.startDns(rec);
+      for (const rec of this.state.networks.values()) if (hasDns(rec)) await this.dns.start(rec);
     });
   }
 
@@ -178,23 +150,18 @@ export class NetworkService {
    * restore() re-creates bridges and rules.
    */
   async close(opts: OpOpts = {}): Promise<void> {
-    await this.stopAllDns();
-    if (!this.loaded) return;
+    await this.dns.stopAll();
+    if (!this.state.loaded) return;
     await this.mutex.run(STATE_LOCK, async () => {
-      const anyLive = [...this.networks.values()].some((r) => Object.values(r.endpoints).some((e) => e.live));
+      const anyLive = [...this.state.networks.values()].some((r) => Object.values(r.endpoints).some((e) => e.live));
       if (!anyLive) await this.driver.cleanupAll(opts);
     });
-  }
-
-  private async stopAllDns(): Promise<void> {
-    await Promise.all([...this.dns.values()].map((s) => s.close()));
-    this.dns.clear();
   }
 
   /** Removes every device, rule and DNS listener of the prefix (tests, uninstall). Records stay. */
   async cleanupAll(opts: OpOpts = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      await this.stopAllDns();
+      await this.dns.stopAll();
       await this.driver.cleanupAll(opts);
     });
   }
@@ -203,7 +170,7 @@ export class NetworkService {
 
   async create(req: NetworkCreateRequest, opts: OpOpts = {}): Promise<{ id: string; warning: string }> {
     return this.mutex.run(STATE_LOCK, async () => {
-      this.assertLoaded();
+      this.state.assertLoaded();
       if (!NAME_RE.test(req.name)) {
         throw invalidArgument(`invalid network name "${req.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       }
@@ -212,17 +179,17 @@ export class NetworkService {
         throw new BerthError('forbidden', `only one instance of "${driver}" network is allowed`);
       }
       if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
-      if (this.findByName(req.name)) throw conflict(`network with name ${req.name} already exists`);
+      if (this.state.findByName(req.name)) throw conflict(`network with name ${req.name} already exists`);
       const ipamDriver = req.ipam?.driver || 'default';
       if (ipamDriver !== 'default') throw notFound(`plugin "${ipamDriver}" not found`);
       const userCfg = (req.ipam?.config ?? []).filter((c) => c.subnet || c.gateway || c.ipRange);
       if (userCfg.length > 1) throw invalidArgument('only one IPv4 subnet per network is supported');
-      const taken = this.takenSubnets();
+      const taken = this.state.takenSubnets();
       const cfg = userCfg[0];
       let plan;
       if (cfg?.subnet) {
         plan = planAddresses({ subnet: cfg.subnet, gateway: cfg.gateway || undefined, ipRange: cfg.ipRange || undefined });
-        const clash = taken.find((t) => overlaps(t, plan!.subnet));
+        const clash = taken.find((t) => cidrsOverlap(t, plan!.subnet));
         if (clash) throw new BerthError('forbidden', 'invalid pool request: Pool overlaps with other one on this address space');
       } else {
         if (cfg?.gateway || cfg?.ipRange) throw invalidArgument('a gateway or ip range needs a subnet');
@@ -246,16 +213,16 @@ export class NetworkService {
         bridgeName: this.driver.bridgeNameFor(id, false),
         endpoints: {},
       };
-      await this.driver.ensureNetwork(this.driverNetwork(rec), opts);
+      await this.driver.ensureNetwork(this.state.driverNetwork(rec), opts);
       try {
-        this.networks.set(id, rec);
+        this.state.networks.set(id, rec);
         await this.syncFirewall(opts);
-        if (this.hasDns(rec)) await this.startDns(rec);
-        await this.store.save(rec);
+        if (hasDns(rec)) await this.dns.start(rec);
+        await this.state.store.save(rec);
       } catch (e) {
-        this.networks.delete(id);
-        await this.stopDns(id);
-        await this.driver.removeNetwork(this.driverNetwork(rec)).catch((e2: unknown) => log.warn('cannot undo network create', { error: String(e2) }));
+        this.state.networks.delete(id);
+        await this.dns.stop(id);
+        await this.driver.removeNetwork(this.state.driverNetwork(rec)).catch((e2: unknown) => log.warn('cannot undo network create', { error: String(e2) }));
         await this.syncFirewall().catch((e2: unknown) => log.warn('cannot undo network rules', { error: String(e2) }));
         throw e;
       }
@@ -265,21 +232,21 @@ export class NetworkService {
   }
 
   async list(filters: FilterMap = {}): Promise<NetworkInspect[]> {
-    this.assertLoaded();
+    this.state.assertLoaded();
     validateFilters(filters, LIST_FILTERS);
-    return [...this.networks.values()]
+    return [...this.state.networks.values()]
       .filter((r) => matchesListFilters(r, filters))
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((r) => renderNetwork(r, { withContainers: false }));
   }
 
   async inspect(idOrName: string): Promise<NetworkInspect> {
-    return renderNetwork(this.resolve(idOrName), { withContainers: true });
+    return renderNetwork(this.state.resolve(idOrName), { withContainers: true });
   }
 
   async remove(idOrName: string, opts: OpOpts = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      const rec = this.resolve(idOrName);
+      const rec = this.state.resolve(idOrName);
       if (rec.predefined) throw new BerthError('forbidden', `${rec.name} is a pre-defined network and cannot be removed`);
       await this.removeLocked(rec, opts);
     });
@@ -288,9 +255,9 @@ export class NetworkService {
   async prune(filters: FilterMap = {}, opts: OpOpts = {}): Promise<{ NetworksDeleted: string[] }> {
     validateFilters(filters, PRUNE_FILTERS);
     return this.mutex.run(STATE_LOCK, async () => {
-      this.assertLoaded();
+      this.state.assertLoaded();
       const deleted: string[] = [];
-      for (const rec of [...this.networks.values()]) {
+      for (const rec of [...this.state.networks.values()]) {
         if (rec.predefined || Object.keys(rec.endpoints).length > 0) continue;
         if (!matchesPruneFilters(rec, filters)) continue;
         await this.removeLocked(rec, opts);
@@ -306,11 +273,11 @@ export class NetworkService {
       const list = active.map((e) => `name:"${e.containerName}" id:"${e.containerId.slice(0, 12)}"`).join(', ');
       throw new BerthError('forbidden', `error while removing network: network ${rec.name} has active endpoints (${list})`);
     }
-    await this.stopDns(rec.id);
-    this.networks.delete(rec.id);
+    await this.dns.stop(rec.id);
+    this.state.networks.delete(rec.id);
     await this.syncFirewall(opts);
-    if (rec.driver === 'bridge') await this.driver.removeNetwork(this.driverNetwork(rec), opts);
-    await this.store.remove(rec.id);
+    if (rec.driver === 'bridge') await this.driver.removeNetwork(this.state.driverNetwork(rec), opts);
+    await this.state.store.remove(rec.id);
     this.events.publish('network', 'destroy', rec.id, { name: rec.name, type: rec.driver });
   }
 
@@ -326,24 +293,24 @@ export class NetworkService {
     networks: ReadonlyArray<{ network: string; endpoint?: EndpointRequest }>,
   ): Promise<Array<{ network: string; ipv4: string; gateway: string; dns: boolean }>> {
     return this.mutex.run(STATE_LOCK, async () => {
-      this.assertLoaded();
+      this.state.assertLoaded();
       const added: NetworkRecord[] = [];
       try {
         for (const n of networks) {
-          const rec = this.resolve(n.network);
+          const rec = this.state.resolve(n.network);
           if (rec.endpoints[container.id]) continue;
-          rec.endpoints[container.id] = this.newEndpoint(rec, container, n.endpoint ?? {});
+          rec.endpoints[container.id] = this.state.newEndpoint(rec, container, n.endpoint ?? {});
           added.push(rec);
         }
-        for (const rec of added) await this.store.save(rec);
+        for (const rec of added) await this.state.store.save(rec);
       } catch (e) {
         for (const rec of added) delete rec.endpoints[container.id];
         throw e;
       }
       return networks.map((n) => {
-        const rec = this.resolve(n.network);
+        const rec = this.state.resolve(n.network);
         const ep = rec.endpoints[container.id]!;
-        return { network: rec.name, ipv4: ep.ipv4, gateway: rec.ipam.config[0]?.gateway ?? '', dns: this.hasDns(rec) };
+        return { network: rec.name, ipv4: ep.ipv4, gateway: rec.ipam.config[0]?.gateway ?? '', dns: hasDns(rec) };
       });
     });
   }
@@ -361,15 +328,15 @@ export class NetworkService {
     opts: OpOpts = {},
   ): Promise<AttachResult> {
     return this.mutex.run(STATE_LOCK, async () => {
-      this.assertLoaded();
-      if (this.liveEndpoints(container.id).length) throw conflict(`container ${container.id.slice(0, 12)} is already attached`);
+      this.state.assertLoaded();
+      if (this.state.liveEndpoints(container.id).length) throw conflict(`container ${container.id.slice(0, 12)} is already attached`);
       const joined: Array<[NetworkRecord, EndpointRecord, boolean]> = [];
       const done: Array<[NetworkRecord, EndpointRecord]> = [];
       try {
         for (const n of networks) {
-          const rec = this.resolve(n.network);
+          const rec = this.state.resolve(n.network);
           const existing = rec.endpoints[container.id];
-          const ep = existing ?? this.newEndpoint(rec, container, n.endpoint ?? {});
+          const ep = existing ?? this.state.newEndpoint(rec, container, n.endpoint ?? {});
           if (existing && n.endpoint?.aliases) {
             existing.aliases = uniq(n.endpoint.aliases);
             existing.dnsNames = dnsNamesOf(container, existing.aliases, rec);
@@ -379,14 +346,14 @@ export class NetworkService {
           joined.push([rec, ep, !existing]);
         }
         // Memberships recorded earlier by `connect` on a stopped container join too.
-        for (const rec of this.networks.values()) {
+        for (const rec of this.state.networks.values()) {
           const ep = rec.endpoints[container.id];
           if (ep && !joined.some(([r]) => r.id === rec.id)) joined.push([rec, ep, false]);
         }
         const nsId = await netnsIdentity(netnsPath);
         let routed = false;
         const pubTarget = joined.find(([r]) => r.driver === 'bridge' && !r.internal);
-        const bindings = pubTarget && ports.length ? await allocatePorts(ports, this.boundPorts(), this.portOpts) : [];
+        const bindings = pubTarget && ports.length ? await allocatePorts(ports, this.state.boundPorts(), this.portOpts) : [];
         for (const [rec, ep] of joined) {
           if (rec.driver !== 'bridge') {
             ep.live = { netnsPath, netnsDev: nsId.dev, netnsIno: nsId.ino, hostVeth: '', ifName: '', ports: [] };
@@ -396,8 +363,8 @@ export class NetworkService {
           const ifName = `eth${done.filter(([r]) => r.driver === 'bridge').length}`;
           const withRoute: boolean = !routed && !rec.internal;
           routed ||= withRoute;
-          const dep = this.driverEndpoint(rec, ep, netnsPath, ifName, withRoute);
-          await this.driver.attachEndpoint(this.driverNetwork(rec), dep, opts);
+          const dep = this.state.driverEndpoint(rec, ep, netnsPath, ifName, withRoute);
+          await this.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
           ep.live = {
             netnsPath,
             netnsDev: nsId.dev,
@@ -409,7 +376,7 @@ export class NetworkService {
           done.push([rec, ep]);
         }
         if (bindings.length) await this.syncFirewall(opts);
-        for (const [rec, , isNew] of joined) await this.store.save(rec, { durable: isNew });
+        for (const [rec, , isNew] of joined) await this.state.store.save(rec, { durable: isNew });
       } catch (e) {
         await this.undoAttach(container.id, joined, done);
         throw e;
@@ -425,7 +392,7 @@ export class NetworkService {
     for (const [rec, ep] of done) {
       if (rec.driver === 'bridge' && ep.live) {
         await this.driver
-          .detachEndpoint(this.driverNetwork(rec), this.driverEndpoint(rec, ep, '', ep.live.ifName, false))
+          .detachEndpoint(this.state.driverNetwork(rec), this.state.driverEndpoint(rec, ep, '', ep.live.ifName, false))
           .catch((e: unknown) => log.warn('cannot undo endpoint', { error: String(e) }));
       }
       delete ep.live;
@@ -437,8 +404,8 @@ export class NetworkService {
   /** Container stop: unplumbs every endpoint and port; memberships and addresses stay. Idempotent. */
   async detach(containerId: string, opts: OpOpts = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      this.assertLoaded();
-      const eps = this.liveEndpoints(containerId);
+      this.state.assertLoaded();
+      const eps = this.state.liveEndpoints(containerId);
       if (!eps.length) return;
       const hadPorts = eps.some(([, ep]) => ep.live!.ports.length);
       for (const [rec, ep] of eps) delete ep.live;
@@ -447,12 +414,12 @@ export class NetworkService {
       for (const [rec, ep] of eps) {
         if (rec.driver === 'bridge') {
           await this.driver.detachEndpoint(
-            this.driverNetwork(rec),
-            { ...this.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.driver.hostVethNameFor(ep.endpointId) },
+            this.state.driverNetwork(rec),
+            { ...this.state.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.driver.hostVethNameFor(ep.endpointId) },
             opts,
           );
         }
-        await this.store.save(rec, { durable: false });
+        await this.state.store.save(rec, { durable: false });
         this.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
       }
     });
@@ -462,10 +429,10 @@ export class NetworkService {
   async releaseContainer(containerId: string, opts: OpOpts = {}): Promise<void> {
     await this.detach(containerId, opts);
     await this.mutex.run(STATE_LOCK, async () => {
-      for (const rec of this.networks.values()) {
+      for (const rec of this.state.networks.values()) {
         if (!rec.endpoints[containerId]) continue;
         delete rec.endpoints[containerId];
-        await this.store.save(rec);
+        await this.state.store.save(rec);
       }
     });
   }
@@ -473,28 +440,28 @@ export class NetworkService {
   /** `docker network connect`: live on a running container, recorded for the next start otherwise. */
   async connect(idOrName: string, container: ContainerRef, req: EndpointRequest = {}, opts: OpOpts = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      const rec = this.resolve(idOrName);
-      const mine = this.memberships(container.id);
+      const rec = this.state.resolve(idOrName);
+      const mine = this.state.memberships(container.id);
       if (rec.endpoints[container.id]) {
         throw new BerthError('forbidden', `endpoint with name ${container.name} already exists in network ${rec.name}`);
       }
       if (rec.driver !== 'bridge' || mine.some(([r]) => r.driver !== 'bridge')) {
         throw new BerthError('forbidden', `container cannot be disconnected from host network or connected to host network`);
       }
-      const ep = this.newEndpoint(rec, container, req);
+      const ep = this.state.newEndpoint(rec, container, req);
       rec.endpoints[container.id] = ep;
       const live = mine.find(([, e]) => e.live)?.[1].live;
       try {
         if (live) {
-          const used = new Set(this.liveEndpoints(container.id).map(([, e]) => e.live!.ifName));
+          const used = new Set(this.state.liveEndpoints(container.id).map(([, e]) => e.live!.ifName));
           let n = 0;
           while (used.has(`eth${n}`)) n++;
-          const hasRoute = this.liveEndpoints(container.id).some(([r]) => r.driver === 'bridge' && !r.internal);
-          const dep = this.driverEndpoint(rec, ep, live.netnsPath, `eth${n}`, !hasRoute && !rec.internal);
-          await this.driver.attachEndpoint(this.driverNetwork(rec), dep, opts);
+          const hasRoute = this.state.liveEndpoints(container.id).some(([r]) => r.driver === 'bridge' && !r.internal);
+          const dep = this.state.driverEndpoint(rec, ep, live.netnsPath, `eth${n}`, !hasRoute && !rec.internal);
+          await this.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
           ep.live = { ...live, hostVeth: dep.hostVeth, ifName: dep.ifName, ports: [] };
         }
-        await this.store.save(rec);
+        await this.state.store.save(rec);
       } catch (e) {
         delete rec.endpoints[container.id];
         throw e;
@@ -505,7 +472,7 @@ export class NetworkService {
 
   async disconnect(idOrName: string, containerId: string, opts: OpOpts & { force?: boolean } = {}): Promise<void> {
     await this.mutex.run(STATE_LOCK, async () => {
-      const rec = this.resolve(idOrName);
+      const rec = this.state.resolve(idOrName);
       const ep = rec.endpoints[containerId];
       if (!ep) {
         if (opts.force) return;
@@ -518,9 +485,9 @@ export class NetworkService {
       delete rec.endpoints[containerId];
       if (live?.ports.length) await this.syncFirewall(opts);
       if (live) {
-        await this.driver.detachEndpoint(this.driverNetwork(rec), this.driverEndpoint(rec, ep, '', live.ifName, false), opts);
+        await this.driver.detachEndpoint(this.state.driverNetwork(rec), this.state.driverEndpoint(rec, ep, '', live.ifName, false), opts);
       }
-      await this.store.save(rec);
+      await this.state.store.save(rec);
       this.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
     });
   }
@@ -528,133 +495,28 @@ export class NetworkService {
   /** NetworkSettings.Networks of a container (all memberships; addresses only while running). */
   containerNetworks(containerId: string): Record<string, EndpointSettings> {
     const out: Record<string, EndpointSettings> = {};
-    for (const [rec, ep] of this.memberships(containerId)) out[rec.name] = renderEndpoint(rec, ep);
+    for (const [rec, ep] of this.state.memberships(containerId)) out[rec.name] = renderEndpoint(rec, ep);
     return out;
   }
 
   /** Host ports currently published for a container. */
   containerPorts(containerId: string): PortBinding[] {
-    return this.liveEndpoints(containerId).flatMap(([, ep]) => ep.live!.ports);
+    return this.state.liveEndpoints(containerId).flatMap(([, ep]) => ep.live!.ports);
   }
 
   /** Resolves a network reference the way Docker does: full id, name, then unique id prefix. */
   resolve(idOrName: string): NetworkRecord {
-    this.assertLoaded();
-    const byId = this.networks.get(idOrName);
-    if (byId) return byId;
-    const byName = this.findByName(idOrName);
-    if (byName) return byName;
-    const matches = idOrName.length > 0 ? [...this.networks.values()].filter((r) => r.id.startsWith(idOrName)) : [];
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw invalidArgument(`network ${idOrName} is ambiguous (${matches.length} matches found on id)`);
-    throw notFound(`network ${idOrName} not found`);
+    return this.state.resolve(idOrName);
   }
 
   // ---------------------------------------------------------------- internals
 
-  private assertLoaded(): void {
-    if (!this.loaded) throw new BerthError('unavailable', 'network service is not restored yet');
-  }
-
-  private findByName(name: string): NetworkRecord | undefined {
-    for (const r of this.networks.values()) if (r.name === name) return r;
-    return undefined;
-  }
-
-  private memberships(containerId: string): Array<[NetworkRecord, EndpointRecord]> {
-    const out: Array<[NetworkRecord, EndpointRecord]> = [];
-    for (const rec of this.networks.values()) {
-      const ep = rec.endpoints[containerId];
-      if (ep) out.push([rec, ep]);
-    }
-    return out;
-  }
-
-  private liveEndpoints(containerId: string): Array<[NetworkRecord, EndpointRecord]> {
-    return this.memberships(containerId).filter(([, ep]) => ep.live);
-  }
-
-  private boundPorts(): PortBinding[] {
-    const out: PortBinding[] = [];
-    for (const rec of this.networks.values()) for (const ep of Object.values(rec.endpoints)) out.push(...(ep.live?.ports ?? []));
-    return out;
-  }
-
-  private takenSubnets(): Cidr[] {
-    return [...this.networks.values()].flatMap((r) => r.ipam.config.map((c) => parseCidr(c.subnet)));
-  }
-
-  private newEndpoint(rec: NetworkRecord, container: ContainerRef, req: EndpointRequest): EndpointRecord {
-    const aliases = uniq(req.aliases ?? []);
-    if (rec.driver === 'bridge' && rec.predefined && (aliases.length || req.ipv4Address)) {
-      throw new BerthError(
-        'invalid-argument',
-        aliases.length
-          ? 'network-scoped alias is supported only for containers in user defined networks'
-          : 'user specified IP address is supported on user defined networks only',
-      );
-    }
-    if (req.ipv4Address && !rec.userSubnet) {
-      throw invalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
-    }
-    let ipv4 = '';
-    let mac = '';
-    if (rec.driver === 'bridge') {
-      const used = new Set(Object.values(rec.endpoints).filter((e) => e.ipv4).map((e) => parseIpv4(e.ipv4)));
-      const ip = allocateAddress(planFromConfig(rec.ipam.config[0]!), used, req.ipv4Address || undefined);
-      ipv4 = formatIpv4(ip);
-      mac = macForIpv4(ip);
-    }
-    return {
-      endpointId: newId(),
-      containerId: container.id,
-      containerName: container.name,
-      ipv4,
-      mac,
-      staticIp: !!req.ipv4Address,
-      aliases,
-      dnsNames: dnsNamesOf(container, aliases, rec),
-    };
-  }
-
-  private driverNetwork(rec: NetworkRecord): DriverNetwork {
-    const c = rec.ipam.config[0]!;
-    return { id: rec.id, bridgeName: rec.bridgeName!, subnet: c.subnet, gateway: c.gateway, internal: rec.internal };
-  }
-
-  private driverEndpoint(rec: NetworkRecord, ep: EndpointRecord, netnsPath: string, ifName: string, withRoute: boolean): DriverEndpoint {
-    return {
-      endpointId: ep.endpointId,
-      netnsPath,
-      ifName,
-      hostVeth: this.driver.hostVethNameFor(ep.endpointId),
-      ipv4: ep.ipv4,
-      prefixLen: prefixLenOf(rec),
-      mac: ep.mac,
-      defaultGateway: withRoute ? rec.ipam.config[0]!.gateway : undefined,
-    };
-  }
-
-  private firewallState(): FirewallState {
-    const state: FirewallState = { networks: [], publications: [] };
-    for (const rec of this.networks.values()) {
-      if (rec.driver !== 'bridge') continue;
-      state.networks.push(this.driverNetwork(rec));
-      for (const ep of Object.values(rec.endpoints)) {
-        if (ep.live?.ports.length) {
-          state.publications.push({ endpointId: ep.endpointId, ipv4: ep.ipv4, bridgeName: rec.bridgeName!, bindings: ep.live.ports });
-        }
-      }
-    }
-    return state;
-  }
-
   private async syncFirewall(opts: OpOpts = {}): Promise<void> {
-    await this.driver.syncFirewall(this.firewallState(), opts);
+    await this.driver.syncFirewall(this.state.firewallState(), opts);
   }
 
   private attachResult(containerId: string): AttachResult {
-    const userNet = this.liveEndpoints(containerId).find(([r]) => this.hasDns(r));
+    const userNet = this.state.liveEndpoints(containerId).find(([r]) => hasDns(r));
     return {
       networks: this.containerNetworks(containerId),
       ports: this.containerPorts(containerId),
@@ -667,114 +529,24 @@ export class NetworkService {
    * else the host's resolvers that a container can reach (not loopback), else Docker's fallback.
    */
   async dnsSettings(containerId: string): Promise<DnsSettings> {
-    const userNet = this.liveEndpoints(containerId).find(([r]) => this.hasDns(r));
+    const userNet = this.state.liveEndpoints(containerId).find(([r]) => hasDns(r));
     if (userNet) return { nameservers: [userNet[0].ipam.config[0]!.gateway] };
     const host = (await this.upstreams()).filter((u) => u.port === 53 && !u.host.startsWith('127.')).map((u) => u.host);
     return { nameservers: host.length ? host : FALLBACK_NAMESERVERS };
   }
 
-  /** User-defined bridges have the embedded DNS (the default bridge does not, as in Docker). */
-  private hasDns(rec: NetworkRecord): boolean {
-    return rec.driver === 'bridge' && !rec.predefined;
-  }
-
-  private async startDns(rec: NetworkRecord): Promise<void> {
-    if (this.dns.has(rec.id) || this.dnsPort === false) return;
-    const gateway = rec.ipam.config[0]!.gateway;
-    const server = new DnsServer({
-      address: gateway,
-      port: this.dnsPort,
-      upstreams: this.upstreams,
-      source: {
-        forward: !rec.internal,
-        lookup: (name, clientIp) => this.lookupName(rec, name, clientIp),
-        reverse: (ip) => this.reverseName(rec, ip),
-      },
-    });
-    try {
-      await server.listen();
-    } catch (e) {
-      // Another server holds port 53 on all addresses (e.g. a dnsmasq on 0.0.0.0): the network
-      // still works, only names do not resolve. Say so loudly rather than refuse the network.
-      log.error('embedded DNS cannot listen; containers on this network will not resolve names', {
-        network: rec.name,
-        address: `${gateway}:${this.dnsPort}`,
-        error: String(e),
-      });
-      return;
-    }
-    this.dns.set(rec.id, server);
-  }
-
-  private async stopDns(networkId: string): Promise<void> {
-    const s = this.dns.get(networkId);
-    this.dns.delete(networkId);
-    await s?.close();
-  }
-
-  /**
-   * Addresses for `name` as the querying container sees them: on this network, then on
-   * every other network the querier is live on (Docker resolves across shared networks).
-   */
-  private lookupName(rec: NetworkRecord, name: string, clientIp: string | undefined): string[] {
-    const querier = clientIp ? Object.values(rec.endpoints).find((e) => e.live && e.ipv4 === clientIp) : undefined;
-    const nets = [rec, ...(querier ? this.liveEndpoints(querier.containerId).map(([r]) => r).filter((r) => r !== rec && this.hasDns(r)) : [])];
-    const out: string[] = [];
-    for (const n of nets) {
-      for (const ep of Object.values(n.endpoints)) {
-        if (ep.live && ep.dnsNames.some((d) => d.toLowerCase() === name) && !out.includes(ep.ipv4)) out.push(ep.ipv4);
-      }
-    }
-    return out;
-  }
-
-  private reverseName(rec: NetworkRecord, ip: string): string | undefined {
-    const ep = Object.values(rec.endpoints).find((e) => e.live && e.ipv4 === ip);
-    return ep ? `${ep.containerName}.${rec.name}` : undefined;
-  }
-
-  private async ensurePredefined(opts: OpOpts): Promise<void> {
-    if (!this.findByName('none')) await this.savePredefined('none', 'null', undefined, opts);
-    if (!this.findByName('host')) await this.savePredefined('host', 'host', undefined, opts);
-    if (!this.findByName(DEFAULT_BRIDGE_NETWORK)) {
-      const routes = await this.hostRoutes();
-      const subnet = allocateSubnet(this.pools, [...this.takenSubnets(), ...routes]);
-      await this.savePredefined(DEFAULT_BRIDGE_NETWORK, 'bridge', subnet, opts);
-    }
-  }
-
-  private async savePredefined(name: string, driver: 'bridge' | 'host' | 'null', subnet: Cidr | undefined, _opts: OpOpts) {
-    const id = newId();
-    const isBridge = driver === 'bridge';
-    const plan = subnet ? planAddresses({ subnet: `${formatIpv4(subnet.base)}/${subnet.prefixLen}` }) : undefined;
-    const bridgeName = isBridge ? this.driver.bridgeNameFor(id, true) : undefined;
-    const rec: NetworkRecord = {
-      version: NETWORK_RECORD_VERSION,
-      id,
-      name,
-      driver,
-      created: rfc3339Nano(),
-      internal: false,
-      attachable: false,
-      predefined: true,
-      userSubnet: false,
-      ipam: { driver: 'default', options: {}, config: plan ? [configFromPlan(plan, false)] : [] },
-      options: isBridge
-        ? {
-            'com.docker.network.bridge.default_bridge': 'true',
-            'com.docker.network.bridge.enable_icc': 'true',
-            'com.docker.network.bridge.enable_ip_masquerade': 'true',
-            'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-            'com.docker.network.bridge.name': bridgeName!,
-            'com.docker.network.driver.mtu': '1500',
-          }
-        : {},
-      labels: {},
-      bridgeName,
-      endpoints: {},
+  private async ensurePredefined(): Promise<void> {
+    const add = async (rec: NetworkRecord) => {
+      await this.state.store.save(rec);
+      this.state.networks.set(rec.id, rec);
     };
-    await this.store.save(rec);
-    this.networks.set(id, rec);
+    const bridgeName = (id: string) => this.driver.bridgeNameFor(id, true);
+    if (!this.state.findByName('none')) await add(predefinedRecord('none', 'null', undefined, bridgeName));
+    if (!this.state.findByName('host')) await add(predefinedRecord('host', 'host', undefined, bridgeName));
+    if (!this.state.findByName(DEFAULT_BRIDGE_NETWORK)) {
+      const subnet = allocateSubnet(this.pools, [...this.state.takenSubnets(), ...(await this.hostRoutes())]);
+      await add(predefinedRecord(DEFAULT_BRIDGE_NETWORK, 'bridge', subnet, bridgeName));
+    }
   }
 
   /** Devices with the prefix that no record refers to: leftovers of a crash or a lost record. */
@@ -782,7 +554,7 @@ export class NetworkService {
     const res = await this.driver.listResources(opts);
     const bridges = new Set<string>();
     const veths = new Set<string>();
-    for (const rec of this.networks.values()) {
+    for (const rec of this.state.networks.values()) {
       if (rec.bridgeName) bridges.add(rec.bridgeName);
       for (const ep of Object.values(rec.endpoints)) if (ep.live?.hostVeth) veths.add(ep.live.hostVeth);
     }
@@ -803,46 +575,3 @@ export class NetworkService {
   }
 }
 
-function overlaps(a: Cidr, b: Cidr): boolean {
-  const endA = a.base + 2 ** (32 - a.prefixLen) - 1;
-  const endB = b.base + 2 ** (32 - b.prefixLen) - 1;
-  return a.base <= endB && b.base <= endA;
-}
-
-function dnsNamesOf(container: ContainerRef, aliases: string[], rec: NetworkRecord): string[] {
-  if (rec.predefined) return [];
-  return uniq([container.name, ...aliases, container.id.slice(0, 12)].filter((n) => n));
-}
-
-function uniq(xs: string[]): string[] {
-  return [...new Set(xs)];
-}
-
-function newId(): string {
-  return randomBytes(32).toString('hex');
-}
-
-function rfc3339Nano(): string {
-  const d = new Date();
-  const ns = String(d.getUTCMilliseconds() * 1_000_000 + Number(process.hrtime.bigint() % 1_000_000n)).padStart(9, '0');
-  return `${d.toISOString().slice(0, 19)}.${ns}Z`;
-}
-
-async function netnsIdentity(path: string): Promise<{ dev: number; ino: number }> {
-  try {
-    const st = await stat(path);
-    return { dev: st.dev, ino: st.ino };
-  } catch (e) {
-    throw invalidArgument(`network namespace ${path} is not accessible: ${(e as Error).message}`, e);
-  }
-}
-
-async function isSameNetns(path: string, dev: number, ino: number): Promise<boolean> {
-  try {
-    const st = await stat(path);
-    return st.dev === dev && st.ino === ino;
-  } catch {
-    // Gone (the process exited, the bind mount was removed): not the same sandbox.
-    return false;
-  }
-}
