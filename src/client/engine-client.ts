@@ -6,6 +6,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { BerthError, type ErrorKind } from '../util/index.js';
 import { parseHost, type EngineEndpoint } from './host.js';
 import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
+import type { HijackedConnection } from './hijack.js';
 import type { EventMessage } from './types/events.js';
 import type {
   HistoryResponseItem,
@@ -242,6 +243,19 @@ export class EngineClient {
       throw new EngineApiError(res.statusCode, errorMessageOf(text, res.statusCode));
     }
     return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  /**
+   * A hijacked stdio connection (attach, exec start): resolves after `101`, with the
+   * socket carrying stdin one way and stdout/stderr (framed unless TTY) the other.
+   */
+  async hijack(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    opts: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<HijackedConnection> {
+    const { hijack } = await import('./hijack.js');
+    return hijack(this.host, method, `/v${await this.apiVersion({ signal: opts.signal })}${path}`, opts);
   }
 
   // --- system ------------------------------------------------------------------

@@ -2,6 +2,11 @@
 export * from './host.js';
 export * from './json-stream.js';
 export * from './engine-client.js';
+export * from './containers-api.js';
+export * from './volumes-api.js';
+export * from './networks-api.js';
+export * from './stdio-frames.js';
+export type { HijackedConnection } from './hijack.js';
 export type * from './types/system.js';
 export type * from './types/events.js';
 export type * from './types/containers.js';
