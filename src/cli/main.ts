@@ -59,6 +59,13 @@ async function main(argv: string[]): Promise<number> {
   return runProgram(argv);
 }
 
+// A reader that went away (`berth save x | head -c 1`): stop quietly with the status a
+// SIGPIPE gives, as the docker CLI (a Go program) does, instead of an EPIPE error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(finish, (err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
   return finish(1);
