@@ -8,6 +8,7 @@ export { chainIdOf, childChainId } from './chain-id.js';
 export type { Lease, Leases } from './leases.js';
 export { openStorage, type GcResult, type GcRoots, type Storage } from './storage.js';
 export { extractLayer, type ExtractResult } from './tar/extract.js';
+export { extractArchive } from './tar/archive-extract.js';
 export { diffDirectory } from './tar/diff.js';
 export { detectCompression, type Compression } from './tar/compression.js';
 export { readMounts, type MountEntry } from './mountinfo.js';

@@ -54,11 +54,14 @@ function isZlibError(err: unknown): boolean {
  * the diffID over the uncompressed bytes. Every member is validated (layer-policy.ts) in a TS
  * stream and re-packed into GNU tar, which does what Node cannot (mknod, chown, xattrs).
  * On error `dest` may hold a partial tree: the caller builds it under a temp name and removes it.
+ * `dest` must be a directory this process just created (empty): the safety checks know only
+ * the symlinks of this tar. To unpack into a tree that may hold hostile symlinks (a container's
+ * root), use `extractArchive`.
  */
 export async function extractLayer(
   input: Readable,
   dest: string,
-  opts: { signal?: AbortSignal; asRoot?: boolean; timeoutMs?: number } = {},
+  opts: { signal?: AbortSignal; asRoot?: boolean; timeoutMs?: number; whiteouts?: boolean } = {},
 ): Promise<ExtractResult> {
   const asRoot = opts.asRoot ?? process.getuid?.() === 0;
   let decompressor;
@@ -69,7 +72,7 @@ export async function extractLayer(
     throw err;
   }
   const digester = new DigestingStream();
-  const rewriter = new TarRewriter(new LayerExtractPolicy());
+  const rewriter = new TarRewriter(new LayerExtractPolicy({ whiteouts: opts.whiteouts }));
   const tar = spawnStreaming('tar', tarExtractArgs(dest, asRoot), {
     timeoutMs: opts.timeoutMs ?? TAR_TIMEOUT_MS,
     signal: opts.signal,

@@ -36,6 +36,9 @@ export function memberComponents(raw: string, what = raw): string[] {
  *   `trusted.overlay.opaque=y` xattr on its directory; other `trusted.overlay.*` xattrs are dropped.
  */
 export class LayerExtractPolicy implements RewritePolicy {
+  /** `whiteouts: false` keeps `.wh.*` members as ordinary files (plain archives, docker cp). */
+  constructor(private readonly opts: { whiteouts?: boolean } = {}) {}
+
   private readonly symlinks = new Map<string, string>();
   private readonly written = new Set<string>();
   private readonly dirs = new Map<string, TarHeader>();
@@ -50,7 +53,7 @@ export class LayerExtractPolicy implements RewritePolicy {
     }
     const base = comps[comps.length - 1]!;
     const parent = this.resolveParent(comps.slice(0, -1), member);
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(h, parent, base);
+    if (base.startsWith(WHITEOUT_PREFIX) && this.opts.whiteouts !== false) return this.whiteout(h, parent, base);
     const path = [...parent, base].join('/');
     const out: TarHeader = { ...h, name: path, xattrs: stripOverlayXattrs(h.xattrs) };
     if (h.type === 'link') {
