@@ -451,3 +451,21 @@ test('GC run by rmi keeps the roots other owners register', async (t) => {
   assert.ok(await storage.content.info(kept.digest));
   assert.equal(await storage.content.info(dropped.digest), undefined);
 });
+
+test('a load cancelled mid-stream rejects as cancelled and leaves the data-root as it was', async (t) => {
+  const { root, svc } = await setup(t);
+  await svc.load(Readable.from(await legacyDockerArchive([{ layers: [await layerA()], tags: ['base:1'] }])));
+  const before = await snapshot(root);
+  const archive = await legacyDockerArchive([await busybox({ tags: ['cancelled:1'] })]);
+  const ac = new AbortController();
+  const input = Readable.from(
+    (async function* () {
+      yield archive.subarray(0, 3000);
+      ac.abort();
+      await new Promise((r) => setTimeout(r, 10));
+      yield archive.subarray(3000);
+    })(),
+  );
+  await assert.rejects(svc.load(input, {}, { signal: ac.signal }), (e: unknown) => errorKind(e) === 'cancelled');
+  assert.deepEqual(await snapshot(root), before);
+});
