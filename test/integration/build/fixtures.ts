@@ -11,13 +11,18 @@ import { startTestDaemon, type DockerResult, type TestDaemon } from '../../helpe
 export async function startBuildDaemon(t: TestContext): Promise<TestDaemon | undefined> {
   const d = await startTestDaemon(t);
   if (!d) return undefined;
+  await importBusybox(d);
+  return d;
+}
+
+/** Imports busybox:latest the way `berth bootstrap` does (docker import + changes). */
+export async function importBusybox(d: TestDaemon): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of await busyboxRootfs()) chunks.push(c as Buffer);
   const r = await d.docker(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'CMD ["sh"]', '-', 'busybox:latest'], {
     input: Buffer.concat(chunks),
   });
   if (r.code !== 0) throw new Error(`docker import failed: ${r.stderr}`);
-  return d;
 }
 
 /** A temp context dir with the given files (paths relative, content strings). */
