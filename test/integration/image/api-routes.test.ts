@@ -1,5 +1,6 @@
 // Table-driven API tests of /images/* and /system/df against an in-process server on a temp
-// socket, backed by a real ImageService over a temp data-root (no root needed).
+// socket, backed by a real ImageService over a temp data-root. Needs no root; it lives here
+// because it builds its archives with image/'s fixtures, which src/api may not import.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,14 +8,14 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ImageService } from '../../image/index.js';
-import { buildImage, legacyDockerArchive, tarOf } from '../../image/archive-fixtures.js';
-import { openStorage } from '../../storage/index.js';
-import { EventBus, logger } from '../../util/index.js';
-import { Router } from '../router.js';
-import { ApiServer } from '../server.js';
-import { imageRoutes, progressBar } from './images.js';
-import { systemDfRoutes } from './system-df.js';
+import { ImageService } from '../../../src/image/index.js';
+import { buildImage, legacyDockerArchive, tarOf } from '../../../src/image/archive-fixtures.js';
+import { openStorage } from '../../../src/storage/index.js';
+import { EventBus, logger } from '../../../src/util/index.js';
+import { Router } from '../../../src/api/router.js';
+import { ApiServer } from '../../../src/api/server.js';
+import { imageRoutes, progressBar } from '../../../src/api/routes/images.js';
+import { systemDfRoutes } from '../../../src/api/routes/system-df.js';
 
 interface Reply {
   status: number;
