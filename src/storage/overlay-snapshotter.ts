@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { BerthError, KeyedMutex, conflict, invalidArgument, isDigest, notFound, run, writeJsonAtomic } from '../util/index.js';
 import type { ChainId, Mount, Snapshotter } from './layer-store.js';
@@ -137,7 +137,13 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   diff(key: string, opts: { signal?: AbortSignal } = {}): Readable {
-    return diffDirectory(this.upperPath(key), opts);
+    const upper = this.upperPath(key);
+    const requireMeta = () => this.requireMeta(key);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      await requireMeta();
+      for await (const c of diffDirectory(upper, opts)) yield c as Buffer;
+    }
+    return Readable.from(chunks(), { objectMode: false });
   }
 
   /** Where the snapshot is mounted now (from /proc/self/mountinfo), if anywhere. */

@@ -70,6 +70,9 @@ export function snapshotterSuite(name: string, open: (t: TestContext) => Promise
     await assert.rejects(snapshotter.prepare('c2', chainIdOf([sha256Digest('missing')])), (e) => errorKind(e) === 'not-found');
     await assert.rejects(snapshotter.prepare('../evil', parent), (e) => errorKind(e) === 'invalid-argument');
     await assert.rejects(snapshotter.mounts('nope'), (e) => errorKind(e) === 'not-found');
+    await assert.rejects(async () => {
+      for await (const _ of snapshotter.diff('nope')) void _;
+    }, (e) => errorKind(e) === 'not-found');
     assert.deepEqual((await snapshotter.list()).map((s) => s.key), ['c1']);
   });
 

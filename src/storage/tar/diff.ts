@@ -57,7 +57,13 @@ export function tarCreateArgs(dir: string): string[] {
  */
 export function diffDirectory(dir: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
-    const tar = spawnStreaming('tar', tarCreateArgs(dir), { timeoutMs: opts.timeoutMs ?? TAR_CREATE_TIMEOUT_MS, signal: opts.signal });
+    // Exit status 1 is "a file changed while being read" (a running container's upper dir):
+    // the archive is still complete and consistent member by member, as with docker commit.
+    const tar = spawnStreaming('tar', tarCreateArgs(dir), {
+      timeoutMs: opts.timeoutMs ?? TAR_CREATE_TIMEOUT_MS,
+      signal: opts.signal,
+      okCodes: [1],
+    });
     tar.stdin.end();
     const rewriter = new TarRewriter(new OverlayExportPolicy());
     tar.stdout.on('error', (err) => rewriter.destroy(err));
