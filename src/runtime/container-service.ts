@@ -346,45 +346,59 @@ export class ContainerService {
   private async doStart(c: Container, opts: { signal?: AbortSignal }): Promise<void> {
     const spec = c.config.spec;
     const cleanup: Array<() => Promise<unknown>> = [];
+    const t0 = performance.now();
     try {
-      await rm(join(c.exitDir, c.id), { force: true });
-      if (!c.state.mounted) {
-        await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts);
-        c.state.mounted = true;
-      }
+      await Promise.all([
+        rm(join(c.exitDir, c.id), { force: true }),
+        c.state.mounted
+          ? undefined
+          : this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts).then(() => {
+              c.state.mounted = true;
+            }),
+      ]);
       cleanup.push(() => this.unmountRootfs(c));
+      const tMount = performance.now();
       const netInfo = { id: c.id, name: c.name, spec };
       const netMode = spec.host.networkMode;
-      let network: NamespaceSource;
-      let hostsEntries: string[] = [];
-      if (netMode.startsWith('container:')) {
-        network = { mode: 'path', path: `/proc/${await this.pidOf(netMode.slice(10))}/ns/net` };
-      } else {
-        const plan = await this.opts.network.plan(netInfo);
-        network = plan.namespace;
-        hostsEntries = plan.hostsEntries;
-      }
-      const hostname = spec.hostname || (network.mode === 'host' ? this.hostHostname : c.id.slice(0, 12));
-      const ownEntry = network.mode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
-      await Promise.all([
-        writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
-        writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),
-        writeFile(
-          join(c.userdata, 'resolv.conf'),
-          resolvConfFile(this.hostResolv, {
-            dns: spec.host.dns,
-            dnsSearch: spec.host.dnsSearch,
-            dnsOptions: spec.host.dnsOptions,
-            hostNetwork: network.mode === 'host',
-          }),
-        ),
-      ]);
-      const user = await resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd);
-      const configEnv = [...(c.config.image.config.Env ?? []), ...spec.env];
       let args = [c.config.path, ...c.config.args];
-      await this.checkExecutable(c, args[0]!, configEnv, spec.workingDir || c.config.image.config.WorkingDir || '/');
+      // Independent preparations run side by side: each is file I/O or one small spawn.
+      const [network, user, extraMounts] = await settleAll([
+        (async (): Promise<NamespaceSource> => {
+          let ns: NamespaceSource;
+          let hostsEntries: string[] = [];
+          let resolvConf: string | undefined;
+          if (netMode.startsWith('container:')) {
+            ns = { mode: 'path', path: `/proc/${await this.pidOf(netMode.slice(10))}/ns/net` };
+          } else {
+            const plan = await this.opts.network.plan(netInfo);
+            ns = plan.namespace;
+            hostsEntries = plan.hostsEntries;
+            resolvConf = plan.resolvConf;
+          }
+          const hostname = spec.hostname || (ns.mode === 'host' ? this.hostHostname : c.id.slice(0, 12));
+          const ownEntry = ns.mode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
+          await Promise.all([
+            writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
+            writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),
+            writeFile(
+              join(c.userdata, 'resolv.conf'),
+              resolvConf ??
+                resolvConfFile(this.hostResolv, {
+                  dns: spec.host.dns,
+                  dnsSearch: spec.host.dnsSearch,
+                  dnsOptions: spec.host.dnsOptions,
+                  hostNetwork: ns.mode === 'host',
+                }),
+            ),
+          ]);
+          return ns;
+        })(),
+        resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd),
+        this.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec }),
+        this.checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/'),
+      ]);
       if (spec.host.init) args = [INIT_PATH, '--', ...args];
-      const extraMounts = await this.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec });
+      const tPrep = performance.now();
       const ns = (mode: string): NamespaceSource | undefined => (mode === 'host' ? { mode: 'host' } : undefined);
       const oci = generateOciSpec({
         id: c.id,
@@ -430,6 +444,7 @@ export class ContainerService {
       const startedD = c.nextStart;
       c.nextStart = deferred();
       startedD.resolve();
+      const tCreated = performance.now();
       const settings = await this.opts.network.attach({ ...netInfo, pid: started.pid });
       cleanup.push(() => this.opts.network.detach(netInfo));
       this.watchExit(c);
@@ -452,6 +467,13 @@ export class ContainerService {
       };
       await this.saveState(c);
       this.publish(c, 'start');
+      this.log.trace('start phases', {
+        container: c.id.slice(0, 12),
+        mountMs: Math.round(tMount - t0),
+        prepareMs: Math.round(tPrep - tMount),
+        createMs: Math.round(tCreated - tPrep),
+        startMs: Math.round(performance.now() - tCreated),
+      });
       this.armHealthcheck(c);
       // The exit may have happened before the watcher saw the state change.
       void this.checkExitFile(c);
@@ -525,9 +547,12 @@ export class ContainerService {
     c.exitWatcher?.close();
     c.exitWatcher = undefined;
     clearTimeout(c.healthTimer);
-    await this.runc.delete(c.id, { force: true }).catch((e: unknown) => this.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
-    await this.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined);
-    await this.unmountRootfs(c);
+    await Promise.all([
+      this.runc.delete(c.id, { force: true }).catch((e: unknown) => this.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+      this.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined),
+      // The container's processes are gone: its rootfs can go at the same time.
+      this.unmountRootfs(c),
+    ]);
     const ranMs = at.getTime() - Date.parse(c.state.startedAt);
     c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, finishedAt: at.toISOString() };
     if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
@@ -1005,6 +1030,17 @@ export class ContainerService {
   get statusOf(): (c: Container) => ContainerStatus {
     return (c) => c.state.status;
   }
+}
+
+/**
+ * Promise.all that waits for every promise before failing, so no preparation is still
+ * running (and writing into the rootfs or reserving addresses) while the cleanup undoes it.
+ */
+async function settleAll<T extends readonly unknown[]>(ps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(ps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** conmon needs an absolute runtime path. */
