@@ -5,7 +5,7 @@ import type { ChainId } from '../storage/index.js';
 import { invalidArgument, type Digest } from '../util/index.js';
 import { applyConfigChanges } from './config-changes.js';
 import { isTagged, type ImageCore } from './image-core.js';
-import { MAX_MANIFEST_BYTES, applyLayers, buildManifest, describeLayerBlob, makeRecord } from './image-writer.js';
+import { MAX_MANIFEST_BYTES, applyLayers, buildManifest, describeLayerBlob, ingestAndApply, makeRecord } from './image-writer.js';
 import { MediaType } from './media-types.js';
 import { parsePlatform } from './platform.js';
 import { familiarString, parseImageRef, refWithTag, repositoryOf, shortId } from './reference.js';
@@ -26,9 +26,8 @@ export async function importRootfs(core: ImageCore, tar: Readable, args: ImportO
   const baseConfig = applyConfigChanges({}, args.changes ?? []);
   const signal = opts.signal ?? args.signal;
   const id = await core.withLease(async (sig) => {
-    const blob = await core.storage.content.ingest(tar, {}, { signal: sig });
+    const { blob, layer: info } = await ingestAndApply(core.storage, tar, undefined, { signal: sig });
     const layer = await describeLayerBlob(core.storage, blob.digest, blob.size);
-    const info = await core.storage.layers.apply(undefined, core.storage.content.read(blob.digest), { signal: sig });
     const created = new Date().toISOString();
     const comment = args.message || 'Imported from -';
     const config: ImageConfig = {
@@ -139,9 +138,8 @@ export async function commitImage(core: ImageCore, args: CommitOptions, opts: { 
     const created = new Date().toISOString();
     let emptyLayer = true;
     if (args.layer) {
-      const blob = await core.storage.content.ingest(args.layer, {}, { signal: sig });
+      const { blob, layer: info } = await ingestAndApply(core.storage, args.layer, top, { signal: sig });
       const layer = await describeLayerBlob(core.storage, blob.digest, blob.size);
-      const info = await core.storage.layers.apply(top, core.storage.content.read(blob.digest), { signal: sig });
       layers.push(layer);
       diffIds.push(info.diffId);
       top = info.chainId;

@@ -469,3 +469,16 @@ test('a load cancelled mid-stream rejects as cancelled and leaves the data-root 
   await assert.rejects(svc.load(input, {}, { signal: ac.signal }), (e: unknown) => errorKind(e) === 'cancelled');
   assert.deepEqual(await snapshot(root), before);
 });
+
+test('an import of a corrupt or hostile tar fails and leaves the data-root as it was', async (t) => {
+  const { root, svc } = await setup(t);
+  await svc.load(Readable.from(await legacyDockerArchive([{ layers: [await layerA()], tags: ['base:1'] }])));
+  const before = await snapshot(root);
+  const gz = gzipSync(await tarOf([{ name: 'a.txt', data: 'x'.repeat(100_000) }]));
+  gz.fill(0x41, 20, gz.length - 10);
+  await assert.rejects(svc.importRootfs(Readable.from(gz), { repo: 'broken' }), (e: unknown) => errorKind(e) === 'invalid-argument');
+  const escape = await tarOf([{ name: '../../etc/evil', data: 'x' }]);
+  await assert.rejects(svc.importRootfs(Readable.from(escape), { repo: 'evil' }), (e: unknown) => errorKind(e) === 'invalid-argument');
+  assert.deepEqual(await snapshot(root), before);
+  assert.deepEqual((await svc.list()).map((s) => s.repoTags), [['base:1']]);
+});

@@ -1,7 +1,7 @@
 // What load, import and commit share: applying layer blobs in order, storing configs and
 // manifests, and turning the result into an ImageRecord.
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { ChainId, LayerStore, Storage } from '../storage/index.js';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { BlobInfo, ChainId, LayerInfo, LayerStore, Storage } from '../storage/index.js';
 import { invalidArgument, type Digest } from '../util/index.js';
 import type { ImageRecord } from './image-store.js';
 import { MediaType, compressionOf, ociLayerMediaType } from './media-types.js';
@@ -148,4 +148,58 @@ export async function makeRecord(
     size: await chainSize(storage.layers, args.topChainId),
     parent: args.parent,
   };
+}
+
+/**
+ * Stores a new layer tar as a blob and applies it on `parent` at the same time (one read of the
+ * input, the slower side sets the pace), for import and commit where the parent is known.
+ */
+export async function ingestAndApply(
+  storage: Storage,
+  input: Readable,
+  parent: ChainId | undefined,
+  opts: { signal?: AbortSignal | undefined },
+): Promise<{ blob: BlobInfo; layer: LayerInfo }> {
+  const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
+  const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+  let waiting = 0;
+  const resume = () => {
+    if (--waiting === 0) input.resume();
+  };
+  input.on('data', (chunk: Buffer) => {
+    const a = toBlob.write(chunk);
+    const b = toLayer.write(chunk);
+    if (!a || !b) {
+      input.pause();
+      if (!a) {
+        waiting++;
+        toBlob.once('drain', resume);
+      }
+      if (!b) {
+        waiting++;
+        toLayer.once('drain', resume);
+      }
+    }
+  });
+  input.once('end', () => {
+    toBlob.end();
+    toLayer.end();
+  });
+  input.once('error', (e) => {
+    toBlob.destroy(e);
+    toLayer.destroy(e);
+  });
+  const ingesting = storage.content.ingest(toBlob, {}, { signal: opts.signal });
+  const applying = storage.layers.apply(parent, toLayer, { signal: opts.signal });
+  try {
+    const [blob, layer] = await Promise.all([ingesting, applying]);
+    return { blob, layer };
+  } catch (e) {
+    // One side failed: stop the input and the other side, and wait for it so nothing is left writing.
+    input.destroy();
+    toBlob.destroy();
+    toLayer.destroy();
+    await Promise.allSettled([ingesting, applying]);
+    throw e;
+  }
 }
