@@ -4,10 +4,11 @@
 // each is persisted before it returns, so a restarted berthd can restore() everything.
 import { BerthError, KeyedMutex, conflict, invalidArgument, logger, notFound, type EventBus } from '../util/index.js';
 import { BridgeDriver } from './bridge-driver.js';
+import { ContainerEndpoints, type AttachResult, type DnsSettings } from './container-endpoints.js';
 import { readResolvConfUpstreams, type Upstream } from './dns-server.js';
 import { DEFAULT_ADDRESS_POOLS, allocateSubnet, configFromPlan, planAddresses, readHostRoutes, type AddressPool } from './ipam.js';
 import { cidrsOverlap, formatIpv4, type Cidr } from './ipv4.js';
-import { isSameNetns, netnsIdentity } from './netns-identity.js';
+import { isSameNetns } from './netns-identity.js';
 import { EmbeddedDnsServers } from './network-dns.js';
 import type { NetworkDriver } from './network-driver.js';
 import {
@@ -18,12 +19,12 @@ import {
   validateFilters,
   type FilterMap,
 } from './network-filters.js';
-import { renderEndpoint, renderNetwork, type EndpointSettings, type NetworkInspect } from './network-inspect.js';
-import { NetworkState, dnsNamesOf, hasDns, newId, rfc3339Nano, uniq, type ContainerRef, type EndpointRequest } from './network-state.js';
+import { renderNetwork, type EndpointSettings, type NetworkInspect } from './network-inspect.js';
+import { NetworkState, hasDns, newId, rfc3339Nano, type ContainerRef, type EndpointRequest } from './network-state.js';
 import { NetworkStore } from './network-store.js';
-import { allocatePorts, type PortAllocatorOptions, type PortRequest } from './ports.js';
+import type { PortAllocatorOptions, PortRequest } from './ports.js';
 import { DEFAULT_BRIDGE_NETWORK, predefinedRecord } from './predefined-networks.js';
-import { NETWORK_RECORD_VERSION, type EndpointRecord, type NetworkRecord, type PortBinding } from './types.js';
+import { NETWORK_RECORD_VERSION, type NetworkRecord, type PortBinding } from './types.js';
 
 const log = logger('network');
 
@@ -59,25 +60,11 @@ export interface NetworkCreateRequest {
   labels?: Record<string, string>;
 }
 
-export interface DnsSettings {
-  nameservers: string[];
-}
-
-export interface AttachResult {
-  /** NetworkSettings.Networks, keyed by network name. */
-  networks: Record<string, EndpointSettings>;
-  /** Host ports actually bound (random ones resolved). */
-  ports: PortBinding[];
-  /** What the container's resolv.conf should name. */
-  dns: DnsSettings;
-}
+export type { AttachResult, DnsSettings } from './container-endpoints.js';
 
 interface OpOpts {
   signal?: AbortSignal;
 }
-
-/** Docker's fallback when the host has no usable resolver. */
-const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
 
 export class NetworkService {
   readonly driver: NetworkDriver;
@@ -85,10 +72,10 @@ export class NetworkService {
   private readonly pools: readonly AddressPool[];
   private readonly hostRoutes: () => Promise<Cidr[]>;
   private readonly upstreams: () => Promise<Upstream[]>;
-  private readonly portOpts: PortAllocatorOptions;
   private readonly mutex = new KeyedMutex();
   private readonly state: NetworkState;
   private readonly dns: EmbeddedDnsServers;
+  private readonly endpoints: ContainerEndpoints;
 
   constructor(opts: NetworkServiceOptions) {
     this.driver = opts.driver ?? new BridgeDriver({ prefix: opts.namePrefix });
@@ -96,9 +83,15 @@ export class NetworkService {
     this.pools = opts.addressPools ?? DEFAULT_ADDRESS_POOLS;
     this.hostRoutes = opts.hostRoutes ?? (() => readHostRoutes());
     this.upstreams = opts.dnsUpstreams ?? (() => readResolvConfUpstreams());
-    this.portOpts = opts.ports ?? {};
     this.state = new NetworkState(new NetworkStore(opts.dataRoot), this.driver);
     this.dns = new EmbeddedDnsServers(this.state, opts.dnsPort ?? 53, this.upstreams);
+    this.endpoints = new ContainerEndpoints(this.state, {
+      events: this.events,
+      portOpts: opts.ports ?? {},
+      upstreams: this.upstreams,
+      lock: (fn) => this.mutex.run(STATE_LOCK, fn),
+      syncFirewall: (o) => this.syncFirewall(o),
+    });
   }
 
   // ---------------------------------------------------------------- start / stop
@@ -281,227 +274,40 @@ export class NetworkService {
     this.events.publish('network', 'destroy', rec.id, { name: rec.name, type: rec.driver });
   }
 
-  // ---------------------------------------------------------------- containers
+  // ---------------------------------------------------------------- containers (see container-endpoints.ts)
 
-  /**
-   * Before a container starts: records its memberships of `networks` and reserves their
-   * addresses, so /etc/hosts and resolv.conf can be written before the namespace exists.
-   * `attach` then plumbs them. Returns the reserved address and DNS server per network.
-   */
-  async reserve(
-    container: ContainerRef,
-    networks: ReadonlyArray<{ network: string; endpoint?: EndpointRequest }>,
-  ): Promise<Array<{ network: string; ipv4: string; gateway: string; dns: boolean }>> {
-    return this.mutex.run(STATE_LOCK, async () => {
-      this.state.assertLoaded();
-      const added: NetworkRecord[] = [];
-      try {
-        for (const n of networks) {
-          const rec = this.state.resolve(n.network);
-          if (rec.endpoints[container.id]) continue;
-          rec.endpoints[container.id] = this.state.newEndpoint(rec, container, n.endpoint ?? {});
-          added.push(rec);
-        }
-        for (const rec of added) await this.state.store.save(rec);
-      } catch (e) {
-        for (const rec of added) delete rec.endpoints[container.id];
-        throw e;
-      }
-      return networks.map((n) => {
-        const rec = this.state.resolve(n.network);
-        const ep = rec.endpoints[container.id]!;
-        return { network: rec.name, ipv4: ep.ipv4, gateway: rec.ipam.config[0]?.gateway ?? '', dns: hasDns(rec) };
-      });
-    });
+  reserve(container: ContainerRef, networks: ReadonlyArray<{ network: string; endpoint?: EndpointRequest }>) {
+    return this.endpoints.reserve(container, networks);
   }
-
-  /**
-   * Container start: joins `networks` (kept as memberships, with their addresses, until the
-   * container is removed), plumbs every membership into the namespace at `netnsPath`, and
-   * publishes `ports` on the first non-internal bridge network. All or nothing.
-   */
-  async attach(
+  attach(
     container: ContainerRef,
     netnsPath: string,
     networks: ReadonlyArray<{ network: string; endpoint?: EndpointRequest }>,
     ports: readonly PortRequest[] = [],
     opts: OpOpts = {},
   ): Promise<AttachResult> {
-    return this.mutex.run(STATE_LOCK, async () => {
-      this.state.assertLoaded();
-      if (this.state.liveEndpoints(container.id).length) throw conflict(`container ${container.id.slice(0, 12)} is already attached`);
-      const joined: Array<[NetworkRecord, EndpointRecord, boolean]> = [];
-      const done: Array<[NetworkRecord, EndpointRecord]> = [];
-      try {
-        for (const n of networks) {
-          const rec = this.state.resolve(n.network);
-          const existing = rec.endpoints[container.id];
-          const ep = existing ?? this.state.newEndpoint(rec, container, n.endpoint ?? {});
-          if (existing && n.endpoint?.aliases) {
-            existing.aliases = uniq(n.endpoint.aliases);
-            existing.dnsNames = dnsNamesOf(container, existing.aliases, rec);
-          }
-          if (existing) existing.containerName = container.name;
-          rec.endpoints[container.id] = ep;
-          joined.push([rec, ep, !existing]);
-        }
-        // Memberships recorded earlier by `connect` on a stopped container join too.
-        for (const rec of this.state.networks.values()) {
-          const ep = rec.endpoints[container.id];
-          if (ep && !joined.some(([r]) => r.id === rec.id)) joined.push([rec, ep, false]);
-        }
-        const nsId = await netnsIdentity(netnsPath);
-        let routed = false;
-        const pubTarget = joined.find(([r]) => r.driver === 'bridge' && !r.internal);
-        const bindings = pubTarget && ports.length ? await allocatePorts(ports, this.state.boundPorts(), this.portOpts) : [];
-        for (const [rec, ep] of joined) {
-          if (rec.driver !== 'bridge') {
-            ep.live = { netnsPath, netnsDev: nsId.dev, netnsIno: nsId.ino, hostVeth: '', ifName: '', ports: [] };
-            done.push([rec, ep]);
-            continue;
-          }
-          const ifName = `eth${done.filter(([r]) => r.driver === 'bridge').length}`;
-          const withRoute: boolean = !routed && !rec.internal;
-          routed ||= withRoute;
-          const dep = this.state.driverEndpoint(rec, ep, netnsPath, ifName, withRoute);
-          await this.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
-          ep.live = {
-            netnsPath,
-            netnsDev: nsId.dev,
-            netnsIno: nsId.ino,
-            hostVeth: dep.hostVeth,
-            ifName,
-            ports: pubTarget && pubTarget[1] === ep ? bindings : [],
-          };
-          done.push([rec, ep]);
-        }
-        if (bindings.length) await this.syncFirewall(opts);
-        for (const [rec, , isNew] of joined) await this.state.store.save(rec, { durable: isNew });
-      } catch (e) {
-        await this.undoAttach(container.id, joined, done);
-        throw e;
-      }
-      for (const [rec] of joined) {
-        this.events.publish('network', 'connect', rec.id, { container: container.id, name: rec.name, type: rec.driver });
-      }
-      return this.attachResult(container.id);
-    });
+    return this.endpoints.attach(container, netnsPath, networks, ports, opts);
   }
-
-  private async undoAttach(containerId: string, joined: Array<[NetworkRecord, EndpointRecord, boolean]>, done: Array<[NetworkRecord, EndpointRecord]>) {
-    for (const [rec, ep] of done) {
-      if (rec.driver === 'bridge' && ep.live) {
-        await this.driver
-          .detachEndpoint(this.state.driverNetwork(rec), this.state.driverEndpoint(rec, ep, '', ep.live.ifName, false))
-          .catch((e: unknown) => log.warn('cannot undo endpoint', { error: String(e) }));
-      }
-      delete ep.live;
-    }
-    for (const [rec, , isNew] of joined) if (isNew) delete rec.endpoints[containerId];
-    await this.syncFirewall().catch((e: unknown) => log.warn('cannot undo port rules', { error: String(e) }));
+  detach(containerId: string, opts: OpOpts = {}): Promise<void> {
+    return this.endpoints.detach(containerId, opts);
   }
-
-  /** Container stop: unplumbs every endpoint and port; memberships and addresses stay. Idempotent. */
-  async detach(containerId: string, opts: OpOpts = {}): Promise<void> {
-    await this.mutex.run(STATE_LOCK, async () => {
-      this.state.assertLoaded();
-      const eps = this.state.liveEndpoints(containerId);
-      if (!eps.length) return;
-      const hadPorts = eps.some(([, ep]) => ep.live!.ports.length);
-      for (const [rec, ep] of eps) delete ep.live;
-      // Rules first: a port must not point at an address that another container may get.
-      if (hadPorts) await this.syncFirewall(opts);
-      for (const [rec, ep] of eps) {
-        if (rec.driver === 'bridge') {
-          await this.driver.detachEndpoint(
-            this.state.driverNetwork(rec),
-            { ...this.state.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.driver.hostVethNameFor(ep.endpointId) },
-            opts,
-          );
-        }
-        await this.state.store.save(rec, { durable: false });
-        this.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
-      }
-    });
+  releaseContainer(containerId: string, opts: OpOpts = {}): Promise<void> {
+    return this.endpoints.releaseContainer(containerId, opts);
   }
-
-  /** Container removal: detaches and forgets every membership (addresses go back to the pool). */
-  async releaseContainer(containerId: string, opts: OpOpts = {}): Promise<void> {
-    await this.detach(containerId, opts);
-    await this.mutex.run(STATE_LOCK, async () => {
-      for (const rec of this.state.networks.values()) {
-        if (!rec.endpoints[containerId]) continue;
-        delete rec.endpoints[containerId];
-        await this.state.store.save(rec);
-      }
-    });
+  connect(idOrName: string, container: ContainerRef, req: EndpointRequest = {}, opts: OpOpts = {}): Promise<void> {
+    return this.endpoints.connect(idOrName, container, req, opts);
   }
-
-  /** `docker network connect`: live on a running container, recorded for the next start otherwise. */
-  async connect(idOrName: string, container: ContainerRef, req: EndpointRequest = {}, opts: OpOpts = {}): Promise<void> {
-    await this.mutex.run(STATE_LOCK, async () => {
-      const rec = this.state.resolve(idOrName);
-      const mine = this.state.memberships(container.id);
-      if (rec.endpoints[container.id]) {
-        throw new BerthError('forbidden', `endpoint with name ${container.name} already exists in network ${rec.name}`);
-      }
-      if (rec.driver !== 'bridge' || mine.some(([r]) => r.driver !== 'bridge')) {
-        throw new BerthError('forbidden', `container cannot be disconnected from host network or connected to host network`);
-      }
-      const ep = this.state.newEndpoint(rec, container, req);
-      rec.endpoints[container.id] = ep;
-      const live = mine.find(([, e]) => e.live)?.[1].live;
-      try {
-        if (live) {
-          const used = new Set(this.state.liveEndpoints(container.id).map(([, e]) => e.live!.ifName));
-          let n = 0;
-          while (used.has(`eth${n}`)) n++;
-          const hasRoute = this.state.liveEndpoints(container.id).some(([r]) => r.driver === 'bridge' && !r.internal);
-          const dep = this.state.driverEndpoint(rec, ep, live.netnsPath, `eth${n}`, !hasRoute && !rec.internal);
-          await this.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
-          ep.live = { ...live, hostVeth: dep.hostVeth, ifName: dep.ifName, ports: [] };
-        }
-        await this.state.store.save(rec);
-      } catch (e) {
-        delete rec.endpoints[container.id];
-        throw e;
-      }
-      this.events.publish('network', 'connect', rec.id, { container: container.id, name: rec.name, type: rec.driver });
-    });
+  disconnect(idOrName: string, containerId: string, opts: OpOpts & { force?: boolean } = {}): Promise<void> {
+    return this.endpoints.disconnect(idOrName, containerId, opts);
   }
-
-  async disconnect(idOrName: string, containerId: string, opts: OpOpts & { force?: boolean } = {}): Promise<void> {
-    await this.mutex.run(STATE_LOCK, async () => {
-      const rec = this.state.resolve(idOrName);
-      const ep = rec.endpoints[containerId];
-      if (!ep) {
-        if (opts.force) return;
-        throw new BerthError('forbidden', `container ${containerId.slice(0, 12)} is not connected to network ${rec.name}`);
-      }
-      if (rec.driver !== 'bridge') {
-        throw new BerthError('forbidden', 'container cannot be disconnected from host network or connected to host network');
-      }
-      const live = ep.live;
-      delete rec.endpoints[containerId];
-      if (live?.ports.length) await this.syncFirewall(opts);
-      if (live) {
-        await this.driver.detachEndpoint(this.state.driverNetwork(rec), this.state.driverEndpoint(rec, ep, '', live.ifName, false), opts);
-      }
-      await this.state.store.save(rec);
-      this.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
-    });
-  }
-
-  /** NetworkSettings.Networks of a container (all memberships; addresses only while running). */
   containerNetworks(containerId: string): Record<string, EndpointSettings> {
-    const out: Record<string, EndpointSettings> = {};
-    for (const [rec, ep] of this.state.memberships(containerId)) out[rec.name] = renderEndpoint(rec, ep);
-    return out;
+    return this.endpoints.containerNetworks(containerId);
   }
-
-  /** Host ports currently published for a container. */
   containerPorts(containerId: string): PortBinding[] {
-    return this.state.liveEndpoints(containerId).flatMap(([, ep]) => ep.live!.ports);
+    return this.endpoints.containerPorts(containerId);
+  }
+  dnsSettings(containerId: string): Promise<DnsSettings> {
+    return this.endpoints.dnsSettings(containerId);
   }
 
   /** Resolves a network reference the way Docker does: full id, name, then unique id prefix. */
@@ -513,26 +319,6 @@ export class NetworkService {
 
   private async syncFirewall(opts: OpOpts = {}): Promise<void> {
     await this.driver.syncFirewall(this.state.firewallState(), opts);
-  }
-
-  private attachResult(containerId: string): AttachResult {
-    const userNet = this.state.liveEndpoints(containerId).find(([r]) => hasDns(r));
-    return {
-      networks: this.containerNetworks(containerId),
-      ports: this.containerPorts(containerId),
-      dns: { nameservers: userNet ? [userNet[0].ipam.config[0]!.gateway] : [] },
-    };
-  }
-
-  /**
-   * Nameservers for a container's resolv.conf: the embedded DNS of its first user network,
-   * else the host's resolvers that a container can reach (not loopback), else Docker's fallback.
-   */
-  async dnsSettings(containerId: string): Promise<DnsSettings> {
-    const userNet = this.state.liveEndpoints(containerId).find(([r]) => hasDns(r));
-    if (userNet) return { nameservers: [userNet[0].ipam.config[0]!.gateway] };
-    const host = (await this.upstreams()).filter((u) => u.port === 53 && !u.host.startsWith('127.')).map((u) => u.host);
-    return { nameservers: host.length ? host : FALLBACK_NAMESERVERS };
   }
 
   private async ensurePredefined(): Promise<void> {
