@@ -166,6 +166,10 @@ test('the docker CLI manages images on berthd', { skip: !haveDocker && `${DOCKER
     const df = await ok(d, ['system', 'df']);
     assert.match(df, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE/m);
     assert.match(df, /^Images\s+3\s+0/m);
+    const verbose = await ok(d, ['system', 'df', '-v']);
+    assert.match(verbose, /^Images space usage:/m);
+    assert.match(verbose, /^busybox\s+latest\s+[a-f0-9]{12}/m);
+    assert.equal((await ok(d, ['image', 'prune', '-f', '--filter', 'until=1h'])).trim(), 'Total reclaimed space: 0B');
     const pruned = await ok(d, ['image', 'prune', '-a', '-f']);
     assert.match(pruned, /^deleted: sha256:/m);
     assert.match(pruned, /^untagged: busybox:latest$/m);
