@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatLogTime, logTimeNano, parseLogLine, parseUnixTimestamp, readLog } from './logs.js';
+
+const L = (t: string, s: string, tag: string, msg: string) => `${t} ${s} ${tag} ${msg}\n`;
+
+test('k8s-file lines split into stream, payload and time; partial lines keep no newline', () => {
+  assert.deepEqual(parseLogLine(Buffer.from('2024-01-01T00:00:00.123456789+00:00 stdout F hello world')), {
+    stream: 'stdout', time: '2024-01-01T00:00:00.123456789+00:00', data: Buffer.from('hello world\n'),
+  });
+  assert.equal(parseLogLine(Buffer.from('2024-01-01T00:00:00Z stderr P part'))!.data.toString(), 'part');
+  assert.equal(parseLogLine(Buffer.from('2024-01-01T00:00:00Z stdout F'))!.data.toString(), '\n');
+  assert.equal(parseLogLine(Buffer.from('garbage')), undefined);
+  assert.equal(logTimeNano('1970-01-01T00:00:01.5+00:00'), 1_500_000_000n);
+  assert.equal(formatLogTime('2024-01-01T02:00:00.000000001+02:00'), '2024-01-01T00:00:00.000000001Z');
+  assert.equal(parseUnixTimestamp('1.25'), 1_250_000_000n);
+});
+
+test('reading applies tail, since and until; following ends once the container is done', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  await writeFile(path, L('1970-01-01T00:00:01Z', 'stdout', 'F', 'a') + L('1970-01-01T00:00:02Z', 'stderr', 'F', 'b') + L('1970-01-01T00:00:03Z', 'stdout', 'F', 'c'));
+  const text = async (opts: Parameters<typeof readLog>[1]) => {
+    let s = '';
+    for await (const r of readLog(path, opts)) s += `${r.stream[3]}:${r.data.toString()}`;
+    return s;
+  };
+  assert.equal(await text({ follow: false }), 'o:a\ne:b\no:c\n');
+  assert.equal(await text({ follow: false, tail: 2 }), 'e:b\no:c\n');
+  assert.equal(await text({ follow: false, tail: 0 }), '');
+  assert.equal(await text({ follow: false, since: 2_000_000_000n }), 'e:b\no:c\n');
+  assert.equal(await text({ follow: false, until: 2_000_000_000n }), 'o:a\ne:b\n');
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const gen = readLog(path, { follow: true, done, tail: 1 });
+  const first = await gen.next();
+  assert.equal(first.value?.data.toString(), 'c\n');
+  await appendFile(path, L('1970-01-01T00:00:04Z', 'stdout', 'F', 'd'));
+  const second = await gen.next();
+  assert.equal(second.value?.data.toString(), 'd\n');
+  finish();
+  assert.equal((await gen.next()).done, true);
+});
