@@ -2,6 +2,7 @@
 // process not started) and detach (after exit), for bridge networks. It matches
 // runtime's NetworkAttacher structurally, so network/ need not import runtime/ (STYLE.md §1);
 // `none` and `host` need no plumbing and are answered here too.
+import { readFile } from 'node:fs/promises';
 import type { NetworkService } from './network-service.js';
 import { portMapOf, portRequestsFrom, type PortBindingMap } from './ports.js';
 
@@ -53,7 +54,7 @@ export class ContainerNetworkAttacher {
   constructor(
     private readonly networks: NetworkService,
     /** Search domains and options of the host's resolv.conf, for user-network resolv.conf files. */
-    private readonly hostResolv: () => Promise<{ search: string[]; options: string[] }> = async () => ({ search: [], options: [] }),
+    private readonly hostResolv: () => Promise<{ search: string[]; options: string[] }> = () => readHostResolvOptions(),
   ) {}
 
   /** Networks the container joins: its mode's network, then every NetworkingConfig endpoint. */
@@ -79,7 +80,8 @@ export class ContainerNetworkAttacher {
     if (!dnsNet) return { namespace: { mode: 'new' }, hostsEntries };
     const host = await this.hostResolv();
     const search = c.spec.host.dnsSearch.length ? c.spec.host.dnsSearch : host.search;
-    const options = c.spec.host.dnsOptions.length ? c.spec.host.dnsOptions : host.options;
+    const options = c.spec.host.dnsOptions.length ? c.spec.host.dnsOptions : host.options.length ? host.options : ['ndots:0'];
+    // Docker's embedded-DNS resolv.conf: its server, the host's search domains, ndots:0.
     const lines = [`nameserver ${dnsNet.gateway}`];
     if (search.length) lines.push(`search ${search.join(' ')}`);
     if (options.length) lines.push(`options ${options.join(' ')}`);
@@ -132,4 +134,20 @@ export class ContainerNetworkAttacher {
 
 function emptyEndpoint(networkId: string): ContainerNetworkSettings['networks'][string] {
   return { networkId, endpointId: '', ipAddress: '', ipPrefixLen: 0, gateway: '', macAddress: '', aliases: null, dnsNames: null };
+}
+
+/** `search` and `options` of the host's resolv.conf (its nameservers are replaced by the embedded DNS). */
+export async function readHostResolvOptions(path = '/etc/resolv.conf'): Promise<{ search: string[]; options: string[] }> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const words = (kw: string) =>
+    text
+      .split('\n')
+      .filter((l) => new RegExp(`^\\s*${kw}\\s`).test(l))
+      .flatMap((l) => l.trim().split(/\s+/).slice(1));
+  return { search: words('search'), options: words('options') };
 }

@@ -35,7 +35,7 @@ test('the attacher plans hosts and resolv.conf, publishes ports and reports Dock
   const plan = await attacher.plan(c);
   assert.deepEqual(plan.namespace, { mode: 'new' });
   assert.deepEqual(plan.hostsEntries, [`10.79.1.2\t${c.id.slice(0, 12)}`]);
-  assert.equal(plan.resolvConf, 'nameserver 10.79.1.1\nsearch corp.test\n');
+  assert.equal(plan.resolvConf, 'nameserver 10.79.1.1\nsearch corp.test\noptions ndots:0\n');
   const settings = (await attacher.attach({ ...c, pid: process.pid })) as {
     networks: Record<string, { ipAddress: string; aliases: string[] }>;
     ports: Record<string, Array<{ hostIp: string; hostPort: string }>>;
