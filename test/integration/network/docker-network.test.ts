@@ -112,3 +112,26 @@ test(
     }
   },
 );
+
+test('a restarted container keeps its address; connect and disconnect work on a running container', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  await ok(d, ['network', 'create', '--subnet', '10.247.3.0/24', 'front']);
+  await ok(d, ['network', 'create', 'back']);
+  await ok(d, ['run', '-d', '--name', 'app', '--network', 'front', IMAGE, 'sleep', '300']);
+  try {
+    const before = await ok(d, ['inspect', '--format', '{{.NetworkSettings.Networks.front.IPAddress}}', 'app']);
+    assert.equal(before, '10.247.3.2');
+    await ok(d, ['restart', '-t', '0', 'app']);
+    assert.equal(await ok(d, ['inspect', '--format', '{{.NetworkSettings.Networks.front.IPAddress}}', 'app']), before);
+    await ok(d, ['network', 'connect', '--alias', 'api', 'back', 'app']);
+    const inspect = JSON.parse(await ok(d, ['network', 'inspect', 'back'])) as Array<{ Containers: Record<string, { Name: string }> }>;
+    assert.deepEqual(Object.values(inspect[0]!.Containers).map((c) => c.Name), ['app']);
+    assert.match(await ok(d, ['exec', 'app', 'ip', '-4', '-o', 'addr']), /eth1/);
+    await ok(d, ['network', 'disconnect', 'back', 'app']);
+    assert.doesNotMatch(await ok(d, ['exec', 'app', 'ip', '-4', '-o', 'addr']), /eth1/);
+  } finally {
+    await ok(d, ['rm', '-f', 'app']);
+  }
+  await ok(d, ['network', 'rm', 'front', 'back']);
+});
