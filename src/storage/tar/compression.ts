@@ -1,4 +1,4 @@
-import { Duplex, PassThrough, type Readable } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { invalidArgument, spawnStreaming, type StreamingChild } from '../../util/index.js';
 
@@ -52,8 +52,8 @@ export async function peek(input: Readable, n: number): Promise<Buffer> {
 
 export interface Decompressor {
   compression: Compression;
-  /** A duplex that turns the compressed bytes into the tar. */
-  stream: Duplex;
+  /** A duplex that turns the compressed bytes into the tar; none for an uncompressed tar. */
+  stream: Duplex | undefined;
   /** Resolves when a child decompressor exited cleanly (immediately for in-process ones). */
   done: Promise<unknown>;
   kill(): void;
@@ -82,7 +82,7 @@ export async function openDecompressor(input: Readable, opts: { signal?: AbortSi
       };
     }
     case 'none':
-      return { compression: 'none', stream: new PassThrough({ highWaterMark: 1 << 20 }), done: Promise.resolve(), kill: () => undefined };
+      return { compression: 'none', stream: undefined, done: Promise.resolve(), kill: () => undefined };
     default:
       throw invalidArgument(`unsupported layer compression "${kind}": expected gzip, zstd or an uncompressed tar`);
   }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, DigestingStream, errorKind, invalidArgument, spawnStreaming, type Digest } from '../../util/index.js';
+import { BerthError, errorKind, invalidArgument, spawnStreaming, type Digest } from '../../util/index.js';
 import { openDecompressor, type Compression } from './compression.js';
 import { LayerExtractPolicy } from './layer-policy.js';
 import { TarRewriter } from './tar-format.js';
@@ -71,8 +71,7 @@ export async function extractLayer(
     input.destroy();
     throw err;
   }
-  const digester = new DigestingStream();
-  const rewriter = new TarRewriter(new LayerExtractPolicy({ whiteouts: opts.whiteouts }));
+  const rewriter = new TarRewriter(new LayerExtractPolicy({ whiteouts: opts.whiteouts }), { digest: true });
   const tar = spawnStreaming('tar', tarExtractArgs(dest, asRoot), {
     timeoutMs: opts.timeoutMs ?? TAR_TIMEOUT_MS,
     signal: opts.signal,
@@ -81,7 +80,9 @@ export async function extractLayer(
   tar.stdin.on('error', () => {
     // tar exits early on a write error; its exit status carries the reason.
   });
-  const piped = pipeline(input, decompressor.stream, digester, rewriter, tar.stdin, { signal: opts.signal });
+  const piped = decompressor.stream
+    ? pipeline(input, decompressor.stream, rewriter, tar.stdin, { signal: opts.signal })
+    : pipeline(input, rewriter, tar.stdin, { signal: opts.signal });
   piped.catch(() => {
     tar.kill();
     decompressor.kill();
@@ -100,5 +101,5 @@ export async function extractLayer(
     }
     throw pErr;
   }
-  return { diffId: digester.digest(), size: digester.bytes, compression: decompressor.compression, entries: rewriter.entries };
+  return { diffId: rewriter.inputDigest(), size: rewriter.bytesIn, compression: decompressor.compression, entries: rewriter.entries };
 }

@@ -1,8 +1,9 @@
 // A small streaming tar reader/writer for layer tars. Names and PAX values are kept as
 // latin1 "byte strings" so every byte survives a round trip (binary xattrs such as
 // security.capability, non-UTF-8 file names). Entry data is passed through without copying.
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { invalidArgument } from '../../util/index.js';
+import { invalidArgument, type Digest } from '../../util/index.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
@@ -244,11 +245,27 @@ export class TarRewriter extends Transform {
   private sawZeroBlock = false;
   entries = 0;
 
-  constructor(private readonly policy: RewritePolicy) {
+  private readonly hash: Hash | undefined;
+  /** Bytes read (the whole input, also what follows the end marker). */
+  bytesIn = 0;
+
+  /** `digest: true` hashes the input as it passes (one stream stage less than a separate hasher). */
+  constructor(private readonly policy: RewritePolicy, opts: { digest?: boolean } = {}) {
     super({ highWaterMark: 1 << 20 });
+    if (opts.digest) this.hash = createHash('sha256');
   }
 
+  /** sha256 of the input; valid once the input has ended (requires `digest: true`). */
+  inputDigest(): Digest {
+    if (!this.hash) throw new Error('TarRewriter was created without digest: true');
+    this.digestValue ??= `sha256:${this.hash.digest('hex')}` as Digest;
+    return this.digestValue;
+  }
+  private digestValue: Digest | undefined;
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash?.update(chunk);
+    this.bytesIn += chunk.length;
     try {
       this.consume(chunk);
       this.flushOut();
