@@ -418,7 +418,7 @@ export class ContainerService {
         pid: spec.host.pidMode.startsWith('container:')
           ? { mode: 'path', path: `/proc/${await this.pidOf(spec.host.pidMode.slice(10))}/ns/pid` }
           : ns(spec.host.pidMode),
-        uts: ns(spec.host.utsMode) ?? (network.mode === 'host' && !spec.hostname ? { mode: 'host' } : undefined),
+        uts: ns(spec.host.utsMode),
         extraMounts,
         initBinary: spec.host.init ? this.opts.initBinary ?? '/usr/bin/catatonit' : undefined,
         swapAccounting: this.swapAccounting,

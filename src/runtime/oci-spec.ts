@@ -40,7 +40,7 @@ export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  hostname?: string;
   mounts: OciMount[];
   linux: {
     resources: Record<string, unknown>;
@@ -304,14 +304,17 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     readonlyPaths: h.privileged ? [] : READONLY_PATHS,
   };
   if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
-  return {
+  const out: OciSpec = {
     ociVersion: '1.0.2-dev',
     process,
     root: { path: input.rootfs, readonly: h.readonlyRootfs },
-    hostname: input.uts?.mode === 'host' ? input.hostHostname ?? hostname : hostname,
+    hostname,
     mounts,
     linux,
   };
+  // runc refuses a hostname without a private UTS namespace (--uts host).
+  if (input.uts?.mode === 'host') delete out.hostname;
+  return out;
 }
 
 /** `--hostname`, else the host's for `--network host`, else the 12-char id (Docker). */
