@@ -5,13 +5,44 @@
 // never re-read them.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, link, mkdir, symlink, utimes, lutimes } from 'node:fs/promises';
+import { chmod, link, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header as Headers } from 'tar-stream';
 import { BerthError, invalidArgument, type Digest } from '../util/index.js';
+
+const SMALL_FILE = 256 * 1024;
+/** Small-file writes in flight while the tar is parsed on. */
+const WRITES_IN_FLIGHT = 16;
+
+/** Runs tasks with at most `limit` pending; the first failure is rethrown by add/drain. */
+class BoundedTasks {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown;
+  constructor(private readonly limit: number) {}
+  async add(task: () => Promise<void>): Promise<void> {
+    this.check();
+    while (this.pending.size >= this.limit) await Promise.race(this.pending);
+    this.check();
+    const p: Promise<void> = task().then(
+      () => void this.pending.delete(p),
+      (err: unknown) => {
+        this.pending.delete(p);
+        this.failure ??= err;
+      },
+    );
+    this.pending.add(p);
+  }
+  async drain(): Promise<void> {
+    await Promise.all(this.pending);
+    this.check();
+  }
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
 
 export interface IntakeEntry {
   type: 'file' | 'dir' | 'symlink';
@@ -99,6 +130,7 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
     }
   };
 
+  const inFlight = new BoundedTasks(WRITES_IN_FLIGHT);
   const ex = tarExtract();
   const src = await decompressed(input, (n) => (bytes += n));
   const consume = (async () => {
@@ -132,17 +164,39 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
         }
         case 'file':
         case 'contiguous-file': {
-          const hash = createHash('sha256');
-          const hasher = new Transform({
-            transform(chunk: Buffer, _e, cb) {
-              hash.update(chunk);
-              cb(null, chunk);
-            },
-          });
-          await pipeline(entry, hasher, createWriteStream(abs, { mode: 0o600, flags: 'w' }), opts.signal ? { signal: opts.signal } : {});
-          await chmod(abs, mode);
-          await utimes(abs, mtime, mtime);
-          entries.set(rel, { type: 'file', mode, size: h.size ?? 0, digest: `sha256:${hash.digest('hex')}` as Digest });
+          const size = h.size ?? 0;
+          let digest: Digest;
+          if (size <= SMALL_FILE) {
+            // Small files in one write: a write stream per file costs more than its bytes.
+            const chunks: Buffer[] = [];
+            for await (const c of entry) chunks.push(c as Buffer);
+            const data = Buffer.concat(chunks);
+            digest = `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
+            // Written in the background (bounded): the next member is parsed meanwhile.
+            await inFlight.add(async () => {
+              const fh = await open(abs, 'w', mode);
+              try {
+                await fh.writeFile(data);
+                await fh.chmod(mode);
+                await fh.utimes(mtime, mtime);
+              } finally {
+                await fh.close();
+              }
+            });
+          } else {
+            const hash = createHash('sha256');
+            const hasher = new Transform({
+              transform(chunk: Buffer, _e, cb) {
+                hash.update(chunk);
+                cb(null, chunk);
+              },
+            });
+            await pipeline(entry, hasher, createWriteStream(abs, { mode: 0o600, flags: 'w' }), opts.signal ? { signal: opts.signal } : {});
+            await chmod(abs, mode);
+            await utimes(abs, mtime, mtime);
+            digest = `sha256:${hash.digest('hex')}` as Digest;
+          }
+          entries.set(rel, { type: 'file', mode, size, digest });
           break;
         }
         case 'symlink': {
@@ -161,6 +215,7 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
           break;
         }
         case 'link': {
+          await inFlight.drain(); // the target may still be being written
           const target = cleanMember(h.linkname ?? '');
           const t = entries.get(target);
           if (!t || t.type !== 'file') throw invalidArgument(`build context hard link "${rel}" points to "${h.linkname}", which is not a file in the context`);
@@ -173,6 +228,7 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
           throw invalidArgument(`build context member "${rel}" has unsupported type "${h.type}"`);
       }
     }
+    await inFlight.drain();
   })();
   const feeding = pipeline(src, blockPadder(), ex, opts.signal ? { signal: opts.signal } : {});
   const [a, b] = await Promise.allSettled([consume, feeding]);

@@ -351,7 +351,10 @@ async function buildLayer(
     } else if (st.isSymbolicLink()) {
       await entry(pack, { name, type: 'symlink', linkname: await readlink(abs), mode: 0o777, uid, gid, mtime: st.mtime });
     } else if (st.isFile()) {
-      await entry(pack, { name, type: 'file', size: st.size, mode: o.mode ?? st.mode & 0o7777, uid, gid, mtime: st.mtime }, createReadStream(abs));
+      const header: Headers = { name, type: 'file', size: st.size, mode: o.mode ?? st.mode & 0o7777, uid, gid, mtime: st.mtime };
+      // Small files in one read: a stream per file costs more than its bytes.
+      if (st.size <= SMALL_FILE) await entryBuffer(pack, header, await readFile(abs));
+      else await entry(pack, header, createReadStream(abs));
     }
   };
 
@@ -400,6 +403,13 @@ async function buildLayer(
   })();
   work.catch((err: unknown) => out.destroy(err as Error));
   return out;
+}
+
+const SMALL_FILE = 256 * 1024;
+
+function entryBuffer(pack: Pack, header: Headers, data: Buffer): Promise<void> {
+  if (data.length !== header.size) return Promise.reject(new BerthError('internal', `file "${header.name}" changed size while it was copied`));
+  return new Promise((resolve, reject) => pack.entry(header, data, (err) => (err ? reject(err) : resolve())));
 }
 
 function entry(pack: Pack, header: Headers, body?: Readable): Promise<void> {

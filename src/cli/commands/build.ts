@@ -2,7 +2,7 @@
 // stream, sends it to POST /build with berth's structured progress, and shows a BuildKit-like
 // display (`--progress plain|tty|auto|quiet`), cache hits, misses with their reason, timings.
 import { createReadStream } from 'node:fs';
-import { lstat, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pack as tarPack, type Pack } from 'tar-stream';
@@ -49,6 +49,13 @@ function parseSecret(spec: string): { id: string; src: string } {
   return { id, src: resolve(src) };
 }
 
+const SMALL_FILE = 256 * 1024;
+
+function entryBuffer(pack: Pack, header: Parameters<Pack['entry']>[0], data: Buffer): Promise<void> {
+  if (data.length !== header.size) throw new BerthError('conflict', `file "${header.name}" changed while the context was sent`);
+  return new Promise((res, rej) => pack.entry(header, data, (err) => (err ? rej(err) : res())));
+}
+
 function entry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: Readable): Promise<void> {
   return new Promise((res, rej) => {
     const w = pack.entry(header, (err) => (err ? rej(err) : res()));
@@ -77,7 +84,9 @@ export function contextTar(root: string, dockerfile: string, matcher: Awaited<Re
       else if (st.isSymbolicLink()) await entry(pack, { ...base, type: 'symlink', linkname: await readlink(e.absPath) });
       else if (st.isFile()) {
         files++;
-        await entry(pack, { ...base, type: 'file', size: st.size }, createReadStream(e.absPath));
+        // Small files in one read: a stream per file costs more than the bytes themselves.
+        if (st.size <= SMALL_FILE) await entryBuffer(pack, { ...base, type: 'file', size: st.size }, await readFile(e.absPath));
+        else await entry(pack, { ...base, type: 'file', size: st.size }, createReadStream(e.absPath));
       }
     }
     if (!inside) {
