@@ -30,8 +30,10 @@ export interface RequestContextInit {
   commonHeaders: Record<string, string>;
   /** Present when the client sent `Upgrade: tcp` (the connection left HTTP parsing). */
   upgradeSocket?: Duplex;
-  /** Bytes the client sent after the upgrade request's headers. */
+  /** Bytes the client sent after the upgrade request's body (the start of stdin). */
   upgradeHead?: Buffer;
+  /** The request body of an upgrade request (node does not parse it; see upgradeRequestBody). */
+  upgradeBody?: Readable;
 }
 
 export class RequestContext {
@@ -46,6 +48,7 @@ export class RequestContext {
   private readonly commonHeaders: Record<string, string>;
   private readonly upgradeSocket: Duplex | undefined;
   private readonly upgradeHead: Buffer | undefined;
+  private readonly upgradeBody: Readable | undefined;
   private hijackedConn: Duplex | undefined;
 
   constructor(init: RequestContextInit) {
@@ -59,11 +62,12 @@ export class RequestContext {
     this.commonHeaders = init.commonHeaders;
     this.upgradeSocket = init.upgradeSocket;
     this.upgradeHead = init.upgradeHead;
+    this.upgradeBody = init.upgradeBody;
   }
 
   /** The raw request body (tar uploads). */
   get body(): Readable {
-    return this.req;
+    return this.upgradeBody ?? this.req;
   }
 
   get isHijacked(): boolean {
@@ -128,7 +132,7 @@ export class RequestContext {
   async readJson<T>(schema: ZodType<T>, maxBytes = DEFAULT_JSON_BODY_LIMIT): Promise<T> {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+    for await (const chunk of this.body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > maxBytes) {
         throw new BerthError('invalid-argument', `request body is larger than ${maxBytes} bytes`);

@@ -4,7 +4,7 @@
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { chmod, lstat, unlink } from 'node:fs/promises';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { BerthError, errorMessage, type Logger } from '../util/index.js';
 import { RequestContext } from './context.js';
 import { replyNotFound, replyWithError } from './errors.js';
@@ -89,6 +89,7 @@ export class ApiServer {
     server.keepAliveTimeout = 5_000;
     server.on('request', (req, res) => void this.dispatch(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const { body, rest } = upgradeRequestBody(req, socket, head);
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);
       res.shouldKeepAlive = false;
@@ -99,7 +100,7 @@ export class ApiServer {
       this.upgraded.add(socket);
       socket.on('close', () => this.upgraded.delete(socket));
       socket.on('error', (err) => this.opts.log.debug('upgraded connection error', { error: err.message }));
-      void this.dispatch(req, res, socket, head);
+      void this.dispatch(req, res, { socket, head: rest, body });
     });
     server.on('clientError', (err, socket) => {
       this.opts.log.debug('malformed request', { error: err.message });
@@ -126,7 +127,12 @@ export class ApiServer {
     return `tcp://${addr.host}:${port}`;
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, upgradeSocket?: Duplex, upgradeHead?: Buffer) {
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade?: { socket: Duplex; head: Buffer; body: Readable },
+  ) {
+    const upgradeSocket = upgrade?.socket;
     const started = process.hrtime.bigint();
     const requestId = this.nextRequestId++;
     const log = this.opts.log.child({ requestId });
@@ -178,7 +184,8 @@ export class ApiServer {
       // Like dockerd, API-Version always names the newest version (clients negotiate from it).
       commonHeaders: this.commonHeaders,
       upgradeSocket,
-      upgradeHead,
+      upgradeHead: upgrade?.head,
+      upgradeBody: upgrade?.body,
     });
     this.active.add(ac);
     try {
@@ -219,6 +226,44 @@ export class ApiServer {
     for (const sock of this.upgraded) sock.destroy();
     await closed;
   }
+}
+
+/**
+ * Node hands an upgrade request over with its body unparsed: the first bytes after the
+ * headers are in `head`, the rest still on the socket. `docker exec` sends its JSON body
+ * this way, and stdin follows it on the same connection, so exactly Content-Length bytes
+ * become the body and whatever follows stays for the hijacked stream. (Clients send these
+ * bodies with a Content-Length; a chunked one is not supported and reads as empty.)
+ */
+function upgradeRequestBody(req: IncomingMessage, socket: Duplex, head: Buffer): { body: Readable; rest: Buffer } {
+  const length = Number.parseInt(String(req.headers['content-length'] ?? '0'), 10) || 0;
+  const body = new PassThrough();
+  if (head.length >= length) {
+    body.end(head.subarray(0, length));
+    return { body, rest: head.subarray(length) };
+  }
+  body.write(head);
+  let missing = length - head.length;
+  // Paused-mode reads: once the 'readable' listener goes, the socket is back in its fresh
+  // state (neither flowing nor explicitly paused), so the hijacking handler can read it with
+  // 'data', pipe or async iteration, and no stdin byte is lost in between.
+  const onReadable = () => {
+    let chunk: Buffer | null;
+    while (missing > 0 && (chunk = socket.read() as Buffer | null) !== null) {
+      const take = Math.min(missing, chunk.length);
+      body.write(chunk.subarray(0, take));
+      missing -= take;
+      if (take < chunk.length) socket.unshift(chunk.subarray(take));
+    }
+    if (missing > 0) return;
+    socket.off('readable', onReadable);
+    socket.off('close', onClose);
+    body.end();
+  };
+  const onClose = () => body.destroy(new BerthError('invalid-argument', 'connection closed before the request body was complete'));
+  socket.on('readable', onReadable);
+  socket.once('close', onClose);
+  return { body, rest: Buffer.alloc(0) };
 }
 
 function listenOn(server: Server, opts: { path: string } | { host: string; port: number }): Promise<void> {

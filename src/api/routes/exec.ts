@@ -1,5 +1,4 @@
 // Exec endpoints: create, start (hijacked, or detached), resize, inspect.
-import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { ExecInspectResponse } from '../../client/index.js';
 import type { ExecManager } from '../../runtime/index.js';
@@ -25,30 +24,6 @@ const execConfigSchema = z
   .passthrough();
 
 const execStartSchema = z.object({ Detach: z.boolean().optional(), Tty: z.boolean().optional() }).passthrough().nullish();
-
-/** Drops the first `n` bytes of a stream, leaving the rest readable. */
-async function skipBytes(conn: Readable, n: number): Promise<void> {
-  let left = n;
-  while (left > 0) {
-    const chunk = await new Promise<Buffer | null>((resolve) => {
-      const onData = (c: Buffer) => {
-        conn.off('end', onEnd);
-        conn.pause();
-        resolve(c);
-      };
-      const onEnd = () => {
-        conn.off('data', onData);
-        resolve(null);
-      };
-      conn.once('data', onData);
-      conn.once('end', onEnd);
-      conn.resume();
-    });
-    if (!chunk) return;
-    if (chunk.length > left) conn.unshift(chunk.subarray(left));
-    left -= Math.min(left, chunk.length);
-  }
-}
 
 export function execRoutes(backend: ExecBackend): Route[] {
   return [
@@ -93,9 +68,6 @@ export function execRoutes(backend: ExecBackend): Route[] {
         }
         const h = ctx.hijack({ tty: s.spec.tty });
         h.conn.on('error', () => undefined);
-        // With `Upgrade: tcp` the JSON body was not parsed as HTTP: it leads the raw stream.
-        const bodyLen = Number(ctx.req.headers['content-length'] ?? 0);
-        if (ctx.req.headers.upgrade && bodyLen > 0) await skipBytes(h.conn, bodyLen);
         if (s.spec.attachStdin) {
           run.attachStdin(h.conn).catch((err: unknown) => ctx.log.debug('exec stdin ended', { error: String(err) }));
         } else {

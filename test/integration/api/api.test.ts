@@ -266,6 +266,14 @@ describe('request handling', () => {
         out.stdout.write('hello\n');
         out.stderr.write('oops\n', () => out.end());
       } },
+      { method: 'POST', path: '/exec-start', handler: async (ctx) => {
+        const body = await ctx.readJson(z.object({ Detach: z.boolean() }));
+        const h = ctx.hijack({ tty: true });
+        h.output.stdout.write(`body ${JSON.stringify(body)}\n`);
+        const stdin: Buffer[] = [];
+        h.conn.on('data', (d: Buffer) => stdin.push(d));
+        h.conn.once('end', () => h.output.stdout.write(`stdin ${Buffer.concat(stdin).toString()}`, () => h.close()));
+      } },
       { method: 'POST', path: '/attach', handler: async (ctx) => {
         const h = ctx.hijack({ tty: false });
         h.output.stdout.write('ready\n');
@@ -427,6 +435,30 @@ describe('request handling', () => {
     const { frames } = parseMuxFrames(buf.subarray(headEnd + 4));
     assert.deepEqual(frames.map((fr) => [fr.stream, fr.payload.toString()]), [[1, 'ready\n'], [2, 'got ping']]);
   });
+
+  for (const split of [false, true]) {
+    test(`an upgrade request's body is parsed and stdin after it reaches the stream intact${split ? ' when the body arrives in pieces' : ''}`, async () => {
+      const { connect } = await import('node:net');
+      const s = connect(testSock);
+      let buf = '';
+      s.on('data', (c: Buffer) => (buf += c.toString()));
+      const done = new Promise<void>((resolve) => s.on('close', () => resolve()));
+      const body = '{"Detach":false}';
+      const head = `POST /exec-start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      if (split) {
+        s.write(head + body.slice(0, 5));
+        await new Promise((r) => setTimeout(r, 30));
+        s.write(body.slice(5) + 'abc');
+        await new Promise((r) => setTimeout(r, 30));
+        s.end('def');
+      } else {
+        s.end(head + body + 'abcdef');
+      }
+      await done;
+      const payload = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+      assert.equal(payload, 'body {"Detach":false}\nstdin abcdef');
+    });
+  }
 
   test('an unknown route on an upgrade request still gets a JSON 404', async () => {
     const { connect } = await import('node:net');
