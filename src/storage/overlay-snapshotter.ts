@@ -112,8 +112,13 @@ export class OverlaySnapshotter implements Snapshotter {
     if (data.length > MAX_MOUNT_DATA) {
       throw invalidArgument(`cannot mount snapshot "${key}": ${data.length} bytes of mount options exceed the kernel's ${MAX_MOUNT_DATA}`);
     }
+    const abs = resolve(target);
+    const upper = `upperdir=${this.upperPath(key)}`;
+    const mounts = await readMounts();
+    // Mounting again where it already is (a restarted daemon re-attaching) is a no-op.
+    if (mounts.some((m) => m.mountPoint === abs && m.fsType === 'overlay' && m.superOptions.split(',').includes(upper))) return;
     await mkdir(target, { recursive: true });
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, resolve(target)], {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, abs], {
       timeoutMs: MOUNT_TIMEOUT_MS,
       signal: opts.signal,
       cwd: this.layers.linksDir,

@@ -92,6 +92,8 @@ export function snapshotterSuite(name: string, open: (t: TestContext) => Promise
     await snapshotter.prepare('c1', parent);
     const target = join(await scratch(t, snapshotter), 'rootfs');
     await snapshotter.mount('c1', target);
+    await snapshotter.mount('c1', target); // already there: no second mount stacked on it
+    assert.equal(await mountsUnder(target).then((m) => m.length), 1);
     assert.equal(await readFile(join(target, 'etc/motd'), 'utf8'), 'hello from the top\n');
     assert.equal(await readFile(join(target, 'etc/keep'), 'utf8'), 'keep\n');
     await writeFile(join(target, 'etc/new'), 'written in the container');
