@@ -83,7 +83,8 @@ export class ApiServer {
   /** Starts listening; returns the bound address (`tcp://127.0.0.1:port` shows the real port). */
   async listen(host: string): Promise<string> {
     const addr = parseListenAddress(host);
-    const server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 });
+    // X-Registry-Auth / X-Registry-Config headers can outgrow node's 16 KiB default.
+    const server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000, maxHeaderSize: 256 * 1024 });
     // Long uploads (image load, build context) and streams must not be cut by idle timers.
     server.timeout = 0;
     server.keepAliveTimeout = 5_000;
