@@ -67,6 +67,13 @@ export class BuildExecutor {
     const globals = resolveMetaArgs(this.df.metaArgs, this.opts.buildArgs, predefined, { escapeToken: this.df.escapeToken, file: this.df.file });
     const stages = stagesNeededFor(this.df, this.opts.target, { globals });
     this.warnUnusedArgs(stages);
+    for (const ref of this.opts.cacheFrom) {
+      // Images built by this daemon bring their cache with them; anything else cannot help.
+      await this.deps.images.resolve(ref, { signal }).catch((err: unknown) => {
+        if (errorKind(err) !== 'not-found') throw err;
+        this.emit({ type: 'warning', message: `cache-from image ${ref} not found locally: ignored` });
+      });
+    }
     let n = 0;
     for (const s of stages) {
       this.numbering.set(s.from, ++n);

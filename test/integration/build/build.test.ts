@@ -135,6 +135,31 @@ test('the builder', async (t) => {
     assert.match(r.stdout, /Cache miss: build arg changed: V/);
   });
 
+  await t.test('a foreign platform, a missing base image and a syntax error are one-line errors', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUN true\n' });
+    const p = await dockerBuild(d, dir, ['--platform', 'linux/s390x']);
+    assert.notEqual(p.code, 0);
+    assert.match(p.stderr, /only the host platform .* is supported/);
+    const dir2 = await makeContext(t, { Dockerfile: 'FROM nosuchbase:1\nRUN true\n' });
+    const m = await dockerBuild(d, dir2, ['--pull', '--cache-from', 'nosuchcache:1']);
+    assert.notEqual(m.code, 0);
+    assert.match(m.stdout, /cache-from image nosuchcache:1 not found locally/);
+    assert.match(m.stderr, /Dockerfile:1: FROM nosuchbase:1: base image "nosuchbase:1" not found/);
+    const dir3 = await makeContext(t, { Dockerfile: 'FROM busybox\nRUNN true\n' });
+    const s = await dockerBuild(d, dir3, []);
+    assert.notEqual(s.code, 0);
+    assert.match(s.stderr, /Dockerfile:2: unknown instruction: RUNN/i);
+  });
+
+  await t.test('RUN --mount=type=cache keeps its contents between builds and out of the image', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nARG N\nRUN --mount=type=cache,target=/cache echo "$N" >> /cache/log && cat /cache/log | wc -l > /count\n' });
+    assert.equal((await dockerBuild(d, dir, ['--build-arg', 'N=1'])).code, 0);
+    const r = await dockerBuild(d, dir, ['--build-arg', 'N=2', '-t', 'cachemount:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = await d.docker(['run', '--rm', 'cachemount:1', 'sh', '-c', 'cat /count; ls /cache 2>/dev/null | wc -l']);
+    assert.equal(out.stdout.replace(/ /g, ''), '2\n0\n');
+  });
+
   await t.test('docker build without DOCKER_BUILDKIT falls back to the legacy builder', async (t) => {
     const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUN echo default-mode\n' });
     const r = await dockerBuild(d, dir, ['-t', 'defaultmode:1'], { buildkit: true });
