@@ -110,14 +110,17 @@ export class ContainersApi {
     await this.client.request('DELETE', `/containers/${enc(id)}`, { query: { force: opts.force || undefined, v: opts.volumes || undefined } });
   }
 
-  /** Resolves when the condition is met; the daemon answers headers first, so call it before start. */
+  /**
+   * Registers a wait: resolves once the daemon has answered the headers (so a container
+   * started afterwards cannot exit unseen); `result` resolves when the condition is met.
+   */
   async waitStarted(
     id: string,
     condition: 'not-running' | 'next-exit' | 'removed' = 'not-running',
     opts: { signal?: AbortSignal } = {},
-  ): Promise<Promise<ContainerWaitResponse>> {
+  ): Promise<{ result: Promise<ContainerWaitResponse> }> {
     const res = await this.client.stream('POST', `/containers/${enc(id)}/wait`, { query: { condition }, signal: opts.signal, longLived: true });
-    return (async () => {
+    const result = (async () => {
       let text = '';
       for await (const c of res.body) text += Buffer.isBuffer(c) ? c.toString('utf8') : String(c);
       try {
@@ -126,10 +129,11 @@ export class ContainersApi {
         throw new BerthError('internal', 'the daemon answered the wait with invalid JSON', { cause: err });
       }
     })();
+    return { result };
   }
 
   async wait(id: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running'): Promise<ContainerWaitResponse> {
-    return await (await this.waitStarted(id, condition));
+    return (await this.waitStarted(id, condition)).result;
   }
 
   /** The raw logs body: multiplexed unless the container has a TTY. */
@@ -192,7 +196,7 @@ export class ContainersApi {
   async putArchive(
     id: string,
     path: string,
-    tar: Readable | AsyncIterable<Uint8Array>,
+    tar: Readable | AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
     opts: { copyUIDGID?: boolean; noOverwriteDirNonDir?: boolean; signal?: AbortSignal } = {},
   ): Promise<void> {
     await this.client.request('PUT', `/containers/${enc(id)}/archive`, {

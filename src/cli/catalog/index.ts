@@ -4,6 +4,9 @@ import type { CommandSpec, GroupSpec } from './command-spec.js';
 import { imageCommands } from './images.js';
 import { systemCommands } from './system.js';
 import { buildCommands } from './build.js';
+import { containerCommands } from './containers.js';
+import { volumeCommands } from './volumes.js';
+import { networkCommands } from './networks.js';
 
 export type { CommandSpec, CommandModule, CommandOptions, GroupSpec, OptionSpec } from './command-spec.js';
 
@@ -11,6 +14,9 @@ export const groups: GroupSpec[] = [
   { name: 'image', description: 'Manage images' },
   { name: 'system', description: 'Manage berth' },
   { name: 'builder', description: 'Manage builds' },
+  { name: 'container', description: 'Manage containers' },
+  { name: 'volume', description: 'Manage volumes' },
+  { name: 'network', description: 'Manage networks' },
 ];
 
-export const commands: CommandSpec[] = [...imageCommands, ...systemCommands, ...buildCommands];
+export const commands: CommandSpec[] = [...imageCommands, ...systemCommands, ...buildCommands, ...containerCommands, ...volumeCommands, ...networkCommands];

@@ -1,0 +1,139 @@
+// The terminal side of a hijacked attach/exec connection, as the docker CLI drives it:
+// output is written raw (TTY) or demultiplexed into our stdout/stderr; stdin is forwarded
+// (in raw mode when it is a terminal and the container has a TTY) and its end is sent as a
+// half-close, so `echo x | berth run -i …` sees EOF; the terminal size follows SIGWINCH.
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { demultiplex, type HijackedConnection } from '../../client/index.js';
+
+export interface StdioSessionOptions {
+  conn: HijackedConnection;
+  tty: boolean;
+  /** Forward this stream to the container (undefined: stdin is not attached). */
+  stdin?: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable;
+  stderr: Writable;
+  /** Called with the terminal size at start and on every SIGWINCH (TTY sessions only). */
+  resize?: (rows: number, cols: number) => Promise<void>;
+  /** Bytes that detach from the session without stopping the container (TTY stdin only). */
+  detachKeys?: Buffer;
+}
+
+/** docker's default `ctrl-p,ctrl-q`; `ctrl-<x>`, single characters, comma separated. */
+export function parseDetachKeys(spec: string): Buffer {
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^ctrl-(.)$/i.exec(part);
+    if (m) {
+      const c = m[1]!.toLowerCase();
+      const code = c >= 'a' && c <= 'z' ? c.charCodeAt(0) - 96 : ({ '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 } as Record<string, number>)[c];
+      if (code === undefined) throw new Error(`invalid detach keys: ${spec}`);
+      out.push(code);
+    } else if (part.length === 1) out.push(part.charCodeAt(0));
+    else throw new Error(`invalid detach keys: ${spec}`);
+  }
+  return Buffer.from(out);
+}
+
+async function* withHead(head: Buffer, socket: Duplex): AsyncGenerator<Buffer> {
+  if (head.length) yield head;
+  for await (const c of socket) yield c as Buffer;
+}
+
+function write(out: Writable, data: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    if (out.write(data)) resolve();
+    else out.once('drain', resolve);
+  });
+}
+
+export interface SessionResult {
+  /** The user typed the detach keys: the container keeps running. */
+  detached: boolean;
+}
+
+/** Runs the session until the daemon ends the output (the process exited) or the user detaches. */
+export async function runStdioSession(opts: StdioSessionOptions): Promise<SessionResult> {
+  const { socket, head } = opts.conn;
+  let detached = false;
+  const cleanups: (() => void)[] = [];
+  socket.on('error', () => undefined);
+
+  if (opts.tty && opts.resize) {
+    const term = opts.stdout as Writable & { rows?: number; columns?: number; isTTY?: boolean };
+    const sendSize = () => {
+      if (term.isTTY && term.rows && term.columns) opts.resize!(term.rows, term.columns).catch(() => undefined);
+    };
+    sendSize();
+    process.on('SIGWINCH', sendSize);
+    cleanups.push(() => process.off('SIGWINCH', sendSize));
+  }
+
+  const stdin = opts.stdin;
+  if (stdin) {
+    const raw = opts.tty && stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+    if (raw) {
+      stdin.setRawMode!(true);
+      cleanups.push(() => stdin.setRawMode!(false));
+    }
+    const keys = raw ? (opts.detachKeys ?? Buffer.from([16, 17])) : undefined;
+    let matched = 0;
+    const onData = (chunk: Buffer) => {
+      if (keys) {
+        for (const byte of chunk) {
+          matched = byte === keys[matched] ? matched + 1 : byte === keys[0] ? 1 : 0;
+          if (matched === keys.length) {
+            detached = true;
+            socket.destroy();
+            return;
+          }
+        }
+      }
+      if (!socket.write(chunk)) {
+        stdin.pause();
+        socket.once('drain', () => stdin.resume());
+      }
+    };
+    // The end of our input is the container's EOF: half-close, keep reading its output.
+    const onEnd = () => {
+      if (!socket.destroyed) socket.end();
+    };
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    cleanups.push(() => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.pause();
+    });
+    stdin.resume();
+  }
+
+  try {
+    const source = withHead(head, socket);
+    if (opts.tty) {
+      for await (const chunk of source) await write(opts.stdout, chunk);
+    } else {
+      for await (const f of demultiplex(source)) await write(f.stream === 2 ? opts.stderr : opts.stdout, f.data);
+    }
+  } catch (err) {
+    // A destroyed socket after the detach keys is how the session ends, not a failure.
+    if (!detached) throw err;
+  } finally {
+    for (const c of cleanups.reverse()) c();
+  }
+  return { detached };
+}
+
+/** Forwards the signals a user sends us to the container (docker's --sig-proxy). */
+export function proxySignals(kill: (signal: string) => Promise<void>): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const handlers = signals.map((s) => {
+    const h = () => {
+      kill(s).catch(() => undefined);
+    };
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+}

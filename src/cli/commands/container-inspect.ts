@@ -1,0 +1,12 @@
+// berth container inspect
+import { ContainersApi } from '../../client/index.js';
+import type { CommandOptions } from '../catalog/index.js';
+import type { CommandContext } from '../context.js';
+import { stringOpt } from './filters.js';
+import { inspectEach } from './inspect-output.js';
+
+export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<number> {
+  const api = new ContainersApi(await ctx.client());
+  const size = opts['size'] === true;
+  return inspectEach(ctx, args, stringOpt(opts['format']), (name) => api.inspect(name, { size }));
+}

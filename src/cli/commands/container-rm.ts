@@ -1,0 +1,11 @@
+// berth rm
+import type { CommandOptions } from '../catalog/index.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../exit-codes.js';
+import { forEachContainer } from './container-each.js';
+
+export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<number> {
+  if (opts['link'] === true) throw new UsageError('legacy links are not supported by berth');
+  const o = { force: opts['force'] === true, volumes: opts['volumes'] === true };
+  return forEachContainer(ctx, args, (api, name) => api.remove(name, o));
+}

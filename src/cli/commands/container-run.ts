@@ -1,0 +1,84 @@
+// berth run: create + attach + start + wait, returning the container's exit status; with
+// -d only create + start and print the id. Engine errors exit 125, a command that is not
+// found 127 and one that cannot be invoked 126, as with docker.
+import { ContainersApi, type HijackedConnection } from '../../client/index.js';
+import type { CommandOptions } from '../catalog/index.js';
+import type { CommandContext } from '../context.js';
+import { parseDetachKeys, proxySignals, runStdioSession } from '../attach/stdio-session.js';
+import { reportError } from '../report-error.js';
+import { createContainer, startFailureStatus } from '../run/create-container.js';
+import { buildCreatePlan } from '../run/create-request.js';
+import { stringOpt } from './filters.js';
+
+export function isSigProxy(v: unknown): boolean {
+  return v !== false && v !== 'false' && v !== '0';
+}
+
+export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<number> {
+  const plan = buildCreatePlan(opts, args, { run: true });
+  const body = plan.body;
+  const detach = opts['detach'] === true;
+  if (!detach && body.Tty && body.AttachStdin && !process.stdin.isTTY) {
+    ctx.warn('the input device is not a TTY');
+    return 1;
+  }
+  const detachKeys = stringOpt(opts['detachKeys']);
+  const keys = detachKeys ? parseDetachKeys(detachKeys) : undefined;
+  const id = await createContainer(ctx, plan);
+  const client = await ctx.client();
+  const api = new ContainersApi(client);
+  if (detach) {
+    try {
+      await api.start(id);
+    } catch (err) {
+      reportError(err, { debug: ctx.globals.debug });
+      return startFailureStatus(err);
+    }
+    await ctx.print(`${id}\n`);
+    return 0;
+  }
+
+  let conn: HijackedConnection | undefined;
+  if (body.AttachStdin || body.AttachStdout || body.AttachStderr) {
+    conn = await client.hijack('POST', `/containers/${id}/attach`, {
+      query: { stream: true, stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr },
+    });
+  }
+  const autoRemove = body.HostConfig?.AutoRemove === true;
+  const waitAbort = new AbortController();
+  const { result: waiting } = await api.waitStarted(id, autoRemove ? 'removed' : 'next-exit', { signal: waitAbort.signal });
+  waiting.catch(() => undefined);
+  try {
+    await api.start(id);
+  } catch (err) {
+    conn?.socket.destroy();
+    waitAbort.abort();
+    reportError(err, { debug: ctx.globals.debug });
+    // The daemon keeps a container whose start failed; --rm means it should not stay.
+    if (autoRemove) await api.remove(id, { force: true }).catch(() => undefined);
+    return startFailureStatus(err);
+  }
+  const stopProxy = !body.Tty && isSigProxy(opts['sigProxy']) ? proxySignals((s) => api.kill(id, s)) : () => undefined;
+  try {
+    if (conn) {
+      const result = await runStdioSession({
+        conn,
+        tty: body.Tty === true,
+        stdin: body.AttachStdin ? process.stdin : undefined,
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+        resize: (h, w) => api.resize(id, h, w),
+        detachKeys: keys,
+      });
+      if (result.detached) {
+        waitAbort.abort();
+        return 0;
+      }
+    }
+    const status = await waiting;
+    if (status.Error?.Message) ctx.warn(`berth: ${status.Error.Message}`);
+    return status.StatusCode;
+  } finally {
+    stopProxy();
+  }
+}
