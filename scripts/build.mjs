@@ -31,27 +31,6 @@ function ansic(d) {
 
 const built = ansic(new Date());
 
-// undici's index loads every dispatcher, mock, cache and fetch module (~75 ms here); the
-// Engine client needs only Agent and the request API (~20 ms). Give client/ that subset.
-const slimUndici = {
-  name: 'slim-undici',
-  setup(b) {
-    b.onResolve({ filter: /^undici$/ }, (args) =>
-      args.importer.includes('/src/client/') ? { path: 'undici-slim', namespace: 'berth-undici' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'berth-undici' }, () => ({
-      resolveDir: process.cwd(),
-      contents: `
-        import { createRequire } from 'node:module';
-        const require = createRequire(import.meta.url);
-        const Agent = require('undici/lib/dispatcher/agent.js');
-        const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
-        Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
-        export { Agent };
-      `,
-    }));
-  },
-};
 // Chunk names carry content hashes: drop the previous build's so dist/ holds one build.
 await rm('dist/chunks', { recursive: true, force: true });
 
@@ -73,7 +52,6 @@ await build({
     __BERTH_COMMIT__: JSON.stringify(gitCommit()),
     __BERTH_BUILT__: JSON.stringify(built),
   },
-  plugins: [slimUndici],
   logLevel: 'warning',
 });
 for (const name of Object.keys(entryPoints)) await chmod(`dist/${name}.js`, 0o755);
