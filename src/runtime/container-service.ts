@@ -448,7 +448,7 @@ export class ContainerService {
       const settings = await this.opts.network.attach({ ...netInfo, pid: started.pid });
       cleanup.push(() => this.opts.network.detach(netInfo));
       this.watchExit(c);
-      await this.runc.start(c.id, opts);
+      await this.runc.startViaFifo(c.id, started.pid, opts);
       const [pidStart, conmonStart] = await Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
       c.state = {
         ...c.state,
@@ -548,7 +548,7 @@ export class ContainerService {
     c.exitWatcher = undefined;
     clearTimeout(c.healthTimer);
     await Promise.all([
-      this.runc.delete(c.id, { force: true }).catch((e: unknown) => this.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+      this.runc.deleteStopped(c.id, this.cgroupPathOf(c)).catch((e: unknown) => this.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
       this.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined),
       // The container's processes are gone: its rootfs can go at the same time.
       this.unmountRootfs(c),
