@@ -4,6 +4,7 @@
 // `none` and `host` need no plumbing and are answered here too.
 import { readFile } from 'node:fs/promises';
 import type { NetworkService } from './network-service.js';
+import type { EndpointRequest } from './network-state.js';
 import { portMapOf, portRequestsFrom, type PortBindingMap } from './ports.js';
 
 /** The parts of runtime's ContainerSpec that networking reads. */
@@ -14,6 +15,7 @@ export interface AttachableSpec {
     networkMode: string;
     portBindings: Record<string, Array<{ hostIp: string; hostPort: string }>>;
     publishAllPorts: boolean;
+    dns: string[];
     dnsSearch: string[];
     dnsOptions: string[];
   };
@@ -58,13 +60,14 @@ export class ContainerNetworkAttacher {
   ) {}
 
   /** Networks the container joins: its mode's network, then every NetworkingConfig endpoint. */
-  private joins(c: AttachableContainer): Array<{ network: string; endpoint?: { aliases?: string[]; ipv4Address?: string } }> {
+  private joins(c: AttachableContainer): Array<{ network: string; endpoint?: EndpointRequest }> {
     const mode = c.spec.host.networkMode;
     const primary = mode === 'default' || mode === '' ? 'bridge' : mode;
     const names = [primary, ...Object.keys(c.spec.endpoints).filter((n) => n !== primary)];
     return names.map((network) => {
       const ep = c.spec.endpoints[network] ?? (network === primary ? c.spec.endpoints[mode] : undefined);
-      return { network, endpoint: ep ? { aliases: ep.aliases, ipv4Address: ep.ipv4Address } : undefined };
+      const dnsServers = c.spec.host.dns.length ? c.spec.host.dns : undefined;
+      return { network, endpoint: { aliases: ep?.aliases, ipv4Address: ep?.ipv4Address, dnsServers } };
     });
   }
 

@@ -104,7 +104,11 @@ export class ContainerEndpoints {
             existing.aliases = uniq(n.endpoint.aliases);
             existing.dnsNames = dnsNamesOf(container, existing.aliases, rec);
           }
-          if (existing) existing.containerName = container.name;
+          if (existing) {
+            existing.containerName = container.name;
+            if (n.endpoint?.dnsServers?.length) existing.dnsServers = n.endpoint.dnsServers;
+            else delete existing.dnsServers;
+          }
           rec.endpoints[container.id] = ep;
           joined.push([rec, ep, !existing]);
         }

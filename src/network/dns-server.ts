@@ -42,7 +42,8 @@ export interface DnsServerOptions {
   address: string;
   port?: number;
   source: DnsNameSource;
-  upstreams: () => Promise<Upstream[]>;
+  /** Where to forward a query from `clientIp` (a container may have its own `--dns`). */
+  upstreams: (clientIp: string | undefined) => Promise<Upstream[]>;
 }
 
 /** Nameservers of a resolv.conf (e.g. the host's /etc/resolv.conf). */
@@ -190,15 +191,15 @@ export class DnsServer {
     if (this.inflight >= MAX_INFLIGHT_FORWARDS) return undefined;
     this.inflight++;
     try {
-      const reply = await this.forwards.run(() => this.forward(msg));
+      const reply = await this.forwards.run(() => this.forward(msg, clientIp));
       return reply ?? dnsPacket.encode({ ...base, flags: rd | FLAG_RA | RCODE_SERVFAIL, answers: [] });
     } finally {
       this.inflight--;
     }
   }
 
-  private async forward(msg: Buffer): Promise<Buffer | undefined> {
-    for (const up of await this.opts.upstreams()) {
+  private async forward(msg: Buffer, clientIp: string | undefined): Promise<Buffer | undefined> {
+    for (const up of await this.opts.upstreams(clientIp)) {
       // Never forward to ourselves (a resolv.conf naming the gateway would loop).
       if (up.host === this.opts.address && up.port === (this.opts.port ?? 53)) continue;
       const reply = await udpExchange(msg, up, FORWARD_TIMEOUT_MS);

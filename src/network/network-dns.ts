@@ -1,6 +1,7 @@
 // One embedded DNS server per user-defined network, answering from the live NetworkState.
 import { logger } from '../util/index.js';
 import { DnsServer, type Upstream } from './dns-server.js';
+import { isIpv4 } from './ipv4.js';
 import { hasDns, type NetworkState } from './network-state.js';
 import type { NetworkRecord } from './types.js';
 
@@ -22,7 +23,12 @@ export class EmbeddedDnsServers {
     const server = new DnsServer({
       address: gateway,
       port: this.port,
-      upstreams: this.upstreams,
+      upstreams: async (clientIp) => {
+        const querier = clientIp ? Object.values(rec.endpoints).find((e) => e.live && e.ipv4 === clientIp) : undefined;
+        const own = (querier?.dnsServers ?? []).filter(isIpv4);
+        if (own.length) return own.map((host) => ({ host, port: 53 }));
+        return this.upstreams();
+      },
       source: {
         forward: !rec.internal,
         lookup: (name, clientIp) => this.lookupName(rec, name, clientIp),

@@ -19,6 +19,8 @@ export interface EndpointRequest {
   aliases?: string[];
   /** `--ip` */
   ipv4Address?: string;
+  /** `--dns`: upstreams of the embedded DNS for this container's queries. */
+  dnsServers?: string[];
 }
 
 export class NetworkState {
@@ -105,6 +107,7 @@ export class NetworkState {
       staticIp: !!req.ipv4Address,
       aliases,
       dnsNames: dnsNamesOf(container, aliases, rec),
+      ...(req.dnsServers?.length ? { dnsServers: req.dnsServers } : {}),
     };
   }
 

@@ -28,6 +28,8 @@ export const EndpointRecordSchema = z.object({
   aliases: z.array(z.string()),
   /** Names the embedded DNS answers for this endpoint (name, aliases, short id). */
   dnsNames: z.array(z.string()),
+  /** The container's `--dns` servers: the embedded DNS forwards its queries there instead of the host's. */
+  dnsServers: z.array(z.string()).optional(),
   /** Live state: present while the endpoint is plumbed into a running container. */
   live: z
     .object({

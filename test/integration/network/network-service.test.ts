@@ -156,8 +156,24 @@ test('two containers on a user network reach each other by name', { skip: skipRe
   // Other names go to the upstream (the stand-in on 127.0.0.1).
   const ext = await inNetns(web.ns, ['busybox', 'nslookup', 'example.test', gw]);
   assert.match(ext.stdout, /192\.0\.2\.123/);
+  // A container with its own --dns gets other names from that server (a stand-in on 127.0.0.77:53).
+  const own = createSocket('udp4');
+  own.on('message', (m, r) => {
+    const q = dnsPacket.decode(m);
+    const answers = [{ type: 'A' as const, name: q.questions![0]!.name, data: '192.0.2.77' }];
+    own.send(dnsPacket.encode({ type: 'response', id: q.id, questions: q.questions, answers }), r.port, r.address);
+  });
+  await new Promise<void>((r) => own.bind(53, '127.0.0.77', () => r()));
+  t.after(() => own.close());
+  const cli = await env.container('cli');
+  await env.svc.attach(cli, cli.path, [{ network: 'app', endpoint: { dnsServers: ['127.0.0.77'] } }]);
+  const viaOwn = await inNetns(cli.ns, ['busybox', 'nslookup', 'example.test', gw]);
+  assert.match(viaOwn.stdout, /192\.0\.2\.77/);
+  const stillLocal = await inNetns(cli.ns, ['busybox', 'nslookup', 'db', gw]);
+  assert.doesNotMatch(stillLocal.stdout, /192\.0\.2\.77/);
   await env.svc.detach(web.id);
   await env.svc.detach(db.id);
+  await env.svc.detach(cli.id);
 });
 
 test('the default bridge gives addresses and routes but no name resolution', { skip: skipReason }, async (t) => {
