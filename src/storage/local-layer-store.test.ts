@@ -200,3 +200,15 @@ test('leases pin resources added explicitly and ids are unique while held', asyn
   assert.deepEqual(s.leases.list(), []);
   assert.equal((await s.gc({ blobs: new Set(), chains: new Set() })).removedBlobs, 1);
 });
+
+test('concurrent applies of one layer unpack it once and both get it', async (t) => {
+  const { root, s } = await storage(t);
+  const slow = new Readable({ read() {} });
+  const first = s.layers.apply(undefined, slow, { expectedDiffId: sha256Digest(base) });
+  const second = s.layers.apply(undefined, Readable.from([base]), { expectedDiffId: sha256Digest(base) });
+  slow.push(base);
+  slow.push(null);
+  const [a, b] = await Promise.all([first, second]);
+  assert.deepEqual(a, b);
+  assert.deepEqual((await readdir(join(root, 'layers'))).sort(), ['l', a.chainId.slice(7)].sort());
+});

@@ -56,6 +56,8 @@ export class LocalLayerStore implements LayerStore {
   readonly dir: string;
   readonly linksDir: string;
   private readonly locks = new KeyedMutex();
+  /** Unpacks in progress by expected chainID. */
+  private readonly unpacking = new Map<string, Promise<LayerInfo>>();
   private readonly listeners = new Set<(c: ChainId) => void>();
   private useCheck: LayerUseCheck = async () => undefined;
 
@@ -148,14 +150,36 @@ export class LocalLayerStore implements LayerStore {
       throw notFound(`parent layer "${parent}" not found`);
     }
     if (parent) this.notify(parent);
-    if (opts.expectedDiffId) {
-      const existing = await this.get(childChainId(parent, parseDigest(opts.expectedDiffId)));
+    if (!opts.expectedDiffId) return this.unpack(parent, parentMeta, input, opts);
+    const chainId = childChainId(parent, parseDigest(opts.expectedDiffId));
+    // Two pulls of images sharing a layer: the second waits for the first unpack instead of
+    // doing it again, and unpacks itself only if the first failed.
+    for (;;) {
+      const existing = await this.get(chainId);
       if (existing) {
         await drain(input);
         this.notify(existing.chainId);
         return existing;
       }
+      const running = this.unpacking.get(chainId);
+      if (!running) break;
+      await running.catch(() => undefined);
     }
+    const work = this.unpack(parent, parentMeta, input, opts);
+    this.unpacking.set(chainId, work);
+    try {
+      return await work;
+    } finally {
+      this.unpacking.delete(chainId);
+    }
+  }
+
+  private async unpack(
+    parent: ChainId | undefined,
+    parentMeta: LayerMeta | undefined,
+    input: Readable,
+    opts: { expectedDiffId?: Digest; signal?: AbortSignal },
+  ): Promise<LayerInfo> {
     const tmp = join(this.dir, tempName());
     try {
       await mkdir(join(tmp, 'diff'), { recursive: true });
