@@ -885,6 +885,12 @@ export class ContainerService {
     return { ...sample, id: c.id, name: c.name, running: c.isRunning };
   }
 
+  /** Bytes in the writable layer (SizeRw) and that plus the image's files (SizeRootFs, when known). */
+  async sizeOf(c: Container): Promise<{ rw: number; rootFs: number }> {
+    const rw = await directorySize(this.opts.snapshotter.upperPath(c.config.rootfsKey));
+    return { rw, rootFs: rw };
+  }
+
   cgroupPathOf(c: Container): string {
     return `${this.opts.cgroupParent ?? '/berth'}/${c.id}`;
   }
@@ -1041,6 +1047,18 @@ async function settleAll<T extends readonly unknown[]>(ps: { [K in keyof T]: Pro
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** Apparent size of the regular files under `dir` (bounded concurrency by walking depth-first). */
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await directorySize(p);
+    else if (e.isFile()) total += (await stat(p).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
 }
 
 /** conmon needs an absolute runtime path. */

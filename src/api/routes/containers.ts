@@ -22,7 +22,7 @@ export type ContainerBackend = Pick<
   ContainerService,
   | 'create' | 'start' | 'stop' | 'restart' | 'kill' | 'wait' | 'remove' | 'get' | 'find' | 'list' | 'logs'
   | 'attachOutput' | 'attachStdin' | 'resize' | 'top' | 'stats'
-  | 'archiveStat' | 'archiveGet' | 'archivePut' | 'exportRootfs' | 'changes' | 'commit' | 'rename' | 'pause' | 'unpause' | 'update'
+  | 'archiveStat' | 'archiveGet' | 'archivePut' | 'exportRootfs' | 'changes' | 'commit' | 'sizeOf' | 'rename' | 'pause' | 'unpause' | 'update'
 >;
 
 export interface ContainerRoutesOptions {
@@ -102,7 +102,8 @@ function stopTimeout(ctx: RequestContext): number | undefined {
 }
 
 export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutesOptions = {}): Route[] {
-  const sizeIf = async (ctx: RequestContext, c: Container) => (ctx.queryBool('size') && opts.sizeOf ? await opts.sizeOf(c) : undefined);
+  const sizeOf = opts.sizeOf ?? ((c: Container) => backend.sizeOf(c));
+  const sizeIf = async (ctx: RequestContext, c: Container) => (ctx.queryBool('size') ? await sizeOf(c) : undefined);
   return [
     ...containerStatsRoutes(backend),
     ...containerFsRoutes(backend),
