@@ -40,6 +40,12 @@ export class JsonLineWriter {
     return writeRespectingBackpressure(this.out, JSON.stringify(value) + '\n');
   }
 
+  /** Writes one already serialized JSON line (without the newline). */
+  writeSerialized(json: string): Promise<void> {
+    if (this.isEnded) return Promise.resolve();
+    return writeRespectingBackpressure(this.out, json + '\n');
+  }
+
   /** Docker's in-band error: the last line of the stream, after which it ends. */
   async error(message: string): Promise<void> {
     if (this.isEnded) return;

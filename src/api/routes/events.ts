@@ -37,6 +37,16 @@ export function toEventMessage(e: EngineEvent): EventMessage {
   return msg;
 }
 
+/**
+ * One event as a JSON line. timeNano (~1.7e18) is past what a JS number holds exactly, so it
+ * is written from the bigint's digits: clients that resume with `since=<timeNano>` see the
+ * exact value.
+ */
+export function eventLine(e: EngineEvent): string {
+  const msg = toEventMessage(e);
+  return JSON.stringify({ ...msg, timeNano: 0 }).replace('"timeNano":0', `"timeNano":${e.timeNano.toString()}`);
+}
+
 function stripTag(ref: string): string {
   if (ref.includes('@')) return ref.slice(0, ref.indexOf('@'));
   const slash = ref.lastIndexOf('/');
@@ -112,7 +122,7 @@ export function eventRoutes(source: EventSource): EventRoutes {
         const out = ctx.startJsonStream();
         const history = since !== undefined || until !== undefined ? source.recent(since ?? 0n).filter(wanted) : [];
         const seen = new Set(history);
-        for (const e of history) await out.write(toEventMessage(e));
+        for (const e of history) await out.writeSerialized(eventLine(e));
         if (until !== undefined && until <= nowNs) {
           out.end();
           return;
@@ -129,7 +139,7 @@ export function eventRoutes(source: EventSource): EventRoutes {
           ctx.signal.addEventListener('abort', finish, { once: true });
           deliver = (e) => {
             if (seen.has(e) || !wanted(e)) return;
-            void out.write(toEventMessage(e));
+            void out.writeSerialized(eventLine(e));
           };
           for (const e of queued.splice(0)) deliver(e);
         });

@@ -198,6 +198,10 @@ describe('events', () => {
     assert.equal(ev['from'], 'busybox:latest');
     assert.equal(typeof ev['time'], 'number');
     assert.equal(Math.floor((ev['timeNano'] as number) / 1e9), ev['time']);
+    // timeNano is written exactly (a JS number would round the last digits).
+    const raw = /"timeNano":(\d+)/.exec(r.text)?.[1];
+    const published = daemon.events.recent(0n).find((e) => e.type === 'container' && e.action === 'create');
+    assert.equal(raw, published?.timeNano.toString());
   });
 
   test('a live stream delivers events published after it opened and ends when the client leaves', async () => {
