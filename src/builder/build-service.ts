@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageService } from '../image/index.js';
 import { OneShotRunner } from '../runtime/index.js';
-import type { Storage } from '../storage/index.js';
+import { readMounts, type Storage } from '../storage/index.js';
 import { BerthError, errorKind, invalidArgument, type Digest } from '../util/index.js';
 import { BuildCacheStore } from './cache-store.js';
 import { DockerignoreMatcher, dockerignoreCandidates } from './context/index.js';
@@ -30,6 +30,18 @@ export interface BuildPruneResult {
   spaceReclaimed: number;
 }
 
+/** Working snapshots of builds a crash interrupted: unmounted and removed at start-up. */
+async function removeWorkingSnapshots(storage: Storage, mntDir: string): Promise<void> {
+  for (const s of await storage.snapshotter.list()) {
+    if (!s.key.startsWith('build-')) continue;
+    await storage.snapshotter.unmount(join(mntDir, s.key));
+    await storage.snapshotter.remove(s.key);
+  }
+  // Never rm -r through a mount: only when nothing is mounted below the dir any more.
+  if ((await readMounts()).some((m) => m.mountPoint.startsWith(mntDir + '/'))) return;
+  await rm(mntDir, { recursive: true, force: true });
+}
+
 export class BuildService {
   private constructor(
     private readonly deps: BuilderDeps,
@@ -44,6 +56,8 @@ export class BuildService {
     await Promise.all([mkdir(join(workRoot, 'tmp'), { recursive: true, mode: 0o700 }), mkdir(runRoot, { recursive: true, mode: 0o700 })]);
     const cache = await BuildCacheStore.open(join(workRoot, 'cache'));
     const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}) });
+    await runner.cleanupLeftovers();
+    await removeWorkingSnapshots(o.storage, join(workRoot, 'mnt'));
     return new BuildService({ images: o.images, storage: o.storage, runner, hasher: new FileHasher(), workRoot, runRoot }, cache);
   }
 

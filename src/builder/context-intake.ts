@@ -127,6 +127,8 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
         if (e.code !== 'EEXIST') throw e;
       });
       dirs.add(cur);
+      // Tars without directory members (some API clients) still name the directory as a source.
+      entries.set(cur, { type: 'dir', mode: 0o755, size: 0 });
     }
   };
 

@@ -128,7 +128,7 @@ export class BuildExecutor {
     const base = resolveBase(this.df, stage, globals);
     if (base.kind === 'stage') {
       const out = await this.outputs.get(base.stage.index)!;
-      return { state: { ...out, config: structuredClone(out.config) }, onbuild: [] };
+      return { state: { ...out, config: structuredClone(out.config), cmdSet: false }, onbuild: [] };
     }
     if (base.ref === 'scratch') return { state: { imageId: undefined, key: 'scratch', config: { Env: [DEFAULT_PATH_ENV] }, topChainId: undefined }, onbuild: [] };
     let img;
@@ -163,6 +163,7 @@ export class BuildExecutor {
       const started = Date.now();
       try {
         const ins = scope.apply(raw).instruction;
+        if (ins.kind === 'cmd') state.cmdSet = true;
         const ctx = this.stepContext(stages, stage, state, scope, raw.startLine, signal, ref);
         const plan = await this.plan(ins, ctx);
         if (first) plan.inputs.base = baseId;

@@ -61,6 +61,23 @@ export class OneShotRunner {
   }
 
   /**
+   * Removes what a crashed daemon left of one-off runs: runc containers whose bundle is under
+   * `<exec-root>/oneshot/`, and the bundles. Call once at start-up, before any run.
+   */
+  async cleanupLeftovers(): Promise<void> {
+    const dir = join(this.opts.execRoot, 'oneshot');
+    let states: Awaited<ReturnType<RuncRuntime['list']>> = [];
+    try {
+      states = await this.runc.list();
+    } catch (err) {
+      // No runc state dir yet (first start): nothing can be left.
+      if (!(err instanceof Error)) throw err;
+    }
+    for (const s of states) if (s.bundle.startsWith(dir + '/')) await this.runc.delete(s.id, { force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
    * Runs `spec.args` to completion. Output (stdout and stderr interleaved) goes to `onOutput`.
    * A non-zero exit is a result, not an error; failing to start the process is an error.
    */

@@ -85,8 +85,9 @@ export function metadataStep(ins: Instruction, ctx: StepContext): StepPlan | und
     case 'entrypoint': {
       const ep = commandOf(ins.cmdLine, ins.prependShell, shell);
       const text = `ENTRYPOINT ${JSON.stringify(ep)}`;
-      // A new ENTRYPOINT resets an inherited CMD (BuildKit: unless CMD was set in this stage).
-      return plan(text, text, (c) => ({ ...c, Entrypoint: ep }));
+      // A new ENTRYPOINT drops an inherited CMD unless CMD was set in this stage (Docker's rule).
+      const keepCmd = ctx.state.cmdSet === true;
+      return plan(`${text}${keepCmd ? '' : ' (resets CMD)'}`, text, (c) => (keepCmd ? { ...c, Entrypoint: ep } : { ...c, Entrypoint: ep, Cmd: null }));
     }
     case 'healthcheck': {
       const h = ins.health;

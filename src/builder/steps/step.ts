@@ -28,6 +28,8 @@ export interface StageState {
   key: string;
   config: ContainerConfig;
   topChainId: ChainId | undefined;
+  /** CMD was set in this stage (then a later ENTRYPOINT keeps it, as in Docker). */
+  cmdSet?: boolean;
 }
 
 /** What a finished stage offers to COPY --from / FROM <stage>. */

@@ -118,6 +118,26 @@ test('COPY, ADD and the image config', async (t) => {
     assert.match(c.stdout, /child\n/);
   });
 
+  await t.test('ENTRYPOINT drops an inherited CMD but keeps one set in the same stage', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox AS a\nENTRYPOINT ["/bin/echo"]\nFROM busybox AS b\nCMD ["x"]\nENTRYPOINT ["/bin/echo"]\n' });
+    assert.equal((await dockerBuild(d, dir, ['--target', 'a', '-t', 'ep:a'])).code, 0);
+    assert.equal((await dockerBuild(d, dir, ['--target', 'b', '-t', 'ep:b'])).code, 0);
+    assert.equal((await d.docker(['image', 'inspect', '-f', '{{json .Config.Cmd}}', 'ep:a'])).stdout.trim(), 'null');
+    assert.equal((await d.docker(['image', 'inspect', '-f', '{{json .Config.Cmd}}', 'ep:b'])).stdout.trim(), '["x"]');
+  });
+
+  await t.test('a context tar without directory members still names directories as sources', async () => {
+    const { pack } = await import('tar-stream');
+    const p = pack();
+    p.entry({ name: 'Dockerfile' }, 'FROM busybox\nCOPY app /app/\nRUN test -f /app/sub/x.txt\n');
+    p.entry({ name: 'app/sub/x.txt' }, 'x');
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p) chunks.push(c as Buffer);
+    const res = await d.request('POST', '/build', Buffer.concat(chunks), { headers: { 'Content-Type': 'application/x-tar' }, timeoutMs: 120_000 });
+    assert.doesNotMatch(res.text, /errorDetail/, res.text);
+  });
+
   await t.test('docker build -f with a Dockerfile outside the context', async (t) => {
     const ctx = await makeContext(t, { 'data.txt': 'outside-df\n' });
     const other = await makeContext(t, { 'Custom.Dockerfile': 'FROM busybox\nCOPY data.txt /\nRUN cat /data.txt\n' });
