@@ -9,11 +9,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleBerthd } from './daemon-bundle.js';
 
-const REPO = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
@@ -26,24 +25,6 @@ const NODE_FLAGS = values['node-flag'];
 const BENCH_PREFIX = `bb${process.pid.toString(36).slice(-5)}`;
 const RUNS = Number(values.runs);
 const PINGS = Number(values.pings);
-
-async function bundleBerthd(): Promise<string> {
-  const outdir = join(REPO, 'bench/out/berthd');
-  await build({
-    entryPoints: { berthd: join(REPO, 'src/cli/berthd.ts') },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    chunkNames: 'chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'warning',
-  });
-  return join(outdir, 'berthd.mjs');
-}
 
 function ping(socketPath: string, agent?: Agent, path = '/_ping'): Promise<number> {
   return new Promise((resolvePing) => {
