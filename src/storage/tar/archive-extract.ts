@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lstat, mkdir, readdir, readlink, rename, rm, utimes } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalidArgument } from '../../util/index.js';
@@ -72,8 +73,33 @@ async function mergeInto(root: string, src: string, dst: string, rel: string): P
     }
     if (d?.isDirectory()) throw invalidArgument(`cannot overwrite directory "${relName}" with a non-directory`);
     if (d && s.isDirectory()) throw invalidArgument(`cannot overwrite non-directory "${relName}" with a directory`);
-    await rename(from, to);
+    try {
+      await rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      // `to` is on another mount (a volume below dest): copy instead of moving.
+      if (d) await rm(to, { force: true });
+      await copyTree(from, to, relName);
+    }
   }
+}
+
+/** Copies a fresh tree to a path that does not exist, keeping owners, modes and mtimes. */
+async function copyTree(from: string, to: string, relName: string): Promise<void> {
+  const st = await lstat(from);
+  if (st.isDirectory()) {
+    await mkdir(to, { mode: 0o700 });
+    for (const name of await readdir(from)) await copyTree(join(from, name), join(to, name), `${relName}/${name}`);
+  } else if (st.isSymbolicLink()) {
+    await symlink(await readlink(from), to);
+  } else if (st.isFile()) {
+    await copyFile(from, to, fsConstants.COPYFILE_EXCL);
+  } else {
+    throw invalidArgument(`cannot copy special file "${relName}" onto another mount`);
+  }
+  await lchown(to, st.uid, st.gid);
+  if (!st.isSymbolicLink()) await chmod(to, st.mode & 0o7777);
+  await lutimes(to, st.atime, st.mtime);
 }
 
 /**
