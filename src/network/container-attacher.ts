@@ -74,7 +74,7 @@ export class ContainerNetworkAttacher {
   async plan(c: AttachableContainer): Promise<ContainerNetworkPlan> {
     const mode = c.spec.host.networkMode;
     if (mode === 'host') return { namespace: { mode: 'host' }, hostsEntries: [] };
-    if (mode === 'none') return { namespace: { mode: 'new' }, hostsEntries: [] };
+    if (mode === 'none' || mode.startsWith('container:')) return { namespace: { mode: 'new' }, hostsEntries: [] };
     const reserved = await this.networks.reserve({ id: c.id, name: c.name }, this.joins(c));
     const hostname = c.spec.hostname || c.id.slice(0, 12);
     const first = reserved[0];
@@ -96,6 +96,8 @@ export class ContainerNetworkAttacher {
     if (mode === 'host' || mode === 'none') {
       return { networks: { [mode]: emptyEndpoint(this.networks.resolve(mode).id) }, ports: {} };
     }
+    // `container:<id>` shares another container's namespace, which that container's endpoints serve.
+    if (mode.startsWith('container:')) return { networks: {}, ports: {} };
     const bindings: PortBindingMap = {};
     for (const [k, list] of Object.entries(c.spec.host.portBindings)) {
       bindings[k] = list.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }));
@@ -125,6 +127,7 @@ export class ContainerNetworkAttacher {
     return { networks, ports: portMap };
   }
 
+  /** Idempotent: a container without endpoints (host, none, container:) has nothing to undo. */
   async detach(c: { id: string }): Promise<void> {
     await this.networks.detach(c.id);
   }

@@ -54,4 +54,9 @@ test('the attacher plans hosts and resolv.conf, publishes ports and reports Dock
   const s2 = (await attacher.attach({ ...plain, pid: process.pid })) as { networks: Record<string, unknown> };
   assert.deepEqual(Object.keys(s2.networks), ['bridge']);
   await attacher.detach(plain);
+
+  const shared = { id: 'd3'.repeat(32), name: 'sidecar', spec: defaultContainerSpec('busybox') };
+  shared.spec.host.networkMode = `container:${c.id}`;
+  assert.deepEqual(await attacher.attach({ ...shared, pid: process.pid }), { networks: {}, ports: {} });
+  await attacher.detach(shared);
 });
