@@ -196,7 +196,12 @@ export class ContainerService {
       await this.saveState(c);
       return;
     }
-    if (!c.isRunning && c.state.status !== 'restarting') return;
+    if (c.state.status === 'restarting') {
+      // berthd went down during a restart backoff: the exit was handled, the start was not.
+      this.scheduleRestart(c, 0);
+      return;
+    }
+    if (!c.isRunning) return;
     const exit = await readExitFile(c.exitDir, c.id);
     if (exit) {
       await this.onExit(c, exit.exitCode, exit.at);
@@ -598,7 +603,6 @@ export class ContainerService {
         .run(c.id, async () => {
           if (c.state.status !== 'restarting' || c.removing || c.state.manuallyStopped) return;
           c.state.restartCount++;
-          c.state.status = 'exited';
           await this.doStart(c, {});
         })
         .catch((e: unknown) => {

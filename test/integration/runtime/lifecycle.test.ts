@@ -91,3 +91,38 @@ test('names conflict with Docker wording and containers are found by name and id
 });
 
 void canRun;
+
+test('on-failure:2 restarts a failing container twice with backoff, then leaves it exited; events carry the exit code', { skip: skipReason }, async (t) => {
+  const env = await runtimeEnv();
+  t.after(() => env.cleanup());
+  const events: string[] = [];
+  const unsub = env.events.subscribe((e) => events.push(e.action === 'die' ? `die:${e.actor.attributes.exitCode}` : e.action));
+  t.after(unsub);
+  const { id } = await env.service.create(spec(['sh', '-c', 'exit 4'], (s) => (s.host.restartPolicy = { name: 'on-failure', maximumRetryCount: 2 })));
+  await env.service.start(id);
+  const c = env.service.get(id);
+  for (let i = 0; i < 100 && events.filter((e) => e.startsWith('die')).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(c.state.restartCount, 2);
+  assert.equal(c.state.status, 'exited');
+  assert.equal(c.state.exitCode, 4);
+  assert.deepEqual(events.filter((e) => e !== 'restart'), ['create', 'start', 'die:4', 'start', 'die:4', 'start', 'die:4']);
+});
+
+test('pause freezes and unpause thaws; exec runs inside and reports its exit code', { skip: skipReason }, async (t) => {
+  const env = await runtimeEnv();
+  t.after(() => env.cleanup());
+  const { ExecManager } = await import('../../../src/runtime/index.js');
+  const execs = new ExecManager(env.service);
+  const { id } = await env.service.create(spec(['sleep', '30']));
+  await env.service.start(id);
+  await env.service.pause(id);
+  assert.equal(env.service.get(id).state.status, 'paused');
+  assert.throws(() => execs.create(id, { cmd: ['true'], env: [], user: '', workingDir: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' }), /is paused/);
+  await env.service.unpause(id);
+  const s = execs.create(id, { cmd: ['sh', '-c', 'echo out; echo err >&2; exit 6'], env: ['X=1'], user: 'nobody', workingDir: '/tmp', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' });
+  const run = await execs.start(s.id);
+  assert.deepEqual(await collectLogs(run.output), { stdout: 'out\n', stderr: 'err\n' });
+  assert.equal(await run.exitCode, 6);
+  assert.equal(execs.get(s.id).exitCode, 6);
+});
