@@ -1,7 +1,7 @@
 // The state every image operation shares: the index, the storage, the event bus, the lock
 // that orders changes against GC, and docker's lookup rules. Internal to image/: the public
 // face is ImageService; the feature modules (queries, remove, create) take an ImageCore.
-import type { ChainId, GcRoots, Storage } from '../storage/index.js';
+import type { ChainId, GcRoots, Lease, Storage } from '../storage/index.js';
 import { BerthError, KeyedMutex, isDigest, notFound, type Digest, type EventBus } from '../util/index.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 import { MAX_CONFIG_BYTES, buildManifest, makeRecord, type LayerBlob } from './image-writer.js';
@@ -148,10 +148,10 @@ export class ImageCore {
    * Runs `fn` holding a lease; on failure releases it and lets GC remove what `fn` wrote,
    * so a failed load/import/commit/pull leaves the data-root as it was.
    */
-  async withLease<T>(fn: (signal: AbortSignal | undefined) => Promise<T>, opts: Signal): Promise<T> {
+  async withLease<T>(fn: (signal: AbortSignal | undefined, lease: Lease) => Promise<T>, opts: Signal): Promise<T> {
     const lease = this.storage.leases.acquire();
     try {
-      return await fn(opts.signal);
+      return await fn(opts.signal, lease);
     } catch (e) {
       lease.release();
       await this.mutex.run('images', () => this.collectGarbage({})).catch((gcErr: unknown) => {

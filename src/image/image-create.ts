@@ -5,7 +5,7 @@ import type { ChainId } from '../storage/index.js';
 import { invalidArgument, type Digest } from '../util/index.js';
 import { applyConfigChanges } from './config-changes.js';
 import { isTagged, type ImageCore } from './image-core.js';
-import { MAX_MANIFEST_BYTES, applyLayers, buildManifest, describeLayerBlob, ingestAndApply, makeRecord } from './image-writer.js';
+import { MAX_MANIFEST_BYTES, applyLayers, buildManifest, describeLayerBlob, ingestAndApply, makeRecord, verifiedPairs } from './image-writer.js';
 import { MediaType } from './media-types.js';
 import { parsePlatform } from './platform.js';
 import { familiarString, parseImageRef, refWithTag, repositoryOf, shortId } from './reference.js';
@@ -59,7 +59,7 @@ export async function storePulled(core: ImageCore,
   const repo = repositoryOf(named);
   const digestRef = parseImageRef(`${repo}@${args.repoDigest ?? args.manifestDigest}`);
   const tagRef = isTagged(named) ? named : undefined;
-  const id = await core.withLease(async (signal) => {
+  const id = await core.withLease(async (signal, lease) => {
     const bytes = await core.storage.content.readBytes(args.manifestDigest, MAX_MANIFEST_BYTES);
     let raw: unknown;
     try {
@@ -76,6 +76,8 @@ export async function storePulled(core: ImageCore,
     const config = await core.readConfigUncached(m.config.digest);
     const layers = m.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
     const { chains } = await applyLayers(core.storage, undefined, layers, config.rootfs.diff_ids, {
+      isVerifiedPair: verifiedPairs(core.store.list()),
+      lease,
       signal,
       onLayer: args.onProgress
         ? (diffId, current, total) => args.onProgress!({ kind: 'layer', id: shortId(diffId), action: 'Loading layer', current, total })

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { openStorage, type Storage } from '../storage/index.js';
-import { BerthError, EventBus, errorKind, type EngineEvent } from '../util/index.js';
+import { BerthError, EventBus, errorKind, sha256Digest, type EngineEvent } from '../util/index.js';
 import { buildImage, legacyDockerArchive, ociArchive, runCompressor, tarOf, type FixtureImage } from './archive-fixtures.js';
 import { ImageService } from './image-service.js';
 import type { DeleteItem } from './types.js';
@@ -373,7 +373,6 @@ test('a manifest with an unknown layer media type is rejected and changes nothin
     const m = JSON.parse(b.manifest.toString());
     m.layers[0].mediaType = 'application/x-weird';
     const mb = Buffer.from(JSON.stringify(m));
-    const { sha256Digest } = await import('../util/index.js');
     const md = sha256Digest(mb);
     return tarOf([
       ...b.blobs.map((l) => ({ name: `blobs/sha256/${l.digest.slice(7)}`, data: l.data })),
@@ -481,4 +480,44 @@ test('an import of a corrupt or hostile tar fails and leaves the data-root as it
   await assert.rejects(svc.importRootfs(Readable.from(escape), { repo: 'evil' }), (e: unknown) => errorKind(e) === 'invalid-argument');
   assert.deepEqual(await snapshot(root), before);
   assert.deepEqual((await svc.list()).map((s) => s.repoTags), [['base:1']]);
+});
+
+test('a second load reuses unpacked layers it can verify and re-checks the ones it cannot', async (t) => {
+  const { root, svc, storage } = await setup(t);
+  let applies = 0;
+  const apply = storage.layers.apply.bind(storage.layers);
+  storage.layers.apply = (...args) => {
+    applies++;
+    return apply(...args);
+  };
+  const plain = await busybox();
+  await svc.load(Readable.from(await legacyDockerArchive([plain])));
+  assert.equal(applies, 2);
+  await svc.load(Readable.from(await ociArchive([{ ...plain, tags: ['again:1'] }])));
+  assert.equal(applies, 2, 'uncompressed blobs are their own diffIDs: nothing to unpack again');
+
+  // New gzip blobs of known layers are checked by hashing what they decompress to, not unpacked.
+  const zipped = await busybox({ gzip: true, tags: ['zipped:1'] });
+  await svc.load(Readable.from(await ociArchive([zipped])));
+  await svc.load(Readable.from(await ociArchive([{ ...zipped, tags: ['zipped:2'] }])));
+  assert.equal(applies, 2);
+
+  // A blob that claims a known diffID but holds something else is still caught.
+  const before = await snapshot(root);
+  const b = buildImage(zipped);
+  const evil = gzipSync(await tarOf([{ name: 'evil', data: 'not the layer' }]));
+  const evilDigest = sha256Digest(evil);
+  const m = JSON.parse(b.manifest.toString());
+  m.layers[0] = { ...m.layers[0], digest: evilDigest, size: evil.length };
+  const mb = Buffer.from(JSON.stringify(m));
+  const md = sha256Digest(mb);
+  const archive = await tarOf([
+    { name: `blobs/sha256/${evilDigest.slice(7)}`, data: evil },
+    { name: `blobs/sha256/${b.blobs[1]!.digest.slice(7)}`, data: b.blobs[1]!.data },
+    { name: `blobs/sha256/${b.configDigest.slice(7)}`, data: b.config },
+    { name: `blobs/sha256/${md.slice(7)}`, data: mb },
+    { name: 'index.json', data: JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: md, size: mb.length, annotations: { 'io.containerd.image.name': 'docker.io/library/evil:1' } }] }) },
+  ]);
+  await assert.rejects(svc.load(Readable.from(archive)), /digest mismatch for layer/);
+  assert.deepEqual(await snapshot(root), before);
 });

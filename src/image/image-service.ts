@@ -126,9 +126,16 @@ export class ImageService {
     return pruneImages(this.core, args, opts);
   }
 
-  load(tar: Readable, args: { quiet?: boolean; onProgress?: (p: LoadProgress) => void } = {}, opts: Signal = {}): Promise<LoadResult> {
+  async load(tar: Readable, args: { quiet?: boolean; onProgress?: (p: LoadProgress) => void } = {}, opts: Signal = {}): Promise<LoadResult> {
     const onProgress = args.quiet ? undefined : args.onProgress;
-    return this.core.withLease((signal) => loadArchive(this.core.ctx, tar, { signal, onProgress }), opts);
+    const { leftovers, ...result } = await this.core.withLease(
+      (signal, lease) => loadArchive(this.core.ctx, tar, { signal, onProgress, lease }),
+      opts,
+    );
+    // Images that were there already kept their blobs; the copies this load stored go now,
+    // after the lease is released, rather than lingering until the next rmi.
+    if (leftovers) await this.core.mutex.run('images', () => this.core.collectGarbage(opts));
+    return result;
   }
 
   /** Checks every name (404 before any byte is sent) and returns the archive stream. */

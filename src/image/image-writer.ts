@@ -1,8 +1,10 @@
 // What load, import and commit share: applying layer blobs in order, storing configs and
 // manifests, and turning the result into an ImageRecord.
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { BlobInfo, ChainId, LayerInfo, LayerStore, Storage } from '../storage/index.js';
-import { invalidArgument, type Digest } from '../util/index.js';
+import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { childChainId, type BlobInfo, type ChainId, type LayerInfo, type LayerStore, type Lease, type Storage } from '../storage/index.js';
+import { DigestingStream, digestMismatch, invalidArgument, spawnStreaming, type Digest } from '../util/index.js';
 import type { ImageRecord } from './image-store.js';
 import { MediaType, compressionOf, ociLayerMediaType } from './media-types.js';
 import type { ImageConfig, Manifest } from './schemas.js';
@@ -67,7 +69,14 @@ export async function applyLayers(
   base: ChainId | undefined,
   layers: readonly LayerBlob[],
   diffIds: readonly Digest[],
-  opts: { signal?: AbortSignal | undefined; onLayer?: ((diffId: Digest, current: number, total: number) => void) | undefined },
+  opts: {
+    signal?: AbortSignal | undefined;
+    onLayer?: ((diffId: Digest, current: number, total: number) => void) | undefined;
+    /** The caller's lease, to pin layers it reuses without applying them. */
+    lease?: Lease | undefined;
+    /** True when an image already recorded `blob` as the layer with `diffId`. */
+    isVerifiedPair?: ((blob: Digest, diffId: Digest) => boolean) | undefined;
+  },
 ): Promise<{ chains: ChainId[] }> {
   if (layers.length !== diffIds.length) {
     throw invalidArgument(`image config lists ${diffIds.length} diff_ids but the manifest has ${layers.length} layers`);
@@ -77,6 +86,24 @@ export async function applyLayers(
   for (let i = 0; i < layers.length; i++) {
     const blob = layers[i]!;
     const diffId = diffIds[i]!;
+    // A layer that is already unpacked need not be unpacked again when this blob is known to
+    // hold exactly that diffID: an uncompressed tar is its own diffID, and a compressed blob
+    // counts when an image already recorded the same blob → diffID pair (checked when it loaded).
+    const chain = childChainId(parent, diffId);
+    if (await storage.layers.get(chain)) {
+      // The layer store returns an existing chain without reading the input, so a blob that
+      // is not known to hold this diffID is checked here (decompress + hash, no unpack).
+      if (blob.digest !== diffId && !opts.isVerifiedPair?.(blob.digest, diffId)) {
+        const actual = await diffIdOfBlob(storage, blob.digest, opts.signal);
+        if (actual !== diffId) throw digestMismatch('layer', diffId, actual);
+      }
+      // Pinned: an rmi running meanwhile must not collect it before the new image is recorded.
+      opts.lease?.add({ chain, blob: blob.digest });
+      opts.onLayer?.(diffId, blob.size, blob.size);
+      chains.push(chain);
+      parent = chain;
+      continue;
+    }
     let input: Readable = storage.content.read(blob.digest);
     const onLayer = opts.onLayer;
     if (onLayer) {
@@ -202,4 +229,40 @@ export async function ingestAndApply(
     await Promise.allSettled([ingesting, applying]);
     throw e;
   }
+}
+
+/** `isVerifiedPair` over the images in `records`. */
+export function verifiedPairs(records: Iterable<ImageRecord>): (blob: Digest, diffId: Digest) => boolean {
+  const pairs = new Set<string>();
+  for (const r of records) r.layers.forEach((l, i) => pairs.add(`${l.digest} ${r.diffIds[i] ?? ''}`));
+  return (blob, diffId) => pairs.has(`${blob} ${diffId}`);
+}
+
+/** How long a `zstd -dc` child may run while a layer blob is hashed. */
+const ZSTD_TIMEOUT_MS = 30 * 60_000;
+
+/** The diffID (sha256 of the uncompressed tar) of a layer blob in the content store. */
+export async function diffIdOfBlob(storage: Storage, digest: Digest, signal: AbortSignal | undefined): Promise<Digest> {
+  const compression = compressionOf(await blobHead(storage, digest));
+  const hasher = new DigestingStream();
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  if (compression === 'none') {
+    await pipeline(storage.content.read(digest), hasher, sink, { signal });
+  } else if (compression === 'gzip') {
+    await pipeline(storage.content.read(digest), createGunzip(), hasher, sink, { signal });
+  } else {
+    const child = spawnStreaming('zstd', ['-dc', '-q'], { timeoutMs: ZSTD_TIMEOUT_MS, signal });
+    child.stdin.on('error', () => undefined); // zstd's exit status carries the error
+    try {
+      await Promise.all([
+        pipeline(storage.content.read(digest), child.stdin, { signal }),
+        pipeline(child.stdout, hasher, sink, { signal }),
+        child.done,
+      ]);
+    } catch (e) {
+      child.kill();
+      throw invalidArgument(`cannot decompress zstd layer ${digest}: ${(e as Error).message}`, e);
+    }
+  }
+  return hasher.digest();
 }

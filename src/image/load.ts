@@ -3,7 +3,7 @@
 // the content store under a lease; everything is parsed and checked before any layer is applied;
 // layers are verified against their diffIDs while they unpack; the index is updated last, once.
 import type { Readable } from 'node:stream';
-import type { Storage } from '../storage/index.js';
+import type { Lease, Storage } from '../storage/index.js';
 import { digestHex, invalidArgument, sha256Digest, type Digest, type EventBus } from '../util/index.js';
 import { readArchive, resolveArchiveFile, type ArchiveContents, type ArchiveFile } from './archive-reader.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
@@ -11,6 +11,7 @@ import {
   MAX_CONFIG_BYTES,
   MAX_MANIFEST_BYTES,
   applyLayers,
+  verifiedPairs,
   buildManifest,
   describeLayerBlob,
   makeRecord,
@@ -205,8 +206,8 @@ async function planArchive(ctx: ImageContext, contents: ArchiveContents, opts: {
 export async function loadArchive(
   ctx: ImageContext,
   tar: Readable,
-  opts: { signal?: AbortSignal | undefined; onProgress?: ((p: LoadProgress) => void) | undefined },
-): Promise<LoadResult> {
+  opts: { signal?: AbortSignal | undefined; onProgress?: ((p: LoadProgress) => void) | undefined; lease?: Lease | undefined },
+): Promise<LoadResult & { leftovers: boolean }> {
   const contents = await readArchive(tar, ctx.storage.content, { signal: opts.signal });
   const plans = await planArchive(ctx, contents, opts);
   for (const p of plans) {
@@ -217,6 +218,8 @@ export async function loadArchive(
   const records: Array<{ rec: ImageRecord; tags: ImageRef[] }> = [];
   for (const p of plans) {
     const { chains } = await applyLayers(ctx.storage, undefined, p.layers, p.config.rootfs.diff_ids, {
+      isVerifiedPair: verifiedPairs(ctx.store.list()),
+      lease: opts.lease,
       signal: opts.signal,
       onLayer: opts.onProgress
         ? (diffId, current, total) => opts.onProgress!({ kind: 'layer', id: shortId(diffId), action: 'Loading layer', current, total })
@@ -242,10 +245,13 @@ export async function loadArchive(
   const messages: string[] = [];
   const now = new Date().toISOString();
   const untagged: Array<{ ref: ImageRef; id: Digest }> = [];
+  let leftovers = false;
   await ctx.store.update((txn) => {
     for (const { rec, tags } of records) {
-      const prev = txn.getImage(rec.id);
-      txn.putImage(prev ? { ...rec, lastTagTime: prev.lastTagTime, parent: prev.parent } : rec);
+      // An image that exists keeps its record: its manifest may be a RepoDigest, and its blobs
+      // are the ones already checked. What this load stored for it becomes garbage.
+      if (txn.getImage(rec.id)) leftovers = true;
+      else txn.putImage(rec);
       for (const t of tags) {
         const old = txn.setRef(t, rec.id);
         if (old && old !== rec.id) {
@@ -267,5 +273,5 @@ export async function loadArchive(
     for (const t of img.tags) ctx.events.publish('image', 'tag', img.id, { name: t });
     ctx.events.publish('image', 'load', img.id, { name: img.tags[0] ?? img.id });
   }
-  return { images, messages };
+  return { images, messages, leftovers };
 }
