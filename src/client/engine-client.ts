@@ -241,7 +241,11 @@ export class EngineClient {
       req.once('timeout', () => {
         req.destroy(new BerthError('unavailable', `${method} ${path}: the daemon at ${this.host} did not answer in time`));
       });
-      req.once('error', (err) => {
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EACCES') {
+          reject(new BerthError('forbidden', `permission denied while trying to connect to the berth daemon socket at ${this.host}`, { cause: err }));
+          return;
+        }
         reject(isUnreachable(err) ? new DaemonUnreachableError(this.host, err) : err);
       });
       req.once('response', (res: IncomingMessage) => {

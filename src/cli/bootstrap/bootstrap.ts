@@ -87,6 +87,7 @@ export async function bootstrap(client: EngineClient, opts: BootstrapOptions = {
       continue;
     }
     const rootfs = await img.rootfs(opts);
+    opts.log?.(`${img.ref}: importing the rootfs`);
     let id = '';
     try {
       await client.importImage(rootfs, {
