@@ -98,6 +98,8 @@ export class ContainerEndpoints {
       try {
         for (const n of networks) {
           const rec = this.state.resolve(n.network);
+          // The same network named twice (by name and by id) is one endpoint.
+          if (joined.some(([r]) => r.id === rec.id)) continue;
           const existing = rec.endpoints[container.id];
           const ep = existing ?? this.state.newEndpoint(rec, container, n.endpoint ?? {});
           if (existing && n.endpoint?.aliases) {

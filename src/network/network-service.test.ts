@@ -106,8 +106,11 @@ test('attach gives addresses in Docker inspect shape, detach keeps them for the 
   const h = await harness(t);
   await h.svc.create({ name: 'app', ipam: { config: [{ subnet: '10.60.0.0/24' }] } });
   const ns = await h.netns('web');
-  const res = await h.svc.attach(web, ns, [{ network: 'app', endpoint: { aliases: ['www'] } }]);
+  const appId = (await h.svc.inspect('app')).Id;
+  // Named twice (name and id), the network still gets one endpoint.
+  const res = await h.svc.attach(web, ns, [{ network: 'app', endpoint: { aliases: ['www'] } }, { network: appId }]);
   const ep = res.networks['app']!;
+  assert.equal(h.driver.veths.size, 1);
   assert.equal(ep.IPAddress, '10.60.0.2');
   assert.equal(ep.IPPrefixLen, 24);
   assert.equal(ep.Gateway, '10.60.0.1');
