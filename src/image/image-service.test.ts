@@ -521,3 +521,14 @@ test('a second load reuses unpacked layers it can verify and re-checks the ones 
   await assert.rejects(svc.load(Readable.from(archive)), /digest mismatch for layer/);
   assert.deepEqual(await snapshot(root), before);
 });
+
+test('committing the same layer twice on one parent reuses the layer', async (t) => {
+  const { svc, storage } = await setup(t);
+  await svc.load(Readable.from(await legacyDockerArchive([await busybox()])));
+  const layer = await tarOf([{ name: 'same.txt', data: 'same' }]);
+  const a = await svc.commit({ parent: 'busybox', layer: Readable.from(layer), repo: 'a', comment: 'first' });
+  const b = await svc.commit({ parent: 'busybox', layer: Readable.from(layer), repo: 'b', comment: 'second' });
+  assert.notEqual(a, b);
+  assert.equal((await svc.resolve('a')).topChainId, (await svc.resolve('b')).topChainId);
+  assert.equal((await storage.layers.list()).length, 3);
+});
