@@ -114,3 +114,13 @@ test('the daemon can listen on loopback TCP as well', async (t) => {
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'OK');
 });
+
+test('a start whose engine fails to load rejects and frees the socket and pidfile', async (t) => {
+  const cfg = await tempConfig(t);
+  // A file where the content store's directory must go makes opening the storage fail.
+  await mkdir(cfg.dataRoot, { recursive: true });
+  await writeFile(join(cfg.dataRoot, 'content'), 'not a directory');
+  await assert.rejects(startDaemon(cfg));
+  await assert.rejects(stat(cfg.sock), { code: 'ENOENT' });
+  await assert.rejects(stat(join(cfg.execRoot, 'berthd.pid')), { code: 'ENOENT' });
+});
