@@ -232,7 +232,16 @@ export class ContainerService {
     // The cgroup parent is ours; it goes when no container is left in it (rmdir refuses otherwise).
     const parent = this.opts.cgroupParent ?? '/berth';
     const ctrls = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
-    await Promise.all(ctrls.map((ctrl) => rmdir(join('/sys/fs/cgroup', ctrl, parent)).catch(() => undefined)));
+    const running = new Set([...this.containers.values()].filter((c) => c.isRunning).map((c) => c.id));
+    await Promise.all(
+      ctrls.map(async (ctrl) => {
+        const dir = join('/sys/fs/cgroup', ctrl, parent);
+        // Empty leftovers of containers that are gone (rmdir refuses a cgroup with processes).
+        const kids = await readdir(dir, { withFileTypes: true }).catch(() => []);
+        await Promise.all(kids.filter((k) => k.isDirectory() && !running.has(k.name)).map((k) => rmdir(join(dir, k.name)).catch(() => undefined)));
+        await rmdir(dir).catch(() => undefined);
+      }),
+    );
   }
 
   // ---------- lookup ----------
