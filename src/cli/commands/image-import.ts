@@ -15,6 +15,6 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     changes: listOpt(opts['change']),
     message: stringOpt(opts['message']),
     platform: stringOpt(opts['platform']),
-    onMessage: progressPrinter((s) => ctx.stdout.write(s)),
+    onMessage: progressPrinter((s) => ctx.stdout.write(s), { tty: ctx.stdout.isTTY }),
   });
 }

@@ -13,5 +13,5 @@ export async function run(ctx: CommandContext, _args: string[], opts: CommandOpt
   const body: Readable = input ? await openInput(input) : process.stdin;
   const quiet = opts['quiet'] === true;
   const client = await ctx.client();
-  await client.loadImage(body, { quiet, onMessage: progressPrinter((s) => ctx.stdout.write(s), { quiet }) });
+  await client.loadImage(body, { quiet, onMessage: progressPrinter((s) => ctx.stdout.write(s), { quiet, tty: ctx.stdout.isTTY }) });
 }

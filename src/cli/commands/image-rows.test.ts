@@ -91,3 +91,17 @@ test('system df reclaimable counts images without containers', () => {
   assert.deepEqual(rows[0], { Type: 'Images', TotalCount: '2', Active: '1', Size: '1kB', Reclaimable: '400B (40%)' });
   assert.equal(rows[3]!.Reclaimable, '0B');
 });
+
+test('progress prints final lines for logs and redraws counters on a terminal', async () => {
+  const { progressPrinter } = await import('./progress-printer.js');
+  const log: string[] = [];
+  const plain = progressPrinter((s) => log.push(s));
+  plain({ status: 'Loading layer', id: 'abc', progressDetail: { current: 1, total: 2 }, progress: '[=>  ]' });
+  plain({ stream: 'Loaded image: busybox:latest\n' });
+  assert.deepEqual(log, ['Loaded image: busybox:latest\n']);
+  const tty: string[] = [];
+  const live = progressPrinter((s) => tty.push(s), { tty: true });
+  live({ status: 'Loading layer', id: 'abc', progressDetail: { current: 1, total: 2 }, progress: '[=>  ]' });
+  live({ stream: 'Loaded image: busybox:latest\n' });
+  assert.equal(tty.join(''), '\r\x1b[2Kabc: Loading layer [=>  ]\nLoaded image: busybox:latest\n');
+});

@@ -1,16 +1,33 @@
-// Prints a JSON progress stream the way docker does without a TTY: each `stream` text
-// as is, each `status` as a line (with its id), progress-bar updates skipped.
+// Prints a JSON progress stream the way docker does. Without a terminal: each `stream`
+// text as is and each final `status` line; byte counters are skipped. On a terminal: the
+// current counter line ("Loading layer  [===>   ]  1.2MB/3.4MB") is redrawn in place.
 import type { JsonProgressMessage } from '../../client/index.js';
 
-export function progressPrinter(write: (s: string) => void, opts: { quiet?: boolean } = {}): (m: JsonProgressMessage) => void {
+export function progressPrinter(
+  write: (s: string) => void,
+  opts: { quiet?: boolean; tty?: boolean } = {},
+): (m: JsonProgressMessage) => void {
+  let liveLine = false;
+  const endLive = () => {
+    if (liveLine) write('\n');
+    liveLine = false;
+  };
   return (m) => {
     if (m.stream !== undefined) {
+      endLive();
       write(m.stream);
       return;
     }
     if (opts.quiet || m.status === undefined) return;
-    // Byte counters ("Loading layer [===>   ]") are for terminals; a log gets the final lines only.
-    if (m.progressDetail && (m.progressDetail.current !== undefined || m.progressDetail.total !== undefined)) return;
-    write(m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`);
+    const prefix = m.id ? `${m.id}: ` : '';
+    const counting = m.progressDetail && (m.progressDetail.current !== undefined || m.progressDetail.total !== undefined);
+    if (counting) {
+      if (!opts.tty) return;
+      write(`\r\x1b[2K${prefix}${m.status} ${m.progress ?? ''}`);
+      liveLine = true;
+      return;
+    }
+    endLive();
+    write(`${prefix}${m.status}\n`);
   };
 }
