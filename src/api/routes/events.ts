@@ -18,6 +18,7 @@ const FILTER_KEYS = [
 ] as const;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 
 export function toEventMessage(e: EngineEvent): EventMessage {
   const msg: EventMessage = {
@@ -139,6 +140,13 @@ export function eventRoutes(source: EventSource): EventRoutes {
           ctx.signal.addEventListener('abort', finish, { once: true });
           deliver = (e) => {
             if (seen.has(e) || !wanted(e)) return;
+            // Publishers never wait for a reader; a client that stops reading is cut off
+            // instead of letting its backlog grow without bound.
+            if (ctx.res.writableLength > MAX_BACKLOG_BYTES) {
+              ctx.log.warn('events client is not reading: closing its stream', { backlogBytes: ctx.res.writableLength });
+              finish();
+              return;
+            }
             void out.writeSerialized(eventLine(e));
           };
           for (const e of queued.splice(0)) deliver(e);
