@@ -162,6 +162,17 @@ test('the docker CLI manages images on berthd', { skip: !haveDocker && `${DOCKER
     assert.equal(await ok(d, ['images', '-q', '--no-trunc']), before);
   });
 
+  await t.test('docker events reports image load, tag, untag, import and save', async () => {
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const out = await ok(d, ['events', '--since', '1', '--until', until, '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+    const lines = out.trim().split('\n');
+    assert.ok(lines.includes('load busybox:latest'), out);
+    assert.ok(lines.includes('tag mine:v1'), out);
+    assert.ok(lines.includes('untag mine:v1'), out);
+    assert.ok(lines.some((l) => l.startsWith('import imported:v1')), out);
+    assert.ok(lines.some((l) => l.startsWith('save ')), out);
+  });
+
   await t.test('docker system df and docker image prune -a -f', async () => {
     const df = await ok(d, ['system', 'df']);
     assert.match(df, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE/m);
