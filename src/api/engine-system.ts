@@ -1,7 +1,7 @@
 // The SystemBackend behind /version and /info: host facts probed once, counts asked of
 // the stores each time, the engine ID persisted in the data-root.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/index.js';
 import { BERTH_VERSION, BUILD_TIME, GIT_COMMIT } from './build-info.js';
@@ -37,6 +37,7 @@ export class EngineSystem implements SystemBackend {
   private hostFacts: Promise<HostFacts> | undefined;
   private runtimeFacts: Promise<{ runcPath: string; runc: RuntimeVersion | undefined; initPath: string | undefined }> | undefined;
   private engineId: Promise<string> | undefined;
+  private buildTime: Promise<string> | undefined;
 
   constructor(private readonly opts: EngineSystemOptions) {}
 
@@ -75,12 +76,26 @@ export class EngineSystem implements SystemBackend {
     return this.engineId;
   }
 
+  /**
+   * The build's time: BERTH_BUILD_TIME when the build sets it, else the mtime of the bundle
+   * that is running (dist/berthd.js); empty when running from sources.
+   */
+  private built(): Promise<string> {
+    this.buildTime ??= (async () => {
+      if (BUILD_TIME) return BUILD_TIME;
+      const entry = process.argv[1] ?? '';
+      if (!/\.m?js$/.test(entry)) return '';
+      return stat(entry).then((st) => st.mtime.toISOString(), () => '');
+    })();
+    return this.buildTime;
+  }
+
   async about(): Promise<EngineAbout> {
-    const [host, rt] = await Promise.all([this.host(), this.runtimes()]);
+    const [host, rt, buildTime] = await Promise.all([this.host(), this.runtimes(), this.built()]);
     return {
       serverVersion: BERTH_VERSION,
       gitCommit: GIT_COMMIT,
-      buildTime: BUILD_TIME,
+      buildTime,
       nodeVersion: `node ${process.version}`,
       host,
       runc: rt.runc,
