@@ -757,7 +757,8 @@ export class ContainerService {
         try {
           c.exitWatcher?.close();
           clearTimeout(c.healthTimer);
-          await this.runc.delete(c.id, { force: true });
+          // runc keeps state only for a container it still knows; skip the spawn otherwise.
+          if (await access(join(this.runc.root, c.id)).then(() => true, () => false)) await this.runc.delete(c.id, { force: true });
           await this.unmountRootfs(c);
           await this.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {
             if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
