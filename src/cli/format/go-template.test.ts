@@ -25,7 +25,8 @@ test('fields, nested fields and missing keys print as Go does', () => {
 test('json renders a value and works as a function or in a pipeline', () => {
   assert.equal(render('{{json .Config.Cmd}}', image), '["sh"]');
   assert.equal(render('{{.Config.Cmd | json}}', image), '["sh"]');
-  assert.equal(render('{{json .}}', { A: 1, B: 'x' }), '{"A":1,"B":"x"}');
+  assert.equal(render('{{json .}}', { B: 'x', A: 1 }), '{"A":1,"B":"x"}');
+  assert.equal(render('{{json .}}', { s: '<a&b>' }), '{"s":"\\u003ca\\u0026b\\u003e"}');
 });
 
 test('docker template functions: join, index, upper, lower, title, split, truncate, pad, len', () => {

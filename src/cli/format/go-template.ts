@@ -271,6 +271,16 @@ function printNested(v: unknown): string {
   return v === null || v === undefined ? '<nil>' : printValue(v);
 }
 
+/** A copy with object keys in sorted order, as Go marshals a map. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(sortedKeys(o).map((k) => [k, sortKeys(o[k])]));
+  }
+  return v;
+}
+
 function goFloat(v: number): string {
   const s = String(v);
   return s.replace(/e\+?(-?)(\d)$/, 'e+$10$2').replace('e+-', 'e-');
@@ -318,8 +328,8 @@ function titleCase(s: string): string {
 }
 
 const FUNCS: Record<string, (...args: unknown[]) => unknown> = {
-  // Go's json.Marshal escapes <, > and & (docker's `json` function uses it as is).
-  json: (v) => (JSON.stringify(v === NO_VALUE ? null : v) ?? 'null').replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+  // Go's json.Marshal of decoded JSON: map keys sorted, and <, > and & escaped.
+  json: (v) => (JSON.stringify(sortKeys(v === NO_VALUE ? null : v)) ?? 'null').replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
   join: (v, sep) => (Array.isArray(v) ? v.map(toStr).join(toStr(sep)) : toStr(v)),
   split: (s, sep) => toStr(s).split(toStr(sep)),
   title: (s) => titleCase(toStr(s)),

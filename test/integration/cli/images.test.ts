@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { existsSync } from 'node:fs';
+import { DOCKER_CLI, isRoot, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { berth, tinyRootfs } from './berth-cli.js';
 
 describe('berth image commands', { skip: isRoot() ? false : 'needs root: berthd unpacks layers as root' }, () => {
@@ -131,6 +132,28 @@ describe('berth image commands', { skip: isRoot() ? false : 'needs root: berthd 
     const filter = await berth(sock, ['image', 'prune', '-f', '--filter', 'nonsense']);
     assert.equal(filter.code, 125);
     assert.match(filter.stderr, /bad format of filter \(expected name=value\)/);
+  });
+
+  test('berth prints byte for byte what the docker CLI prints for the same daemon', { skip: existsSync(DOCKER_CLI) ? false : `${DOCKER_CLI} is absent` }, async () => {
+    const cases = [
+      ['images', '--format', 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}\t{{.Digest}}'],
+      ['images', '--format', '{{json .}}', '--filter', 'reference=clitest'],
+      ['images', '-q', '--no-trunc'],
+      ['inspect', 'clitest:1'],
+      ['image', 'inspect', '--format', '{{.Id}} {{json .Config}} {{.RootFS.Layers}}', 'clitest:1'],
+      ['history', '--format', 'table {{.ID}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', 'clitest:1'],
+      ['history', '-H=false', '--format', '{{.CreatedAt}} {{.Size}}', 'clitest:1'],
+      ['system', 'df'],
+      ['tag', 'nothere', 'x'],
+      ['rmi', 'nothere'],
+    ];
+    for (const args of cases) {
+      const ours = await berth(sock, args);
+      const theirs = await d.docker(args);
+      assert.equal(ours.stdout, theirs.stdout, `stdout of ${args.join(' ')}`);
+      assert.equal(ours.code, theirs.code, `exit status of ${args.join(' ')}`);
+      assert.equal(ours.stderr.replace('berth daemon', 'Docker daemon'), theirs.stderr, `stderr of ${args.join(' ')}`);
+    }
   });
 
   test('a missing input file is named before anything is sent', async () => {
