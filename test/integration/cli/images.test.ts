@@ -154,6 +154,9 @@ describe('berth image commands', { skip: isRoot() ? false : 'needs root: berthd 
       assert.equal(ours.code, theirs.code, `exit status of ${args.join(' ')}`);
       assert.equal(ours.stderr.replace('berth daemon', 'Docker daemon'), theirs.stderr, `stderr of ${args.join(' ')}`);
     }
+    // info: the client part names the client; the server part must match line for line.
+    const server = (text: string) => text.slice(text.indexOf('\nServer:'));
+    assert.equal(server((await berth(sock, ['info'])).stdout), server((await d.docker(['info'])).stdout));
   });
 
   test('a missing input file is named before anything is sent', async () => {
