@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { spawnStreaming } from '../../util/index.js';
 import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, memberComponents } from './layer-policy.js';
-import { NO_XATTRS, TarRewriter, type Rewrite, type RewritePolicy, type TarHeader } from './tar-format.js';
+import { NO_XATTRS, TarRewriter, type Rewrite, type RewritePolicy, type TarHeader } from './tar-rewriter.js';
 
 /** How long GNU tar may take to read one layer or upper dir. */
 export const TAR_CREATE_TIMEOUT_MS = 30 * 60_000;

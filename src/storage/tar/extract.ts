@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { BerthError, errorKind, invalidArgument, spawnStreaming, type Digest } from '../../util/index.js';
 import { openDecompressor, type Compression } from './compression.js';
 import { LayerExtractPolicy } from './layer-policy.js';
-import { TarRewriter } from './tar-format.js';
+import { TarRewriter } from './tar-rewriter.js';
 
 /** How long GNU tar may take to write one layer. */
 export const TAR_TIMEOUT_MS = 30 * 60_000;

@@ -1,7 +1,7 @@
 // What a layer tar may contain, and how it maps onto an overlay lower dir (STYLE.md §6,
 // DESIGN.md "Layer extraction never writes outside its target directory").
 import { invalidArgument } from '../../util/index.js';
-import { NO_XATTRS, displayName, type Rewrite, type RewritePolicy, type TarHeader } from './tar-format.js';
+import { NO_XATTRS, displayName, type Rewrite, type RewritePolicy, type TarHeader } from './tar-rewriter.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';

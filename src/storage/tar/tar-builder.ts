@@ -1,6 +1,6 @@
 // Builds layer tars in memory (STYLE.md §10 "Fixtures"): ordinary and hostile members alike. For tests and benches.
 import { Readable } from 'node:stream';
-import { TarRewriter, encodeHeader, type EntryType, type TarHeader } from './tar-format.js';
+import { TarRewriter, encodeHeader, type EntryType, type TarHeader } from './tar-rewriter.js';
 
 export interface MemberSpec {
   name: string;

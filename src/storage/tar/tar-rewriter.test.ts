@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { errorKind } from '../../util/index.js';
 import { buildTar, listTar } from './tar-builder.js';
-import { encodeHeader, TarRewriter, type TarHeader } from './tar-format.js';
+import { encodeHeader, TarRewriter, type TarHeader } from './tar-rewriter.js';
 import { LayerExtractPolicy } from './layer-policy.js';
 import { OverlayExportPolicy } from './diff.js';
 
