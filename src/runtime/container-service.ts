@@ -509,6 +509,10 @@ export class ContainerService {
       const pathVar = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
       for (const dir of pathVar.split(':')) if (dir) candidates.push(`${dir}/${cmd}`);
     }
+    // A path under a volume, bind or tmpfs is not in the rootfs: runc finds out at exec time.
+    const mounted = [...c.config.mountPoints.map((m) => m.destination), ...Object.keys(c.config.spec.host.tmpfs)];
+    const underMount = (p: string) => mounted.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : `${d}/`));
+    if (candidates.some(underMount)) return;
     for (const cand of candidates) {
       const host = await resolveInRoot(c.rootfs, cand);
       const st = await stat(host).catch(() => undefined);

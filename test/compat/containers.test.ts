@@ -173,3 +173,15 @@ test('cp in and out, diff, export and commit work on running and stopped contain
   await ok(['rm', 'fs']);
   await ok(['rmi', 'committed:1']);
 });
+
+test('a command on a bind mount runs, and a missing one there still exits 127', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-bind-'));
+  try {
+    await writeFile(join(dir, 'run.sh'), '#!/bin/sh\necho from-script\n', { mode: 0o755 });
+    assert.equal(await ok(['run', '--rm', '-v', `${dir}:/app:ro`, 'busybox', '/app/run.sh']), 'from-script\n');
+    const missing = await d.docker(['run', '--rm', '-v', `${dir}:/app`, 'busybox', '/app/nosuch']);
+    assert.equal(missing.code, 127, missing.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
