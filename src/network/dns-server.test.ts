@@ -122,3 +122,13 @@ test('queries over TCP get length-prefixed answers', async (t) => {
   });
   assert.equal(datas(dnsPacket.decode(reply))[0], '10.0.0.2');
 });
+
+test('a client the source does not serve is refused', async (t) => {
+  const port = await freePort();
+  const srv = new DnsServer({ address: '127.0.0.1', port, source: { ...source, serves: () => false }, upstreams: async () => [] });
+  await srv.listen();
+  t.after(() => srv.close());
+  const res = await udpAsk(port, query('web'));
+  assert.equal(rcode(res), 5);
+  assert.equal(res.answers?.length, 0);
+});

@@ -13,6 +13,7 @@ const log = logger('network');
 
 const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
+const RCODE_REFUSED = 5;
 const FLAG_AA = 1 << 10;
 const FLAG_RD = 1 << 8;
 const FLAG_RA = 1 << 7;
@@ -36,6 +37,8 @@ export interface DnsNameSource {
   reverse(ip: string): string | undefined;
   /** Internal networks do not forward to the outside. */
   readonly forward: boolean;
+  /** Whether to serve `clientIp` at all (a network's server answers only its own members). */
+  serves?(clientIp: string | undefined): boolean;
 }
 
 export interface DnsServerOptions {
@@ -163,6 +166,9 @@ export class DnsServer {
     const name = q.name.toLowerCase().replace(/\.$/, '');
     const base = { type: 'response' as const, id: query.id, questions: query.questions };
     const rd = (query.flags ?? 0) & FLAG_RD;
+    if (this.opts.source.serves && !this.opts.source.serves(clientIp)) {
+      return dnsPacket.encode({ ...base, flags: rd | RCODE_REFUSED, answers: [] });
+    }
 
     if (q.type === 'PTR') {
       const ip = ipOfReverseName(name);

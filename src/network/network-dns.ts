@@ -1,7 +1,7 @@
 // One embedded DNS server per user-defined network, answering from the live NetworkState.
 import { logger } from '../util/index.js';
 import { DnsServer, type Upstream } from './dns-server.js';
-import { isIpv4 } from './ipv4.js';
+import { cidrContains, isIpv4, parseCidr, parseIpv4 } from './ipv4.js';
 import { hasDns, type NetworkState } from './network-state.js';
 import type { NetworkRecord } from './types.js';
 
@@ -20,6 +20,7 @@ export class EmbeddedDnsServers {
   async start(rec: NetworkRecord): Promise<void> {
     if (this.servers.has(rec.id) || this.port === false) return;
     const gateway = rec.ipam.config[0]!.gateway;
+    const subnet = parseCidr(rec.ipam.config[0]!.subnet);
     const server = new DnsServer({
       address: gateway,
       port: this.port,
@@ -31,6 +32,9 @@ export class EmbeddedDnsServers {
       },
       source: {
         forward: !rec.internal,
+        // Isolation holds for names too: only addresses of this network (its containers) are
+        // served, not other networks' containers that can route to the gateway.
+        serves: (clientIp) => !!clientIp && isIpv4(clientIp) && cidrContains(subnet, parseIpv4(clientIp)),
         lookup: (name, clientIp) => this.lookupName(rec, name, clientIp),
         reverse: (ip) => this.reverseName(rec, ip),
       },
