@@ -3,7 +3,7 @@
 // graceful close that ends long-lived streams.
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { BerthError, errorMessage, type Logger } from '../util/index.js';
 import { RequestContext } from './context.js';
@@ -39,6 +39,18 @@ export function parseListenAddress(host: string): ListenAddress {
     return { kind: 'tcp', host: hostname || '127.0.0.1', port };
   }
   throw new BerthError('invalid-argument', `invalid host "${host}": expected unix:// or tcp://`);
+}
+
+const SOCKET_GROUP = 'berth';
+
+/** The gid of a group in /etc/group, if it exists. */
+async function groupId(name: string): Promise<number | undefined> {
+  const text = await readFile('/etc/group', 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [group, , gid] = line.split(':');
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
 }
 
 /** Refuses a socket path that a live process listens on; removes a stale one. */
@@ -118,6 +130,9 @@ export class ApiServer {
         process.umask(oldMask);
       }
       await chmod(addr.path, 0o660);
+      const gid = process.getuid?.() === 0 ? await groupId(SOCKET_GROUP) : undefined;
+      // Like dockerd's `docker` group: members of `berth` may use the socket without root.
+      if (gid !== undefined) await chown(addr.path, 0, gid);
       this.servers.push(server);
       return `unix://${addr.path}`;
     }
