@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { ChainId } from '../storage/index.js';
 import { invalidArgument, type Digest } from '../util/index.js';
 import { applyConfigChanges } from './config-changes.js';
-import { isTagged, type ImageCore } from './image-core.js';
+import { isTagged, type ImageCore, type Signal } from './image-core.js';
 import { MAX_MANIFEST_BYTES, applyLayers, buildManifest, describeLayerBlob, ingestAndApply, makeRecord, verifiedPairs } from './image-writer.js';
 import { MediaType } from './media-types.js';
 import { parsePlatform } from './platform.js';
@@ -20,7 +20,7 @@ import {
 } from './schemas.js';
 import type { CommitOptions, ImportOptions, LoadProgress } from './types.js';
 
-export async function importRootfs(core: ImageCore, tar: Readable, args: ImportOptions = {}, opts: { signal?: AbortSignal } = {}): Promise<Digest> {
+export async function importRootfs(core: ImageCore, tar: Readable, args: ImportOptions = {}, opts: Signal = {}): Promise<Digest> {
   const target = args.repo ? refWithTag(args.repo, args.tag) : undefined;
   const platform = parsePlatform(args.platform ?? '');
   const baseConfig = applyConfigChanges({}, args.changes ?? []);
@@ -51,9 +51,10 @@ export async function importRootfs(core: ImageCore, tar: Readable, args: ImportO
  * store: checks media types and diffIDs while applying the layers, tags `ref`, and records
  * `repository@repoDigest` (the digest the registry named: index or manifest) as docker does.
  */
-export async function storePulled(core: ImageCore,
+export async function storePulled(
+  core: ImageCore,
   args: { ref: string; manifestDigest: Digest; repoDigest?: Digest | undefined; onProgress?: ((p: LoadProgress) => void) | undefined },
-  opts: { signal?: AbortSignal } = {},
+  opts: Signal = {},
 ): Promise<Digest> {
   const named = parseImageRef(args.ref);
   const repo = repositoryOf(named);
@@ -108,7 +109,7 @@ export async function storePulled(core: ImageCore,
 }
 
 /** What a push sends: the manifest (as stored), its config and layer blobs, all in the content store. */
-export async function pushContents(core: ImageCore, nameOrId: string, _opts: { signal?: AbortSignal } = {}): Promise<{
+export async function pushContents(core: ImageCore, nameOrId: string, _opts: Signal = {}): Promise<{
   id: Digest;
   manifest: { digest: Digest; mediaType: string; size: number };
   layers: Array<{ digest: Digest; size: number; mediaType: string }>;
@@ -126,7 +127,7 @@ export async function pushContents(core: ImageCore, nameOrId: string, _opts: { s
   return { id: rec.id, manifest: { digest, mediaType, size: info.size }, layers: rec.layers };
 }
 
-export async function commitImage(core: ImageCore, args: CommitOptions, opts: { signal?: AbortSignal } = {}): Promise<Digest> {
+export async function commitImage(core: ImageCore, args: CommitOptions, opts: Signal = {}): Promise<Digest> {
   const target = args.repo ? refWithTag(args.repo, args.tag) : undefined;
   const parent = args.parent ? core.lookup(args.parent).rec : undefined;
   const parentConfig = parent ? await core.readConfig(parent.id) : undefined;

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { ChainId } from '../storage/index.js';
 import { BerthError, type Digest } from '../util/index.js';
-import { createdSeconds, isTagged, type ImageCore } from './image-core.js';
+import { createdSeconds, isTagged, type ImageCore, type Signal } from './image-core.js';
 import { globToRegExp, labelsMatch, parseTimestampFilter, referenceMatches } from './image-filters.js';
 import type { ImageRecord } from './image-store.js';
 import { chainOf } from './image-writer.js';
@@ -10,9 +10,10 @@ import { familiarName, familiarString, repositoryOf } from './reference.js';
 import type { HistoryEntry } from './schemas.js';
 import type { HistoryItem, ImageDetails, ImageDiskUsage, ImageSummary, ListFilters } from './types.js';
 
-export async function listImages(core: ImageCore,
+export async function listImages(
+  core: ImageCore,
   args: { all?: boolean; filters?: ListFilters; digests?: boolean; sharedSize?: boolean; containers?: boolean } = {},
-  _opts: { signal?: AbortSignal } = {},
+  _opts: Signal = {},
 ): Promise<ImageSummary[]> {
   const f = args.filters ?? {};
   const patterns = (f.reference ?? []).map((p) => globToRegExp(p));
@@ -88,7 +89,7 @@ async function sharedSizeOf(core: ImageCore, rec: ImageRecord, uses: Map<ChainId
   return shared;
 }
 
-export async function inspectImage(core: ImageCore, nameOrId: string, _opts: { signal?: AbortSignal } = {}): Promise<ImageDetails> {
+export async function inspectImage(core: ImageCore, nameOrId: string, _opts: Signal = {}): Promise<ImageDetails> {
   const { rec } = core.lookup(nameOrId);
   const cfg = await core.readConfig(rec.id);
   const data: Record<string, string> = {};
@@ -128,7 +129,7 @@ export async function inspectImage(core: ImageCore, nameOrId: string, _opts: { s
   };
 }
 
-export async function imageHistory(core: ImageCore, nameOrId: string, _opts: { signal?: AbortSignal } = {}): Promise<HistoryItem[]> {
+export async function imageHistory(core: ImageCore, nameOrId: string, _opts: Signal = {}): Promise<HistoryItem[]> {
   const { rec } = core.lookup(nameOrId);
   const cfg = await core.readConfig(rec.id);
   const chain = (await chainOf(core.storage.layers, rec.topChainId as ChainId | undefined)).reverse();
@@ -165,7 +166,7 @@ export async function imageHistory(core: ImageCore, nameOrId: string, _opts: { s
   return items;
 }
 
-export async function imageDiskUsage(core: ImageCore, _opts: { signal?: AbortSignal } = {}): Promise<ImageDiskUsage> {
+export async function imageDiskUsage(core: ImageCore, _opts: Signal = {}): Promise<ImageDiskUsage> {
   const images = await listImages(core, { all: true, sharedSize: true, containers: true });
   const seen = new Set<ChainId>();
   let layersSize = 0;

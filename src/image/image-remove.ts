@@ -3,18 +3,23 @@
 // hard conflicts (children, running containers) and soft ones (other tags, stopped containers).
 import type { ChainId } from '../storage/index.js';
 import { BerthError, conflict, type Digest } from '../util/index.js';
-import { isTagged, normalizeUsers, type ImageCore } from './image-core.js';
+import { isTagged, normalizeUsers, type ImageCore, type Signal } from './image-core.js';
 import { labelsMatch, parseTimestampFilter } from './image-filters.js';
 import type { ImageRecord } from './image-store.js';
 import { chainOf } from './image-writer.js';
 import { familiarString, repositoryOf, shortId, splitImageRef, type ImageRef } from './reference.js';
 import type { DeleteItem, PruneFilters, PruneResult } from './types.js';
 
-export async function removeImage(core: ImageCore, nameOrId: string, args: { force?: boolean; noprune?: boolean } = {}, opts: { signal?: AbortSignal } = {}): Promise<DeleteItem[]> {
+export async function removeImage(
+  core: ImageCore,
+  nameOrId: string,
+  args: { force?: boolean; noprune?: boolean } = {},
+  opts: Signal = {},
+): Promise<DeleteItem[]> {
   return core.mutex.run('images', () => removeLocked(core, nameOrId, args.force ?? false, !(args.noprune ?? false), opts));
 }
 
-async function removeLocked(core: ImageCore, nameOrId: string, force: boolean, prune: boolean, opts: { signal?: AbortSignal }): Promise<DeleteItem[]> {
+async function removeLocked(core: ImageCore, nameOrId: string, force: boolean, prune: boolean, opts: Signal): Promise<DeleteItem[]> {
   const { rec, ref } = core.lookup(nameOrId);
   const id = rec.id;
   const records: DeleteItem[] = [];
@@ -71,7 +76,8 @@ function hardConflict(core: ImageCore, rec: ImageRecord, users: Array<{ id: stri
 }
 
 /** docker's imageDeleteHelper: conflicts, then all references, the record, its layers, then parents. */
-async function deleteImage(core: ImageCore,
+async function deleteImage(
+  core: ImageCore,
   rec: ImageRecord,
   s: { force: boolean; prune: boolean; untag: ImageRef[]; users: Array<{ id: string; running: boolean }>; records: DeleteItem[]; quiet: boolean },
   opts: { signal?: AbortSignal },
@@ -125,7 +131,11 @@ async function deleteImage(core: ImageCore,
   return records;
 }
 
-export async function pruneImages(core: ImageCore, args: { all?: boolean; filters?: PruneFilters } = {}, opts: { signal?: AbortSignal } = {}): Promise<PruneResult> {
+export async function pruneImages(
+  core: ImageCore,
+  args: { all?: boolean; filters?: PruneFilters } = {},
+  opts: Signal = {},
+): Promise<PruneResult> {
   const f = args.filters ?? {};
   const until = f.until ? parseTimestampFilter(f.until, Date.now()) : undefined;
   const danglingOnly = !args.all;

@@ -105,7 +105,8 @@ export interface ImageDiskUsage {
 }
 
 export interface CommitOptions {
-  parent?: Digest | undefined;
+  /** The base image (name or id); none for a first layer. */
+  parent?: string | undefined;
   /** A layer tar (any compression the layer store reads); omitted for config-only commits. */
   layer?: import('node:stream').Readable | undefined;
   /** Config to start from instead of the parent's (docker commit sends the container's). */
