@@ -18,7 +18,7 @@ import {
   type EventBus,
   type Logger,
 } from '../util/index.js';
-import { extractLayer } from '../storage/index.js';
+import { extractLayer, readMounts } from '../storage/index.js';
 import { forwardStdin } from './attach.js';
 import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, tarPath, tarRootfs, type Change, type PathStat } from './archive.js';
 import { readBoundingSet } from './capabilities.js';
@@ -362,6 +362,8 @@ export class ContainerService {
     const cleanup: Array<() => Promise<unknown>> = [];
     const t0 = performance.now();
     try {
+      // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
+      if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
       await Promise.all([
         rm(join(c.exitDir, c.id), { force: true }),
         c.state.mounted
@@ -633,7 +635,10 @@ export class ContainerService {
       await this.opts.snapshotter.unmount(c.rootfs);
       c.state.mounted = false;
     } catch (err) {
-      this.log.warn('unmount failed', { container: c.id.slice(0, 12), error: errorMessage(err) });
+      // Not mounted any more (host reboot, someone else unmounted it) is what we wanted.
+      const still = (await readMounts().catch(() => [])).some((m) => m.mountPoint === c.rootfs);
+      if (!still) c.state.mounted = false;
+      else this.log.warn('unmount failed', { container: c.id.slice(0, 12), error: errorMessage(err) });
     }
   }
 
