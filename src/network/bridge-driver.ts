@@ -82,7 +82,7 @@ export class BridgeDriver implements NetworkDriver {
       ? [`addr replace ${addr} dev ${br}`, `link set ${br} up`]
       : [
           // A fixed MAC keeps the bridge's address stable as ports come and go.
-          `link add name ${br} address ${macForIpv4(parseIpv4(net.gateway))} type bridge`,
+          `link add name ${br} address ${macForIpv4(parseIpv4(net.gateway))}${mtuOpt(net)} type bridge`,
           `addr add ${addr} dev ${br}`,
           `link set ${br} up`,
         ];
@@ -102,7 +102,7 @@ export class BridgeDriver implements NetworkDriver {
     if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(ep.ifName)) throw invalidArgument(`invalid interface name ${ep.ifName}`);
     const inside = [
       // Created inside the namespace with the peer sent to ours (by pid): works for any nsfs path.
-      `link add name ${ep.ifName} address ${ep.mac} type veth peer name ${veth} netns ${process.pid}`,
+      `link add name ${ep.ifName} address ${ep.mac}${mtuOpt(net)} type veth peer name ${veth}${mtuOpt(net)} netns ${process.pid}`,
       'link set lo up',
       `addr add ${ep.ipv4}/${ep.prefixLen} dev ${ep.ifName}`,
       `link set ${ep.ifName} up`,
@@ -208,6 +208,10 @@ export class BridgeDriver implements NetworkDriver {
   private async writeSysctl(key: string, value: string): Promise<void> {
     await writeFile(`${this.procSys}/${key}`, value);
   }
+}
+
+function mtuOpt(net: DriverNetwork): string {
+  return net.mtu ? ` mtu ${net.mtu}` : '';
 }
 
 function jumpKey(j: JumpRule): string {

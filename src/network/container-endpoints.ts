@@ -5,7 +5,7 @@ import { BerthError, conflict, logger, type EventBus } from '../util/index.js';
 import type { Upstream } from './dns-server.js';
 import { netnsIdentity } from './netns-identity.js';
 import { renderEndpoint, type EndpointSettings } from './network-inspect.js';
-import { dnsNamesOf, hasDns, uniq, type ContainerRef, type EndpointRequest, type NetworkState } from './network-state.js';
+import { bridgeOptionsOf, dnsNamesOf, hasDns, uniq, type ContainerRef, type EndpointRequest, type NetworkState } from './network-state.js';
 import { allocatePorts, type PortAllocatorOptions, type PortRequest } from './ports.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './types.js';
 
@@ -122,7 +122,10 @@ export class ContainerEndpoints {
         const nsId = await netnsIdentity(netnsPath);
         let routed = false;
         const pubTarget = joined.find(([r]) => r.driver === 'bridge' && !r.internal);
-        const bindings = pubTarget && ports.length ? await allocatePorts(ports, this.state.boundPorts(), this.deps.portOpts) : [];
+        // `host_binding_ipv4` of the network replaces the default 0.0.0.0, as in Docker.
+        const hostBinding = pubTarget ? bridgeOptionsOf(pubTarget[0].options).hostBindingIpv4 : undefined;
+        const requests = hostBinding ? ports.map((p) => (p.hostIp === '0.0.0.0' ? { ...p, hostIp: hostBinding } : p)) : ports;
+        const bindings = pubTarget && ports.length ? await allocatePorts(requests, this.state.boundPorts(), this.deps.portOpts) : [];
         for (const [rec, ep] of joined) {
           if (rec.driver !== 'bridge') {
             ep.live = { netnsPath, netnsDev: nsId.dev, netnsIno: nsId.ino, hostVeth: '', ifName: '', ports: [] };

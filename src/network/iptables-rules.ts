@@ -74,13 +74,13 @@ export function renderFirewall(prefix: string, state: FirewallState, missingJump
     }
     filter.push(`-A ${c.forward} -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
     filter.push(`-A ${c.forward} -o ${br} -d ${n.subnet} -m conntrack --ctstate DNAT -j ACCEPT`);
-    filter.push(`-A ${c.forward} -i ${br} -o ${br} -j ACCEPT`);
+    filter.push(`-A ${c.forward} -i ${br} -o ${br} -j ${n.icc === false ? 'DROP' : 'ACCEPT'}`);
     if (!n.internal) filter.push(`-A ${c.forward} -i ${br} ! -o ${br} -j ACCEPT`);
     // route_localnet is on for the bridge (for 127.0.0.1 → container DNAT): refuse packets that
     // arrive on it addressed to loopback, which route_localnet alone would accept.
     filter.push(`-A ${c.input} -i ${br} -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP`);
 
-    if (!n.internal) nat.push(`-A ${c.postrouting} -s ${n.subnet} ! -o ${br} -j MASQUERADE`);
+    if (!n.internal && n.masquerade !== false) nat.push(`-A ${c.postrouting} -s ${n.subnet} ! -o ${br} -j MASQUERADE`);
     // Host-originated connections to published ports (source 127.0.0.1 or a host address) and
     // hairpin connections from the same bridge must come back through the host to be un-DNAT'ed.
     nat.push(`-A ${c.postrouting} -o ${br} -m addrtype --src-type LOCAL -j MASQUERADE`);

@@ -10,6 +10,12 @@ export interface DriverNetwork {
   subnet: string;
   gateway: string;
   internal: boolean;
+  /** `com.docker.network.driver.mtu`; the kernel default (1500) when absent. */
+  mtu?: number;
+  /** `com.docker.network.bridge.enable_ip_masquerade` (default true). */
+  masquerade?: boolean;
+  /** `com.docker.network.bridge.enable_icc`: containers of the network talk to each other (default true). */
+  icc?: boolean;
 }
 
 export interface DriverEndpoint {

@@ -224,3 +224,24 @@ test('restore drops endpoints whose namespace is gone and keeps the live ones', 
   await svc.releaseContainer(db.id);
   assert.deepEqual(Object.keys(svc.containerNetworks(db.id)), []);
 });
+
+test('bridge options are validated and honoured: MTU, masquerade, icc, host binding address', async (t) => {
+  const h = await harness(t);
+  await assert.rejects(h.svc.create({ name: 'bad', options: { 'com.docker.network.driver.mtu': '10' } }), { kind: 'invalid-argument' });
+  await assert.rejects(h.svc.create({ name: 'bad', options: { 'com.docker.network.bridge.enable_icc': 'maybe' } }), {
+    kind: 'invalid-argument',
+  });
+  await h.svc.create({
+    name: 'tuned',
+    options: {
+      'com.docker.network.driver.mtu': '1400',
+      'com.docker.network.bridge.enable_ip_masquerade': 'false',
+      'com.docker.network.bridge.enable_icc': 'false',
+      'com.docker.network.bridge.host_binding_ipv4': '127.0.0.1',
+    },
+  });
+  const tuned = h.driver.firewall.networks.find((n) => n.bridgeName === [...h.driver.bridges.keys()].find((b) => b !== 'fake0'));
+  assert.deepEqual([tuned?.mtu, tuned?.masquerade, tuned?.icc], [1400, false, false]);
+  const res = await h.svc.attach(web, await h.netns('web'), [{ network: 'tuned' }], [{ hostIp: '0.0.0.0', containerPort: 80, protocol: 'tcp' }]);
+  assert.equal(res.ports[0]?.hostIp, '127.0.0.1');
+});

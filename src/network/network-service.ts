@@ -20,7 +20,7 @@ import {
   type FilterMap,
 } from './network-filters.js';
 import { renderNetwork, type EndpointSettings, type NetworkInspect } from './network-inspect.js';
-import { NetworkState, hasDns, newId, rfc3339Nano, type ContainerRef, type EndpointRequest } from './network-state.js';
+import { NetworkState, bridgeOptionsOf, hasDns, newId, rfc3339Nano, type ContainerRef, type EndpointRequest } from './network-state.js';
 import { NetworkStore } from './network-store.js';
 import type { PortAllocatorOptions, PortRequest } from './ports.js';
 import { DEFAULT_BRIDGE_NETWORK, predefinedRecord } from './predefined-networks.js';
@@ -173,6 +173,7 @@ export class NetworkService {
       }
       if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
       if (this.state.findByName(req.name)) throw conflict(`network with name ${req.name} already exists`);
+      bridgeOptionsOf(req.options ?? {});
       const ipamDriver = req.ipam?.driver || 'default';
       if (ipamDriver !== 'default') throw notFound(`plugin "${ipamDriver}" not found`);
       const userCfg = (req.ipam?.config ?? []).filter((c) => c.subnet || c.gateway || c.ipRange);

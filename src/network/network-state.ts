@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { BerthError, invalidArgument, notFound } from '../util/index.js';
 import { allocateAddress, planFromConfig } from './ipam.js';
-import { formatIpv4, macForIpv4, parseCidr, parseIpv4, type Cidr } from './ipv4.js';
+import { formatIpv4, isIpv4, macForIpv4, parseCidr, parseIpv4, type Cidr } from './ipv4.js';
 import type { DriverEndpoint, DriverNetwork, FirewallState, NetworkDriver } from './network-driver.js';
 import { prefixLenOf } from './network-inspect.js';
 import type { NetworkStore } from './network-store.js';
@@ -113,7 +113,8 @@ export class NetworkState {
 
   driverNetwork(rec: NetworkRecord): DriverNetwork {
     const c = rec.ipam.config[0]!;
-    return { id: rec.id, bridgeName: rec.bridgeName!, subnet: c.subnet, gateway: c.gateway, internal: rec.internal };
+    const o = bridgeOptionsOf(rec.options);
+    return { id: rec.id, bridgeName: rec.bridgeName!, subnet: c.subnet, gateway: c.gateway, internal: rec.internal, ...o.driver };
   }
 
   driverEndpoint(rec: NetworkRecord, ep: EndpointRecord, netnsPath: string, ifName: string, withRoute: boolean): DriverEndpoint {
@@ -143,6 +144,38 @@ export class NetworkState {
     return state;
   }
 
+}
+
+export const OPT_MTU = 'com.docker.network.driver.mtu';
+export const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
+export const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+export const OPT_HOST_BINDING = 'com.docker.network.bridge.host_binding_ipv4';
+
+/** Docker's bridge driver options that berth honours, validated (`network create -o`). */
+export function bridgeOptionsOf(options: Record<string, string>): {
+  driver: { mtu?: number; masquerade?: boolean; icc?: boolean };
+  hostBindingIpv4?: string;
+} {
+  const bool = (key: string): boolean | undefined => {
+    const v = options[key];
+    if (v === undefined) return undefined;
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw invalidArgument(`invalid value "${v}" for option ${key}: expected true or false`);
+  };
+  const driver: { mtu?: number; masquerade?: boolean; icc?: boolean } = {};
+  const mtu = options[OPT_MTU];
+  if (mtu !== undefined && mtu !== '' && mtu !== '0') {
+    if (!/^\d+$/.test(mtu) || Number(mtu) < 68 || Number(mtu) > 65535) throw invalidArgument(`invalid MTU "${mtu}": expected 68 to 65535`);
+    driver.mtu = Number(mtu);
+  }
+  const masq = bool(OPT_MASQUERADE);
+  if (masq !== undefined) driver.masquerade = masq;
+  const icc = bool(OPT_ICC);
+  if (icc !== undefined) driver.icc = icc;
+  const hb = options[OPT_HOST_BINDING];
+  if (hb !== undefined && hb !== '' && !isIpv4(hb)) throw invalidArgument(`invalid host binding address "${hb}" for option ${OPT_HOST_BINDING}`);
+  return { driver, ...(hb ? { hostBindingIpv4: hb } : {}) };
 }
 
 /** User-defined bridges have the embedded DNS (the default bridge does not, as in Docker). */

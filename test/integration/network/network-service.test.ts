@@ -320,3 +320,14 @@ test('a published UDP port delivers datagrams sent to 127.0.0.1', { skip: skipRe
   }
   assert.match(got, /ping-udp/);
 });
+
+test('a network MTU reaches the bridge and both ends of the veth', { skip: skipReason }, async (t) => {
+  const env = await setup(t);
+  await env.svc.create({ name: 'jumbo', options: { 'com.docker.network.driver.mtu': '1400' } });
+  const a = await env.container('a');
+  await env.svc.attach(a, a.path, [{ network: 'jumbo' }]);
+  const inside = (await sh('ip', ['-n', a.ns, '-o', 'link', 'show', 'eth0'])).stdout;
+  assert.match(inside, / mtu 1400 /);
+  const veth = (await env.svc.driver.listResources()).hostVeths[0]!;
+  assert.match((await sh('ip', ['-o', 'link', 'show', veth])).stdout, / mtu 1400 /);
+});
