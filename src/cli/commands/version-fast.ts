@@ -1,6 +1,8 @@
-// `berth version`, the one command on the hot path of scripts: no commander, no undici,
-// one GET /version over node:http. The client part prints even when the daemon is down.
-import { request } from 'node:http';
+// `berth version`, the one command on the hot path of scripts: no commander, no client
+// module, one HTTP/1.0 GET /version written on a raw node:net socket (measured: node:http
+// alone adds ~6 ms of CPU to a ~65 ms process). The client part prints even when the
+// daemon is down.
+import { connect } from 'node:net';
 import type { SystemVersion } from '../../client/index.js';
 import { CLI_BUILT, CLI_GIT_COMMIT, CLI_VERSION } from '../build-info.js';
 
@@ -23,33 +25,50 @@ interface ClientVersion {
 
 class Unreachable extends Error {}
 
+/** Undoes `Transfer-Encoding: chunked` (a server may use it even for HTTP/1.0). */
+function dechunk(body: string): string {
+  let out = '';
+  let rest = body;
+  for (;;) {
+    const nl = rest.indexOf('\r\n');
+    if (nl < 0) return out;
+    const size = parseInt(rest.slice(0, nl), 16);
+    if (!size) return out;
+    out += rest.slice(nl + 2, nl + 2 + size);
+    rest = rest.slice(nl + 2 + size + 2);
+  }
+}
+
 function getVersion(host: string): Promise<SystemVersion> {
-  let target: { socketPath?: string; host?: string; port?: number };
-  if (host.startsWith('unix://')) target = { socketPath: host.slice(7) };
+  let sock: ReturnType<typeof connect>;
+  if (host.startsWith('unix://')) sock = connect(host.slice(7));
   else {
     const u = new URL(host.replace(/^tcp:/, 'http:'));
-    target = { host: u.hostname, port: Number(u.port || 2375) };
+    sock = connect(Number(u.port || 2375), u.hostname);
   }
   return new Promise((resolve, reject) => {
-    const req = request({ ...target, path: '/version', method: 'GET', timeout: TIMEOUT_MS }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        try {
-          const v = JSON.parse(body) as SystemVersion & { message?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(`Error response from daemon: ${v.message ?? body}`));
-          else resolve(v);
-        } catch {
-          reject(new Error(`Error response from daemon: ${body.trim() || `status ${res.statusCode}`}`));
-        }
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) =>
+    let raw = '';
+    sock.setEncoding('utf8');
+    sock.setTimeout(TIMEOUT_MS, () => sock.destroy(new Error(`no answer from the daemon at ${host} within ${TIMEOUT_MS / 1000}s`)));
+    sock.once('connect', () => sock.write('GET /version HTTP/1.0\r\nHost: api.moby.localhost\r\n\r\n'));
+    sock.on('data', (c: string) => (raw += c));
+    sock.once('error', (err: NodeJS.ErrnoException) =>
       reject(['ECONNREFUSED', 'ENOENT', 'ECONNRESET'].includes(err.code ?? '') ? new Unreachable(err.message) : err),
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer from the daemon at ${host} within ${TIMEOUT_MS / 1000}s`)));
-    req.end();
+    sock.once('end', () => {
+      const split = raw.indexOf('\r\n\r\n');
+      const head = split < 0 ? raw : raw.slice(0, split);
+      let body = split < 0 ? '' : raw.slice(split + 4);
+      if (/^transfer-encoding:\s*chunked/im.test(head)) body = dechunk(body);
+      const status = Number(/^HTTP\/\d\.\d (\d{3})/.exec(head)?.[1] ?? 0);
+      try {
+        const v = JSON.parse(body) as SystemVersion & { message?: string };
+        if (status >= 400 || status === 0) reject(new Error(`Error response from daemon: ${v.message ?? body}`));
+        else resolve(v);
+      } catch {
+        reject(new Error(`Error response from daemon: ${body.trim() || `status ${status}`}`));
+      }
+    });
   });
 }
 
