@@ -217,7 +217,9 @@ export class ContainerService {
       await this.saveState(c);
       return;
     }
-    // conmon is gone without an exit file: the exit code is lost.
+    // conmon is gone without an exit file: the exit code is lost. A container still running
+    // without its monitor has no log and no exit file any more: it is stopped, not adopted.
+    if (pidAlive) await this.runc.delete(c.id, { force: true }).catch(() => undefined);
     await this.onExit(c, 255, new Date(), 'container monitor (conmon) exited unexpectedly');
   }
 
