@@ -1,15 +1,19 @@
 // BuildService: the builder's front door. One build = unpack the context (temp dir under the
 // data-root), apply .dockerignore again, parse the Dockerfile, run the executor, tag.
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageService } from '../image/index.js';
 import { OneShotRunner } from '../runtime/index.js';
 import { readMounts, type Storage } from '../storage/index.js';
-import { BerthError, errorKind, invalidArgument, type Digest } from '../util/index.js';
+import { BerthError, errorKind, invalidArgument, logger, type Digest } from '../util/index.js';
+
+const log = logger('builder');
+/** Dockerfiles and .dockerignore files are read whole; bigger ones are refused. */
+const MAX_DOCKERFILE_BYTES = 8 * 1024 * 1024;
 import { BuildCacheStore } from './cache-store.js';
 import { DockerignoreMatcher, dockerignoreCandidates } from './context/index.js';
-import { unpackContext } from './context-intake.js';
+import { unpackContext, type ContextSpool, type IntakeResult } from './context-intake.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import { BuildExecutor } from './executor.js';
 import { FileHasher } from './file-hash.js';
@@ -74,40 +78,40 @@ export class BuildService {
   async build(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
     this.validate(opts);
     const dir = await mkdtemp(join(this.deps.workRoot, 'tmp', 'ctx-'));
+    let spool: ContextSpool | undefined;
     try {
       const t0 = Date.now();
       const intake = await unpackContext(context, dir, { signal: o.signal });
+      spool = intake.spool;
       o.onEvent({ type: 'context', bytes: intake.bytes, files: intake.entries.size, durationMs: Date.now() - t0 });
       const dfPath = opts.dockerfile || 'Dockerfile';
-      let text: string;
-      try {
-        if (!(await lstat(join(dir, dfPath))).isFile()) throw new Error('not a file');
-        text = await readFile(join(dir, dfPath), 'utf8');
-      } catch (err) {
-        throw new BerthError('invalid-argument', `Cannot locate specified Dockerfile: ${dfPath}`, { cause: err });
-      }
-      const view = await this.contextView(dir, intake.entries, dfPath);
+      const dfEntry = intake.entries.get(dfPath.split('/').filter((p) => p !== '' && p !== '.').join('/'));
+      if (!dfEntry || dfEntry.type !== 'file') throw new BerthError('invalid-argument', `Cannot locate specified Dockerfile: ${dfPath}`);
+      if (dfEntry.size > MAX_DOCKERFILE_BYTES) throw invalidArgument(`Dockerfile "${dfPath}" is larger than ${MAX_DOCKERFILE_BYTES} bytes`);
+      const text = (await spool.read(dfEntry)).toString('utf8');
+      const view = await this.contextView(intake, dfPath);
       const df = parseDockerfile(text, { file: dfPath.split('/').pop() ?? 'Dockerfile' });
+      const t1 = Date.now();
       const exec = new BuildExecutor(this.deps, this.cache, df, view, opts, o.onEvent);
       const r = await exec.run(o.signal);
       await this.cache.flush();
       for (const t of opts.tags) await this.deps.images.tag(r.imageId, t);
+      log.info('build finished', { image: r.imageId.slice(7, 19), contextMs: t1 - t0, stepsMs: Date.now() - t1, cached: r.cached, executed: r.executed });
       return { imageId: r.imageId, tags: opts.tags, cached: r.cached, executed: r.executed };
     } finally {
+      await spool?.close();
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  /** `.dockerignore` applied server-side too: ignored members leave the view (and the disk). */
-  private async contextView(dir: string, entries: Map<string, import('./context-intake.js').IntakeEntry>, dockerfile: string): Promise<BuildContextView> {
+  /** `.dockerignore` applied server-side too: ignored members leave the index. */
+  private async contextView(intake: IntakeResult, dockerfile: string): Promise<BuildContextView> {
+    const { entries, spool } = intake;
     let matcher: DockerignoreMatcher | undefined;
     for (const cand of dockerignoreCandidates(dockerfile)) {
-      const text = await readFile(join(dir, cand), 'utf8').catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
-        throw e;
-      });
-      if (text !== undefined) {
-        matcher = DockerignoreMatcher.parse(text).keeping([dockerfile, '.dockerignore']);
+      const e = entries.get(cand);
+      if (e?.type === 'file') {
+        matcher = DockerignoreMatcher.parse((await spool.read(e, MAX_DOCKERFILE_BYTES)).toString('utf8')).keeping([dockerfile, '.dockerignore']);
         break;
       }
     }
@@ -119,13 +123,8 @@ export class BuildService {
           entries.delete(p);
         }
       }
-      // Directories whose every member is ignored stay as directories (Docker sends them too).
     }
-    for (const p of ignored) {
-      // Deepest first does not matter: rm is recursive and forceful.
-      await rm(join(dir, p), { recursive: true, force: true });
-    }
-    return { dir, entries, ignored };
+    return { entries, ignored, spool };
   }
 
   /** `docker system df` build cache rows. */

@@ -25,25 +25,33 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<str
   return d;
 }
 
-test('unpackContext writes files, dirs and symlinks and hashes file contents on the way', async (t) => {
+test('unpackContext spools file bytes, indexes members with their digests and writes a tree only on demand', async (t) => {
   const dir = await tempDir(t);
   const tar = await tarOf([
     [{ name: 'src/', type: 'directory', mode: 0o755 }],
     [{ name: 'src/a.txt', mode: 0o640 }, 'hello'],
     [{ name: 'link', type: 'symlink', linkname: 'src/a.txt' }],
+    [{ name: 'implied/b.txt' }, 'b'],
   ]);
   const r = await unpackContext(Readable.from([tar]), dir);
-  assert.equal(await readFile(join(dir, 'src/a.txt'), 'utf8'), 'hello');
-  assert.equal((await lstat(join(dir, 'src/a.txt'))).mode & 0o777, 0o640);
-  assert.equal(await readlink(join(dir, 'link')), 'src/a.txt');
-  assert.equal(r.entries.get('src/a.txt')?.digest, 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+  t.after(() => r.spool.close());
+  const a = r.entries.get('src/a.txt')!;
+  assert.equal(a.digest, 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+  assert.equal((await r.spool.read(a)).toString(), 'hello');
   assert.equal(r.entries.get('src')?.type, 'dir');
+  assert.equal(r.entries.get('implied')?.type, 'dir', 'a directory named only by its members is indexed');
+  await assert.rejects(lstat(join(dir, 'src')), 'no tree before it is asked for');
+  const tree = await r.spool.materialize();
+  assert.equal(await readFile(join(tree, 'src/a.txt'), 'utf8'), 'hello');
+  assert.equal((await lstat(join(tree, 'src/a.txt'))).mode & 0o777, 0o640);
+  assert.equal(await readlink(join(tree, 'link')), 'src/a.txt');
 });
 
 test('unpackContext reads gzip contexts', async (t) => {
   const dir = await tempDir(t);
   const tar = gzipSync(await tarOf([[{ name: 'Dockerfile' }, 'FROM scratch\n']]));
   const r = await unpackContext(Readable.from([tar]), dir);
+  await r.spool.close();
   assert.ok(r.entries.has('Dockerfile'));
   assert.equal(r.bytes, tar.length);
 });

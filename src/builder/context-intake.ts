@@ -1,11 +1,13 @@
-// POST /build context intake: a tar stream (plain or gzip) unpacked into a temp directory
-// under the data-root as it arrives, never held in memory. Every member is checked: no
-// absolute paths, no `..`, nothing written through a symlink, hard links only to files
-// already unpacked, no devices. Regular files are hashed on the way, so COPY's cache keys
-// never re-read them.
+// POST /build context intake: a tar stream (plain or gzip) spooled as it arrives into one
+// data file under the data-root (never held in memory), with an index of its members:
+// path, type, mode, mtime, the offset of its bytes in the spool and their sha256. A rebuild
+// whose steps are all cached never creates a file per member; COPY reads members straight
+// from the spool, and a directory tree is written only when a RUN bind-mounts the context.
+// Every member is checked: no absolute paths, no `..`, nothing below a symlink, hard links
+// only to files already seen, no devices.
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { chmod, link, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,50 +15,91 @@ import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header as Headers } from 'tar-stream';
 import { BerthError, invalidArgument, type Digest } from '../util/index.js';
 
-const SMALL_FILE = 256 * 1024;
-/** Small-file writes in flight while the tar is parsed on. */
-const WRITES_IN_FLIGHT = 16;
-
-/** Runs tasks with at most `limit` pending; the first failure is rethrown by add/drain. */
-class BoundedTasks {
-  private readonly pending = new Set<Promise<void>>();
-  private failure: unknown;
-  constructor(private readonly limit: number) {}
-  async add(task: () => Promise<void>): Promise<void> {
-    this.check();
-    while (this.pending.size >= this.limit) await Promise.race(this.pending);
-    this.check();
-    const p: Promise<void> = task().then(
-      () => void this.pending.delete(p),
-      (err: unknown) => {
-        this.pending.delete(p);
-        this.failure ??= err;
-      },
-    );
-    this.pending.add(p);
-  }
-  async drain(): Promise<void> {
-    await Promise.all(this.pending);
-    this.check();
-  }
-  private check(): void {
-    if (this.failure !== undefined) throw this.failure;
-  }
-}
-
 export interface IntakeEntry {
   type: 'file' | 'dir' | 'symlink';
   mode: number;
   size: number;
+  mtime: Date;
   /** sha256 of the content (files), of the link target (symlinks). */
   digest?: Digest;
   linkname?: string;
+  /** Where the file's bytes start in the spool. */
+  offset?: number;
 }
 
 export interface IntakeResult {
   /** Every member by its clean relative path (`a/b.txt`). */
   entries: Map<string, IntakeEntry>;
+  /** Bytes received (compressed, as sent). */
   bytes: number;
+  spool: ContextSpool;
+}
+
+/** The spooled context: member bytes by offset, and a directory tree on demand. */
+export class ContextSpool {
+  private fh: FileHandle | undefined;
+  private materialized: Promise<string> | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly entries: Map<string, IntakeEntry>,
+    /** Where `materialize` writes the tree. */
+    private readonly treeDir: string,
+  ) {}
+
+  private async handle(): Promise<FileHandle> {
+    this.fh ??= await open(this.path, 'r');
+    return this.fh;
+  }
+
+  /** A file member's bytes (callers keep to small files; use `stream` for big ones). */
+  async read(e: IntakeEntry, max = e.size): Promise<Buffer> {
+    const n = Math.min(max, e.size);
+    const buf = Buffer.alloc(n);
+    if (n === 0) return buf;
+    const { bytesRead } = await (await this.handle()).read(buf, 0, n, e.offset ?? 0);
+    if (bytesRead !== n) throw new BerthError('internal', 'build context spool is shorter than its index');
+    return buf;
+  }
+
+  stream(e: IntakeEntry): Readable {
+    if (e.size === 0) return Readable.from([]);
+    return createReadStream(this.path, { start: e.offset ?? 0, end: (e.offset ?? 0) + e.size - 1 });
+  }
+
+  /** Writes the whole context as a directory tree once (RUN --mount=type=bind), returns its root. */
+  materialize(): Promise<string> {
+    this.materialized ??= (async () => {
+      await mkdir(this.treeDir, { recursive: true, mode: 0o755 });
+      const sorted = [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const dirs: Array<[string, Date]> = [];
+      for (const [rel, e] of sorted) {
+        const abs = join(this.treeDir, rel);
+        if (e.type === 'dir') {
+          await mkdir(abs, { recursive: true, mode: 0o755 });
+          await chmod(abs, e.mode);
+          dirs.push([abs, e.mtime]);
+        } else if (e.type === 'symlink') {
+          await mkdir(join(abs, '..'), { recursive: true });
+          await symlink(e.linkname ?? '', abs);
+        } else {
+          await mkdir(join(abs, '..'), { recursive: true });
+          await pipeline(this.stream(e), createWriteStream(abs, { mode: 0o600 }));
+          await chmod(abs, e.mode);
+          await utimes(abs, e.mtime, e.mtime);
+        }
+      }
+      for (const [abs, t] of dirs.reverse()) await utimes(abs, t, t);
+      return this.treeDir;
+    })();
+    return this.materialized;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close();
+  }
 }
 
 function cleanMember(name: string): string {
@@ -103,36 +146,32 @@ async function decompressed(input: Readable, count: (n: number) => void): Promis
 }
 
 /**
- * Unpacks the context tar into the existing empty directory `dest`. Ownership is not
- * restored (COPY sets its own), modes and mtimes are.
+ * Spools the context tar into `<dir>/context.data` and indexes its members. `dir` must exist;
+ * the tree for bind mounts goes to `<dir>/tree` when asked for.
  */
-export async function unpackContext(input: Readable, dest: string, opts: { signal?: AbortSignal } = {}): Promise<IntakeResult> {
+export async function unpackContext(input: Readable, dir: string, opts: { signal?: AbortSignal } = {}): Promise<IntakeResult> {
   const entries = new Map<string, IntakeEntry>();
   let bytes = 0;
   const symlinks = new Set<string>();
-  const dirs = new Set<string>(['']);
-  const dirTimes: Array<[string, Date]> = [];
+  const epoch = new Date(0);
 
-  const ensureParent = async (rel: string): Promise<void> => {
+  const checkParents = (rel: string): void => {
     const parent = posix.dirname(rel);
-    if (parent === '.' || dirs.has(parent)) return;
-    const parts = parent.split('/');
+    if (parent === '.') return;
     let cur = '';
-    for (const p of parts) {
+    for (const p of parent.split('/')) {
       cur = cur ? `${cur}/${p}` : p;
       if (symlinks.has(cur)) throw invalidArgument(`build context member "${rel}" is inside the symlink "${cur}"`);
-      if (dirs.has(cur)) continue;
-      if (entries.has(cur)) throw invalidArgument(`build context member "${rel}" is inside the non-directory "${cur}"`);
-      await mkdir(join(dest, cur), { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
-      dirs.add(cur);
+      const e = entries.get(cur);
+      if (e && e.type !== 'dir') throw invalidArgument(`build context member "${rel}" is inside the non-directory "${cur}"`);
       // Tars without directory members (some API clients) still name the directory as a source.
-      entries.set(cur, { type: 'dir', mode: 0o755, size: 0 });
+      if (!e) entries.set(cur, { type: 'dir', mode: 0o755, size: 0, mtime: epoch });
     }
   };
 
-  const inFlight = new BoundedTasks(WRITES_IN_FLIGHT);
+  const spoolPath = join(dir, 'context.data');
+  const out = await open(spoolPath, 'w', 0o600);
+  let offset = 0;
   const ex = tarExtract();
   const src = await decompressed(input, (n) => (bytes += n));
   const consume = (async () => {
@@ -140,76 +179,41 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
       const h: Headers = entry.header;
       const rel = cleanMember(h.name);
       const mode = (h.mode ?? 0o644) & 0o7777;
-      const mtime = h.mtime ?? new Date(0);
+      const mtime = h.mtime ?? epoch;
       if (rel === '') {
         entry.resume();
         continue;
       }
-      await ensureParent(rel);
-      const abs = join(dest, rel);
-      if (symlinks.has(rel) || (entries.has(rel) && entries.get(rel)!.type !== 'dir' && h.type === 'directory')) {
-        throw invalidArgument(`build context member "${rel}" appears twice with different types`);
+      checkParents(rel);
+      const prev = entries.get(rel);
+      if (prev && (prev.type !== 'dir' || h.type !== 'directory')) {
+        throw invalidArgument(`build context member "${rel}" appears twice`);
       }
       switch (h.type) {
-        case 'directory': {
-          if (!dirs.has(rel)) {
-            await mkdir(abs, { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
-              if (e.code !== 'EEXIST') throw e;
-            });
-            dirs.add(rel);
-          }
-          await chmod(abs, mode);
-          dirTimes.push([abs, mtime]);
-          entries.set(rel, { type: 'dir', mode, size: 0 });
+        case 'directory':
+          entries.set(rel, { type: 'dir', mode, size: 0, mtime });
           entry.resume();
           break;
-        }
         case 'file':
         case 'contiguous-file': {
-          const size = h.size ?? 0;
-          let digest: Digest;
-          if (size <= SMALL_FILE) {
-            // Small files in one write: a write stream per file costs more than its bytes.
-            const chunks: Buffer[] = [];
-            for await (const c of entry) chunks.push(c as Buffer);
-            const data = Buffer.concat(chunks);
-            digest = `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
-            // Written in the background (bounded): the next member is parsed meanwhile.
-            await inFlight.add(async () => {
-              const fh = await open(abs, 'w', mode);
-              try {
-                await fh.writeFile(data);
-                await fh.chmod(mode);
-                await fh.utimes(mtime, mtime);
-              } finally {
-                await fh.close();
-              }
-            });
-          } else {
-            const hash = createHash('sha256');
-            const hasher = new Transform({
-              transform(chunk: Buffer, _e, cb) {
-                hash.update(chunk);
-                cb(null, chunk);
-              },
-            });
-            await pipeline(entry, hasher, createWriteStream(abs, { mode: 0o600, flags: 'w' }), opts.signal ? { signal: opts.signal } : {});
-            await chmod(abs, mode);
-            await utimes(abs, mtime, mtime);
-            digest = `sha256:${hash.digest('hex')}` as Digest;
+          const hash = createHash('sha256');
+          const start = offset;
+          for await (const chunk of entry as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            await out.write(chunk, 0, chunk.length, offset);
+            offset += chunk.length;
           }
-          entries.set(rel, { type: 'file', mode, size, digest });
+          entries.set(rel, { type: 'file', mode, size: offset - start, mtime, offset: start, digest: `sha256:${hash.digest('hex')}` as Digest });
           break;
         }
         case 'symlink': {
           const target = h.linkname ?? '';
-          await symlink(target, abs);
-          await lutimes(abs, mtime, mtime).catch(() => undefined); // not every fs keeps symlink times
           symlinks.add(rel);
           entries.set(rel, {
             type: 'symlink',
             mode: 0o777,
             size: 0,
+            mtime,
             linkname: target,
             digest: `sha256:${createHash('sha256').update(target).digest('hex')}` as Digest,
           });
@@ -217,11 +221,9 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
           break;
         }
         case 'link': {
-          await inFlight.drain(); // the target may still be being written
           const target = cleanMember(h.linkname ?? '');
           const t = entries.get(target);
           if (!t || t.type !== 'file') throw invalidArgument(`build context hard link "${rel}" points to "${h.linkname}", which is not a file in the context`);
-          await link(join(dest, target), abs);
           entries.set(rel, { ...t });
           entry.resume();
           break;
@@ -230,19 +232,19 @@ export async function unpackContext(input: Readable, dest: string, opts: { signa
           throw invalidArgument(`build context member "${rel}" has unsupported type "${h.type}"`);
       }
     }
-    await inFlight.drain();
   })();
+  // A rejected member stops the parser too, or the feeding side would wait on backpressure forever.
+  consume.catch(() => ex.destroy());
   const feeding = pipeline(src, blockPadder(), ex, opts.signal ? { signal: opts.signal } : {});
   const [a, b] = await Promise.allSettled([consume, feeding]);
+  await out.close();
   if (a.status === 'rejected') {
     ex.destroy();
     src.destroy();
     throw wrap(a.reason);
   }
   if (b.status === 'rejected') throw wrap(b.reason);
-  // Directory times last: writing children changed them.
-  for (const [abs, t] of dirTimes.reverse()) await utimes(abs, t, t);
-  return { entries, bytes };
+  return { entries, bytes, spool: new ContextSpool(spoolPath, entries, join(dir, 'tree')) };
 }
 
 /**

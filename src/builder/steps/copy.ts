@@ -17,26 +17,78 @@ import { resolveInRoot } from '../../runtime/index.js';
 import { BerthError, SourceError, type Digest } from '../../util/index.js';
 import { filesDigest } from '../cache-key.js';
 import { MAX_EXPLAIN_FILES } from '../cache-store.js';
+import type { ContextSpool, IntakeEntry } from '../context-intake.js';
 import { DockerignoreMatcher, parseChmod, type AddInstruction, type CopyInstruction } from '../dockerfile/index.js';
 import { mountSnapshot, type MountedSnapshot } from '../snapshot-work.js';
 import type { StepContext, StepPlan } from './step.js';
 
 type FileIns = CopyInstruction | AddInstruction;
 
-interface SourceItem {
-  /** Path under the target (`''` = the target itself). */
-  rel: string;
-  abs: string;
-  st: Stats;
+/** A file, directory or symlink to copy, from the context spool or a mounted rootfs. */
+interface SourceNode {
+  type: 'dir' | 'file' | 'symlink' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+  size: number;
+  linkname(): Promise<string>;
+  /** Whole content (small files). */
+  data(): Promise<Buffer>;
+  stream(): Readable;
+  head(n: number): Promise<Buffer>;
 }
 
 interface ResolvedSource {
   /** The matched path relative to the source root (`''` = root). */
   path: string;
-  abs: string;
-  st: Stats;
-  /** Downloaded (ADD URL): name to use under a directory dest. */
+  node: SourceNode;
+  /** Downloaded (ADD URL) or inline (`COPY <<EOF`): name under a directory dest. */
   name?: string;
+  /** A download: mode and mtime come from the download, not the temp file. */
+  download?: { mtime: Date };
+  inline?: string;
+}
+
+function diskNode(abs: string, st: Stats): SourceNode {
+  return {
+    type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtime: st.mtime,
+    size: st.size,
+    linkname: () => readlink(abs),
+    data: () => readFile(abs),
+    stream: () => createReadStream(abs),
+    head: (n) => readHead(abs, n),
+  };
+}
+
+function contextNode(spool: ContextSpool, e: IntakeEntry): SourceNode {
+  return {
+    type: e.type,
+    mode: e.mode,
+    uid: 0,
+    gid: 0,
+    mtime: e.mtime,
+    size: e.size,
+    linkname: async () => e.linkname ?? '',
+    data: () => spool.read(e),
+    stream: () => spool.stream(e),
+    head: (n) => spool.read(e, n),
+  };
+}
+
+const CONTEXT_ROOT: IntakeEntry = { type: 'dir', mode: 0o755, size: 0, mtime: new Date(0) };
+
+/** Context members under `dir` (`''` = all), parents first, paths relative to `dir`. */
+function* contextDescendants(ctx: StepContext, dir: string): Generator<[string, SourceNode]> {
+  const prefix = dir === '' ? '' : dir + '/';
+  const found: Array<[string, IntakeEntry]> = [];
+  for (const [p, e] of ctx.context.entries) if (p.startsWith(prefix) && p !== dir) found.push([p.slice(prefix.length), e]);
+  found.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  for (const [rel, e] of found) yield [rel, contextNode(ctx.context.spool, e)];
 }
 
 const GLOB = /[*?[]/;
@@ -92,16 +144,15 @@ async function parseOwner(rootfs: string, chown: string): Promise<{ uid: number;
   return { uid, gid: gid ?? uid };
 }
 
-/** Descendants of a directory, parents first, names sorted. */
-async function* walk(abs: string, rel: string, filter?: (rel: string) => boolean): AsyncGenerator<SourceItem> {
+/** Descendants of a directory on disk, parents first, names sorted. */
+async function* walk(abs: string, rel: string): AsyncGenerator<[string, SourceNode]> {
   const names = (await readdir(abs)).sort();
   for (const n of names) {
     const r = rel ? `${rel}/${n}` : n;
-    if (filter && !filter(r)) continue;
     const a = join(abs, n);
     const st = await lstat(a);
-    yield { rel: r, abs: a, st };
-    if (st.isDirectory()) yield* walk(a, r, filter);
+    yield [r, diskNode(a, st)];
+    if (st.isDirectory()) yield* walk(a, r);
   }
 }
 
@@ -282,35 +333,51 @@ async function buildLayer(
 
   // Resolve every source (globs expanded) before writing anything.
   const resolved: ResolvedSource[] = [];
-  const srcRoot = o.source ? o.source.rootfs : ctx.context.dir;
+  const hostPaths = new Map<ResolvedSource, string>();
+  const srcRoot = o.source?.rootfs;
   for (const src of o.sources) {
     const dl = o.urlDownloads.find((d) => d.src === src);
     if (dl) {
-      resolved.push({ path: dl.name, abs: dl.abs, st: await lstat(dl.abs), name: dl.name });
+      resolved.push({ path: dl.name, node: diskNode(dl.abs, await lstat(dl.abs)), name: dl.name, download: { mtime: dl.mtime } });
+      continue;
+    }
+    if (srcRoot === undefined) {
+      for (const p of matchContext(ctx, src)) {
+        const e = p === '' ? CONTEXT_ROOT : ctx.context.entries.get(p)!;
+        resolved.push({ path: p, node: contextNode(ctx.context.spool, e) });
+      }
       continue;
     }
     let paths: string[];
-    if (!o.source) paths = matchContext(ctx, src);
-    else if (GLOB.test(src)) {
+    if (GLOB.test(src)) {
       const c = cleanRel(src);
       const dir = posix.dirname(c) === '.' ? '' : posix.dirname(c);
       const re = globToRegExp(posix.basename(c));
       const host = await resolveInRoot(srcRoot, dir);
       paths = (await readdir(host).catch(() => [] as string[])).filter((n) => re.test(n)).sort().map((n) => (dir ? `${dir}/${n}` : n));
     } else paths = [cleanRel(src)];
+    if (paths.length === 0) o.fail(`${ins.kind === 'add' ? 'ADD' : 'COPY'} ${src}: source "${src}" not found in the source stage or image`);
     for (const p of paths) {
-      const abs = o.source ? await resolveInRoot(srcRoot, p) : join(srcRoot, p);
+      const abs = await resolveInRoot(srcRoot, p);
       let st: Stats;
       try {
         st = await lstat(abs);
       } catch {
-        o.fail(`${ins.kind === 'add' ? 'ADD' : 'COPY'} ${src}: source "${src}" not found${o.source ? ' in the source stage or image' : ' in the build context'}`);
+        o.fail(`${ins.kind === 'add' ? 'ADD' : 'COPY'} ${src}: source "${src}" not found in the source stage or image`);
       }
-      resolved.push({ path: p, abs, st: st! });
+      const r: ResolvedSource = { path: p, node: diskNode(abs, st!) };
+      hostPaths.set(r, abs);
+      resolved.push(r);
     }
   }
   for (const c of ins.sourceContents) {
-    resolved.push({ path: c.path, abs: '', st: undefined as unknown as Stats, name: c.path });
+    const data = Buffer.from(c.data);
+    resolved.push({
+      path: c.path,
+      name: c.path,
+      inline: c.data,
+      node: { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(), size: data.length, linkname: async () => '', data: async () => data, stream: () => Readable.from([data]), head: async (n) => data.subarray(0, n) },
+    });
   }
   const multiple = resolved.length > 1;
   if (multiple && !destIsDirSyntax) {
@@ -341,63 +408,49 @@ async function buildLayer(
       await entry(pack, header);
     }
   };
-  const ids = (st: Stats) => (owner ? owner : o.keepOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
-  const emit = async (cpath: string, abs: string, st: Stats) => {
+  const ids = (n: SourceNode) => (owner ? owner : o.keepOwner ? { uid: n.uid, gid: n.gid } : { uid: 0, gid: 0 });
+  const emit = async (cpath: string, n: SourceNode, mode = o.mode ?? n.mode, mtime = n.mtime) => {
     const name = cpath.replace(/^\/+/, '');
-    const { uid, gid } = ids(st);
-    if (st.isDirectory()) {
+    const { uid, gid } = ids(n);
+    if (n.type === 'dir') {
       written.add(cpath);
-      await entry(pack, { name, type: 'directory', mode: o.mode ?? st.mode & 0o7777, uid, gid, mtime: st.mtime });
-    } else if (st.isSymbolicLink()) {
-      await entry(pack, { name, type: 'symlink', linkname: await readlink(abs), mode: 0o777, uid, gid, mtime: st.mtime });
-    } else if (st.isFile()) {
-      const header: Headers = { name, type: 'file', size: st.size, mode: o.mode ?? st.mode & 0o7777, uid, gid, mtime: st.mtime };
+      await entry(pack, { name, type: 'directory', mode: o.mode ?? n.mode, uid, gid, mtime });
+    } else if (n.type === 'symlink') {
+      await entry(pack, { name, type: 'symlink', linkname: await n.linkname(), mode: 0o777, uid, gid, mtime });
+    } else if (n.type === 'file') {
+      const header: Headers = { name, type: 'file', size: n.size, mode, uid, gid, mtime };
       // Small files in one read: a stream per file costs more than its bytes.
-      if (st.size <= SMALL_FILE) await entryBuffer(pack, header, await readFile(abs));
-      else await entry(pack, header, createReadStream(abs));
+      if (n.size <= SMALL_FILE) await entryBuffer(pack, header, await n.data());
+      else await entry(pack, header, n.stream());
     }
   };
 
+  /** The host directory of a --from directory source (context sources have none). */
+  const srcRootOf = (r: ResolvedSource): string | undefined => (srcRoot === undefined ? undefined : hostPaths.get(r));
   const work = (async () => {
     // The resolved destination directory (symlinks in dest followed inside the rootfs).
     const destDirC = containerOf(destHost);
     for (const r of resolved) {
-      if (r.abs === '' && r.name !== undefined) {
-        // COPY <<EOF /path: inline content.
-        const c = ins.sourceContents.find((s) => s.path === r.name)!;
-        const target = destIsDirSyntax || destExistsAsDir ? posix.join(destDirC, r.name) : destDirC;
-        await ensureDirs(posix.dirname(target));
-        const data = Buffer.from(c.data);
-        const { uid, gid } = owner ?? { uid: 0, gid: 0 };
-        await entry(pack, { name: target.slice(1), type: 'file', size: data.length, mode: o.mode ?? 0o644, uid, gid, mtime: now }, Readable.from([data]));
-        continue;
-      }
-      if (r.st.isDirectory()) {
+      if (r.node.type === 'dir') {
         await ensureDirs(destDirC);
-        const filter = o.excluder ? (rel: string) => !o.excluder!.matches(rel) : undefined;
-        const allowed = o.source ? undefined : (rel: string) => ctx.context.entries.has(r.path ? `${r.path}/${rel}` : rel);
-        for await (const item of walk(r.abs, '', (rel) => (allowed ? allowed(rel) : true) && (filter ? filter(rel) : true))) {
-          await emit(posix.join(destDirC, item.rel), item.abs, item.st);
-        }
+        const keep = (rel: string) => !o.excluder || !o.excluder.matches(rel);
+        const items = srcRootOf(r) === undefined ? contextDescendants(ctx, r.path) : walk(srcRootOf(r)!, '');
+        for await (const [rel, node] of items) if (keep(rel)) await emit(posix.join(destDirC, rel), node);
         continue;
       }
       const base = r.name ?? posix.basename(r.path);
-      if (ins.kind === 'add' && !r.name && r.st.isFile()) {
-        const kind = isTarArchive(await readHead(r.abs, 512));
+      if (ins.kind === 'add' && r.name === undefined && r.node.type === 'file') {
+        const kind = isTarArchive(await r.node.head(512));
         if (kind) {
           await ensureDirs(destDirC);
-          await unpackInto(pack, r.abs, kind, destDirC, owner, written);
+          await unpackInto(pack, r.node.stream(), kind, destDirC, owner, written);
           continue;
         }
       }
       const target = destIsDirSyntax || destExistsAsDir ? posix.join(destDirC, base) : destDirC;
       await ensureDirs(posix.dirname(target));
-      if (r.name) {
-        const st = r.st;
-        const { uid, gid } = owner ?? { uid: 0, gid: 0 };
-        const dl = o.urlDownloads.find((d) => d.abs === r.abs)!;
-        await entry(pack, { name: target.slice(1), type: 'file', size: st.size, mode: o.mode ?? 0o600, uid, gid, mtime: dl.mtime }, createReadStream(r.abs));
-      } else await emit(target, r.abs, r.st);
+      if (r.download) await emit(target, r.node, o.mode ?? 0o600, r.download.mtime);
+      else await emit(target, r.node);
     }
     pack.finalize();
   })();
@@ -423,9 +476,8 @@ function entry(pack: Pack, header: Headers, body?: Readable): Promise<void> {
 }
 
 /** ADD of a local tar archive: its members re-emitted under `dest`, never outside it. */
-async function unpackInto(pack: Pack, abs: string, kind: 'gzip' | 'tar', dest: string, owner: { uid: number; gid: number } | undefined, written: Set<string>): Promise<void> {
+async function unpackInto(pack: Pack, src: Readable, kind: 'gzip' | 'tar', dest: string, owner: { uid: number; gid: number } | undefined, written: Set<string>): Promise<void> {
   const ex = tarExtract();
-  const src = createReadStream(abs);
   const feeding = kind === 'gzip' ? pipeline(src, createGunzip(), ex) : pipeline(src, ex);
   for await (const e of ex) {
     const h = e.header;

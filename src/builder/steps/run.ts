@@ -125,7 +125,7 @@ async function prepareMounts(ctx: StepContext, mounts: RunMount[], cwd: string):
       case 'bind': {
         const dest = target ?? fail('bind mount needs a target');
         const src = posix.normalize('/' + (m.source ?? '')).slice(1);
-        let root = ctx.context.dir;
+        let root = '';
         if (m.from) {
           const stage = await ctx.stageOutput(m.from);
           if (!stage) fail(`bind mounts from images are not supported: "${m.from}"`);
@@ -133,7 +133,8 @@ async function prepareMounts(ctx: StepContext, mounts: RunMount[], cwd: string):
           out.cleanup.push(() => snap.release());
           root = snap.rootfs;
         }
-        const host = m.from ? await resolveInRoot(root, src) : join(root, src);
+        if (!m.from) root = await ctx.context.spool.materialize();
+        const host = await resolveInRoot(root, src);
         out.oci.push({ destination: dest, type: 'bind', source: host, options: ['rbind', m.readOnly ? 'ro' : 'rw'] });
         break;
       }

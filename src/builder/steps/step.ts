@@ -7,7 +7,7 @@ import type { OneShotRunner } from '../../runtime/index.js';
 import type { ChainId, Storage } from '../../storage/index.js';
 import type { Digest } from '../../util/index.js';
 import type { StepInputs } from '../cache-store.js';
-import type { IntakeEntry } from '../context-intake.js';
+import type { ContextSpool, IntakeEntry } from '../context-intake.js';
 import type { FileHasher } from '../file-hash.js';
 import type { SecretSource } from '../types.js';
 
@@ -38,7 +38,8 @@ export interface StageOutput extends StageState {
 }
 
 export interface BuildContextView {
-  dir: string;
+  /** Member bytes, and a directory tree on demand (bind mounts). */
+  spool: ContextSpool;
   /** Members after .dockerignore, by clean relative path. */
   entries: Map<string, IntakeEntry>;
   /** Paths dropped by .dockerignore (to explain a missing COPY source). */

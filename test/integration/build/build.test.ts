@@ -160,6 +160,14 @@ test('the builder', async (t) => {
     assert.equal(out.stdout.replace(/ /g, ''), '2\n0\n');
   });
 
+  await t.test('RUN --mount=type=bind sees the context read-only without copying it into a layer', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/in.txt > /out.txt && ! touch /mnt/data/x 2>/dev/null\n', 'data/in.txt': 'bound\n' });
+    const r = await dockerBuild(d, dir, ['-t', 'bind:1']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = await d.docker(['run', '--rm', 'bind:1', 'sh', '-c', 'cat /out.txt; test -e /mnt/data/in.txt || echo not-in-layer']);
+    assert.equal(out.stdout, 'bound\nnot-in-layer\n');
+  });
+
   await t.test('docker build without DOCKER_BUILDKIT falls back to the legacy builder', async (t) => {
     const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUN echo default-mode\n' });
     const r = await dockerBuild(d, dir, ['-t', 'defaultmode:1'], { buildkit: true });
