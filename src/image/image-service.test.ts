@@ -532,3 +532,14 @@ test('committing the same layer twice on one parent reuses the layer', async (t)
   assert.equal((await svc.resolve('a')).topChainId, (await svc.resolve('b')).topChainId);
   assert.equal((await storage.layers.list()).length, 3);
 });
+
+test('gc removes what an interrupted load left behind and keeps every image', async (t) => {
+  const { svc, storage } = await setup(t);
+  await svc.load(Readable.from(await legacyDockerArchive([await busybox()])));
+  const leftover = await storage.content.put('a blob a crashed load wrote');
+  await svc.gc();
+  assert.equal(await storage.content.info(leftover.digest), undefined);
+  const r = await svc.resolve('busybox');
+  assert.ok(await storage.content.info(r.id));
+  assert.ok(await storage.layers.get(r.topChainId!));
+});

@@ -69,6 +69,15 @@ export class ImageService {
     this.core.extraRoots.push(provider);
   }
 
+  /**
+   * Collects blobs and layers no image (nor a registered root provider, lease or snapshot)
+   * keeps: what a crash in the middle of a load left behind. For the daemon once every owner
+   * has registered its roots.
+   */
+  gc(opts: Signal = {}): Promise<void> {
+    return this.core.mutex.run('images', () => this.core.collectGarbage(opts));
+  }
+
   /** What GC must keep for images (for a daemon-wide GC that adds containers' roots). */
   gcRoots(): GcRoots {
     return this.core.gcRoots();
