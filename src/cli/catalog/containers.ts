@@ -210,7 +210,6 @@ export const containerCommands: CommandSpec[] = [
       { flags: '-u, --user <string>', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
       { flags: '-w, --workdir <string>', description: 'Working directory inside the container' },
     ],
-    exitPolicy: 'run',
     passThrough: true,
     load: () => import('../commands/container-exec.js'),
   },
