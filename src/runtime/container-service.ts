@@ -682,7 +682,12 @@ export class ContainerService {
     await this.locks.run(c.id, async () => {
       checkTransition(c.id, c.state.status, 'kill');
       const sig = normalizeSignal(signal);
-      if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') c.state.manuallyStopped = c.config.spec.host.restartPolicy.name !== 'always' || c.state.manuallyStopped;
+      // dockerd: killing with SIGKILL or the stop signal cancels the restart policy.
+      const stopSig = normalizeSignal(c.config.spec.stopSignal ?? c.config.image.config.StopSignal ?? 'SIGTERM');
+      if (sig === 'SIGKILL' || sig === stopSig) {
+        c.state.manuallyStopped = true;
+        await this.saveState(c);
+      }
       await this.runc.kill(c.id, sig, { all: sig === 'SIGKILL' });
       this.publish(c, 'kill', { signal: String(signalNumber(sig)) });
     });
