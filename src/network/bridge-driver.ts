@@ -120,6 +120,11 @@ export class BridgeDriver implements NetworkDriver {
     }
   }
 
+  async setDefaultRoute(ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
+    if (!ep.defaultGateway) throw invalidArgument('no gateway for the default route');
+    await this.ipBatch([`route replace default via ${ep.defaultGateway} dev ${ep.ifName}`], { ...opts, netnsPath: ep.netnsPath });
+  }
+
   async detachEndpoint(_net: DriverNetwork, ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
     await this.deleteLink(this.ownName(ep.hostVeth), opts);
   }

@@ -258,6 +258,12 @@ export class ContainerEndpoints {
       if (live?.ports.length) await this.deps.syncFirewall(opts);
       if (live) {
         await this.state.driver.detachEndpoint(this.state.driverNetwork(rec), this.state.driverEndpoint(rec, ep, '', live.ifName, false), opts);
+        // The default route may have gone with the interface: another outbound network takes it.
+        const next = rec.internal ? undefined : this.state.liveEndpoints(containerId).find(([r]) => r.driver === 'bridge' && !r.internal);
+        if (next) {
+          const [nrec, nep] = next;
+          await this.state.driver.setDefaultRoute(this.state.driverEndpoint(nrec, nep, nep.live!.netnsPath, nep.live!.ifName, true), opts);
+        }
       }
       await this.state.store.save(rec);
       this.deps.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });

@@ -49,6 +49,13 @@ export class FakeNetworkDriver implements NetworkDriver {
     this.veths.set(ep.hostVeth, { bridge: net.bridgeName, endpoint: ep });
   }
 
+  /** Default routes set after attach, by namespace path. */
+  readonly routes = new Map<string, { gateway: string; ifName: string }>();
+
+  async setDefaultRoute(ep: DriverEndpoint): Promise<void> {
+    this.routes.set(ep.netnsPath, { gateway: ep.defaultGateway ?? '', ifName: ep.ifName });
+  }
+
   async detachEndpoint(_net: DriverNetwork, ep: DriverEndpoint): Promise<void> {
     this.veths.delete(ep.hostVeth);
   }

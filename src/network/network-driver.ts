@@ -69,6 +69,8 @@ export interface NetworkDriver {
   removeNetwork(net: DriverNetwork, opts?: OpOptions): Promise<void>;
   /** Plumbs a veth pair from the bridge into the namespace, addressed and routed. */
   attachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts?: OpOptions): Promise<void>;
+  /** Points the namespace's default route at `ep.defaultGateway` through `ep.ifName`. */
+  setDefaultRoute(ep: DriverEndpoint, opts?: OpOptions): Promise<void>;
   /** Removes the veth pair (both ends). Idempotent; the namespace may already be gone. */
   detachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts?: OpOptions): Promise<void>;
   /** Replaces every firewall rule of this driver with `state`, atomically. */

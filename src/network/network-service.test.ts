@@ -200,8 +200,11 @@ test('connect and disconnect act at once on a running container', async (t) => {
   const ifNames = [...h.driver.veths.values()].map((v) => v.endpoint.ifName).sort();
   assert.deepEqual(ifNames, ['eth0', 'eth1']);
   await assert.rejects(h.svc.connect('back', web), { kind: 'forbidden' });
-  await h.svc.disconnect('back', web.id);
+  await h.svc.disconnect('front', web.id);
   assert.equal(h.driver.veths.size, 1);
+  assert.equal([...h.driver.routes.values()][0]?.ifName, 'eth1', 'the default route moved to the remaining network');
+  await h.svc.connect('front', web);
+  await h.svc.disconnect('back', web.id);
   assert.deepEqual(Object.keys(h.svc.containerNetworks(web.id)), ['front']);
   await assert.rejects(h.svc.disconnect('back', web.id), { kind: 'forbidden' });
 });

@@ -331,3 +331,15 @@ test('a network MTU reaches the bridge and both ends of the veth', { skip: skipR
   const veth = (await env.svc.driver.listResources()).hostVeths[0]!;
   assert.match((await sh('ip', ['-o', 'link', 'show', veth])).stdout, / mtu 1400 /);
 });
+
+test('disconnecting the network that held the default route moves it to another one', { skip: skipReason }, async (t) => {
+  const env = await setup(t);
+  await env.svc.create({ name: 'one' });
+  await env.svc.create({ name: 'two' });
+  const a = await env.container('a');
+  const res = await env.svc.attach(a, a.path, [{ network: 'one' }, { network: 'two' }]);
+  const route = async () => (await sh('ip', ['-n', a.ns, 'route', 'show', 'default'])).stdout;
+  assert.match(await route(), new RegExp(`via ${res.networks['one']!.Gateway.replace(/\./g, '\\.')} dev eth0`));
+  await env.svc.disconnect('one', a.id);
+  assert.match(await route(), new RegExp(`via ${res.networks['two']!.Gateway.replace(/\./g, '\\.')} dev eth1`));
+});
