@@ -214,9 +214,6 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         const stdout = ctx.queryBool('stdout');
         const stderr = ctx.queryBool('stderr');
         if (!stream && !logs) throw new BerthError('invalid-argument', 'Bad parameters: you must choose at least one stream');
-        if (c.state.status === 'exited' && stream && !logs && c.state.hasBeenStarted) {
-          throw new BerthError('conflict', 'You cannot attach to a stopped container, start it first');
-        }
         const gen = await backend.attachOutput(c.id, { logs, stream, signal: ctx.signal });
         const h = ctx.hijack({ tty: c.config.spec.tty });
         h.conn.on('error', () => undefined);
