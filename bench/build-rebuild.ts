@@ -5,7 +5,6 @@
 //   node --import tsx bench/build-rebuild.ts
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +87,7 @@ async function benchBerth(d: TestDaemon, project: string, big: string): Promise<
 }
 
 const root = await mkdtemp(join(tmpdir(), 'berth-bench-build-'));
-const d = await startTestDaemon();
+const d = await startTestDaemon(undefined, { logLevel: 'info' });
 if (!d) {
   console.error('bench: needs root');
   process.exit(1);
@@ -104,6 +103,12 @@ try {
   const r = await benchBerth(d, project, big);
   console.log('berth (docker CLI, legacy builder protocol), project: 2000 src files + 20 MB deps (~50 MB context), 16 steps');
   for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(36)} ${k.includes('MB)') ? v.toFixed(1) + ' MB' : (v / 1000).toFixed(2) + ' s'}`);
+  console.log('berthd side of each build (context intake / steps):');
+  for (const line of d.logs().split('\n').filter((l) => l.includes('build finished'))) {
+    const j = JSON.parse(line.slice(line.indexOf('{'))) as { contextMs: number; stepsMs: number; cached: number; executed: number };
+    console.log(`  context ${j.contextMs} ms, steps ${j.stepsMs} ms (${j.cached} cached, ${j.executed} executed)`);
+  }
+  console.log(`load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
   for (const other of ['dockerd', 'buildah']) {
     const found = spawnSync('sh', ['-c', `command -v ${other}`]).status === 0;
     console.log(`${other}: ${found ? 'installed but not driven by this bench (start it yourself and point DOCKER_HOST at it)' : 'not installed, skipped'}`);
@@ -112,4 +117,3 @@ try {
   await d.stop();
   await rm(root, { recursive: true, force: true });
 }
-void existsSync;
