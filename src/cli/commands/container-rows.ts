@@ -46,40 +46,55 @@ export function ellipsis(s: string, max: number): string {
 
 type Port = ContainerSummary['Ports'][number];
 
-/** docker's DisplayablePorts: `0.0.0.0:8000-8001->80-81/tcp, 53/udp`, consecutive ports merged. */
+function comparePorts(a: Port, b: Port): number {
+  if (a.PrivatePort !== b.PrivatePort) return a.PrivatePort - b.PrivatePort;
+  if ((a.IP ?? '') !== (b.IP ?? '')) return (a.IP ?? '') < (b.IP ?? '') ? -1 : 1;
+  if ((a.PublicPort ?? 0) !== (b.PublicPort ?? 0)) return (a.PublicPort ?? 0) - (b.PublicPort ?? 0);
+  return a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0;
+}
+
+function formGroup(key: string, first: number, last: number): string {
+  const slash = key.lastIndexOf('/');
+  const ip = slash >= 0 ? key.slice(0, slash) : '';
+  const type = slash >= 0 ? key.slice(slash + 1) : key;
+  let group = first === last ? `${first}` : `${first}-${last}`;
+  if (ip) group = `${ip}:${group}->${group}`;
+  return `${group}/${type}`;
+}
+
+/**
+ * docker's DisplayablePorts: unpublished ports and ports published on the same number are
+ * merged into ranges per address and protocol; other mappings follow one by one.
+ */
 export function displayablePorts(ports: Port[]): string {
-  const groups = new Map<string, { first: Port; last: Port }[]>();
-  const sorted = [...ports].sort((a, b) => a.PrivatePort - b.PrivatePort || (a.PublicPort ?? 0) - (b.PublicPort ?? 0));
-  const order: string[] = [];
-  for (const p of sorted) {
-    const key = `${p.IP ?? ''}/${p.Type}/${p.PublicPort === undefined ? 'u' : 'p'}`;
-    let list = groups.get(key);
-    if (!list) {
-      list = [];
-      groups.set(key, list);
-      order.push(key);
-    }
-    const prev = list[list.length - 1];
-    const contiguous = prev
-      && p.PrivatePort === prev.last.PrivatePort + 1
-      && (p.PublicPort === undefined || (prev.last.PublicPort !== undefined && p.PublicPort === prev.last.PublicPort + 1));
-    if (contiguous) prev.last = p;
-    else if (!(prev && p.PrivatePort === prev.last.PrivatePort && p.PublicPort === prev.last.PublicPort)) list.push({ first: p, last: p });
-  }
-  const out: string[] = [];
-  for (const key of order) {
-    for (const { first, last } of groups.get(key)!) {
-      const priv = first.PrivatePort === last.PrivatePort ? `${first.PrivatePort}` : `${first.PrivatePort}-${last.PrivatePort}`;
-      if (first.PublicPort === undefined) {
-        out.push(`${priv}/${first.Type}`);
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const hostMappings: string[] = [];
+  for (const p of [...ports].sort(comparePorts)) {
+    const current = p.PrivatePort;
+    let key = p.Type;
+    if (p.IP) {
+      if (p.PublicPort !== current) {
+        const host = p.IP.includes(':') ? `[${p.IP}]` : p.IP;
+        hostMappings.push(`${host}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`);
         continue;
       }
-      const pub = first.PublicPort === last.PublicPort ? `${first.PublicPort}` : `${first.PublicPort}-${last.PublicPort}`;
-      const ip = first.IP ? (first.IP.includes(':') ? `[${first.IP}]:` : `${first.IP}:`) : '';
-      out.push(`${ip}${pub}->${priv}/${first.Type}`);
+      key = `${p.IP}/${p.Type}`;
     }
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { first: current, last: current });
+      continue;
+    }
+    if (current === g.last + 1) {
+      g.last = current;
+      continue;
+    }
+    result.push(formGroup(key, g.first, g.last));
+    groups.set(key, { first: current, last: current });
   }
-  return out.join(', ');
+  for (const [key, g] of groups) result.push(formGroup(key, g.first, g.last));
+  return [...result, ...hostMappings].join(', ');
 }
 
 export function containerRow(c: ContainerSummary, opts: { noTrunc: boolean; now?: number }): ContainerRow {
