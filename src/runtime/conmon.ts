@@ -61,6 +61,8 @@ export function conmonArgs(runc: RuncRuntime, o: ConmonStartOptions): string[] {
     '-l', `k8s-file:${o.logPath}`,
     '--log-level', 'warning',
     '--socket-dir-path', o.socketDir,
+    // conmon records an OOM kill as an `oom` file here (OOMKilled in inspect).
+    '--persist-dir', o.bundle,
   ];
   if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
   for (const a of runc.globalArgs()) args.push('--runtime-arg', a);

@@ -368,6 +368,7 @@ export class ContainerService {
       if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
       await Promise.all([
         rm(join(c.exitDir, c.id), { force: true }),
+        rm(join(c.bundle, 'oom'), { force: true }),
         c.state.mounted
           ? undefined
           : this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts).then(() => {
@@ -576,7 +577,8 @@ export class ContainerService {
       this.unmountRootfs(c),
     ]);
     const ranMs = at.getTime() - Date.parse(c.state.startedAt);
-    c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, finishedAt: at.toISOString() };
+    const oomKilled = await access(join(c.bundle, 'oom')).then(() => true, () => false);
+    c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
     if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
     await this.saveState(c);
     this.publish(c, 'die', { exitCode: String(exitCode) });
