@@ -581,6 +581,7 @@ export class ContainerService {
     c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
     if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
     await this.saveState(c);
+    if (oomKilled) this.publish(c, 'oom');
     this.publish(c, 'die', { exitCode: String(exitCode) });
     const d = c.nextExit;
     c.nextExit = deferred();
