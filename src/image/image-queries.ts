@@ -47,7 +47,7 @@ export async function listImages(
       if (matching.length === 0) continue;
       repoTags = matching.map((r) => familiarString(r));
     }
-    const labels = (await core.readConfig(rec.id)).config?.Labels ?? {};
+    const labels = rec.labels ?? (await core.readConfig(rec.id)).config?.Labels ?? {};
     if (!labelsMatch(labels, labelWant, labelNot)) continue;
     let containers = -1;
     if (args.containers) containers = (await core.usageCheck(rec.id)).length;

@@ -155,7 +155,7 @@ export async function pruneImages(
       if (refs.length === 0 && core.children(rec.id).length > 0) continue;
       if (until !== undefined && Date.parse(rec.created) >= until) continue;
       if ((f.label?.length ?? 0) > 0 || (f.labelNot?.length ?? 0) > 0) {
-        const labels = (await core.readConfig(rec.id)).config?.Labels ?? {};
+        const labels = rec.labels ?? (await core.readConfig(rec.id)).config?.Labels ?? {};
         if (!labelsMatch(labels, f.label ?? [], f.labelNot ?? [])) continue;
       }
       const targets = refs.length > 0 ? (danglingOnly && refs.some(isTagged) ? [] : refs) : [rec.id as string];

@@ -24,6 +24,8 @@ const recordSchema = z.object({
   size: z.number(),
   lastTagTime: z.string().optional(),
   parent: digestSchema.optional(),
+  /** The config's labels, kept here so listing needs no config reads (absent in older records). */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 
 const indexFileSchema = z.object({
@@ -43,6 +45,7 @@ export interface ImageRecord {
   size: number;
   lastTagTime?: string | undefined;
   parent?: Digest | undefined;
+  labels?: Record<string, string> | undefined;
 }
 
 type IndexFile = z.infer<typeof indexFileSchema>;
@@ -108,9 +111,24 @@ export class ImageStore {
   }
 
   refsOf(id: Digest): ImageRef[] {
-    const out: ImageRef[] = [];
-    for (const [ref, target] of Object.entries(this.data.refs)) if (target === id) out.push(ref as ImageRef);
-    return out.sort();
+    return [...(this.refsById().get(id) ?? [])];
+  }
+
+  /** References grouped by image, sorted; rebuilt lazily after each change (listing 200 images is hot). */
+  private byId: Map<Digest, ImageRef[]> | undefined;
+
+  private refsById(): Map<Digest, ImageRef[]> {
+    if (!this.byId) {
+      const m = new Map<Digest, ImageRef[]>();
+      for (const [ref, target] of Object.entries(this.data.refs)) {
+        const list = m.get(target);
+        if (list) list.push(ref as ImageRef);
+        else m.set(target, [ref as ImageRef]);
+      }
+      for (const list of m.values()) list.sort();
+      this.byId = m;
+    }
+    return this.byId;
   }
 
   allRefs(): Array<[ImageRef, Digest]> {
@@ -163,6 +181,7 @@ export class ImageStore {
       const result = await fn(txn);
       await writeFileAtomic(this.file, JSON.stringify(next));
       this.data = next;
+      this.byId = undefined;
       return result;
     });
   }

@@ -174,6 +174,7 @@ export async function makeRecord(
     created: args.config.created ?? '',
     size: await chainSize(storage.layers, args.topChainId),
     parent: args.parent,
+    labels: args.config.config?.Labels ?? {},
   };
 }
 
