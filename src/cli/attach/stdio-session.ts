@@ -137,3 +137,35 @@ export function proxySignals(kill: (signal: string) => Promise<void>): () => voi
     for (const [s, h] of handlers) process.off(s, h);
   };
 }
+
+export interface TerminalSessionOptions {
+  conn: HijackedConnection;
+  tty: boolean;
+  /** Forward our stdin. */
+  withStdin: boolean;
+  stdout: Writable;
+  stderr: Writable;
+  resize: (rows: number, cols: number) => Promise<void>;
+  /** `--detach-keys` as typed (docker notation), or undefined for the default. */
+  detachKeys: string | undefined;
+  /** Forward our signals with this kill (docker's --sig-proxy; never for a TTY). */
+  kill?: (signal: string) => Promise<void>;
+}
+
+/** A session on our own terminal/stdio: what run, start -a, attach and exec share. */
+export async function runTerminalSession(opts: TerminalSessionOptions): Promise<SessionResult> {
+  const stopProxy = opts.kill && !opts.tty ? proxySignals(opts.kill) : () => undefined;
+  try {
+    return await runStdioSession({
+      conn: opts.conn,
+      tty: opts.tty,
+      stdin: opts.withStdin ? process.stdin : undefined,
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      resize: opts.resize,
+      detachKeys: opts.detachKeys ? parseDetachKeys(opts.detachKeys) : undefined,
+    });
+  } finally {
+    stopProxy();
+  }
+}

@@ -3,7 +3,7 @@ import { ContainersApi } from '../../client/index.js';
 import { BerthError } from '../../util/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { parseDetachKeys, proxySignals, runStdioSession } from '../attach/stdio-session.js';
+import { runTerminalSession } from '../attach/stdio-session.js';
 import { isSigProxy } from './container-run.js';
 import { stringOpt } from './filters.js';
 
@@ -19,24 +19,19 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     ctx.warn('the input device is not a TTY');
     return 1;
   }
-  const detachKeys = stringOpt(opts['detachKeys']);
   const conn = await client.hijack('POST', `/containers/${c.Id}/attach`, {
     query: { stream: true, stdin: withStdin, stdout: true, stderr: true },
   });
-  const stopProxy = !tty && isSigProxy(opts['sigProxy']) ? proxySignals((s) => api.kill(c.Id, s)) : () => undefined;
-  try {
-    const r = await runStdioSession({
-      conn,
-      tty,
-      stdin: withStdin ? process.stdin : undefined,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      resize: (h, w) => api.resize(c.Id, h, w),
-      detachKeys: detachKeys ? parseDetachKeys(detachKeys) : undefined,
-    });
-    if (r.detached) return 0;
-    return (await api.wait(c.Id, 'not-running')).StatusCode;
-  } finally {
-    stopProxy();
-  }
+  const r = await runTerminalSession({
+    conn,
+    tty,
+    withStdin,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    resize: (h, w) => api.resize(c.Id, h, w),
+    detachKeys: stringOpt(opts['detachKeys']),
+    kill: isSigProxy(opts['sigProxy']) ? (s) => api.kill(c.Id, s) : undefined,
+  });
+  if (r.detached) return 0;
+  return (await api.wait(c.Id, 'not-running')).StatusCode;
 }

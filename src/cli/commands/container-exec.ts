@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ContainersApi } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { parseDetachKeys, runStdioSession } from '../attach/stdio-session.js';
+import { runTerminalSession } from '../attach/stdio-session.js';
 import { reportError } from '../report-error.js';
 import { startFailureStatus } from '../run/create-container.js';
 import { parseEnvFileText, resolveEnvFlag } from '../run/flag-values.js';
@@ -47,14 +47,14 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     reportError(err, { debug: ctx.globals.debug });
     return startFailureStatus(err);
   }
-  const r = await runStdioSession({
+  const r = await runTerminalSession({
     conn,
     tty,
-    stdin: interactive ? process.stdin : undefined,
+    withStdin: interactive,
     stdout: ctx.stdout,
     stderr: ctx.stderr,
     resize: (h, w) => api.execResize(Id, h, w),
-    detachKeys: detachKeys ? parseDetachKeys(detachKeys) : undefined,
+    detachKeys,
   });
   if (r.detached) return 0;
   return (await api.execInspect(Id)).ExitCode ?? 0;

@@ -4,7 +4,7 @@
 import { ContainersApi, type HijackedConnection } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { parseDetachKeys, proxySignals, runStdioSession } from '../attach/stdio-session.js';
+import { parseDetachKeys, runTerminalSession } from '../attach/stdio-session.js';
 import { reportError } from '../report-error.js';
 import { createContainer, startFailureStatus } from '../run/create-container.js';
 import { buildCreatePlan } from '../run/create-request.js';
@@ -23,7 +23,8 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     return 1;
   }
   const detachKeys = stringOpt(opts['detachKeys']);
-  const keys = detachKeys ? parseDetachKeys(detachKeys) : undefined;
+  // Checked before anything is created.
+  if (detachKeys) parseDetachKeys(detachKeys);
   const id = await createContainer(ctx, plan);
   const client = await ctx.client();
   const api = new ContainersApi(client);
@@ -58,27 +59,23 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     if (autoRemove) await api.remove(id, { force: true }).catch(() => undefined);
     return startFailureStatus(err);
   }
-  const stopProxy = !body.Tty && isSigProxy(opts['sigProxy']) ? proxySignals((s) => api.kill(id, s)) : () => undefined;
-  try {
-    if (conn) {
-      const result = await runStdioSession({
-        conn,
-        tty: body.Tty === true,
-        stdin: body.AttachStdin ? process.stdin : undefined,
-        stdout: ctx.stdout,
-        stderr: ctx.stderr,
-        resize: (h, w) => api.resize(id, h, w),
-        detachKeys: keys,
-      });
-      if (result.detached) {
-        waitAbort.abort();
-        return 0;
-      }
+  if (conn) {
+    const result = await runTerminalSession({
+      conn,
+      tty: body.Tty === true,
+      withStdin: body.AttachStdin === true,
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      resize: (h, w) => api.resize(id, h, w),
+      detachKeys,
+      kill: isSigProxy(opts['sigProxy']) ? (s) => api.kill(id, s) : undefined,
+    });
+    if (result.detached) {
+      waitAbort.abort();
+      return 0;
     }
-    const status = await waiting;
-    if (status.Error?.Message) ctx.warn(`berth: ${status.Error.Message}`);
-    return status.StatusCode;
-  } finally {
-    stopProxy();
   }
+  const status = await waiting;
+  if (status.Error?.Message) ctx.warn(`berth: ${status.Error.Message}`);
+  return status.StatusCode;
 }

@@ -3,7 +3,7 @@ import { ContainersApi } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../exit-codes.js';
-import { parseDetachKeys, proxySignals, runStdioSession } from '../attach/stdio-session.js';
+import { runTerminalSession } from '../attach/stdio-session.js';
 import { reportError } from '../report-error.js';
 import { stringOpt } from './filters.js';
 
@@ -44,23 +44,19 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     waitAbort.abort();
     throw err;
   }
-  const stopProxy = !tty ? proxySignals((s) => api.kill(c.Id, s)) : () => undefined;
-  try {
-    const r = await runStdioSession({
-      conn,
-      tty,
-      stdin: withStdin ? process.stdin : undefined,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      resize: (h, w) => api.resize(c.Id, h, w),
-      detachKeys: detachKeys ? parseDetachKeys(detachKeys) : undefined,
-    });
-    if (r.detached) {
-      waitAbort.abort();
-      return 0;
-    }
-    return (await waiting).StatusCode;
-  } finally {
-    stopProxy();
+  const r = await runTerminalSession({
+    conn,
+    tty,
+    withStdin,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    resize: (h, w) => api.resize(c.Id, h, w),
+    detachKeys,
+    kill: (s) => api.kill(c.Id, s),
+  });
+  if (r.detached) {
+    waitAbort.abort();
+    return 0;
   }
+  return (await waiting).StatusCode;
 }
