@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const MAIN = resolve(import.meta.dirname, 'main.ts');
@@ -61,4 +62,15 @@ test('bad values are refused before any request', () => {
   const only = berth('bootstrap', '--only', 'alpine');
   assert.equal(only.code, 1);
   assert.equal(only.stderr, 'berth: invalid --only "alpine": expected busybox or debian\n');
+});
+
+test('save refuses to write an archive to a terminal', { skip: existsSync('/usr/bin/script') ? false : 'util-linux script(1) is absent' }, () => {
+  const r = spawnSync('/usr/bin/script', ['-qec', `${process.execPath} --import tsx ${MAIN} save busybox`, '/dev/null'], {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST: NO_DAEMON },
+    timeout: 30_000,
+    cwd: join(MAIN, '../../..'),
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /berth: cowardly refusing to save to a terminal\. Use the -o flag or redirect/);
 });
