@@ -63,6 +63,8 @@ export function conmonArgs(runc: RuncRuntime, o: ConmonStartOptions): string[] {
     '--socket-dir-path', o.socketDir,
     // conmon records an OOM kill as an `oom` file here (OOMKilled in inspect).
     '--persist-dir', o.bundle,
+    // Fork once: the process berthd starts is the monitor itself (one fork fewer on the hot path).
+    '--sync',
   ];
   if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
   for (const a of runc.globalArgs()) args.push('--runtime-arg', a);
@@ -119,8 +121,9 @@ export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
   const errPath = join(o.bundle, 'conmon.err');
   const errFile = await open(errPath, 'w');
   const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
+  let spawnedPid = 0;
   try {
-    spawnDetached('conmon', conmonArgs(runc, o), {
+    spawnedPid = spawnDetached('conmon', conmonArgs(runc, o), {
       // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe.
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       cwd: o.bundle,
@@ -135,7 +138,7 @@ export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
   try {
     msg = await readSyncMessage(peer, signal);
   } catch (err) {
-    await killConmonOf(o.bundle);
+    await killConmonOf(o.bundle, spawnedPid);
     if (!o.execProcessSpec) await runc.delete(o.id, { force: true }).catch(() => undefined);
     throw err;
   } finally {
@@ -145,8 +148,9 @@ export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
     const conmonErr = await readFile(errPath, 'utf8').catch(() => '');
     throw new BerthError('internal', runcFailureMessage(msg.message ?? '', conmonErr));
   }
-  const conmonPid = Number((await readFile(join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
-  return { pid: msg.data, conmonPid };
+  // With --sync the process we started is the monitor (it writes no conmon pidfile then).
+  const fromFile = Number((await readFile(join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+  return { pid: msg.data, conmonPid: fromFile > 0 ? fromFile : spawnedPid };
 }
 
 /** Keeps the useful part of runc's error text (the last `msg=` or the whole line). */
@@ -157,8 +161,9 @@ export function runcFailureMessage(syncMessage: string, stderr: string): string 
   return `OCI runtime create failed: ${best || 'runc create failed'}`;
 }
 
-async function killConmonOf(bundle: string): Promise<void> {
-  const pid = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+async function killConmonOf(bundle: string, spawnedPid: number): Promise<void> {
+  const fromFile = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+  const pid = fromFile > 0 ? fromFile : spawnedPid;
   if (pid > 0) {
     try {
       process.kill(pid, 'SIGKILL');
