@@ -23,7 +23,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
         failed.push(name);
       }
     }
-    if (failed.length) ctx.warn(`berth: failed to start containers: ${failed.join(', ')}`);
+    if (failed.length) ctx.warn(`Error: failed to start containers: ${failed.join(', ')}`);
     return failed.length ? 1 : 0;
   }
   if (args.length > 1) throw new UsageError('you cannot start and attach multiple containers at once');

@@ -259,6 +259,43 @@ describe('berth container commands', { skip }, () => {
     assert.match(await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'ctr-life']), /^ctr-life 1\n$/);
   });
 
+  test('run forwards SIGTERM to a non-TTY container and exits with its status', async (t) => {
+    cleanup(t, 'ctr-sig');
+    const child = spawn(process.execPath, [...berthArgv(), '-H', `unix://${sock}`, 'run', '--name', 'ctr-sig', '--network', 'none', 'busybox', 'sh', '-c', "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done"], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 42);
+    assert.equal(out, 'ready\ngot TERM\n');
+  });
+
+  test('stats streams a redrawn table until interrupted; --no-stream prints one', async (t) => {
+    cleanup(t, 'ctr-stats');
+    await ok(['run', '-d', '--name', 'ctr-stats', '--network', 'none', 'busybox', 'sleep', '60']);
+    const child = spawn(process.execPath, [...berthArgv(), '-H', `unix://${sock}`, 'stats', '--format', '{{.Name}} {{.PIDs}}', 'ctr-stats'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    for (let i = 0; i < 200 && out.split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.ok(out.split('\n').filter((l) => l === 'ctr-stats 1').length >= 2, out);
+    const once = await ok(['stats', '--no-stream', 'ctr-stats']);
+    assert.match(once, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12} +ctr-stats +\d+\.\d\d% +\S+ \/ \S+ +\d+\.\d\d% +\S+ \/ \S+ +\S+ \/ \S+ +1\n$/);
+  });
+
+  test('--cidfile receives the id and refuses an existing file; -d --rm removes the container when it ends', async () => {
+    const cidfile = join(dir, 'cid');
+    const id = (await ok(['run', '-d', '--rm', '--cidfile', cidfile, '--network', 'none', 'busybox', 'true'])).trim();
+    assert.equal(await readFile(cidfile, 'utf8'), id);
+    const again = await b(['run', '--cidfile', cidfile, 'busybox', 'true']);
+    assert.deepEqual([again.code, again.stderr], [125, `berth: container ID file found, make sure the other container isn't running or delete ${cidfile}\n`]);
+    for (let i = 0; i < 100 && (await ok(['ps', '-aq', '--no-trunc'])).includes(id); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await ok(['ps', '-aq']), '');
+  });
+
   test('container prune removes stopped containers only; system prune reports what it removed', async (t) => {
     cleanup(t, 'ctr-keep', 'ctr-gone');
     await ok(['run', '-d', '--name', 'ctr-keep', '--network', 'none', 'busybox', 'sleep', '60']);
