@@ -78,6 +78,19 @@ export class OneShotRunner {
   }
 
   /**
+   * Kills the container's processes until `runc run` returns (the container may not exist yet
+   * when the abort arrives); after a grace, kills `runc run` itself.
+   */
+  private async killUntilExited(id: string, isExited: () => boolean, killChild: () => void): Promise<void> {
+    const deadline = Date.now() + KILL_GIVE_UP_MS;
+    while (!isExited() && Date.now() < deadline) {
+      await this.runc.kill(id, 'KILL', { all: true }).catch(() => undefined); // not created yet, or already gone
+      await new Promise((r) => setTimeout(r, KILL_RETRY_MS));
+    }
+    if (!isExited()) killChild();
+  }
+
+  /**
    * Runs `spec.args` to completion. Output (stdout and stderr interleaved) goes to `onOutput`.
    * A non-zero exit is a result, not an error; failing to start the process is an error.
    */
@@ -120,18 +133,27 @@ export class OneShotRunner {
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(oci), { durable: false });
       // stderr is folded into stdout by the shell so the step output keeps its order; runc's own
       // errors (bad cwd, missing binary) land there too and end in the step's log.
+      // No signal for the child itself: killing `runc run` would orphan the container's
+      // processes (they are not in its process group). Cancelling kills the container instead.
       const child = spawnStreaming(
         '/bin/sh',
         ['-c', 'exec "$0" "$@" 2>&1', this.runc.binary, ...this.runc.globalArgs(), 'run', '--bundle', bundle, id],
-        { timeoutMs: opts.timeoutMs ?? ONESHOT_DEFAULT_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}), okCodes: range256() },
+        { timeoutMs: opts.timeoutMs ?? ONESHOT_DEFAULT_TIMEOUT_MS, okCodes: range256() },
       );
       child.stdin.end();
       child.stdout.on('data', (c: Buffer) => opts.onOutput?.(c));
-      const exitCode = await child.done.catch((err: unknown) => {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-        throw err;
-      });
-      return { exitCode };
+      let exited = false;
+      const onAbort = () => void this.killUntilExited(id, () => exited, child.kill);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const exitCode = await child.done;
+        exited = true;
+        opts.signal?.throwIfAborted();
+        return { exitCode };
+      } finally {
+        exited = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
     } finally {
       // runc run was the parent of the container: if it died early the container may be left.
       await this.runc.delete(id, { force: true }).catch((err: unknown) => {
@@ -141,6 +163,9 @@ export class OneShotRunner {
     }
   }
 }
+
+const KILL_RETRY_MS = 100;
+const KILL_GIVE_UP_MS = 10_000;
 
 function range256(): number[] {
   return Array.from({ length: 255 }, (_, i) => i + 1);

@@ -233,6 +233,21 @@ test('the builder', async (t) => {
     assert.match(r.stdout, /Dockerfile:2: error: .*RUNN/);
   });
 
+  await t.test('a client that goes away mid-RUN leaves no container, mount or snapshot behind', async () => {
+    const ctx = await tarOf({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
+    const res = d.request('POST', '/build', ctx, { headers: { 'Content-Type': 'application/x-tar' }, timeoutMs: 3000 });
+    await assert.rejects(res);
+    // The daemon notices the disconnect, kills the step and cleans up; poll until it has.
+    const { readdir } = await import('node:fs/promises');
+    for (let i = 0; i < 100; i++) {
+      const snaps = (await readdir(join(d.dataRoot, 'snapshots')).catch(() => [] as string[])).filter((n) => n.startsWith('build-'));
+      const bundles = await readdir(join(d.execRoot, 'oneshot')).catch(() => [] as string[]);
+      if (snaps.length === 0 && bundles.length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail('a build snapshot or one-off bundle is still there 10 s after the client left');
+  });
+
   await t.test('system df counts the build cache and builder prune empties it', async () => {
     const df = await d.request('GET', '/system/df');
     assert.ok((df.json<{ BuildCache: unknown[] }>().BuildCache ?? []).length > 0);
