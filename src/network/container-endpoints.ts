@@ -3,7 +3,7 @@
 // owns the lock and the firewall; this class does the work under them.
 import { BerthError, conflict, logger, type EventBus } from '../util/index.js';
 import type { Upstream } from './dns-server.js';
-import { netnsIdentity } from './netns-identity.js';
+import { isSameNetns, netnsIdentity } from './netns-identity.js';
 import { renderEndpoint, type EndpointSettings } from './network-inspect.js';
 import { bridgeOptionsOf, dnsNamesOf, hasDns, uniq, type ContainerRef, type EndpointRequest, type NetworkState } from './network-state.js';
 import { allocatePorts, type PortAllocatorOptions, type PortRequest } from './ports.js';
@@ -92,7 +92,15 @@ export class ContainerEndpoints {
   ): Promise<AttachResult> {
     return this.deps.lock(async () => {
       this.state.assertLoaded();
-      if (this.state.liveEndpoints(container.id).length) throw conflict(`container ${container.id.slice(0, 12)} is already attached`);
+      const stale = this.state.liveEndpoints(container.id);
+      if (stale.length) {
+        const old = stale[0]![1].live!;
+        if (await isSameNetns(old.netnsPath, old.netnsDev, old.netnsIno)) {
+          throw conflict(`container ${container.id.slice(0, 12)} is already attached`);
+        }
+        // A previous run that nobody detached (its sandbox is gone): undo it first.
+        await this.detachLocked(container.id, opts);
+      }
       const joined: Array<[NetworkRecord, EndpointRecord, boolean]> = [];
       const done: Array<[NetworkRecord, EndpointRecord]> = [];
       try {
@@ -177,24 +185,28 @@ export class ContainerEndpoints {
   async detach(containerId: string, opts: OpOpts = {}): Promise<void> {
     await this.deps.lock(async () => {
       this.state.assertLoaded();
-      const eps = this.state.liveEndpoints(containerId);
-      if (!eps.length) return;
-      const hadPorts = eps.some(([, ep]) => ep.live!.ports.length);
-      for (const [rec, ep] of eps) delete ep.live;
-      // Rules first: a port must not point at an address that another container may get.
-      if (hadPorts) await this.deps.syncFirewall(opts);
-      for (const [rec, ep] of eps) {
-        if (rec.driver === 'bridge') {
-          await this.state.driver.detachEndpoint(
-            this.state.driverNetwork(rec),
-            { ...this.state.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.state.driver.hostVethNameFor(ep.endpointId) },
-            opts,
-          );
-        }
-        await this.state.store.save(rec, { durable: false });
-        this.deps.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
-      }
+      await this.detachLocked(containerId, opts);
     });
+  }
+
+  private async detachLocked(containerId: string, opts: OpOpts): Promise<void> {
+    const eps = this.state.liveEndpoints(containerId);
+    if (!eps.length) return;
+    const hadPorts = eps.some(([, ep]) => ep.live!.ports.length);
+    for (const [, ep] of eps) delete ep.live;
+    // Rules first: a port must not point at an address that another container may get.
+    if (hadPorts) await this.deps.syncFirewall(opts);
+    for (const [rec, ep] of eps) {
+      if (rec.driver === 'bridge') {
+        await this.state.driver.detachEndpoint(
+          this.state.driverNetwork(rec),
+          { ...this.state.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.state.driver.hostVethNameFor(ep.endpointId) },
+          opts,
+        );
+      }
+      await this.state.store.save(rec, { durable: false });
+      this.deps.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
+    }
   }
 
   /** Container removal: detaches and forgets every membership (addresses go back to the pool). */

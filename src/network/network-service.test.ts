@@ -248,3 +248,17 @@ test('bridge options are validated and honoured: MTU, masquerade, icc, host bind
   const res = await h.svc.attach(web, await h.netns('web'), [{ network: 'tuned' }], [{ hostIp: '0.0.0.0', containerPort: 80, protocol: 'tcp' }]);
   assert.equal(res.ports[0]?.hostIp, '127.0.0.1');
 });
+
+test('a second attach to the same sandbox conflicts; one whose old sandbox is gone replaces it', async (t) => {
+  const h = await harness(t);
+  const first = await h.netns('web-1');
+  await h.svc.attach(web, first, [{ network: 'bridge' }], [{ hostIp: '0.0.0.0', hostPorts: [9100, 9100], containerPort: 80, protocol: 'tcp' }]);
+  await assert.rejects(h.svc.attach(web, first, [{ network: 'bridge' }]), { kind: 'conflict' });
+  // The first run died without a detach (runtime crashed); the next start must not be blocked.
+  await rm(first);
+  const res = await h.svc.attach(web, await h.netns('web-2'), [{ network: 'bridge' }], [
+    { hostIp: '0.0.0.0', hostPorts: [9100, 9100], containerPort: 80, protocol: 'tcp' },
+  ]);
+  assert.equal(res.ports[0]?.hostPort, 9100);
+  assert.equal(h.driver.veths.size, 1);
+});
