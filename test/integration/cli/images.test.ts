@@ -139,6 +139,8 @@ describe('berth image commands', { skip: isRoot() ? false : 'needs root: berthd 
       ['images', '--format', 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}\t{{.Digest}}'],
       ['images', '--format', '{{json .}}', '--filter', 'reference=clitest'],
       ['images', '-q', '--no-trunc'],
+      ['images', '-a', '--digests', '--format', 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Size}}'],
+      ['images', '--filter', 'dangling=true', '--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.Containers}} {{.SharedSize}}'],
       ['inspect', 'clitest:1'],
       ['image', 'inspect', '--format', '{{.Id}} {{json .Config}} {{.RootFS.Layers}}', 'clitest:1'],
       ['history', '--format', 'table {{.ID}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', 'clitest:1'],
@@ -147,6 +149,8 @@ describe('berth image commands', { skip: isRoot() ? false : 'needs root: berthd 
       ['tag', 'nothere', 'x'],
       ['rmi', 'nothere'],
     ];
+    // A dangling image (imported without a name) for the <none> rows.
+    assert.equal((await berth(sock, ['import', join(dir, 'rootfs.tar')], {})).code, 0);
     for (const args of cases) {
       const ours = await berth(sock, args);
       const theirs = await d.docker(args);
