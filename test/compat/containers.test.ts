@@ -185,3 +185,27 @@ test('a command on a bind mount runs, and a missing one there still exits 127', 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('top, stats, pause/unpause, rename, update and restart work through the CLI', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'ops', '-m', '64m', 'busybox', 'sleep', '300']);
+  const top = await ok(['top', 'ops']);
+  assert.match(top, /^UID\s+PID\s+PPID/);
+  assert.match(top, /sleep 300/);
+  const stats = JSON.parse(await ok(['stats', '--no-stream', '--format', '{{json .}}', 'ops'])) as { Name: string; MemUsage: string; PIDs: string };
+  assert.equal(stats.Name, 'ops');
+  assert.match(stats.MemUsage, /\/ 64MiB$/);
+  assert.equal(stats.PIDs, '1');
+  await ok(['pause', 'ops']);
+  assert.equal((await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'ops'])).trim(), 'paused true');
+  await ok(['unpause', 'ops']);
+  await ok(['rename', 'ops', 'ops2']);
+  assert.equal((await ok(['inspect', '-f', '{{.Name}}', 'ops2'])).trim(), '/ops2');
+  await ok(['update', '--memory', '128m', '--memory-swap', '256m', '--restart', 'on-failure:3', 'ops2']);
+  assert.equal((await ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}', 'ops2'])).trim(), '134217728 on-failure');
+  const pidBefore = (await ok(['inspect', '-f', '{{.State.Pid}}', 'ops2'])).trim();
+  await ok(['restart', '-t', '0', 'ops2']);
+  const after = (await ok(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'ops2'])).trim().split(' ');
+  assert.equal(after[0], 'running');
+  assert.notEqual(after[1], pidBefore);
+  await ok(['rm', '-f', 'ops2']);
+});
