@@ -38,7 +38,8 @@ function nowNano(): bigint {
 /** A timestamp in unix nanoseconds, relative values against `reference` (default now). */
 export function parseTimestamp(value: string, name: string, reference: bigint = nowNano()): bigint {
   const v = value.trim();
-  const dur = parseGoDuration(v);
+  // Like Docker's timetypes.GetTimestamp, a bare "0" is the epoch, not a zero duration.
+  const dur = v === '0' ? undefined : parseGoDuration(v);
   if (dur !== undefined) return reference - dur;
   const num = /^(\d+)(?:\.(\d{0,9}))?$/.exec(v);
   if (num) return BigInt(num[1]!) * 1_000_000_000n + BigInt((num[2] ?? '').padEnd(9, '0') || '0');
