@@ -37,11 +37,11 @@ test('run flags become docker\'s create request', () => {
   assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { mynet: { Aliases: ['api'], IPAMConfig: { IPv4Address: '10.1.0.5' } } } });
 });
 
-test('detached and created containers attach nothing; -a picks streams', () => {
+test('run -d attaches nothing, create records docker\'s streams, -a picks streams', () => {
   const detached = buildCreatePlan({ detach: true, interactive: true }, ['busybox'], { run: true, env: {} }).body;
   assert.deepEqual([detached.AttachStdin, detached.AttachStdout, detached.OpenStdin, detached.StdinOnce, detached.Cmd], [false, false, true, false, null]);
-  const created = buildCreatePlan({}, ['busybox'], { run: false, env: {} }).body;
-  assert.deepEqual([created.AttachStdout, created.AttachStderr, created.HostConfig!.NetworkMode], [false, false, 'default']);
+  const created = buildCreatePlan({ interactive: true }, ['busybox'], { run: false, env: {} }).body;
+  assert.deepEqual([created.AttachStdin, created.AttachStdout, created.AttachStderr, created.StdinOnce, created.HostConfig!.NetworkMode], [true, true, true, true, 'default']);
   const picked = buildCreatePlan({ attach: ['STDERR'] }, ['busybox'], { run: true, env: {} }).body;
   assert.deepEqual([picked.AttachStdin, picked.AttachStdout, picked.AttachStderr], [false, false, true]);
   assert.throws(() => buildCreatePlan({ attach: ['stdfoo'] }, ['busybox'], { run: true, env: {} }), /valid streams are STDIN, STDOUT and STDERR/);

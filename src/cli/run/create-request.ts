@@ -109,13 +109,15 @@ function securityOpts(values: string[]): string[] {
 
 /**
  * Turns the parsed flags and positional arguments (`IMAGE [COMMAND] [ARG...]`) into a plan.
- * `detach` is true for `run -d` and for `create` (which never attaches).
+ * As docker does, `create` records the streams a later `start -a` attaches (stdout and
+ * stderr, stdin with -i, so `create -i` + `start -ai` closes the container's stdin at EOF);
+ * only `run -d` clears them.
  */
 export function buildCreatePlan(opts: CommandOptions, args: string[], mode: { run: boolean; cwd?: string; env?: NodeJS.ProcessEnv }): CreatePlan {
   const env = mode.env ?? process.env;
   const [image, ...cmd] = args;
   if (!image) throw new UsageError('requires at least 1 argument');
-  const detach = !mode.run || opts['detach'] === true;
+  const detach = mode.run && opts['detach'] === true;
   const tty = opts['tty'] === true;
   const interactive = opts['interactive'] === true;
 

@@ -259,6 +259,13 @@ describe('berth container commands', { skip }, () => {
     assert.match(await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'ctr-life']), /^ctr-life 1\n$/);
   });
 
+  test('create -i then start -ai forwards stdin and ends when it closes', async (t) => {
+    cleanup(t, 'ctr-ai');
+    await ok(['create', '-i', '--name', 'ctr-ai', '--network', 'none', 'busybox', 'sh', '-c', 'cat; echo done']);
+    const r = await b(['start', '-ai', 'ctr-ai'], { input: 'line one\n' });
+    assert.deepEqual([r.code, r.stdout], [0, 'line one\ndone\n']);
+  });
+
   test('run forwards SIGTERM to a non-TTY container and exits with its status', async (t) => {
     cleanup(t, 'ctr-sig');
     const child = spawn(process.execPath, [...berthArgv(), '-H', `unix://${sock}`, 'run', '--name', 'ctr-sig', '--network', 'none', 'busybox', 'sh', '-c', "trap 'echo got TERM; exit 42' TERM; echo ready; while true; do sleep 0.1; done"], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
