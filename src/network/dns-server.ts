@@ -131,6 +131,7 @@ export class DnsServer {
     this.tcpConns.add(conn);
     conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
     conn.on('close', () => this.tcpConns.delete(conn));
+    // A client that resets mid-query gets nothing more; the server goes on.
     conn.on('error', () => conn.destroy());
     let buf = Buffer.alloc(0);
     conn.on('data', (chunk: Buffer) => {
@@ -224,6 +225,7 @@ function udpExchange(msg: Buffer, up: Upstream, timeoutMs: number): Promise<Buff
       resolve(v);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
+    // An unreachable upstream (ICMP refused, no route) means: try the next one.
     s.on('error', () => done(undefined));
     s.on('message', (reply) => {
       // Only a reply to this query's id counts.
