@@ -12,6 +12,7 @@ import { loadDockerignore, walkContext } from '../../builder/dockerfile/index.js
 import { BerthError } from '../../util/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
+import { humanSize } from '../format/units.js';
 
 function list(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
@@ -100,16 +101,6 @@ export function contextTar(root: string, dockerfile: string, matcher: Awaited<Re
   return { stream: out, dockerfileName, done };
 }
 
-function human(n: number): string {
-  const u = ['B', 'kB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1000 && i < u.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${Number(n.toPrecision(3))}${u[i]}`;
-}
-
 type Mode = 'plain' | 'tty' | 'quiet';
 
 /** Renders berth's structured progress like BuildKit's plain output. */
@@ -136,7 +127,7 @@ class ProgressView {
     if (this.mode === 'quiet') return;
     switch (e.type) {
       case 'context':
-        this.write(`#1 [internal] load build context\n#1 transferring context: ${human(e.bytes)} (${e.files} entries) done ${(e.durationMs / 1000).toFixed(1)}s\n#1 DONE ${(e.durationMs / 1000).toFixed(1)}s\n\n`);
+        this.write(`#1 [internal] load build context\n#1 transferring context: ${humanSize(e.bytes)} (${e.files} entries) done ${(e.durationMs / 1000).toFixed(1)}s\n#1 DONE ${(e.durationMs / 1000).toFixed(1)}s\n\n`);
         break;
       case 'step-start': {
         const id = this.idOf(e.ref.step);
