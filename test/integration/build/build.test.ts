@@ -46,6 +46,18 @@ test('the builder', async (t) => {
     assert.equal(run.stdout, 'from-a\n');
   });
 
+  await t.test('independent stages run at the same time', async () => {
+    const ctx = await tarOf({
+      Dockerfile: 'FROM busybox AS a\nRUN sleep 1 && echo a > /a\nFROM busybox AS b\nRUN sleep 1 && echo b > /b\nFROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n',
+    });
+    const res = await d.request('POST', '/build?berthprogress=1&nocache=1', ctx, { headers: { 'Content-Type': 'application/x-tar' }, timeoutMs: 120_000 });
+    const events = res.text.trim().split('\n').map((l) => JSON.parse(l) as { berth?: { type: string; ref?: { text: string } } });
+    const at = (type: string, text: string) => events.findIndex((e) => e.berth?.type === type && e.berth.ref?.text.startsWith(text));
+    assert.ok(at('step-start', 'RUN sleep 1 && echo b') >= 0, res.text);
+    assert.ok(at('step-start', 'RUN sleep 1 && echo b') < at('step-done', 'RUN sleep 1 && echo a'), 'stage b started its RUN before stage a finished');
+    assert.ok(at('step-start', 'RUN sleep 1 && echo a') < at('step-done', 'RUN sleep 1 && echo b'), 'stage a started its RUN before stage b finished');
+  });
+
   await t.test('a rebuild of an unchanged context is served from the cache and a touched late file re-runs only its steps', async (t) => {
     const dir = await makeContext(t, {
       Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY deps.txt ./\nRUN cat deps.txt > installed.txt\nCOPY src/ ./src/\nRUN ls src > listing.txt\nCMD ["cat", "listing.txt"]\n',
