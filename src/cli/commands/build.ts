@@ -214,6 +214,8 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   for await (const raw of readJsonLines(res.body)) {
     const line = raw as BuildStreamLine;
     if (line.berth) view.on(line.berth);
+    // Another engine (dockerd) ignores berthprogress and sends the legacy stream: show that.
+    else if (line.stream && mode !== 'quiet') ctx.stderr.write(line.stream);
     if (line.aux?.ID) imageId = line.aux.ID;
     if (line.errorDetail) error = line.errorDetail.message;
   }
