@@ -51,7 +51,7 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   { flags: '--memory-swap <bytes>', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
   r('--mount <mount>', 'Attach a filesystem mount to the container'),
   { flags: '--name <string>', description: 'Assign a name to the container' },
-  { flags: '--network <network>', description: 'Connect a container to a network' },
+  r('--network <network>', 'Connect a container to a network (repeat to join several)'),
   r('--network-alias <list>', 'Add network-scoped alias for the container'),
   { flags: '--no-healthcheck', description: 'Disable any container-specified HEALTHCHECK' },
   { flags: '--pid <string>', description: 'PID namespace to use' },

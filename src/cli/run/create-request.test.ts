@@ -11,7 +11,7 @@ test('run flags become docker\'s create request', () => {
       name: 'web', interactive: true, tty: true, env: ['A=1'], workdir: '/w', user: 'nobody', entrypoint: '/bin/sh',
       publish: ['8080:80'], restart: 'on-failure:2', memory: '64m', cpus: '0.5', pidsLimit: '20', label: ['a=b'],
       healthCmd: 'true', healthInterval: '2s', healthRetries: '3', stopSignal: 'SIGINT', stopTimeout: '5',
-      network: 'mynet', networkAlias: ['api'], ip: '10.1.0.5', capAdd: ['NET_ADMIN'], securityOpt: ['no-new-privileges'],
+      network: ['mynet', 'other'], networkAlias: ['api'], ip: '10.1.0.5', capAdd: ['NET_ADMIN'], securityOpt: ['no-new-privileges'],
       init: true, readOnly: true, privileged: false, hostname: 'h1', addHost: ['db:10.0.0.2'], logOpt: ['max-size=1m'],
       pull: 'never',
     },
@@ -34,7 +34,7 @@ test('run flags become docker\'s create request', () => {
   assert.deepEqual([h.NetworkMode, h.Init, h.ReadonlyRootfs, h.CapAdd, h.SecurityOpt], ['mynet', true, true, ['NET_ADMIN'], ['no-new-privileges=true']]);
   assert.deepEqual(h.ExtraHosts, ['db:10.0.0.2']);
   assert.deepEqual(h.LogConfig, { Type: '', Config: { 'max-size': '1m' } });
-  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { mynet: { Aliases: ['api'], IPAMConfig: { IPv4Address: '10.1.0.5' } } } });
+  assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { mynet: { Aliases: ['api'], IPAMConfig: { IPv4Address: '10.1.0.5' } }, other: {} } });
 });
 
 test('run -d attaches nothing, create records docker\'s streams, -a picks streams', () => {

@@ -152,7 +152,7 @@ export function buildCreatePlan(opts: CommandOptions, args: string[], mode: { ru
 
   const host: HostConfig = {
     Binds: mounts.binds.length ? mounts.binds : null,
-    NetworkMode: stringOpt(opts['network']) ?? 'default',
+    NetworkMode: listOpt(opts['network'])[0] ?? 'default',
     PortBindings: ports.bindings,
     RestartPolicy: restart,
     AutoRemove: autoRemove,
@@ -203,6 +203,9 @@ export function buildCreatePlan(opts: CommandOptions, args: string[], mode: { ru
     });
   }
 
+  // The first --network is the mode; every further one is joined at create (API ≥ 1.44).
+  // --network-alias and --ip apply to the first, as docker's short syntax does.
+  const networks = listOpt(opts['network']);
   const networkMode = host.NetworkMode!;
   const aliases = listOpt(opts['networkAlias']);
   const ip = stringOpt(opts['ip']);
@@ -212,6 +215,10 @@ export function buildCreatePlan(opts: CommandOptions, args: string[], mode: { ru
     if (aliases.length) ep.Aliases = aliases;
     if (ip !== undefined) ep.IPAMConfig = { IPv4Address: parseIpFlag('--ip', ip) };
     endpointsConfig[networkMode] = ep;
+  }
+  for (const n of networks.slice(1)) {
+    if (n in endpointsConfig || n === networkMode) throw new UsageError(`network "${n}" is specified multiple times`);
+    endpointsConfig[n] = {};
   }
 
   const entrypoint = stringOpt(opts['entrypoint']);

@@ -380,6 +380,10 @@ describe('berth volume and network commands', { skip }, () => {
     await ok(['run', '-d', '--name', 'net-srv', '--network', 'ctrnet', '--network-alias', 'web', 'busybox', 'sleep', '60']);
     assert.equal((await b(['run', '--rm', '--network', 'ctrnet', 'busybox', 'ping', '-c', '1', '-W', '2', 'web'])).code, 0);
     await ok(['network', 'create', 'ctrnet2']);
+    t.after(async () => void (await b(['rm', '-f', 'net-two'])));
+    await ok(['run', '-d', '--name', 'net-two', '--network', 'ctrnet', '--network', 'ctrnet2', 'busybox', 'sleep', '60']);
+    assert.equal(await ok(['inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'net-two']), 'ctrnet ctrnet2 \n');
+    await ok(['rm', '-f', 'net-two']);
     await ok(['network', 'connect', '--alias', 'second', 'ctrnet2', 'net-srv']);
     assert.equal((await b(['run', '--rm', '--network', 'ctrnet2', 'busybox', 'ping', '-c', '1', '-W', '2', 'second'])).code, 0);
     await ok(['network', 'disconnect', 'ctrnet2', 'net-srv']);
