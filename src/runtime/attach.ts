@@ -10,17 +10,33 @@ const PACKET = 8192;
 const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface StdinForwarder {
-  /** Resolves when the input ended and was handed over (or the socket closed). */
-  done: Promise<void>;
+  /** How the input ended: its end (EOF passed on), the detach keys, or the socket closing. */
+  done: Promise<'eof' | 'detached' | 'closed'>;
   close(): void;
 }
 
-/**
- * Connects to the attach socket of `session` (container or exec id) and copies `input`
- * into it. When the input ends, the socket is half-closed: conmon then closes the
- * container's stdin unless it was started with --leave-stdin-open.
- */
-export async function forwardStdin(socketDir: string, session: string, input: Readable): Promise<StdinForwarder> {
+/** Docker's `--detach-keys` syntax ("ctrl-p,ctrl-q", "a,ctrl-@") as bytes. */
+export function parseDetachKeys(spec: string): Buffer {
+  const out: number[] = [];
+  for (const key of spec.split(',').map((k) => k.trim()).filter(Boolean)) {
+    const m = /^ctrl-(.)$/i.exec(key);
+    if (m) {
+      const ch = m[1]!.toLowerCase();
+      const code = ch === '@' ? 0 : ch === '[' ? 27 : ch === '\\' ? 28 : ch === ']' ? 29 : ch === '^' ? 30 : ch === '_' ? 31 : ch.charCodeAt(0) - 96;
+      if (code < 0 || code > 31) throw new BerthError('invalid-argument', `Unknown character: '${key}'`);
+      out.push(code);
+    } else if (key.length === 1) {
+      out.push(key.charCodeAt(0));
+    } else {
+      throw new BerthError('invalid-argument', `Unknown character: '${key}'`);
+    }
+  }
+  return Buffer.from(out);
+}
+
+export const DEFAULT_DETACH_KEYS = Buffer.from([16, 17]); // ctrl-p, ctrl-q
+
+export async function forwardStdin(socketDir: string, session: string, input: Readable, opts: { detachKeys?: Buffer } = {}): Promise<StdinForwarder> {
   const { SeqpacketSocket } = await import('node-unix-socket');
   const sock = new SeqpacketSocket();
   const path = join(socketDir, session, 'attach');
@@ -52,24 +68,63 @@ export async function forwardStdin(socketDir: string, session: string, input: Re
   });
   // Events rather than `for await`: the async iterator destroys the stream when it ends,
   // and for a hijacked connection that would also close the output direction.
-  const done = new Promise<void>((resolve) => {
+  const keys = opts.detachKeys && opts.detachKeys.length ? opts.detachKeys : undefined;
+  let matched = 0;
+  const done = new Promise<'eof' | 'detached' | 'closed'>((resolve) => {
     let writing = Promise.resolve();
-    const finish = () => {
+    let over = false;
+    const stop = () => {
+      over = true;
       input.off('data', onData);
+    };
+    const finish = () => {
+      if (over) return;
+      stop();
       void writing.then(() => {
-        if (closed) return resolve();
-        sock.end(() => resolve());
+        if (closed) return resolve('closed');
+        sock.end(() => resolve('eof'));
       });
     };
     const onData = (chunk: Buffer) => {
-      if (closed) return;
+      if (closed || over) return;
+      let data = chunk;
+      if (keys) {
+        // A prefix of the detach sequence is held back (it may span chunks) and passed on
+        // only when the next byte shows it was not the sequence.
+        const out: number[] = [];
+        let detached = false;
+        for (const b of chunk) {
+          if (b === keys[matched]) {
+            matched++;
+            if (matched === keys.length) {
+              detached = true;
+              break;
+            }
+            continue;
+          }
+          out.push(...keys.subarray(0, matched));
+          matched = b === keys[0] ? 1 : 0;
+          if (matched === 0) out.push(b);
+        }
+        data = Buffer.from(out);
+        if (detached) {
+          stop();
+          const last = data;
+          writing = writing.then(async () => {
+            if (last.length && !closed) await new Promise<void>((r) => sock.write(last, 0, last.length, r));
+          });
+          void writing.then(() => resolve('detached'));
+          return;
+        }
+      }
+      if (data.length === 0) return;
       input.pause();
       writing = writing.then(async () => {
-        for (let off = 0; off < chunk.length && !closed; off += PACKET) {
-          const part = Buffer.from(chunk.subarray(off, Math.min(off + PACKET, chunk.length)));
+        for (let off = 0; off < data.length && !closed; off += PACKET) {
+          const part = Buffer.from(data.subarray(off, Math.min(off + PACKET, data.length)));
           await new Promise<void>((r) => sock.write(part, 0, part.length, r));
         }
-        input.resume();
+        if (!over) input.resume();
       });
     };
     input.on('data', onData);
@@ -80,7 +135,7 @@ export async function forwardStdin(socketDir: string, session: string, input: Re
     input.resume();
   });
   return {
-    done: Promise.race([done, closedP]),
+    done: Promise.race([done, closedP.then(() => 'closed' as const)]),
     close: () => {
       if (!closed) sock.destroy();
     },

@@ -19,7 +19,7 @@ import {
   type Logger,
 } from '../util/index.js';
 import { extractLayer, readMounts } from '../storage/index.js';
-import { forwardStdin } from './attach.js';
+import { DEFAULT_DETACH_KEYS, forwardStdin, parseDetachKeys } from './attach.js';
 import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, tarPath, tarRootfs, type Change, type PathStat } from './archive.js';
 import { readBoundingSet } from './capabilities.js';
 import { probeConfigOf } from './health.js';
@@ -456,7 +456,8 @@ export class ContainerService {
         tmpDir: this.opts.execRoot,
         tty: spec.tty,
         stdin: spec.openStdin,
-        leaveStdinOpen: !spec.stdinOnce,
+        // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
+        leaveStdinOpen: !spec.stdinOnce || spec.tty,
         signal: opts.signal,
       });
       cleanup.push(() => this.runc.delete(c.id, { force: true }));
@@ -884,22 +885,28 @@ export class ContainerService {
    * Copies a client's input into the container's stdin (containers created with -i).
    * Before the start (docker run -i attaches first) it waits for conmon to be up.
    */
-  async attachStdin(ref: string, input: Readable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async attachStdin(ref: string, input: Readable, opts: { signal?: AbortSignal; detachKeys?: string } = {}): Promise<'eof' | 'detached' | 'closed'> {
     const c = this.get(ref);
-    if (!c.config.spec.openStdin) return;
+    if (!c.config.spec.openStdin) return 'closed';
+    const keys = opts.detachKeys ? parseDetachKeys(opts.detachKeys) : DEFAULT_DETACH_KEYS;
     if (!c.isRunning) {
       const aborted = new Promise<'aborted'>((resolve) => {
         if (opts.signal?.aborted) resolve('aborted');
         opts.signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
       });
       const r = await Promise.race([c.nextStart.promise.then(() => 'started' as const), c.removed.promise.then(() => 'aborted' as const), aborted]);
-      if (r === 'aborted') return;
+      if (r === 'aborted') return 'closed';
     }
-    const fwd = await forwardStdin(this.socketDir, c.id, input);
+    const fwd = await forwardStdin(this.socketDir, c.id, input, { detachKeys: keys });
     const onAbort = () => fwd.close();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await fwd.done;
+      const how = await fwd.done;
+      if (how === 'detached') {
+        fwd.close();
+        this.publish(c, 'detach');
+      }
+      return how;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }

@@ -88,9 +88,10 @@ const updateSchema = z
   })
   .passthrough();
 
-async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, out: { stdout: Writable; stderr: Writable }, opts: { stdout: boolean; stderr: boolean; timestamps: boolean }) {
+async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, out: { stdout: Writable; stderr: Writable }, opts: { stdout: boolean; stderr: boolean; timestamps: boolean; signal?: AbortSignal }) {
+  const signal = opts.signal ?? ctx.signal;
   for await (const rec of gen) {
-    if (ctx.signal.aborted) break;
+    if (signal.aborted) break;
     if (rec.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
     const data = opts.timestamps ? Buffer.concat([Buffer.from(formatLogTime(rec.time) + ' '), rec.data]) : rec.data;
     await writeChunk(rec.stream === 'stdout' ? out.stdout : out.stderr, data);
@@ -214,16 +215,24 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         const stdout = ctx.queryBool('stdout');
         const stderr = ctx.queryBool('stderr');
         if (!stream && !logs) throw new BerthError('invalid-argument', 'Bad parameters: you must choose at least one stream');
-        const gen = await backend.attachOutput(c.id, { logs, stream, signal: ctx.signal });
+        // The detach keys end this attach (not the container): output stops with them.
+        const detach = new AbortController();
+        const signal = AbortSignal.any([ctx.signal, detach.signal]);
+        const gen = await backend.attachOutput(c.id, { logs, stream, signal });
         const h = ctx.hijack({ tty: c.config.spec.tty });
         h.conn.on('error', () => undefined);
         if (ctx.queryBool('stdin') && c.config.spec.openStdin) {
-          backend.attachStdin(c.id, h.conn, { signal: ctx.signal }).catch((err: unknown) => ctx.log.debug('attach stdin ended', { error: String(err) }));
+          backend
+            .attachStdin(c.id, h.conn, { signal: ctx.signal, detachKeys: ctx.queryString('detachKeys') || undefined })
+            .then((how) => {
+              if (how === 'detached') detach.abort();
+            })
+            .catch((err: unknown) => ctx.log.debug('attach stdin ended', { error: String(err) }));
         } else {
           h.conn.resume();
         }
         try {
-          await pumpRecords(ctx, gen, h.output, { stdout, stderr, timestamps: false });
+          await pumpRecords(ctx, gen, h.output, { stdout, stderr, timestamps: false, signal });
         } finally {
           h.close();
         }
