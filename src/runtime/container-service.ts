@@ -95,6 +95,8 @@ export class Container {
   healthTimer: NodeJS.Timeout | undefined;
   restartBackoffMs = RESTART_BACKOFF_START_MS;
   removing = false;
+  /** Running exec sessions (inspect's ExecIDs). */
+  readonly execIds = new Set<string>();
   constructor(
     public config: ContainerConfigFile,
     public state: ContainerStateFile,

@@ -143,6 +143,8 @@ export class ExecManager {
       });
       s.pid = started.pid;
       s.running = true;
+      c.execIds.add(s.id);
+      void s.exited.then(() => c.execIds.delete(s.id));
     } catch (err) {
       watcher.close();
       s.exitCode = 126;

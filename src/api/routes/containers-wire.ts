@@ -524,7 +524,7 @@ export function inspectWire(c: Container, opts: { size?: { rw: number; rootFs: n
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: c.execIds.size ? [...c.execIds] : null,
     HostConfig: hostConfigWire(c.config.spec),
     GraphDriver: { Name: 'overlay2', Data: { MergedDir: c.rootfs, UpperDir: '', WorkDir: '' } },
     Mounts: mountsWire(c),
