@@ -1,6 +1,6 @@
 // BuildService: the builder's front door. One build = unpack the context (temp dir under the
 // data-root), apply .dockerignore again, parse the Dockerfile, run the executor, tag.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageService } from '../image/index.js';
@@ -34,6 +34,16 @@ export interface BuildPruneResult {
   spaceReclaimed: number;
 }
 
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await directorySize(p);
+    else if (e.isFile()) total += (await lstat(p).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
+}
+
 /** Working snapshots of builds a crash interrupted: unmounted and removed at start-up. */
 async function removeWorkingSnapshots(storage: Storage, mntDir: string): Promise<void> {
   for (const s of await storage.snapshotter.list()) {
@@ -47,6 +57,9 @@ async function removeWorkingSnapshots(storage: Storage, mntDir: string): Promise
 }
 
 export class BuildService {
+  /** Builds running now (cache mounts are only pruned when none is). */
+  private active = 0;
+
   private constructor(
     private readonly deps: BuilderDeps,
     private readonly cache: BuildCacheStore,
@@ -77,6 +90,15 @@ export class BuildService {
 
   async build(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
     this.validate(opts);
+    this.active++;
+    try {
+      return await this.buildInner(context, opts, o);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async buildInner(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
     const dir = await mkdtemp(join(this.deps.workRoot, 'tmp', 'ctx-'));
     let spool: ContextSpool | undefined;
     try {
@@ -166,6 +188,12 @@ export class BuildService {
         // Tagged images and parents of other images stay: they are not only cache.
         if (errorKind(err) !== 'conflict' && errorKind(err) !== 'not-found') throw err;
       }
+    }
+    if (this.active === 0) {
+      // RUN --mount=type=cache directories are build cache too (docker builder prune removes them).
+      const dir = join(this.deps.workRoot, 'cache-mounts');
+      reclaimed += await directorySize(dir);
+      await rm(dir, { recursive: true, force: true });
     }
     return { cachesDeleted: deleted, spaceReclaimed: reclaimed };
   }
