@@ -3,187 +3,40 @@
 // `dest/`, globs match within the context, --chown/--chmod/--exclude/--from, ADD unpacks local
 // tar archives and downloads URLs. The layer is written as a tar stream (never through the
 // overlay), with the parent directories' existing metadata so nothing above dest changes.
-import { createReadStream } from 'node:fs';
-import { lstat, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join, posix, relative } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from 'tar-stream';
-type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { resolveInRoot } from '../../runtime/index.js';
-import { BerthError, SourceError, type Digest } from '../../util/index.js';
+import { BerthError, SourceError } from '../../util/index.js';
 import { filesDigest } from '../cache-key.js';
 import { MAX_EXPLAIN_FILES } from '../cache-store.js';
-import type { ContextSpool, IntakeEntry } from '../context-intake.js';
+import {
+  CONTEXT_ROOT,
+  GLOB,
+  cleanRel,
+  contextDescendants,
+  contextNode,
+  diskNode,
+  download,
+  globToRegExp,
+  isTarArchive,
+  isUrl,
+  matchContext,
+  parseOwner,
+  walk,
+  type ResolvedSource,
+  type SourceNode,
+} from './copy-sources.js';
 import { DockerignoreMatcher, parseChmod, type AddInstruction, type CopyInstruction } from '../dockerfile/index.js';
 import { mountSnapshot, type MountedSnapshot } from '../snapshot-work.js';
 import type { StepContext, StepPlan } from './step.js';
 
+type Headers = Partial<Header> & Pick<Header, 'name'>;
 type FileIns = CopyInstruction | AddInstruction;
-
-/** A file, directory or symlink to copy, from the context spool or a mounted rootfs. */
-interface SourceNode {
-  type: 'dir' | 'file' | 'symlink' | 'other';
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: Date;
-  size: number;
-  linkname(): Promise<string>;
-  /** Whole content (small files). */
-  data(): Promise<Buffer>;
-  stream(): Readable;
-  head(n: number): Promise<Buffer>;
-}
-
-interface ResolvedSource {
-  /** The matched path relative to the source root (`''` = root). */
-  path: string;
-  node: SourceNode;
-  /** Downloaded (ADD URL) or inline (`COPY <<EOF`): name under a directory dest. */
-  name?: string;
-  /** A download: mode and mtime come from the download, not the temp file. */
-  download?: { mtime: Date };
-  inline?: string;
-}
-
-function diskNode(abs: string, st: Stats): SourceNode {
-  return {
-    type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    mtime: st.mtime,
-    size: st.size,
-    linkname: () => readlink(abs),
-    data: () => readFile(abs),
-    stream: () => createReadStream(abs),
-    head: (n) => readHead(abs, n),
-  };
-}
-
-function contextNode(spool: ContextSpool, e: IntakeEntry): SourceNode {
-  return {
-    type: e.type,
-    mode: e.mode,
-    uid: 0,
-    gid: 0,
-    mtime: e.mtime,
-    size: e.size,
-    linkname: async () => e.linkname ?? '',
-    data: () => spool.read(e),
-    stream: () => spool.stream(e),
-    head: (n) => spool.read(e, n),
-  };
-}
-
-const CONTEXT_ROOT: IntakeEntry = { type: 'dir', mode: 0o755, size: 0, mtime: new Date(0) };
-
-/** Context members under `dir` (`''` = all), parents first, paths relative to `dir`. */
-function* contextDescendants(ctx: StepContext, dir: string): Generator<[string, SourceNode]> {
-  const prefix = dir === '' ? '' : dir + '/';
-  const found: Array<[string, IntakeEntry]> = [];
-  for (const [p, e] of ctx.context.entries) if (p.startsWith(prefix) && p !== dir) found.push([p.slice(prefix.length), e]);
-  found.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  for (const [rel, e] of found) yield [rel, contextNode(ctx.context.spool, e)];
-}
-
-const GLOB = /[*?[]/;
-
-/** filepath.Match as a RegExp over a whole slash-separated path. */
-function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) throw new BerthError('invalid-argument', `syntax error in pattern "${pattern}"`);
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < pattern.length) re += pattern[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function cleanRel(p: string): string {
-  return posix.normalize('/' + p).slice(1).replace(/\/$/, '');
-}
-
-function isUrl(s: string): boolean {
-  return /^https?:\/\//.test(s);
-}
-
-async function parseOwner(rootfs: string, chown: string): Promise<{ uid: number; gid: number }> {
-  const [u, g] = chown.split(':') as [string, string | undefined];
-  const readDb = async (file: string) => (await readFile(await resolveInRoot(rootfs, file), 'utf8').catch(() => '')).split('\n').map((l) => l.split(':'));
-  let uid: number;
-  let gid: number | undefined;
-  if (/^\d+$/.test(u)) uid = Number(u);
-  else {
-    const row = (await readDb('/etc/passwd')).find((r) => r[0] === u);
-    if (!row) throw new BerthError('invalid-argument', `unable to find user ${u}: no matching entries in passwd file`);
-    uid = Number(row[2]);
-    gid = Number(row[3]);
-  }
-  if (g !== undefined && g !== '') {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const row = (await readDb('/etc/group')).find((r) => r[0] === g);
-      if (!row) throw new BerthError('invalid-argument', `unable to find group ${g}: no matching entries in group file`);
-      gid = Number(row[2]);
-    }
-  }
-  return { uid, gid: gid ?? uid };
-}
-
-/** Descendants of a directory on disk, parents first, names sorted. */
-async function* walk(abs: string, rel: string): AsyncGenerator<[string, SourceNode]> {
-  const names = (await readdir(abs)).sort();
-  for (const n of names) {
-    const r = rel ? `${rel}/${n}` : n;
-    const a = join(abs, n);
-    const st = await lstat(a);
-    yield [r, diskNode(a, st)];
-    if (st.isDirectory()) yield* walk(a, r);
-  }
-}
-
-function isTarArchive(head: Buffer): 'gzip' | 'tar' | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
-  return undefined;
-}
-
-async function readHead(abs: string, n: number): Promise<Buffer> {
-  const { open } = await import('node:fs/promises');
-  const fh = await open(abs, 'r');
-  try {
-    const b = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(b, 0, n, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function download(url: string, dir: string, signal: AbortSignal): Promise<{ abs: string; name: string; mtime: Date }> {
-  const u = new URL(url);
-  const res = await fetch(url, { signal });
-  if (!res.ok || !res.body) throw new BerthError('invalid-argument', `cannot download "${url}": HTTP ${res.status}`);
-  const abs = join(dir, `dl-${randomBytes(8).toString('hex')}`);
-  const { createWriteStream } = await import('node:fs');
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(abs, { mode: 0o600 }), { signal });
-  const lm = res.headers.get('last-modified');
-  return { abs, name: posix.basename(u.pathname) || 'index.html', mtime: lm ? new Date(lm) : new Date() };
-}
 
 export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan> {
   const fail = (msg: string): never => {
@@ -298,17 +151,6 @@ export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan
       }
     },
   };
-}
-
-/** Context paths a source names: the path itself, or glob matches. */
-function matchContext(ctx: StepContext, src: string): string[] {
-  const c = cleanRel(src);
-  if (!GLOB.test(src)) {
-    if (c === '' || ctx.context.entries.has(c)) return [c];
-    return [];
-  }
-  const re = globToRegExp(c);
-  return [...ctx.context.entries.keys()].filter((p) => re.test(p)).sort();
 }
 
 async function buildLayer(
@@ -499,4 +341,3 @@ async function unpackInto(pack: Pack, src: Readable, kind: 'gzip' | 'tar', dest:
   await feeding;
 }
 
-export type { Digest };
