@@ -182,7 +182,12 @@ export class ContainerService {
       }
     }
     for (const c of this.containers.values()) await this.reconcile(c);
-    for (const c of this.containers.values()) {
+    for (const c of [...this.containers.values()]) {
+      // An --rm container that ended while berthd was away (or during its removal) goes now.
+      if (c.config.spec.host.autoRemove && !c.removing && c.state.hasBeenStarted && (c.state.status === 'exited' || c.state.status === 'dead')) {
+        await this.remove(c.id, { force: true }).catch((e: unknown) => this.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+        continue;
+      }
       const p = c.config.spec.host.restartPolicy.name;
       if (c.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !c.state.manuallyStopped))) {
         this.scheduleRestart(c, 0);
@@ -583,7 +588,9 @@ export class ContainerService {
     const oomKilled = await access(join(c.bundle, 'oom')).then(() => true, () => false);
     c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
     if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
-    await this.saveState(c);
+    // An --rm container is removed right away; if berthd dies first, the exit file is still
+    // there and the exit is processed again at start-up, so this write need not be durable.
+    await this.saveState(c, { durable: !c.config.spec.host.autoRemove });
     if (oomKilled) this.publish(c, 'oom');
     this.publish(c, 'die', { exitCode: String(exitCode) });
     const d = c.nextExit;
@@ -775,7 +782,8 @@ export class ContainerService {
       await this.locks.run(c.id, async () => {
         const prev = c.state.status;
         c.state.status = 'removing';
-        await this.saveState(c).catch(() => undefined);
+        // Lost in a crash, the container is simply seen in its previous state and can be removed again.
+        await this.saveState(c, { durable: false }).catch(() => undefined);
         try {
           c.exitWatcher?.close();
           clearTimeout(c.healthTimer);
@@ -1039,8 +1047,8 @@ export class ContainerService {
 
   // ---------- helpers ----------
 
-  async saveState(c: Container): Promise<void> {
-    await this.store.saveState(c.id, c.state);
+  async saveState(c: Container, opts: { durable?: boolean } = {}): Promise<void> {
+    await this.store.saveState(c.id, c.state, opts);
   }
 
   publish(c: Container, action: string, extra: Record<string, string> = {}): void {

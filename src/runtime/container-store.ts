@@ -167,8 +167,9 @@ export class ContainerStore {
     await writeJsonAtomic(join(this.dir(config.id), 'config.json'), config);
   }
 
-  async saveState(id: string, state: ContainerStateFile): Promise<void> {
-    await writeJsonAtomic(join(this.dir(id), 'state.json'), state);
+  /** `durable: false` skips the fsyncs for states that may be lost in a crash (still atomic). */
+  async saveState(id: string, state: ContainerStateFile, opts: { durable?: boolean } = {}): Promise<void> {
+    await writeJsonAtomic(join(this.dir(id), 'state.json'), state, { durable: opts.durable ?? true });
   }
 
   async load(id: string): Promise<StoredContainer> {
