@@ -6,13 +6,13 @@ import { lstat, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import type { BuildProgressWire, BuildStreamLine } from '../../client/index.js';
+import type { BuildStreamLine } from '../../client/index.js';
 import { readJsonLines } from '../../client/index.js';
 import { loadDockerignore, walkContext } from '../../builder/dockerfile/index.js';
 import { BerthError } from '../../util/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { humanSize } from '../format/units.js';
+import { progressView, type Mode } from './build-progress.js';
 
 function list(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
@@ -101,79 +101,6 @@ export function contextTar(root: string, dockerfile: string, matcher: Awaited<Re
   return { stream: out, dockerfileName, done };
 }
 
-type Mode = 'plain' | 'tty' | 'quiet';
-
-/** Renders berth's structured progress like BuildKit's plain output. */
-class ProgressView {
-  private readonly ids = new Map<number, number>();
-  private next = 1;
-  private readonly logs = new Map<number, string[]>();
-  constructor(
-    private readonly write: (s: string) => void,
-    private readonly mode: Mode,
-    private readonly explain: boolean,
-  ) {}
-
-  private idOf(step: number): number {
-    let id = this.ids.get(step);
-    if (id === undefined) {
-      id = ++this.next;
-      this.ids.set(step, id);
-    }
-    return id;
-  }
-
-  on(e: BuildProgressWire): void {
-    if (this.mode === 'quiet') return;
-    switch (e.type) {
-      case 'context':
-        this.write(`#1 [internal] load build context\n#1 transferring context: ${humanSize(e.bytes)} (${e.files} entries) done ${(e.durationMs / 1000).toFixed(1)}s\n#1 DONE ${(e.durationMs / 1000).toFixed(1)}s\n\n`);
-        break;
-      case 'step-start': {
-        const id = this.idOf(e.ref.step);
-        const label = e.ref.stageName ? `${e.ref.stageName} ${e.ref.step}/${e.ref.total}` : `${e.ref.step}/${e.ref.total}`;
-        this.write(`#${id} [${label}] ${e.ref.text}\n`);
-        break;
-      }
-      case 'step-cached':
-        this.write(`#${this.idOf(e.ref.step)} CACHED\n`);
-        break;
-      case 'step-miss':
-        if (this.mode === 'plain' || this.explain) this.write(`#${this.idOf(e.ref.step)} cache miss: ${e.reason}\n`);
-        break;
-      case 'step-log': {
-        const id = this.idOf(e.ref.step);
-        const lines = e.data.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1);
-        if (this.mode === 'plain') for (const l of lines) this.write(`#${id} ${l}\n`);
-        else {
-          const kept = this.logs.get(id) ?? [];
-          kept.push(...lines);
-          this.logs.set(id, kept.slice(-10));
-        }
-        break;
-      }
-      case 'step-done':
-        if (!e.cached) this.write(`#${this.idOf(e.ref.step)} DONE ${(e.durationMs / 1000).toFixed(1)}s\n`);
-        this.write('\n');
-        break;
-      case 'step-error': {
-        const id = this.idOf(e.ref.step);
-        for (const l of this.logs.get(id) ?? []) this.write(`#${id} ${l}\n`);
-        this.write(`#${id} ERROR: ${e.message}\n`);
-        break;
-      }
-      case 'warning':
-        this.write(`WARNING: ${e.message}\n`);
-        break;
-      case 'result':
-        this.write(`#${++this.next} exporting to image\n#${this.next} writing image ${e.imageId} done\n`);
-        for (const t of e.tags) this.write(`#${this.next} naming to ${t.includes(':') ? t : `${t}:latest`} done\n`);
-        this.write(`#${this.next} DONE (${e.cached} cached, ${e.executed} executed)\n`);
-        break;
-    }
-  }
-}
-
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
   const contextArg = args[0] ?? '.';
   if (contextArg === '-' || /^[a-z]+:\/\//.test(contextArg)) throw new BerthError('not-implemented', 'berth build takes a local directory as its context');
@@ -208,7 +135,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   if (list(opts['addHost']).length) query['extrahosts'] = list(opts['addHost']).join(',');
   const client = await ctx.client();
   const res = await client.stream('POST', '/build', { query, body: tar.stream, contentType: 'application/x-tar', longLived: true });
-  const view = new ProgressView((s) => ctx.stderr.write(s), mode, opts['explain'] === true);
+  const view = progressView(mode, (s) => ctx.stderr.write(s), opts['explain'] === true);
   let imageId: string | undefined;
   let error: string | undefined;
   for await (const raw of readJsonLines(res.body)) {
@@ -219,6 +146,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     if (line.aux?.ID) imageId = line.aux.ID;
     if (line.errorDetail) error = line.errorDetail.message;
   }
+  view.end();
   await tar.done.catch(() => undefined); // a context read error already failed the request body
   if (error !== undefined) throw new BerthError('invalid-argument', error);
   if (!imageId) throw new BerthError('internal', 'the build ended without an image id');
