@@ -308,10 +308,17 @@ export class ContainerService {
     this.names.set(name, id);
     const dir = this.store.dir(id);
     let prepared = false;
+    let volumesPrepared = false;
     try {
-      await this.opts.snapshotter.prepare(id, image.topChainId, opts);
-      prepared = true;
-      const mountPoints = await this.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) });
+      const [, mountPoints] = await settleAll([
+        this.opts.snapshotter.prepare(id, image.topChainId, opts).then(() => {
+          prepared = true;
+        }),
+        this.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) }).then((m) => {
+          volumesPrepared = true;
+          return m;
+        }),
+      ]);
       const config: ContainerConfigFile = {
         version: 1,
         id,
@@ -326,8 +333,7 @@ export class ContainerService {
       };
       const state = initialState();
       await this.store.create(config, state);
-      await mkdir(join(dir, 'bundle'), { recursive: true });
-      await mkdir(join(dir, 'exits'), { recursive: true });
+      await Promise.all([mkdir(join(dir, 'bundle'), { recursive: true }), mkdir(join(dir, 'exits'), { recursive: true })]);
       const c = new Container(config, state, dir);
       this.containers.set(id, c);
       this.publish(c, 'create');
@@ -335,6 +341,7 @@ export class ContainerService {
     } catch (err) {
       this.names.delete(name);
       if (prepared) await this.opts.snapshotter.remove(id).catch(() => undefined);
+      if (volumesPrepared) await this.opts.volumes.release({ id, mountPoints: [], removeVolumes: true }).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
       throw err;
     }

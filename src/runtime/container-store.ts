@@ -159,8 +159,7 @@ export class ContainerStore {
   async create(config: ContainerConfigFile, state: ContainerStateFile): Promise<void> {
     const dir = this.dir(config.id);
     await mkdir(join(dir, 'userdata'), { recursive: true });
-    await writeJsonAtomic(join(dir, 'config.json'), config);
-    await writeJsonAtomic(join(dir, 'state.json'), state);
+    await Promise.all([writeJsonAtomic(join(dir, 'config.json'), config), writeJsonAtomic(join(dir, 'state.json'), state)]);
   }
 
   async saveConfig(config: ContainerConfigFile): Promise<void> {
