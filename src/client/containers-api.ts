@@ -38,6 +38,8 @@ export interface LogsOptions {
   until?: string;
   timestamps?: boolean;
   tail?: string;
+  /** Add the extra attributes given to the log driver (`--log-opt labels/env`). */
+  details?: boolean;
   signal?: AbortSignal;
 }
 
@@ -147,6 +149,7 @@ export class ContainersApi {
         until: opts.until,
         timestamps: opts.timestamps || undefined,
         tail: opts.tail,
+        details: opts.details || undefined,
       },
       signal: opts.signal,
       longLived: true,

@@ -39,7 +39,8 @@ async function* withHead(head: Buffer, socket: Duplex): AsyncGenerator<Buffer> {
   for await (const c of socket) yield c as Buffer;
 }
 
-function write(out: Writable, data: Buffer): Promise<void> {
+/** Writes a chunk, waiting for `drain` when the destination is full. */
+export function writeChunk(out: NodeJS.WritableStream, data: Buffer): Promise<void> {
   return new Promise((resolve) => {
     if (out.write(data)) resolve();
     else out.once('drain', resolve);
@@ -110,9 +111,9 @@ export async function runStdioSession(opts: StdioSessionOptions): Promise<Sessio
   try {
     const source = withHead(head, socket);
     if (opts.tty) {
-      for await (const chunk of source) await write(opts.stdout, chunk);
+      for await (const chunk of source) await writeChunk(opts.stdout, chunk);
     } else {
-      for await (const f of demultiplex(source)) await write(f.stream === 2 ? opts.stderr : opts.stdout, f.data);
+      for await (const f of demultiplex(source)) await writeChunk(f.stream === 2 ? opts.stderr : opts.stdout, f.data);
     }
   } catch (err) {
     // A destroyed socket after the detach keys is how the session ends, not a failure.
@@ -121,6 +122,11 @@ export async function runStdioSession(opts: StdioSessionOptions): Promise<Sessio
     for (const c of cleanups.reverse()) c();
   }
   return { detached };
+}
+
+/** `--sig-proxy` is on unless given as false. */
+export function isSigProxy(v: unknown): boolean {
+  return v !== false && v !== 'false' && v !== '0';
 }
 
 /** Forwards the signals a user sends us to the container (docker's --sig-proxy). */

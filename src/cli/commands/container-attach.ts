@@ -3,8 +3,7 @@ import { ContainersApi } from '../../client/index.js';
 import { BerthError } from '../../util/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { runTerminalSession } from '../attach/stdio-session.js';
-import { isSigProxy } from './container-run.js';
+import { isSigProxy, runTerminalSession } from '../attach/stdio-session.js';
 import { stringOpt } from './filters.js';
 
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<number> {

@@ -1,6 +1,6 @@
 // The shape docker's multi-container commands share (stop, kill, rm, pause, …): act on each
 // name in turn, print the name on success, report each failure, exit 1 if any failed.
-import type { ContainersApi } from '../../client/index.js';
+import { ContainersApi } from '../../client/index.js';
 import type { CommandContext } from '../context.js';
 import { reportError } from '../report-error.js';
 
@@ -9,7 +9,6 @@ export async function forEachContainer(
   names: string[],
   action: (api: ContainersApi, name: string) => Promise<string | void>,
 ): Promise<number> {
-  const { ContainersApi } = await import('../../client/index.js');
   const api = new ContainersApi(await ctx.client());
   let failed = 0;
   for (const name of names) {

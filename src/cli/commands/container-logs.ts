@@ -2,15 +2,9 @@
 import { ContainersApi, demultiplex } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
+import { writeChunk } from '../attach/stdio-session.js';
 import { stringOpt } from './filters.js';
 import { toApiTimestamp } from './system-events.js';
-
-function write(out: NodeJS.WritableStream, data: Buffer): Promise<void> {
-  return new Promise((resolve) => {
-    if (out.write(data)) resolve();
-    else out.once('drain', resolve);
-  });
-}
 
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
   const api = new ContainersApi(await ctx.client());
@@ -23,10 +17,11 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     until: until ? toApiTimestamp(until) : undefined,
     timestamps: opts['timestamps'] === true,
     tail: stringOpt(opts['tail']),
+    details: opts['details'] === true,
   });
   if (c.Config.Tty) {
-    for await (const chunk of body) await write(ctx.stdout, chunk as Buffer);
+    for await (const chunk of body) await writeChunk(ctx.stdout, chunk as Buffer);
     return;
   }
-  for await (const f of demultiplex(body)) await write(f.stream === 2 ? ctx.stderr : ctx.stdout, f.data);
+  for await (const f of demultiplex(body)) await writeChunk(f.stream === 2 ? ctx.stderr : ctx.stdout, f.data);
 }

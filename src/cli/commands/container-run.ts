@@ -4,15 +4,11 @@
 import { ContainersApi, type HijackedConnection } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { parseDetachKeys, runTerminalSession } from '../attach/stdio-session.js';
+import { isSigProxy, parseDetachKeys, runTerminalSession } from '../attach/stdio-session.js';
 import { reportError } from '../report-error.js';
 import { createContainer, startFailureStatus } from '../run/create-container.js';
 import { buildCreatePlan } from '../run/create-request.js';
 import { stringOpt } from './filters.js';
-
-export function isSigProxy(v: unknown): boolean {
-  return v !== false && v !== 'false' && v !== '0';
-}
 
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<number> {
   const plan = buildCreatePlan(opts, args, { run: true });
