@@ -3,6 +3,7 @@
 // legacy builder does; every miss carries the reason. Stages run through runGraph.
 import { hostPlatform, type ContainerConfig } from '../image/index.js';
 import { BerthError, errorKind, SourceError, type Digest } from '../util/index.js';
+import { CacheFrom } from './cache-from.js';
 import type { BuildCacheStore, StepInputs } from './cache-store.js';
 import { cacheKey, explainMiss } from './cache-key.js';
 import {
@@ -43,6 +44,7 @@ export class BuildExecutor {
   private readonly resolveOutput = new Map<number, (o: StageOutput) => void>();
   private readonly numbering = new Map<Instruction, number>();
   private total = 0;
+  private cacheFrom: CacheFrom | undefined;
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -67,13 +69,7 @@ export class BuildExecutor {
     const globals = resolveMetaArgs(this.df.metaArgs, this.opts.buildArgs, predefined, { escapeToken: this.df.escapeToken, file: this.df.file });
     const stages = stagesNeededFor(this.df, this.opts.target, { globals });
     this.warnUnusedArgs(stages);
-    for (const ref of this.opts.cacheFrom) {
-      // Images built by this daemon bring their cache with them; anything else cannot help.
-      await this.deps.images.resolve(ref, { signal }).catch((err: unknown) => {
-        if (errorKind(err) !== 'not-found') throw err;
-        this.emit({ type: 'warning', message: `cache-from image ${ref} not found locally: ignored` });
-      });
-    }
+    this.cacheFrom = await CacheFrom.open(this.opts.cacheFrom, this.deps.images, this.deps.storage, (message) => this.emit({ type: 'warning', message }), signal);
     let n = 0;
     for (const s of stages) {
       this.numbering.set(s.from, ++n);
@@ -186,19 +182,23 @@ export class BuildExecutor {
           this.emit({ type: 'step-done', ref, imageId: hit.id, cached: true, durationMs: Date.now() - started });
           continue;
         }
-        const reason = this.opts.noCache ? '--no-cache' : await explainMiss(this.cache, state.key, plan.inputs, parentMissed);
-        parentMissed = true;
-        this.emit({ type: 'step-miss', ref, reason });
         const parentKey = state.key;
-        const { id, size } = await this.execute(plan, state, signal);
+        const fromSource = this.opts.noCache ? undefined : await this.fromCacheSource(plan, state, signal);
+        if (!fromSource) {
+          const reason = this.opts.noCache ? '--no-cache' : await explainMiss(this.cache, state.key, plan.inputs, parentMissed);
+          parentMissed = true;
+          this.emit({ type: 'step-miss', ref, reason });
+        } else this.emit({ type: 'step-cached', ref, imageId: fromSource.id });
+        const { id, size } = fromSource ?? (await this.execute(plan, state, signal));
         const img = await this.deps.images.resolve(id, { signal });
         state.imageId = id;
         state.config = structuredClone(img.config.config ?? {});
         state.topChainId = img.topChainId;
         state.key = key;
         await this.cache.put(key, { imageId: id, parentKey, size, inputs: plan.inputs });
-        this.executed++;
-        this.emit({ type: 'step-done', ref, imageId: id, cached: false, durationMs: Date.now() - started });
+        if (fromSource) this.cached++;
+        else this.executed++;
+        this.emit({ type: 'step-done', ref, imageId: id, cached: fromSource !== undefined, durationMs: Date.now() - started });
       } catch (err) {
         const msg = err instanceof SourceError || !(err instanceof Error) ? String((err as Error).message ?? err) : `${this.df.file}:${raw.startLine}: ${raw.original}: ${err.message}`;
         this.emit({ type: 'step-error', ref, message: msg });
@@ -269,6 +269,20 @@ export class BuildExecutor {
       this.cache.delete(key);
       return undefined;
     }
+  }
+
+  /** A step satisfied by a --cache-from image: its layer and history entry, our config. */
+  private async fromCacheSource(plan: StepPlan, state: StageState, signal: AbortSignal): Promise<{ id: Digest; size: number } | undefined> {
+    if (!this.cacheFrom || this.cacheFrom.isEmpty) return undefined;
+    const hit = await this.cacheFrom.find(state.imageId, plan.createdBy, signal);
+    if (!hit) return undefined;
+    const config = plan.configAfter ? plan.configAfter() : state.config;
+    const counter = hit.layer ? byteCounter() : undefined;
+    const id = await this.deps.images.commit(
+      { parent: state.imageId, layer: hit.layer && counter ? hit.layer.pipe(counter) : undefined, config, createdBy: plan.createdBy },
+      { signal },
+    );
+    return { id, size: counter?.bytes ?? 0 };
   }
 
   private async execute(plan: StepPlan, state: StageState, signal: AbortSignal): Promise<{ id: Digest; size: number }> {

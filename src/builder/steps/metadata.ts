@@ -36,6 +36,7 @@ export function metadataStep(ins: Instruction, ctx: StepContext): StepPlan | und
   const plan = (instruction: string, createdBy: string, change: (c: ContainerConfig) => ContainerConfig): StepPlan => ({
     inputs: { instruction },
     createdBy,
+    configAfter: () => change(structuredClone(cfg)),
     execute: async () => ({ config: change(structuredClone(cfg)) }),
   });
   switch (ins.kind) {

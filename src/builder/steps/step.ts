@@ -76,5 +76,7 @@ export interface StepPlan {
   createdBy: string;
   /** No image is committed (ARG): only the cache key moves on. */
   keyOnly?: boolean;
+  /** The config after the step without running it (metadata steps, WORKDIR); RUN/COPY keep the config. */
+  configAfter?: () => ContainerConfig;
   execute(): Promise<StepResult>;
 }

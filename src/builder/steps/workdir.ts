@@ -15,6 +15,7 @@ export function workdirStep(ins: WorkdirInstruction, ctx: StepContext): StepPlan
   return {
     inputs: { instruction: `WORKDIR ${path}` },
     createdBy: `WORKDIR ${path}`,
+    configAfter: () => ({ ...ctx.state.config, WorkingDir: path }),
     execute: async () => {
       const config = { ...ctx.state.config, WorkingDir: path };
       const snap = await mountSnapshot(ctx.deps.storage, ctx.deps.workRoot, ctx.state.topChainId, { signal: ctx.signal });

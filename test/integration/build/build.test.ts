@@ -260,6 +260,23 @@ test('the builder', async (t) => {
     assert.fail('a build snapshot or one-off bundle is still there 10 s after the client left');
   });
 
+  await t.test('--cache-from reuses the steps of a loaded image that has no local build cache', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nENV STAGE=prod\nWORKDIR /w\nCOPY a.txt ./\nRUN cat a.txt > b.txt\nCMD ["cat", "b.txt"]\n', 'a.txt': 'cache-from\n' });
+    assert.equal((await dockerBuild(d, dir, ['-t', 'cfsrc:1'])).code, 0);
+    const diffIds = async (ref: string) => (await d.docker(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', ref])).stdout.trim();
+    const before = await diffIds('cfsrc:1');
+    const archive = join(dir, 'img.tar');
+    assert.equal((await d.docker(['save', '-o', archive, 'cfsrc:1'])).code, 0);
+    assert.equal((await d.docker(['rmi', 'cfsrc:1'])).code, 0);
+    assert.equal((await d.docker(['load', '-i', archive])).code, 0);
+    const r = await dockerBuild(d, dir, ['--cache-from', 'cfsrc:1', '-t', 'cfdst:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((r.stdout.match(/Using cache/g) ?? []).length, 5, r.stdout);
+    assert.doesNotMatch(r.stdout, /Cache miss/);
+    assert.equal(await diffIds('cfdst:1'), before);
+    assert.equal((await d.docker(['run', '--rm', 'cfdst:1'])).stdout, 'cache-from\n');
+  });
+
   await t.test('system df counts the build cache and builder prune empties it', async () => {
     const df = await d.request('GET', '/system/df');
     assert.ok((df.json<{ BuildCache: unknown[] }>().BuildCache ?? []).length > 0);
