@@ -125,11 +125,17 @@ describe('berth container commands', { skip }, () => {
     assert.equal(await ok(['run', '--rm', '-i', '--network', 'none', 'busybox', 'cat'], { input: 'piped\n' }), 'piped\n');
   });
 
-  test('run -it gets a terminal when run under a pseudo-terminal', { skip: existsSync('/usr/bin/script') ? false : 'needs script(1)' }, async () => {
+  test('run -it and exec -it get a terminal when run under a pseudo-terminal', { skip: existsSync('/usr/bin/script') ? false : 'needs script(1)' }, async (t) => {
     const cmd = [process.execPath, ...berthArgv(), '-H', `unix://${sock}`, 'run', '--rm', '-it', '--network', 'none', 'busybox', 'sh', '-c', 'tty; exit 6'];
     const r = await runCommand('script', ['-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], { input: '', timeoutMs: 60_000 });
     assert.equal(r.code, 6);
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
+    t.after(async () => void (await b(['rm', '-f', 'ctr-tty'])));
+    await ok(['run', '-d', '--name', 'ctr-tty', '--network', 'none', 'busybox', 'sleep', '60']);
+    const exec = [process.execPath, ...berthArgv(), '-H', `unix://${sock}`, 'exec', '-it', 'ctr-tty', 'sh'];
+    const e = await runCommand('script', ['-qec', exec.map((a) => `'${a}'`).join(' '), '/dev/null'], { input: 'tty\nexit 3\n', timeoutMs: 60_000 });
+    assert.equal(e.code, 3);
+    assert.match(e.stdout, /\/dev\/pts\/\d+/);
   });
 
   test('-e and --env-file set the environment as docker reads them', async () => {
