@@ -140,3 +140,16 @@ test('proc limits parse into hard limits', () => {
   const l = parseProcLimits('Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 20000                files\nMax processes             unlimited            unlimited            processes\n');
   assert.deepEqual(l, { RLIMIT_NOFILE: 20000, RLIMIT_NPROC: -1 });
 });
+
+test('a default container runs under a seccomp filter that keeps calls its capabilities allow', () => {
+  const s = generateOciSpec(input());
+  const denied = s.linux.seccomp!.syscalls[0]!.names;
+  assert.equal(s.linux.seccomp!.defaultAction, 'SCMP_ACT_ALLOW');
+  assert.ok(denied.includes('keyctl') && denied.includes('mount') && denied.includes('init_module'));
+  const admin = generateOciSpec(input((sp) => (sp.host.capAdd = ['SYS_ADMIN'])));
+  assert.ok(!admin.linux.seccomp!.syscalls[0]!.names.includes('mount'));
+  assert.ok(admin.linux.seccomp!.syscalls[0]!.names.includes('keyctl'));
+  assert.equal(generateOciSpec(input((sp) => (sp.host.privileged = true))).linux.seccomp, undefined);
+  assert.equal(generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=unconfined']))).linux.seccomp, undefined);
+  assert.throws(() => generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=/x.json']))), /custom seccomp profiles/);
+});

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { invalidArgument } from '../util/index.js';
 import { computeCapabilities } from './capabilities.js';
+import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
 import type { ContainerSpec, ImageRuntimeConfig, Ulimit } from './container-spec.js';
 import type { ResolvedUser } from './user.js';
 
@@ -49,6 +50,7 @@ export interface OciSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     sysctl?: Record<string, string>;
+    seccomp?: OciSeccomp;
   };
 }
 
@@ -304,6 +306,8 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     readonlyPaths: h.privileged ? [] : READONLY_PATHS,
   };
   if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
+  const seccomp = defaultSeccomp(caps, { privileged: h.privileged, securityOpt: h.securityOpt });
+  if (seccomp) linux.seccomp = seccomp;
   const out: OciSpec = {
     ociVersion: '1.0.2-dev',
     process,
