@@ -5,10 +5,10 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extract } from 'tar-stream';
+import { extract, pack } from 'tar-stream';
 import { Readable } from 'node:stream';
 import { isRoot, runCommand, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { REPO } from '../../helpers/entry-point.js';
@@ -187,6 +187,20 @@ describe('berth container commands', { skip }, () => {
     const tar = await b(['cp', 'ctr-cp:/tmp/a.txt', '-']);
     assert.equal(tar.code, 0, tar.stderr);
     assert.deepEqual(await tarNames(tar.stdoutBytes), ['a.txt']);
+    // A tar on stdin goes into a container directory as it is.
+    const p = pack();
+    p.entry({ name: 'fromtar.txt', mode: 0o600 }, 'T\n');
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p as unknown as AsyncIterable<Buffer>) chunks.push(c);
+    await ok(['cp', '-', 'ctr-cp:/tmp'], { input: Buffer.concat(chunks) });
+    assert.equal(await ok(['exec', 'ctr-cp', 'sh', '-c', 'cat /tmp/fromtar.txt; stat -c %a /tmp/fromtar.txt']), 'T\n600\n');
+    // -L copies what a symlink points to; without it the link itself is copied.
+    await ok(['exec', 'ctr-cp', 'ln', '-s', '/tmp/a.txt', '/tmp/link']);
+    await ok(['cp', '-L', 'ctr-cp:/tmp/link', join(out, 'followed.txt')]);
+    assert.equal(await readFile(join(out, 'followed.txt'), 'utf8'), 'A\n');
+    await ok(['cp', 'ctr-cp:/tmp/link', join(out, 'asis')]);
+    assert.equal((await lstat(join(out, 'asis'))).isSymbolicLink(), true);
     const missing = await b(['cp', 'ctr-cp:/nope', out]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^Error response from daemon: Could not find the file \/nope in container /);
