@@ -138,6 +138,20 @@ test('COPY, ADD and the image config', async (t) => {
     assert.doesNotMatch(res.text, /errorDetail/, res.text);
   });
 
+  await t.test('FROM scratch stages hold only what is copied into them', async (t) => {
+    const dir = await makeContext(t, {
+      Dockerfile: 'FROM scratch AS files\nCOPY a.txt /data/a.txt\nFROM busybox\nCOPY --from=files / /from-scratch/\nRUN ls -A /from-scratch && cat /from-scratch/data/a.txt\n',
+      'a.txt': 'scratch-data\n',
+    });
+    const r = await dockerBuild(d, dir, ['-t', 'scratchy:1']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\ndata\nscratch-data\n/);
+    const files = await dockerBuild(d, dir, ['--target', 'files', '-t', 'scratchfiles:1']);
+    assert.equal(files.code, 0, files.stderr);
+    const layers = (await d.docker(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', 'scratchfiles:1'])).stdout.trim();
+    assert.equal(layers, '1');
+  });
+
   await t.test('docker build -f with a Dockerfile outside the context', async (t) => {
     const ctx = await makeContext(t, { 'data.txt': 'outside-df\n' });
     const other = await makeContext(t, { 'Custom.Dockerfile': 'FROM busybox\nCOPY data.txt /\nRUN cat /data.txt\n' });
