@@ -22,6 +22,7 @@ import { extractLayer, readMounts } from '../storage/index.js';
 import { DEFAULT_DETACH_KEYS, forwardStdin, parseDetachKeys } from './attach.js';
 import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, tarPath, tarRootfs, type Change, type PathStat } from './archive.js';
 import { readBoundingSet } from './capabilities.js';
+import { hostDevices, requestedDevices } from './devices.js';
 import { probeConfigOf } from './health.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { startConmon, readExitFile, resizeTerminal } from './conmon.js';
@@ -299,6 +300,8 @@ export class ContainerService {
     }
     const image = await this.opts.images.resolve(spec.image, opts);
     const argv = commandFor(spec, image.config);
+    // Checked again at start; failing here makes it a create error (docker CLI: 125).
+    await requestedDevices(spec.host.devices ?? []);
     const id = randomBytes(32).toString('hex');
     // Reserve the name before the first await that could interleave another create.
     if (this.names.has(name)) {
@@ -395,7 +398,7 @@ export class ContainerService {
       const netMode = spec.host.networkMode;
       let args = [c.config.path, ...c.config.args];
       // Independent preparations run side by side: each is file I/O or one small spawn.
-      const [network, user, extraMounts] = await settleAll([
+      const [network, user, extraMounts, hostDevs, requested] = await settleAll([
         (async (): Promise<NamespaceSource> => {
           let ns: NamespaceSource;
           let hostsEntries: string[] = [];
@@ -428,8 +431,11 @@ export class ContainerService {
         })(),
         resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd),
         this.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec }),
+        spec.host.privileged ? hostDevices() : Promise.resolve([]),
+        requestedDevices(spec.host.devices ?? []),
         this.checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/'),
       ]);
+      const devicePaths = new Set(requested.devices.map((d) => d.path));
       if (spec.host.init) args = [INIT_PATH, '--', ...args];
       const tPrep = performance.now();
       const ns = (mode: string): NamespaceSource | undefined => (mode === 'host' ? { mode: 'host' } : undefined);
@@ -456,6 +462,8 @@ export class ContainerService {
         initBinary: spec.host.init ? this.opts.initBinary ?? '/usr/bin/catatonit' : undefined,
         swapAccounting: this.swapAccounting,
         hostHostname: this.hostHostname,
+        devices: [...hostDevs.filter((d) => !devicePaths.has(d.path)), ...requested.devices],
+        deviceRules: requested.rules,
       });
       await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
       const logMax = Number(spec.host.logConfig.config['max-size'] ? parseSize(spec.host.logConfig.config['max-size']) : 0);

@@ -79,6 +79,8 @@ export interface HostSpec {
   /** Bytes of /dev/shm; 0 = Docker's default 64 MiB. */
   shmSize: number;
   groupAdd: string[];
+  /** `--device` requests (absent in configs written before this field existed). */
+  devices?: Array<{ pathOnHost: string; pathInContainer: string; cgroupPermissions: string }>;
   logConfig: { type: string; config: Record<string, string> };
   oomKillDisable: boolean;
 }
@@ -165,6 +167,7 @@ export function defaultHostSpec(): HostSpec {
     init: false,
     shmSize: 0,
     groupAdd: [],
+    devices: [],
     logConfig: { type: 'k8s-file', config: {} },
     oomKillDisable: false,
   };

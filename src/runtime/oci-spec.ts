@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { invalidArgument } from '../util/index.js';
 import { computeCapabilities } from './capabilities.js';
+import type { OciDevice } from './devices.js';
 import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
 import type { ContainerSpec, ImageRuntimeConfig, Ulimit } from './container-spec.js';
 import type { ResolvedUser } from './user.js';
@@ -51,6 +52,7 @@ export interface OciSpec {
     readonlyPaths: string[];
     sysctl?: Record<string, string>;
     seccomp?: OciSeccomp;
+    devices?: OciDevice[];
   };
 }
 
@@ -83,6 +85,10 @@ export interface OciSpecInput {
   /** Whether memory.memsw exists (cgroup v1 swap accounting); when false no swap limit is set. */
   swapAccounting: boolean;
   hostHostname?: string;
+  /** Device nodes to create (host devices for --privileged, --device entries). */
+  devices?: OciDevice[];
+  /** Device cgroup rules allowing the --device entries. */
+  deviceRules?: Array<Record<string, unknown>>;
 }
 
 /** The process args: ENTRYPOINT + CMD with Docker's override rules. */
@@ -191,7 +197,7 @@ function isNoNewPrivileges(securityOpt: string[]): boolean {
 function resourcesFor(input: OciSpecInput): Record<string, unknown> {
   const h = input.spec.host;
   const res: Record<string, unknown> = {};
-  res.devices = h.privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }];
+  res.devices = h.privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }, ...(input.deviceRules ?? [])];
   const memory: Record<string, number> = {};
   if (h.memory > 0) {
     memory.limit = h.memory;
@@ -308,6 +314,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
   if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
   const seccomp = defaultSeccomp(caps, { privileged: h.privileged, securityOpt: h.securityOpt });
   if (seccomp) linux.seccomp = seccomp;
+  if (input.devices?.length) linux.devices = input.devices;
   const out: OciSpec = {
     ociVersion: '1.0.2-dev',
     process,

@@ -80,6 +80,7 @@ const hostConfigSchema = z
     Init: z.boolean().nullish(),
     PidsLimit: num,
     Ulimits: z.array(z.object({ Name: z.string().optional(), Soft: num, Hard: num })).nullish(),
+    Devices: z.array(z.object({ PathOnHost: z.string().optional(), PathInContainer: z.string().optional(), CgroupPermissions: z.string().optional() }).passthrough()).nullish(),
   })
   .passthrough();
 
@@ -290,6 +291,11 @@ export function specFromCreateBody(body: CreateBody): ContainerSpec {
   host.shmSize = hc.ShmSize ?? 0;
   if (host.shmSize < 0) throw bad('SHM size can not be less than 0');
   host.groupAdd = hc.GroupAdd ?? [];
+  host.devices = (hc.Devices ?? []).map((d) => {
+    if (!d.PathOnHost) throw bad('invalid device mapping: PathOnHost must not be empty');
+    if (d.CgroupPermissions && !/^[rwm]{1,3}$/.test(d.CgroupPermissions)) throw bad(`invalid device mode: ${d.CgroupPermissions}`);
+    return { pathOnHost: d.PathOnHost, pathInContainer: d.PathInContainer || d.PathOnHost, cgroupPermissions: d.CgroupPermissions || 'rwm' };
+  });
   host.oomKillDisable = !!hc.OomKillDisable;
   const logType = hc.LogConfig?.Type || 'k8s-file';
   if (!['k8s-file', 'json-file', 'local', 'none'].includes(logType)) throw bad(`logger: no log driver named '${logType}' is registered`);
@@ -353,7 +359,7 @@ export function hostConfigWire(s: ContainerSpec): HostConfig {
     CpuRealtimeRuntime: 0,
     CpusetCpus: h.cpusetCpus,
     CpusetMems: '',
-    Devices: [],
+    Devices: (h.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.cgroupPermissions })),
     DeviceCgroupRules: null,
     DeviceRequests: null,
     MemoryReservation: h.memoryReservation,
