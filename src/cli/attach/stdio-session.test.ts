@@ -74,3 +74,13 @@ test('detach keys parse docker notation', () => {
   assert.deepEqual([...parseDetachKeys('ctrl-a,x')], [1, 120]);
   assert.throws(() => parseDetachKeys('ctrl-aa'), /invalid detach keys/);
 });
+
+test('a bare bool flag gives back the word it swallowed', async () => {
+  const { isSigProxy, reclaimBoolValue } = await import('./stdio-session.js');
+  assert.deepEqual(reclaimBoolValue('busybox', ['echo']), ['busybox', 'echo']);
+  assert.deepEqual(reclaimBoolValue('false', ['busybox']), ['busybox']);
+  assert.deepEqual(reclaimBoolValue(true, ['busybox']), ['busybox']);
+  assert.equal(isSigProxy('false'), false);
+  assert.equal(isSigProxy(true), true);
+  assert.equal(isSigProxy('busybox'), true);
+});

@@ -124,9 +124,19 @@ export async function runStdioSession(opts: StdioSessionOptions): Promise<Sessio
   return { detached };
 }
 
+const BOOL_WORDS = ['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False', 'T', 'F'];
+
 /** `--sig-proxy` is on unless given as false. */
 export function isSigProxy(v: unknown): boolean {
-  return v !== false && v !== 'false' && v !== '0';
+  return v !== false && !['false', '0', 'f', 'F', 'FALSE', 'False'].includes(String(v));
+}
+
+/**
+ * A docker bool flag written bare (`--sig-proxy IMAGE`) lets commander's optional value take
+ * the next word; a value that is not a bool was really the first positional argument.
+ */
+export function reclaimBoolValue(value: unknown, args: string[]): string[] {
+  return typeof value === 'string' && !BOOL_WORDS.includes(value) ? [value, ...args] : args;
 }
 
 /** Forwards the signals a user sends us to the container (docker's --sig-proxy). */

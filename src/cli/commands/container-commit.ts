@@ -4,10 +4,11 @@ import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { splitReference } from './image-rows.js';
+import { reclaimBoolValue } from '../attach/stdio-session.js';
 import { listOpt, stringOpt } from './filters.js';
 
-export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
-  const [container, ref] = args as [string, string | undefined];
+export async function run(ctx: CommandContext, rawArgs: string[], opts: CommandOptions): Promise<void> {
+  const [container, ref] = reclaimBoolValue(opts['pause'], rawArgs) as [string, string | undefined];
   let repo: string | undefined;
   let tag: string | undefined;
   if (ref) {
@@ -16,7 +17,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     repo = r.name;
     tag = r.tag;
   }
-  const pause = opts['pause'] !== false && opts['pause'] !== 'false' && opts['pause'] !== '0';
+  const pause = opts['pause'] !== false && !['false', '0', 'f', 'F', 'FALSE', 'False'].includes(String(opts['pause']));
   const res = await new ContainersApi(await ctx.client()).commit(container, {
     repo,
     tag,

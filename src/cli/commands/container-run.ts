@@ -4,13 +4,14 @@
 import { ContainersApi, type HijackedConnection } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
-import { isSigProxy, parseDetachKeys, runTerminalSession } from '../attach/stdio-session.js';
+import { isSigProxy, parseDetachKeys, reclaimBoolValue, runTerminalSession } from '../attach/stdio-session.js';
 import { reportError } from '../report-error.js';
 import { createContainer, startFailureStatus } from '../run/create-container.js';
 import { buildCreatePlan } from '../run/create-request.js';
 import { stringOpt } from './filters.js';
 
-export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<number> {
+export async function run(ctx: CommandContext, rawArgs: string[], opts: CommandOptions): Promise<number> {
+  const args = reclaimBoolValue(opts['sigProxy'], rawArgs);
   const plan = buildCreatePlan(opts, args, { run: true });
   const body = plan.body;
   const detach = opts['detach'] === true;

@@ -46,6 +46,9 @@ describe('berth container commands', { skip }, () => {
   test('run prints the output, exits with the container status, and --rm leaves no container', async () => {
     const r = await b(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     assert.deepEqual([r.code, r.stdout, r.stderr], [3, 'out\n', 'err\n']);
+    // A bare --sig-proxy does not swallow the image name; --sig-proxy=false is accepted.
+    assert.equal(await ok(['run', '--rm', '--network', 'none', '--sig-proxy', 'busybox', 'echo', 'bare']), 'bare\n');
+    assert.equal(await ok(['run', '--rm', '--network', 'none', '--sig-proxy=false', 'busybox', 'echo', 'off']), 'off\n');
     assert.equal(await ok(['ps', '-aq']), '');
   });
 
