@@ -717,6 +717,7 @@ export class ContainerService {
         await this.saveState(c);
       }
       await this.runc.kill(c.id, sig, { all: sig === 'SIGKILL' });
+      if (sig === 'SIGKILL' && c.state.status === 'paused') await this.runc.resume(c.id).catch(() => undefined);
       this.publish(c, 'kill', { signal: String(signalNumber(sig)) });
     });
   }
@@ -789,6 +790,8 @@ export class ContainerService {
       if (c.isRunning) {
         const exited = c.nextExit.promise;
         await this.runc.kill(c.id, 'SIGKILL', { all: true }).catch(() => undefined);
+        // Frozen tasks do not act on SIGKILL until thawed.
+        if (c.state.status === 'paused') await this.runc.resume(c.id).catch(() => undefined);
         if (!(await withTimeout(exited, KILL_WAIT_MS))) {
           await this.checkExitFile(c);
           if (c.isRunning) throw new BerthError('internal', `could not kill running container ${c.id.slice(0, 12)}, cannot remove`);
