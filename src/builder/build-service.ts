@@ -3,7 +3,7 @@
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ImageService } from '../image/index.js';
+import { refWithTag, type ImageService } from '../image/index.js';
 import { OneShotRunner } from '../runtime/index.js';
 import { readMounts, type Storage } from '../storage/index.js';
 import { BerthError, errorKind, invalidArgument, logger, type Digest } from '../util/index.js';
@@ -81,7 +81,11 @@ export class BuildService {
   /** Checks the options that can fail before any byte of the context is read. */
   validate(opts: BuildOptions): void {
     for (const t of opts.tags) {
-      if (t === '' || /\s/.test(t)) throw invalidArgument(`invalid tag "${t}"`);
+      try {
+        refWithTag(t, undefined);
+      } catch (err) {
+        throw invalidArgument(`invalid tag "${t}": ${(err as Error).message}`, err);
+      }
     }
     if (opts.dockerfile.startsWith('/') || opts.dockerfile.split('/').includes('..')) {
       throw invalidArgument(`invalid dockerfile path "${opts.dockerfile}": expected a path inside the build context`);

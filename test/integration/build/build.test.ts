@@ -157,6 +157,8 @@ test('the builder', async (t) => {
     assert.notEqual(m.code, 0);
     assert.match(m.stdout, /cache-from image nosuchcache:1 not found locally/);
     assert.match(m.stderr, /Dockerfile:1: FROM nosuchbase:1: base image "nosuchbase:1" not found/);
+    const bad = await d.request('POST', '/build?t=' + encodeURIComponent('Bad:Tag'), await tarOf({ Dockerfile: 'FROM busybox\n' }), { headers: { 'Content-Type': 'application/x-tar' } });
+    assert.equal(bad.status, 400, 'a bad tag is refused before the stream starts');
     const dir3 = await makeContext(t, { Dockerfile: 'FROM busybox\nRUNN true\n' });
     const s = await dockerBuild(d, dir3, []);
     assert.notEqual(s.code, 0);
