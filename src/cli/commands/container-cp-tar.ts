@@ -52,6 +52,21 @@ export function packHostPath(src: string, opts: PackOptions): Pack {
 }
 
 /**
+ * A directory between the target root and an entry that is a symlink (placed there by an
+ * earlier entry, or already on the host) could redirect the write outside the target.
+ */
+async function refuseSymlinkAncestors(root: string, dir: string, name: string): Promise<void> {
+  if (dir === root) return;
+  let cur = root;
+  for (const part of dir.slice(root.length + 1).split(sep)) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st) return;
+    if (st.isSymbolicLink()) throw new BerthError('invalid-argument', `refusing to extract "${name}" through the symlink ${cur}`);
+  }
+}
+
+/**
  * Extracts a tar into `destDir`. `rename` maps the archive's top component (e.g. the
  * container path's base name) to another name, or drops it when `''`.
  */
@@ -75,12 +90,8 @@ export async function extractToHost(tar: Readable, destDir: string, opts: { from
     const go = async () => {
       const path = target(header.name)!;
       const mode = (header.mode ?? 0o644) & 0o7777;
-      // A parent that is a symlink could redirect the write outside the target.
       const parent = dirname(path);
-      if (parent.startsWith(root) && parent !== root) {
-        const pst = await lstat(parent).catch(() => undefined);
-        if (pst?.isSymbolicLink()) throw new BerthError('invalid-argument', `refusing to extract "${header.name}" through a symlink`);
-      }
+      await refuseSymlinkAncestors(root, parent, header.name);
       switch (header.type) {
         case 'directory':
           await mkdir(path, { recursive: true, mode });
