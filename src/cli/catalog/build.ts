@@ -23,6 +23,7 @@ export const buildCommands: CommandSpec[] = [
       { flags: '--add-host <list>', description: 'Add a custom host-to-IP mapping ("host:ip")', repeatable: true },
       { flags: '-q, --quiet', description: 'Suppress the build output and print image ID on success' },
       { flags: '--iidfile <string>', description: 'Write the image ID to the file' },
+      { flags: '-o, --output <string>', description: 'Also write the result: type=local,dest=DIR | type=tar,dest=FILE | type=docker|oci,dest=FILE' },
       { flags: '--progress <string>', description: 'Set type of progress output (auto, plain, tty, quiet)', default: 'auto' },
       { flags: '--explain', description: 'Say why each step missed the cache (plain progress always does)' },
     ],

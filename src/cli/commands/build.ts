@@ -133,6 +133,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   if (list(opts['cacheFrom']).length) query['cachefrom'] = JSON.stringify(list(opts['cacheFrom']));
   if (secrets.length) query['berthsecrets'] = JSON.stringify(secrets);
   if (list(opts['addHost']).length) query['extrahosts'] = list(opts['addHost']).join(',');
+  if (str(opts['output'])) (await import('./build-output.js')).parseOutput(str(opts['output'])!); // bad specs fail before the build
   const client = await ctx.client();
   const res = await client.stream('POST', '/build', { query, body: tar.stream, contentType: 'application/x-tar', longLived: true });
   const view = progressView(mode, (s) => ctx.stderr.write(s), opts['explain'] === true);
@@ -150,6 +151,11 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   await tar.done.catch(() => undefined); // a context read error already failed the request body
   if (error !== undefined) throw new BerthError('invalid-argument', error);
   if (!imageId) throw new BerthError('internal', 'the build ended without an image id');
+  const output = str(opts['output']);
+  if (output) {
+    const { parseOutput, writeOutput } = await import('./build-output.js');
+    await writeOutput(client, imageId, parseOutput(output));
+  }
   const iidfile = str(opts['iidfile']);
   if (iidfile) await writeFile(iidfile, imageId);
   if (quiet) await ctx.print(`${imageId}\n`);

@@ -231,6 +231,20 @@ test('the builder', async (t) => {
     assert.notEqual(fail.code, 0);
   });
 
+  await t.test('berth build --output writes the filesystem, a tar of it, or a docker archive', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUN echo out > /result.txt\n' });
+    const local = join(dir, 'out-dir');
+    const r = await berth(d.socketPath, ['build', '--progress', 'plain', '-o', `type=local,dest=${local}`, dir], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(join(local, 'result.txt'), 'utf8'), 'out\n');
+    const archive = join(dir, 'img.tar');
+    const s = await berth(d.socketPath, ['build', '-q', '-o', `type=docker,dest=${archive}`, dir], { timeoutMs: 120_000 });
+    assert.equal(s.code, 0, s.stderr);
+    assert.ok((await readFile(archive)).includes(Buffer.from('manifest.json')));
+    const ps = await d.docker(['ps', '-aq']);
+    assert.equal(ps.stdout.trim(), '', 'the export container is removed');
+  });
+
   await t.test('berth build --explain names the changed file', async (t) => {
     const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\n', 'a.txt': '1\n' });
     assert.equal((await berth(d.socketPath, ['build', '--progress', 'plain', dir], { timeoutMs: 120_000 })).code, 0);
