@@ -883,6 +883,7 @@ export class ContainerService {
     if (!c.isRunning) throw new BerthError('conflict', `Container ${c.id} is not running`);
     if (!c.config.spec.tty) return;
     await resizeTerminal(c.bundle, height, width);
+    this.publish(c, 'resize', { height: String(height), width: String(width) });
   }
 
   // ---------- logs / attach ----------
