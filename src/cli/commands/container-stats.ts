@@ -34,35 +34,59 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     return failed ? 1 : 0;
   }
 
+  // Without names, containers that start later join the table and removed ones leave it,
+  // as docker's stats does (followed through the event stream).
+  const follow = args.length === 0;
+  const shown = [...names];
   const latest = new Map<string, StatsRow>();
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
-  const readers = names.map(async (name) => {
-    try {
-      const body = await api.stats(name, { stream: true, signal: abort.signal });
-      for await (const s of readJsonLines(body)) latest.set(name, statsRow(s as StatsJson, { container: name, noTrunc }));
-    } catch (err) {
-      if (!abort.signal.aborted) reportError(err, { debug: ctx.globals.debug });
-    }
-    latest.delete(name);
-  });
+  const readers = new Map<string, Promise<void>>();
+  const watch = (name: string) => {
+    if (readers.has(name)) return;
+    if (!shown.includes(name)) shown.push(name);
+    readers.set(name, (async () => {
+      try {
+        const body = await api.stats(name, { stream: true, signal: abort.signal });
+        for await (const s of readJsonLines(body)) latest.set(name, statsRow(s as StatsJson, { container: name, noTrunc }));
+      } catch (err) {
+        if (!abort.signal.aborted && !follow) reportError(err, { debug: ctx.globals.debug });
+      }
+      latest.delete(name);
+      readers.delete(name);
+      if (follow) shown.splice(shown.indexOf(name), 1);
+    })());
+  };
+  for (const n of names) watch(n);
+  const events = follow
+    ? (async () => {
+        try {
+          for await (const ev of api.client.events({ filters: { type: ['container'] }, signal: abort.signal })) {
+            const id = ev.Actor?.ID ?? ev.id;
+            if (id && ev.Action === 'start') watch(id);
+          }
+        } catch (err) {
+          if (!abort.signal.aborted) reportError(err, { debug: ctx.globals.debug });
+        }
+      })()
+    : Promise.resolve();
   const tty = ctx.stdout.isTTY === true;
   const draw = async () => {
-    const rows = names.flatMap((n) => (latest.has(n) ? [latest.get(n)!] : []));
+    const rows = shown.flatMap((n) => (latest.has(n) ? [latest.get(n)!] : []));
     await ctx.print(`${tty ? '\x1b[2J\x1b[H' : ''}${render(rows)}`);
   };
-  const all = Promise.all(readers);
   try {
     while (!abort.signal.aborted) {
-      const finished = await Promise.race([all.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), REDRAW_MS))]);
+      await new Promise<void>((r) => setTimeout(r, REDRAW_MS));
       await draw();
-      if (finished) break;
+      // With names, stop once every stream has ended (all containers gone).
+      if (!follow && readers.size === 0) break;
     }
   } finally {
     process.off('SIGINT', onSigint);
     abort.abort();
-    await all;
+    await Promise.all([...readers.values(), events]);
   }
   return 0;
 }

@@ -315,6 +315,18 @@ describe('berth container commands', { skip }, () => {
     child.kill('SIGINT');
     assert.equal(await exited, 0);
     assert.ok(out.split('\n').filter((l) => l === 'ctr-stats 1').length >= 2, out);
+    // Without names, a container started later joins the live table.
+    cleanup(t, 'ctr-stats2');
+    const all = spawn(process.execPath, [...berthArgv(), '-H', `unix://${sock}`, 'stats', '--format', '{{.Name}}'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let allOut = '';
+    all.stdout.on('data', (c: Buffer) => (allOut += c.toString()));
+    const allExited = new Promise<number | null>((r) => all.on('close', r));
+    for (let i = 0; i < 200 && !allOut.includes('ctr-stats\n'); i++) await new Promise((r) => setTimeout(r, 50));
+    await ok(['run', '-d', '--name', 'ctr-stats2', '--network', 'none', 'busybox', 'sleep', '60']);
+    for (let i = 0; i < 200 && !allOut.includes('ctr-stats2\n'); i++) await new Promise((r) => setTimeout(r, 50));
+    all.kill('SIGINT');
+    assert.equal(await allExited, 0);
+    assert.ok(allOut.includes('ctr-stats2\n'), allOut);
     const once = await ok(['stats', '--no-stream', 'ctr-stats']);
     assert.match(once, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12} +ctr-stats +\d+\.\d\d% +\S+ \/ \S+ +\d+\.\d\d% +\S+ \/ \S+ +\S+ \/ \S+ +1\n$/);
   });
