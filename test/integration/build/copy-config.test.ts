@@ -152,6 +152,29 @@ test('COPY, ADD and the image config', async (t) => {
     assert.equal(layers, '1');
   });
 
+  await t.test('RUN heredocs, SHELL, USER and ENV reach the process like Docker', async (t) => {
+    const dir = await makeContext(t, {
+      Dockerfile: [
+        'FROM busybox',
+        'ENV GREETING=hello',
+        'RUN <<EOF',
+        'echo "$GREETING" > /tmp/heredoc',
+        'echo second-line >> /tmp/heredoc',
+        'EOF',
+        'RUN cat <<EOF > /tmp/fed',
+        'fed-by-heredoc',
+        'EOF',
+        'SHELL ["/bin/sh", "-ec"]',
+        'USER nobody',
+        'RUN test "$(id -u)" = 65534 && echo "$GREETING as $(id -un)" && cat /tmp/heredoc /tmp/fed',
+        '',
+      ].join('\n'),
+    });
+    const r = await dockerBuild(d, dir, []);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /hello as nobody\nhello\nsecond-line\nfed-by-heredoc\n/);
+  });
+
   await t.test('docker build -f with a Dockerfile outside the context', async (t) => {
     const ctx = await makeContext(t, { 'data.txt': 'outside-df\n' });
     const other = await makeContext(t, { 'Custom.Dockerfile': 'FROM busybox\nCOPY data.txt /\nRUN cat /data.txt\n' });
