@@ -1,6 +1,6 @@
-// Content digests of the files a COPY/ADD reads. Never mtimes: a digest is over the bytes.
-// Stat data (size, mtime, ino, mode) only decide whether a file must be read again; files
-// unpacked from the build context arrive with their digest already computed (context-intake).
+// Content digests of files the builder reads from disk (ADD downloads). Never mtimes: a digest
+// is over the bytes; stat data (size, mtime, ino, mode, dev) only decide whether a file must be
+// read again. Context members never come here: context-intake hashes them as they arrive.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
@@ -17,11 +17,6 @@ function statKey(st: Stats): string {
 
 export class FileHasher {
   private readonly index = new Map<string, { key: string; digest: Digest }>();
-
-  /** Records a digest computed elsewhere (while unpacking) for `abs` with its stat data. */
-  seed(abs: string, st: Stats, digest: Digest): void {
-    this.remember(abs, statKey(st), digest);
-  }
 
   private remember(abs: string, key: string, digest: Digest): void {
     if (this.index.size >= MAX_INDEX_ENTRIES) {
