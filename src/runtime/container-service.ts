@@ -18,15 +18,16 @@ import {
   type EventBus,
   type Logger,
 } from '../util/index.js';
-import { extractLayer, readMounts } from '../storage/index.js';
+import { readMounts } from '../storage/index.js';
 import { DEFAULT_DETACH_KEYS, forwardStdin, parseDetachKeys } from './attach.js';
-import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, tarPath, tarRootfs, type Change, type PathStat } from './archive.js';
+import type { Change, PathStat } from './archive.js';
+import { ContainerFilesystem, type CommitOptions } from './container-fs.js';
 import { readBoundingSet } from './capabilities.js';
 import { hostDevices, requestedDevices } from './devices.js';
 import { probeConfigOf } from './health.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { startConmon, readExitFile, resizeTerminal } from './conmon.js';
-import type { ContainerSpec, ImageRuntimeConfig } from './container-spec.js';
+import type { ContainerSpec } from './container-spec.js';
 import { checkTransition, type ContainerStatus } from './container-state.js';
 import {
   ContainerStore,
@@ -37,7 +38,7 @@ import {
 } from './container-store.js';
 import { readLog, logSize, type LogRecord, type ReadLogOptions } from './logs.js';
 import { generateName, validateName } from './names.js';
-import { commandFor, generateOciSpec, INIT_PATH, mergeEnv, readHostHardLimits, type NamespaceSource } from './oci-spec.js';
+import { commandFor, generateOciSpec, INIT_PATH, readHostHardLimits, type NamespaceSource } from './oci-spec.js';
 import type { ImageLookup, NetworkAttacher, RootfsSnapshotter, VolumeMounter } from './ports.js';
 import { isSameProcess, processStartTime } from './proc.js';
 import { resolveInRoot } from './rootfs-path.js';
@@ -137,6 +138,8 @@ export interface CreateResult {
 export class ContainerService {
   readonly store: ContainerStore;
   runc: RuncRuntime;
+  /** cp, export, diff, commit, sizes (container-fs.ts). */
+  readonly fs: ContainerFilesystem;
   private readonly containers = new Map<string, Container>();
   private readonly names = new Map<string, string>();
   private readonly locks = new KeyedMutex();
@@ -153,6 +156,7 @@ export class ContainerService {
     this.store = new ContainerStore(join(opts.dataRoot, 'containers'));
     this.runc = new RuncRuntime(opts.runcBinary ?? 'runc', join(opts.execRoot, 'runc'));
     this.socketDir = join(opts.execRoot, 'socks');
+    this.fs = new ContainerFilesystem(this, opts.snapshotter, opts.images);
   }
 
   // ---------- start-up ----------
@@ -955,9 +959,8 @@ export class ContainerService {
   }
 
   /** Bytes in the writable layer (SizeRw) and that plus the image's files (SizeRootFs, when known). */
-  async sizeOf(c: Container): Promise<{ rw: number; rootFs: number }> {
-    const rw = await directorySize(this.opts.snapshotter.upperPath(c.config.rootfsKey));
-    return { rw, rootFs: rw };
+  sizeOf(c: Container): Promise<{ rw: number; rootFs: number }> {
+    return this.fs.sizeOf(c);
   }
 
   cgroupPathOf(c: Container): string {
@@ -967,7 +970,7 @@ export class ContainerService {
   // ---------- filesystem: cp, export, diff, commit ----------
 
   /** Runs `fn` with the rootfs mounted: as it is when running, else mounted for the duration (under the lock). */
-  private async withRootfs<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {
+  async withRootfs<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {
     if (c.isRunning) return fn(c.rootfs);
     return this.locks.run(c.id, async () => {
       if (c.isRunning || c.state.mounted) return fn(c.rootfs);
@@ -981,87 +984,28 @@ export class ContainerService {
     });
   }
 
-  async archiveStat(ref: string, path: string): Promise<PathStat> {
-    const c = this.get(ref);
-    return this.withRootfs(c, (root) => statPath(root, checkArchivePath(path), c.id));
+  archiveStat(ref: string, path: string): Promise<PathStat> {
+    return this.fs.archiveStat(ref, path);
   }
 
-  /** Streams a tar of `path` to `consume` (the stat is known before the first byte). */
-  async archiveGet(ref: string, path: string, consume: (stat: PathStat, tar: Readable) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const c = this.get(ref);
-    await this.withRootfs(c, async (root) => {
-      const st = await statPath(root, checkArchivePath(path), c.id);
-      const t = tarPath(await hostPathOf(root, path), opts);
-      await Promise.all([consume(st, t.stream), t.done]);
-    });
+  archiveGet(ref: string, path: string, consume: (stat: PathStat, tar: Readable) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.fs.archiveGet(ref, path, consume, opts);
   }
 
-  /** Unpacks a tar into the directory `path` of the container (`docker cp - ctr:/dir`). */
-  async archivePut(ref: string, path: string, tar: Readable, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const c = this.get(ref);
-    await this.withRootfs(c, async (root) => {
-      const dest = await resolveInRoot(root, checkArchivePath(path));
-      const st = await stat(dest).catch(() => undefined);
-      if (!st) throw notFound(`Could not find the file ${path} in container ${c.id}`);
-      if (!st.isDirectory()) throw new BerthError('invalid-argument', 'extraction point is not a directory');
-      await extractLayer(tar, dest, { signal: opts.signal });
-    });
+  archivePut(ref: string, path: string, tar: Readable, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.fs.archivePut(ref, path, tar, opts);
   }
 
-  /** `docker export`: the container's whole filesystem as a tar. */
-  async exportRootfs(ref: string, consume: (tar: Readable) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const c = this.get(ref);
-    await this.withRootfs(c, async (root) => {
-      const t = tarRootfs(root, opts);
-      await Promise.all([consume(t.stream), t.done]);
-    });
+  exportRootfs(ref: string, consume: (tar: Readable) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.fs.exportRootfs(ref, consume, opts);
   }
 
-  /** `docker diff`: the overlay upper dir against the image layers. */
-  async changes(ref: string): Promise<Change[]> {
-    const c = this.get(ref);
-    const mounts = this.opts.snapshotter.mounts ? await this.opts.snapshotter.mounts(c.config.rootfsKey) : [];
-    return overlayChanges(this.opts.snapshotter.upperPath(c.config.rootfsKey), lowerDirsOf(mounts[0]?.options ?? []));
+  changes(ref: string): Promise<Change[]> {
+    return this.fs.changes(ref);
   }
 
-  /** `docker commit`: the container's changes as a new image layer over its image. */
-  async commit(ref: string, req: { repo?: string; tag?: string; comment?: string; author?: string; changes: string[]; pause: boolean; config?: Partial<ImageRuntimeConfig> }, opts: { signal?: AbortSignal } = {}): Promise<string> {
-    const c = this.get(ref);
-    const committer = this.opts.images.commit?.bind(this.opts.images);
-    if (!committer) throw new BerthError('not-implemented', 'commit needs the image service');
-    const pause = req.pause && c.state.status === 'running';
-    if (pause) await this.runc.pause(c.id);
-    try {
-      const img = c.config.image.config;
-      const spec = c.config.spec;
-      const config: ImageRuntimeConfig = {
-        ...img,
-        User: spec.user || img.User,
-        Env: mergeEnv(img.Env ?? [], spec.env),
-        Cmd: spec.entrypoint !== undefined ? spec.cmd ?? null : spec.cmd ?? img.Cmd ?? null,
-        Entrypoint: spec.entrypoint !== undefined ? (spec.entrypoint.length ? spec.entrypoint : null) : img.Entrypoint ?? null,
-        WorkingDir: spec.workingDir || img.WorkingDir,
-        Labels: { ...(img.Labels ?? {}), ...spec.labels },
-        ...(req.config ?? {}),
-      };
-      const id = await committer(
-        {
-          parent: c.config.image.id,
-          layer: this.opts.snapshotter.diff(c.config.rootfsKey, opts),
-          config,
-          changes: req.changes,
-          repo: req.repo,
-          tag: req.tag,
-          comment: req.comment,
-          author: req.author,
-        },
-        opts,
-      );
-      this.publish(c, 'commit', { comment: req.comment ?? '' });
-      return id;
-    } finally {
-      if (pause) await this.runc.resume(c.id).catch(() => undefined);
-    }
+  commit(ref: string, req: CommitOptions, opts: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.fs.commit(ref, req, opts);
   }
 
   // ---------- helpers ----------
@@ -1116,18 +1060,6 @@ async function settleAll<T extends readonly unknown[]>(ps: { [K in keyof T]: Pro
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
-/** Apparent size of the regular files under `dir` (bounded concurrency by walking depth-first). */
-async function directorySize(dir: string): Promise<number> {
-  let total = 0;
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) total += await directorySize(p);
-    else if (e.isFile()) total += (await stat(p).catch(() => undefined))?.size ?? 0;
-  }
-  return total;
 }
 
 /** conmon needs an absolute runtime path. */

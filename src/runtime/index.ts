@@ -1,6 +1,8 @@
 // Public surface of runtime/ (STYLE.md §1).
 export { ContainerService, Container, normalizeSignal, signalNumber, parseSize } from './container-service.js';
 export type { ContainerServiceOptions, CreateResult, ExitInfo } from './container-service.js';
+export { ContainerFilesystem } from './container-fs.js';
+export type { CommitOptions, FilesystemHost } from './container-fs.js';
 export { defaultContainerSpec, defaultHostSpec } from './container-spec.js';
 export type { ContainerSpec, HostSpec, HealthcheckSpec, MountSpec, MountType, Ulimit, RestartPolicy, PortBinding, ImageRuntimeConfig } from './container-spec.js';
 export type { ContainerStatus } from './container-state.js';
