@@ -1,5 +1,6 @@
 // Public surface of runtime/ (STYLE.md §1).
-export { ContainerService, Container, normalizeSignal, signalNumber, parseSize } from './container-service.js';
+export { ContainerService, Container } from './container-service.js';
+export { normalizeSignal, signalNumber, parseSize } from './signals.js';
 export type { ContainerServiceOptions, CreateResult, ExitInfo } from './container-service.js';
 export { ContainerFilesystem } from './container-fs.js';
 export type { CommitOptions, FilesystemHost } from './container-fs.js';

@@ -153,3 +153,14 @@ test('a default container runs under a seccomp filter that keeps calls its capab
   assert.equal(generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=unconfined']))).linux.seccomp, undefined);
   assert.throws(() => generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=/x.json']))), /custom seccomp profiles/);
 });
+
+test('signals normalize like docker kill -s and sizes parse like --log-opt max-size', async () => {
+  const { normalizeSignal, signalNumber, parseSize } = await import('./signals.js');
+  assert.equal(normalizeSignal('term'), 'SIGTERM');
+  assert.equal(normalizeSignal('9'), 'SIGKILL');
+  assert.equal(signalNumber('SIGUSR1'), 10);
+  assert.throws(() => normalizeSignal('NOPE'), /Invalid signal: NOPE/);
+  assert.equal(parseSize('10m'), 10 * 1024 * 1024);
+  assert.equal(parseSize('512k'), 512 * 1024);
+  assert.throws(() => parseSize('lots'), /invalid size/);
+});
