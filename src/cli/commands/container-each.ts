@@ -7,14 +7,15 @@ import { reportError } from '../report-error.js';
 export async function forEachContainer(
   ctx: CommandContext,
   names: string[],
-  action: (api: ContainersApi, name: string) => Promise<string | void>,
+  /** Returns what to print instead of the name, or null to print nothing. */
+  action: (api: ContainersApi, name: string) => Promise<string | null | void>,
 ): Promise<number> {
   const api = new ContainersApi(await ctx.client());
   let failed = 0;
   for (const name of names) {
     try {
       const out = await action(api, name);
-      await ctx.print(`${out ?? name}\n`);
+      if (out !== null) await ctx.print(`${out ?? name}\n`);
     } catch (err) {
       failed++;
       reportError(err, { debug: ctx.globals.debug });

@@ -102,6 +102,7 @@ describe('berth container commands', { skip }, () => {
     assert.match(await ok(['ps', '-a', '--filter', 'name=ctr-bg', '--format', '{{.State}} {{.Status}}']), /^exited Exited \(0\) .* ago\n$/);
     assert.equal(await ok(['logs', '--tail', '1', 'ctr-bg']), 'started\n');
     assert.equal(await ok(['rm', 'ctr-bg']), 'ctr-bg\n');
+    assert.equal(await ok(['rm', '-f', 'ctr-bg']), '');
     const gone = await b(['logs', 'ctr-bg']);
     assert.deepEqual([gone.code, gone.stderr], [1, 'Error response from daemon: No such container: ctr-bg\n']);
   });
