@@ -1,7 +1,7 @@
 // berth run: create + attach + start + wait, returning the container's exit status; with
 // -d only create + start and print the id. Engine errors exit 125, a command that is not
 // found 127 and one that cannot be invoked 126, as with docker.
-import { ContainersApi, type HijackedConnection } from '../../client/index.js';
+import { ContainersApi } from '../../client/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
 import { isSigProxy, parseDetachKeys, reclaimBoolValue, runTerminalSession } from '../attach/stdio-session.js';
@@ -36,15 +36,27 @@ export async function run(ctx: CommandContext, rawArgs: string[], opts: CommandO
     return 0;
   }
 
-  let conn: HijackedConnection | undefined;
-  if (body.AttachStdin || body.AttachStdout || body.AttachStderr) {
-    conn = await client.hijack('POST', `/containers/${id}/attach`, {
-      query: { stream: true, stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr },
-    });
-  }
+  // Attach and register the wait together (one round trip less); both precede the start so
+  // neither early output nor a fast exit is missed.
   const autoRemove = body.HostConfig?.AutoRemove === true;
   const waitAbort = new AbortController();
-  const { result: waiting } = await api.waitStarted(id, autoRemove ? 'removed' : 'next-exit', { signal: waitAbort.signal });
+  const attach = body.AttachStdin || body.AttachStdout || body.AttachStderr;
+  const attaching = attach
+    ? client.hijack('POST', `/containers/${id}/attach`, {
+        query: { stream: true, stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr },
+      })
+    : Promise.resolve(undefined);
+  const registering = api.waitStarted(id, autoRemove ? 'removed' : 'next-exit', { signal: waitAbort.signal });
+  let conn: Awaited<typeof attaching>;
+  let waiting: Awaited<typeof registering>['result'];
+  try {
+    [conn, { result: waiting }] = await Promise.all([attaching, registering]);
+  } catch (err) {
+    // Whichever half succeeded must not keep the connection (and the process) alive.
+    waitAbort.abort();
+    attaching.then((c) => c?.socket.destroy(), () => undefined);
+    throw err;
+  }
   waiting.catch(() => undefined);
   try {
     await api.start(id);
