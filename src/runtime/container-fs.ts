@@ -4,7 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extractLayer } from '../storage/index.js';
+import { extractArchive } from '../storage/index.js';
 import { BerthError, notFound } from '../util/index.js';
 import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, tarPath, tarRootfs, type Change, type PathStat } from './archive.js';
 import type { Container } from './container-service.js';
@@ -62,7 +62,9 @@ export class ContainerFilesystem {
       const st = await stat(dest).catch(() => undefined);
       if (!st) throw notFound(`Could not find the file ${path} in container ${c.id}`);
       if (!st.isDirectory()) throw new BerthError('invalid-argument', 'extraction point is not a directory');
-      await extractLayer(tar, dest, { signal: opts.signal });
+      // extractArchive resolves every existing symlink of the container as a chroot at `root`
+      // would, so a planted `/tmp/x -> /` cannot send the files to the host.
+      await extractArchive(tar, dest, { root, signal: opts.signal });
     });
   }
 
