@@ -57,11 +57,13 @@ export async function runStdioSession(opts: StdioSessionOptions): Promise<Sessio
   const { socket, head } = opts.conn;
   let detached = false;
   const cleanups: (() => void)[] = [];
+  // A reset connection ends the output loop below, which reports it; no second report here.
   socket.on('error', () => undefined);
 
   if (opts.tty && opts.resize) {
     const term = opts.stdout as Writable & { rows?: number; columns?: number; isTTY?: boolean };
     const sendSize = () => {
+      // A resize racing the container's exit fails harmlessly.
       if (term.isTTY && term.rows && term.columns) opts.resize!(term.rows, term.columns).catch(() => undefined);
     };
     sendSize();
@@ -144,6 +146,7 @@ export function proxySignals(kill: (signal: string) => Promise<void>): () => voi
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   const handlers = signals.map((s) => {
     const h = () => {
+      // The container may already be gone; the session's end reports its status.
       kill(s).catch(() => undefined);
     };
     process.on(s, h);

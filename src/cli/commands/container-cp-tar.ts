@@ -101,6 +101,7 @@ export async function extractToHost(tar: Readable, destDir: string, opts: { from
         case 'file':
         case 'contiguous-file':
           await mkdir(parent, { recursive: true });
+          // A directory in the way makes the write below fail with its own clear error.
           await rm(path, { force: true, recursive: false }).catch(() => undefined);
           await pipeline(stream, createWriteStream(path, { mode }));
           await utimes(path, header.mtime ?? new Date(), header.mtime ?? new Date());
@@ -129,5 +130,6 @@ export async function extractToHost(tar: Readable, destDir: string, opts: { from
     go().then(() => next(), (err: unknown) => next(err instanceof Error ? err : new Error(String(err))));
   });
   await pipeline(tar, ex);
+  // Directory times are cosmetic; a directory replaced meanwhile is not an error.
   for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
 }

@@ -57,6 +57,7 @@ export async function run(ctx: CommandContext, rawArgs: string[], opts: CommandO
     attaching.then((c) => c?.socket.destroy(), () => undefined);
     throw err;
   }
+  // Awaited below; this only keeps an early rejection (an abort) from being unhandled.
   waiting.catch(() => undefined);
   try {
     await api.start(id);

@@ -36,6 +36,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   });
   const waitAbort = new AbortController();
   const { result: waiting } = await api.waitStarted(c.Id, c.HostConfig.AutoRemove ? 'removed' : 'next-exit', { signal: waitAbort.signal });
+  // Awaited below; this only keeps an early rejection (an abort) from being unhandled.
   waiting.catch(() => undefined);
   try {
     await api.start(c.Id);
