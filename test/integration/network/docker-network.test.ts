@@ -95,8 +95,7 @@ test('a random published port answers on 127.0.0.1 and docker port shows it', as
 });
 
 test(
-  'containers on a user network resolve each other by name and alias',
-  { todo: 'runtime must write NetworkPlan.resolvConf (nameserver = the network gateway) into the container resolv.conf' },
+  'containers on a user network resolve each other by name and alias; the default bridge does not',
   async (t) => {
     const d = await daemonWithImage(t);
     if (!d) return;
@@ -108,8 +107,19 @@ test(
         'ping -c 1 -W 2 db >/dev/null && ping -c 1 -W 2 database >/dev/null && echo reached',
       ]);
       assert.equal(byName, 'reached');
+      const conf = await ok(d, ['run', '--rm', '--network', 'app', IMAGE, 'cat', '/etc/resolv.conf']);
+      assert.match(conf, /^nameserver 10\./m);
+      await ok(d, ['run', '-d', '--name', 'plain', IMAGE, 'sleep', '300']);
+      // Asked directly, the default bridge's gateway serves no names (and --dns keeps any
+      // other lookup on the container's own loopback, never an outside resolver).
+      const gw = await ok(d, ['inspect', '--format', '{{.NetworkSettings.Gateway}}', 'plain']);
+      assert.match(gw, /^\d+\.\d+\.\d+\.\d+$/);
+      const onBridge = await d.docker(['run', '--rm', '--dns', '127.0.0.1', IMAGE, 'sh', '-c', `timeout 3 nslookup plain ${gw} >/dev/null 2>&1 && echo resolved || echo unresolved`]);
+      assert.equal(onBridge.stdout.trim(), 'unresolved', onBridge.stderr);
+      const ownConf = await ok(d, ['run', '--rm', IMAGE, 'cat', '/etc/resolv.conf']);
+      assert.doesNotMatch(ownConf, new RegExp(`nameserver ${gw.replace(/\./g, '\\.')}`));
     } finally {
-      await ok(d, ['rm', '-f', 'db']);
+      await ok(d, ['rm', '-f', 'db', 'plain']);
     }
   },
 );
