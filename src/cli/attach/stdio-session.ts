@@ -3,7 +3,11 @@
 // (in raw mode when it is a terminal and the container has a TTY) and its end is sent as a
 // half-close, so `echo x | berth run -i …` sees EOF; the terminal size follows SIGWINCH.
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { readlink } from 'node:fs/promises';
 import { demultiplex, type HijackedConnection } from '../../client/index.js';
+import { run } from '../../util/index.js';
+
+const STTY_TIMEOUT_MS = 2_000;
 
 export interface StdioSessionOptions {
   conn: HijackedConnection;
@@ -52,6 +56,18 @@ export interface SessionResult {
   detached: boolean;
 }
 
+/**
+ * Node's raw mode keeps output post-processing (libuv leaves OPOST/ONLCR on), so the
+ * container's own `\r\n` would reach the screen as `\r\r\n`. docker's raw mode clears OPOST;
+ * so does this, on the device our stdin is (stty needs no controlling terminal with -F).
+ * Failing to do so only costs the cosmetic difference.
+ */
+async function disableOutputProcessing(): Promise<void> {
+  const dev = await readlink('/proc/self/fd/0').catch(() => undefined);
+  if (!dev?.startsWith('/dev/')) return;
+  await run('stty', ['-F', dev, '-opost'], { timeoutMs: STTY_TIMEOUT_MS }).catch(() => undefined);
+}
+
 /** Runs the session until the daemon ends the output (the process exited) or the user detaches. */
 export async function runStdioSession(opts: StdioSessionOptions): Promise<SessionResult> {
   const { socket, head } = opts.conn;
@@ -76,7 +92,9 @@ export async function runStdioSession(opts: StdioSessionOptions): Promise<Sessio
     const raw = opts.tty && stdin.isTTY === true && typeof stdin.setRawMode === 'function';
     if (raw) {
       stdin.setRawMode!(true);
+      // Leaving raw mode restores the terminal as it was, OPOST included.
       cleanups.push(() => stdin.setRawMode!(false));
+      await disableOutputProcessing();
     }
     const keys = raw ? (opts.detachKeys ?? Buffer.from([16, 17])) : undefined;
     let matched = 0;

@@ -133,7 +133,9 @@ describe('berth container commands', { skip }, () => {
     const cmd = [process.execPath, ...berthArgv(), '-H', `unix://${sock}`, 'run', '--rm', '-it', '--network', 'none', 'busybox', 'sh', '-c', 'tty; exit 6'];
     const r = await runCommand('script', ['-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], { input: '', timeoutMs: 60_000 });
     assert.equal(r.code, 6);
-    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+    // Raw mode as docker's: the container's \r\n reaches the terminal untranslated.
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r\n/);
+    assert.doesNotMatch(r.stdout, /\r\r\n/);
     t.after(async () => void (await b(['rm', '-f', 'ctr-tty'])));
     await ok(['run', '-d', '--name', 'ctr-tty', '--network', 'none', 'busybox', 'sleep', '60']);
     const exec = [process.execPath, ...berthArgv(), '-H', `unix://${sock}`, 'exec', '-it', 'ctr-tty', 'sh'];
