@@ -1,7 +1,7 @@
 // A container's side of networking: memberships (reserve, connect, disconnect, release) and
 // their plumbing into its namespace (attach, detach), with published ports. NetworkService
 // owns the lock and the firewall; this class does the work under them.
-import { BerthError, conflict, logger, type EventBus } from '../util/index.js';
+import { BerthError, conflict, errorMessage, logger, type EventBus } from '../util/index.js';
 import type { Upstream } from './dns-server.js';
 import { isSameNetns, netnsIdentity } from './netns-identity.js';
 import { renderEndpoint, type EndpointSettings } from './network-inspect.js';
@@ -133,7 +133,17 @@ export class ContainerEndpoints {
         // `host_binding_ipv4` of the network replaces the default 0.0.0.0, as in Docker.
         const hostBinding = pubTarget ? bridgeOptionsOf(pubTarget[0].options).hostBindingIpv4 : undefined;
         const requests = hostBinding ? ports.map((p) => (p.hostIp === '0.0.0.0' ? { ...p, hostIp: hostBinding } : p)) : ports;
-        const bindings = pubTarget && ports.length ? await allocatePorts(requests, this.state.boundPorts(), this.deps.portOpts) : [];
+        const bindings =
+          pubTarget && ports.length
+            ? await allocatePorts(requests, this.state.boundPorts(), this.deps.portOpts).catch((e: unknown) => {
+                // dockerd's wording and status (500) for a port it cannot publish at start.
+                throw new BerthError(
+                  'internal',
+                  `driver failed programming external connectivity on endpoint ${container.name.replace(/^\//, '')} (${pubTarget[1].endpointId}): ${errorMessage(e)}`,
+                  { cause: e },
+                );
+              })
+            : [];
         for (const [rec, ep] of joined) {
           if (rec.driver !== 'bridge') {
             ep.live = { netnsPath, netnsDev: nsId.dev, netnsIno: nsId.ino, hostVeth: '', ifName: '', ports: [] };
