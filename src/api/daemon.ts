@@ -22,6 +22,7 @@ import { BERTH_VERSION } from './build-info.js';
 import { EngineSystem } from './engine-system.js';
 import { eventRoutes } from './routes/events.js';
 import { systemRoutes } from './routes/system.js';
+import type { NetworkBackend } from './routes/networks.js';
 import { Router, type Route } from './router.js';
 import { ApiServer, parseListenAddress } from './server.js';
 
@@ -228,8 +229,27 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     const c = containers.get(ref);
     return { id: c.id, name: c.name.replace(/^\//, '') };
   };
+  // connect/disconnect also go into the container's config (the next start joins the same
+  // networks) and its NetworkSettings.
+  const networkBackend: NetworkBackend = {
+    list: (f) => networks.list(f),
+    inspect: (n) => networks.inspect(n),
+    create: (req, o) => networks.create(req, o),
+    remove: (n, o) => networks.remove(n, o),
+    prune: (f, o) => networks.prune(f, o),
+    connect: async (n, container, req, o) => {
+      const net = await networks.inspect(n);
+      await networks.connect(n, container, req, o);
+      await containers.networkChanged(container.id, { action: 'connect', network: { id: net.Id, name: net.Name }, aliases: req.aliases, ipv4Address: req.ipv4Address });
+    },
+    disconnect: async (n, containerId, o) => {
+      const net = await networks.inspect(n);
+      await networks.disconnect(n, containerId, o);
+      await containers.networkChanged(containerId, { action: 'disconnect', network: { id: net.Id, name: net.Name } });
+    },
+  };
   return {
-    routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networks, resolveContainer)],
+    routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
     counts: () => {
       const all = containers.list();
       const running = all.filter((c) => c.state.status === 'running').length;

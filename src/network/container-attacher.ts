@@ -20,6 +20,8 @@ export interface AttachableSpec {
     dnsOptions: string[];
   };
   endpoints: Record<string, { aliases: string[]; ipv4Address?: string }>;
+  /** The network of `host.networkMode` was disconnected: it is not joined at start. */
+  primaryDisconnected?: boolean;
 }
 
 export interface AttachableContainer {
@@ -63,7 +65,7 @@ export class ContainerNetworkAttacher {
   private joins(c: AttachableContainer): Array<{ network: string; endpoint?: EndpointRequest }> {
     const mode = c.spec.host.networkMode;
     const primary = mode === 'default' || mode === '' ? 'bridge' : mode;
-    const names = [primary, ...Object.keys(c.spec.endpoints).filter((n) => n !== primary)];
+    const names = [...(c.spec.primaryDisconnected ? [] : [primary]), ...Object.keys(c.spec.endpoints).filter((n) => n !== primary)];
     return names.map((network) => {
       const ep = c.spec.endpoints[network] ?? (network === primary ? c.spec.endpoints[mode] : undefined);
       const dnsServers = c.spec.host.dns.length ? c.spec.host.dns : undefined;
@@ -107,8 +109,18 @@ export class ContainerNetworkAttacher {
       publishAll: c.spec.host.publishAllPorts,
     });
     const res = await this.networks.attach({ id: c.id, name: c.name }, `/proc/${c.pid}/ns/net`, this.joins(c), ports);
+    const networks = this.networksOf(c.id);
+    const portMap: ContainerNetworkSettings['ports'] = {};
+    for (const [k, v] of Object.entries(portMapOf(res.ports))) {
+      if (v) portMap[k] = v.map((b) => ({ hostIp: b.HostIp, hostPort: b.HostPort }));
+    }
+    return { networks, ports: portMap };
+  }
+
+  /** The container's networks as they are now (after connect/disconnect), in `attach`'s shape. */
+  networksOf(containerId: string): ContainerNetworkSettings['networks'] {
     const networks: ContainerNetworkSettings['networks'] = {};
-    for (const [name, e] of Object.entries(res.networks)) {
+    for (const [name, e] of Object.entries(this.networks.containerNetworks(containerId))) {
       networks[name] = {
         networkId: e.NetworkID,
         endpointId: e.EndpointID,
@@ -120,11 +132,7 @@ export class ContainerNetworkAttacher {
         dnsNames: e.DNSNames,
       };
     }
-    const portMap: ContainerNetworkSettings['ports'] = {};
-    for (const [k, v] of Object.entries(portMapOf(res.ports))) {
-      if (v) portMap[k] = v.map((b) => ({ hostIp: b.HostIp, hostPort: b.HostPort }));
-    }
-    return { networks, ports: portMap };
+    return networks;
   }
 
   /** Idempotent: a container without endpoints (host, none, container:) has nothing to undo. */

@@ -851,6 +851,38 @@ export class ContainerService {
     });
   }
 
+  /**
+   * After `docker network connect/disconnect` (done by the network service): the change is kept
+   * in the container's config, so the next start joins the same networks, and a running
+   * container's NetworkSettings are read again from the attacher.
+   */
+  async networkChanged(
+    ref: string,
+    change: { action: 'connect' | 'disconnect'; network: { id: string; name: string }; aliases?: string[]; ipv4Address?: string },
+  ): Promise<void> {
+    const c = this.get(ref);
+    await this.locks.run(c.id, async () => {
+      const spec = { ...c.config.spec, endpoints: { ...c.config.spec.endpoints } };
+      const mode = spec.host.networkMode;
+      const names = [change.network.name, change.network.id];
+      const isPrimary = names.includes(mode === 'default' || mode === '' ? 'bridge' : mode);
+      for (const n of names) delete spec.endpoints[n];
+      if (change.action === 'connect') {
+        if (isPrimary) delete spec.primaryDisconnected;
+        spec.endpoints[change.network.name] = { aliases: change.aliases ?? [], ...(change.ipv4Address ? { ipv4Address: change.ipv4Address } : {}) };
+      } else if (isPrimary) {
+        spec.primaryDisconnected = true;
+      }
+      c.config = { ...c.config, spec };
+      await this.store.saveConfig(c.config);
+      const live = this.opts.network.networksOf?.(c.id);
+      if (live && c.isRunning) {
+        c.state.networkSettings = { ...(c.state.networkSettings ?? {}), networks: live };
+        await this.saveState(c);
+      }
+    });
+  }
+
   /** `docker update`: resources and restart policy. */
   async update(ref: string, change: Partial<Pick<ContainerSpec['host'], 'memory' | 'memorySwap' | 'memoryReservation' | 'nanoCpus' | 'cpuShares' | 'cpuQuota' | 'cpuPeriod' | 'cpusetCpus' | 'pidsLimit' | 'restartPolicy'>>): Promise<string[]> {
     const c = this.get(ref);

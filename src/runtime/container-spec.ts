@@ -114,6 +114,11 @@ export interface ContainerSpec {
   host: HostSpec;
   /** Network names → aliases from NetworkingConfig (the network service reads it). */
   endpoints: Record<string, { aliases: string[]; ipv4Address?: string }>;
+  /**
+   * `docker network disconnect` of the network of `host.networkMode` (NetworkMode itself stays,
+   * as in Docker): the next start does not join it again.
+   */
+  primaryDisconnected?: boolean;
 }
 
 /** The image config fields runtime needs (OCI image config `config` object). */

@@ -66,6 +66,8 @@ export interface NetworkAttacher {
   plan(c: NetworkContainerInfo): Promise<NetworkPlan>;
   attach(c: NetworkContainerInfo & { pid: number }): Promise<Record<string, unknown>>;
   detach(c: NetworkContainerInfo): Promise<void>;
+  /** The networks of a container as they are now (after connect/disconnect), in `attach`'s `networks` shape. */
+  networksOf?(containerId: string): Record<string, unknown>;
 }
 
 /** Volume, bind and tmpfs mounts (the volume service implements this). */

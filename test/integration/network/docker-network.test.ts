@@ -146,3 +146,34 @@ test('a restarted container keeps its address; connect and disconnect work on a 
   }
   await ok(d, ['network', 'rm', 'front', 'back']);
 });
+
+test('inspect follows connect and disconnect, and the next start joins the networks the container has then', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  await ok(d, ['network', 'create', 'left']);
+  await ok(d, ['network', 'create', 'right']);
+  const nets = async () => Object.keys(JSON.parse(await ok(d, ['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'sw'])) as Record<string, unknown>).sort();
+  await ok(d, ['run', '-d', '--name', 'sw', '--network', 'left', IMAGE, 'sleep', '300']);
+  try {
+    await ok(d, ['network', 'connect', '--alias', 'sw-alias', 'right', 'sw']);
+    assert.deepEqual(await nets(), ['left', 'right']);
+    const addr = await ok(d, ['inspect', '--format', '{{.NetworkSettings.Networks.right.IPAddress}}', 'sw']);
+    assert.match(addr, /^\d+\.\d+\.\d+\.\d+$/);
+    await ok(d, ['network', 'disconnect', 'left', 'sw']);
+    assert.deepEqual(await nets(), ['right']);
+    await ok(d, ['restart', '-t', '0', 'sw']);
+    assert.deepEqual(await nets(), ['right']);
+    const ifaces = await ok(d, ['exec', 'sw', 'ip', '-4', '-o', 'addr']);
+    assert.match(ifaces, new RegExp(addr.replace(/\./g, '\\.')));
+    assert.doesNotMatch(ifaces, /eth1/);
+    // Connecting the primary network again brings it back at the next start too.
+    await ok(d, ['network', 'connect', 'left', 'sw']);
+    await ok(d, ['stop', '-t', '0', 'sw']);
+    await ok(d, ['start', 'sw']);
+    assert.deepEqual(await nets(), ['left', 'right']);
+    assert.match(await ok(d, ['exec', 'sw', 'ip', '-4', '-o', 'addr']), /eth1/);
+  } finally {
+    await ok(d, ['rm', '-f', 'sw']);
+  }
+  await ok(d, ['network', 'rm', 'left', 'right']);
+});
