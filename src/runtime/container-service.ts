@@ -191,7 +191,7 @@ export class ContainerService {
     for (const c of [...this.containers.values()]) {
       // An --rm container that ended while berthd was away (or during its removal) goes now.
       if (c.config.spec.host.autoRemove && !c.removing && c.state.hasBeenStarted && (c.state.status === 'exited' || c.state.status === 'dead')) {
-        await this.remove(c.id, { force: true }).catch((e: unknown) => this.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+        await this.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => this.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
         continue;
       }
       const p = c.config.spec.host.restartPolicy.name;
@@ -376,7 +376,7 @@ export class ContainerService {
       const d = c.nextExit;
       c.nextExit = deferred();
       d.resolve({ exitCode: code, error: msg });
-      if (c.config.spec.host.autoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.config.spec.host.autoRemove) await this.remove(c.id, { force: true, removeVolumes: true }).catch(() => undefined);
       throw err;
     }
   }
@@ -618,7 +618,8 @@ export class ContainerService {
     d.resolve({ exitCode, error: error || undefined });
     if (this.closed) return;
     if (c.config.spec.host.autoRemove && !c.removing) {
-      void this.remove(c.id, { force: true }).catch((e: unknown) => this.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+      // dockerd's auto-remove is `rm -f -v`: anonymous volumes go with the container.
+      void this.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => this.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
       return;
     }
     if (this.shouldRestart(c, exitCode)) {

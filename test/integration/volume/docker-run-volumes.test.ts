@@ -100,11 +100,15 @@ test('an image VOLUME gets an anonymous volume that rm -v removes and plain rm l
   assert.equal(await ok(d, ['volume', 'ls', '-q']), '');
 });
 
-// dockerd's auto-remove is `rm -f -v`; runtime's auto-remove does not pass removeVolumes yet.
-test('docker run --rm removes the anonymous volumes of the container, but not named ones', { todo: 'runtime: auto-remove must remove anonymous volumes too' }, async (t) => {
+// dockerd's auto-remove is `rm -f -v`.
+test('docker run --rm removes the anonymous volumes of the container, but not named ones', async (t) => {
   const d = await daemonWithImage(t);
   if (!d) return;
-  await ok(d, ['run', '--rm', '--network', 'none', '-v', 'named1:/n', IMAGE, 'true']);
+  await ok(d, ['run', '--rm', '--network', 'none', '-v', 'named1:/n', '-v', '/anon', IMAGE, 'true']);
+  // A start that fails (missing command) auto-removes its anonymous volumes too.
+  const failed = await d.docker(['run', '--rm', '--network', 'none', '-v', '/anon2', IMAGE, 'nosuchcmd']);
+  assert.equal(failed.code, 127, failed.stderr);
+  for (let i = 0; i < 50 && (await ok(d, ['ps', '-aq'])) !== ''; i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual((await ok(d, ['volume', 'ls', '-q'])).split('\n'), ['named1']);
   await ok(d, ['volume', 'rm', 'named1']);
 });
