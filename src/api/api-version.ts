@@ -1,5 +1,6 @@
 // Engine API versions berth serves. docker CLI 28 negotiates down from /_ping's
 // API-Version; docker-compose 1.29 uses /version's ApiVersion as is (DESIGN.md).
+import { compareApiVersions } from '../client/index.js';
 import { BerthError } from '../util/index.js';
 
 export const MIN_API_VERSION = '1.24';
@@ -11,16 +12,8 @@ function minorOf(v: string): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-/** Compares two API versions: negative when a < b, 0 when equal, positive when a > b. */
-export function compareApiVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+
+export { compareApiVersions };
 
 export function apiVersionAtLeast(v: string, min: string): boolean {
   return compareApiVersions(v, min) >= 0;

@@ -112,7 +112,8 @@ function isUnreachable(err: unknown): boolean {
   return false;
 }
 
-function compareVersions(a: string, b: string): number {
+/** Compares two API versions ("1.41" < "1.51"): negative, zero or positive. */
+export function compareApiVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
@@ -183,7 +184,7 @@ export class EngineClient {
     if (this.negotiated) return this.negotiated;
     this.negotiation ??= this.ping(opts).then((p) => {
       const server = p.apiVersion || CLIENT_MIN_API_VERSION;
-      this.negotiated = compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+      this.negotiated = compareApiVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
       return this.negotiated;
     });
     try {
