@@ -142,6 +142,18 @@ describe('berth container commands', { skip }, () => {
     const e = await runCommand('script', ['-qec', exec.map((a) => `'${a}'`).join(' '), '/dev/null'], { input: 'tty\nexit 3\n', timeoutMs: 60_000 });
     assert.equal(e.code, 3);
     assert.match(e.stdout, /\/dev\/pts\/\d+/);
+    // Ctrl-P Ctrl-Q detaches: berth exits 0 and the container keeps running.
+    t.after(async () => void (await b(['rm', '-f', 'ctr-detach'])));
+    const det = [process.execPath, ...berthArgv(), '-H', `unix://${sock}`, 'run', '-it', '--name', 'ctr-detach', '--network', 'none', 'busybox', 'sh'];
+    // The keys are typed once the shell prompts, i.e. once berth has the terminal in raw mode.
+    const sc = spawn('script', ['-qec', det.map((a) => `'${a}'`).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    sc.stdout.on('data', (c: Buffer) => (screen += c.toString()));
+    const scExit = new Promise<number | null>((r) => sc.on('close', r));
+    for (let i = 0; i < 600 && !screen.includes('/ # '); i++) await new Promise((r) => setTimeout(r, 50));
+    sc.stdin.write('\x10\x11');
+    assert.equal(await scExit, 0);
+    assert.equal(await ok(['ps', '--filter', 'name=ctr-detach', '--format', '{{.State}}']), 'running\n');
   });
 
   test('-e and --env-file set the environment as docker reads them', async () => {
