@@ -74,3 +74,22 @@ for (const [path, expected] of versions) {
     }
   });
 }
+
+test('a request for a route still loading waits for it instead of answering a miss', async () => {
+  const r = new Router([{ method: 'GET', path: '/_ping', handler: async () => undefined }]);
+  let load!: (routes: Route[]) => void;
+  r.addLater(new Promise<Route[]>((res) => (load = res)));
+  const pending = r.resolve('GET', '/containers/abc/json');
+  load([{ method: 'GET', path: '/containers/{id}/json', handler: async () => undefined }]);
+  assert.deepEqual((await pending)?.params, { id: 'abc' });
+  assert.equal(await r.resolve('GET', '/nothing/here'), undefined);
+});
+
+test('routes whose load failed or never ends answer unavailable, not a miss', async () => {
+  const failed = new Router();
+  failed.addLater(Promise.reject(new Error('storage is broken')));
+  await assert.rejects(failed.resolve('GET', '/containers/json'), { kind: 'unavailable', message: /engine failed to load: storage is broken/ });
+  const stuck = new Router([], 5);
+  stuck.addLater(new Promise<Route[]>(() => undefined));
+  await assert.rejects(stuck.resolve('GET', '/containers/json'), { kind: 'unavailable', message: /did not load within 5 ms/ });
+});

@@ -1,5 +1,6 @@
 // The route table: `/containers/{id}/json`-style templates, a trailing-greedy `{name*}`
 // that may span slashes (image names), and the optional `/v1.NN` prefix.
+import { BerthError, errorMessage } from '../util/index.js';
 import { checkApiVersion, MAX_API_VERSION } from './api-version.js';
 import type { RequestContext } from './context.js';
 
@@ -95,11 +96,18 @@ export function resolveApiPath(pathname: string): ResolvedPath {
   }
 }
 
+/** How long a request for a route still loading waits before a 503 (engine start-up is ~0.5 s). */
+export const ROUTE_LOAD_WAIT_MS = 60_000;
+
 export class Router {
   private readonly compiled: CompiledRoute[] = [];
   private pending: Promise<void> | undefined;
+  private loadError: unknown;
 
-  constructor(routes: readonly Route[] = []) {
+  constructor(
+    routes: readonly Route[] = [],
+    private readonly loadWaitMs = ROUTE_LOAD_WAIT_MS,
+  ) {
     this.add(...routes);
   }
 
@@ -137,7 +145,10 @@ export class Router {
   addLater(loading: Promise<Route[]>): void {
     const p: Promise<void> = loading.then(
       (routes) => this.add(...routes),
-      () => undefined, // The daemon reports the load failure itself; a miss then is a plain 404.
+      (err: unknown) => {
+        // The daemon reports the load failure itself; a miss then answers 503, not 404.
+        this.loadError = err;
+      },
     );
     const all: Promise<void> = this.pending ? Promise.all([this.pending, p]).then(() => undefined) : p;
     this.pending = all;
@@ -146,12 +157,27 @@ export class Router {
     });
   }
 
-  /** `match`, waiting for routes still loading before answering a miss. */
+  /**
+   * `match`, waiting (at most `loadWaitMs`) for routes still loading before answering a miss:
+   * a request sent right after the socket appears gets its real answer, never a 404 that only
+   * means "not loaded yet". A load that fails or takes too long is `unavailable` (503).
+   */
   async resolve(method: string, path: string): Promise<RouteMatch | undefined> {
     const m = this.match(method, path);
-    if (m || !this.pending) return m;
-    await this.pending;
-    return this.match(method, path);
+    if (m) return m;
+    if (this.pending) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        this.pending.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.loadWaitMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) throw new BerthError('unavailable', `berthd is still starting: its engine did not load within ${this.loadWaitMs} ms`);
+      const late = this.match(method, path);
+      if (late) return late;
+    }
+    if (this.loadError !== undefined) throw new BerthError('unavailable', `berthd's engine failed to load: ${errorMessage(this.loadError)}`);
+    return undefined;
   }
 
   private find(method: string, parts: string[]): RouteMatch | undefined {

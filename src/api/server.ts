@@ -178,7 +178,14 @@ export class ApiServer {
       replyWithError({ res, clientGone: false, log, method, path: url.pathname }, resolved.error);
       return;
     }
-    const match = await this.opts.router.resolve(method, resolved.path);
+    let match: Awaited<ReturnType<Router['resolve']>>;
+    try {
+      match = await this.opts.router.resolve(method, resolved.path);
+    } catch (err) {
+      req.resume();
+      replyWithError({ res, clientGone: false, log, method, path: url.pathname }, err);
+      return;
+    }
     if (!match) {
       log.debug('no route', { method, path: url.pathname });
       req.resume();
