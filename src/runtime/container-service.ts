@@ -188,6 +188,8 @@ export class ContainerService {
       }
     }
     for (const c of this.containers.values()) await this.reconcile(c);
+    // Leftovers of a crash (containers that ended while berthd was away, a parent left empty).
+    await this.pruneCgroups();
     for (const c of [...this.containers.values()]) {
       // An --rm container that ended while berthd was away (or during its removal) goes now.
       if (c.config.spec.host.autoRemove && !c.removing && c.state.hasBeenStarted && (c.state.status === 'exited' || c.state.status === 'dead')) {
@@ -244,15 +246,26 @@ export class ContainerService {
       clearTimeout(c.restartTimer);
       clearTimeout(c.healthTimer);
     }
-    // The cgroup parent is ours; it goes when no container is left in it (rmdir refuses otherwise).
+    await this.pruneCgroups();
+  }
+
+  /**
+   * The cgroup parent is ours: empty cgroups of containers that are gone, then the parent
+   * itself when nothing is left in it (rmdir refuses a cgroup with processes or children, so
+   * running containers keep theirs). At close and after start-up reconciliation, so neither a
+   * clean stop nor a crash leaves empty directories under /sys/fs/cgroup.
+   */
+  private async pruneCgroups(): Promise<void> {
     const parent = this.opts.cgroupParent ?? '/berth';
-    const ctrls = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+    const base = '/sys/fs/cgroup';
+    // v1 controllers and the hybrid `unified` mount are subdirectories; on a pure v2 host the base is the root.
+    const roots = [base, ...(await readdir(base).catch(() => [] as string[])).map((c) => join(base, c))];
     const running = new Set([...this.containers.values()].filter((c) => c.isRunning).map((c) => c.id));
     await Promise.all(
-      ctrls.map(async (ctrl) => {
-        const dir = join('/sys/fs/cgroup', ctrl, parent);
-        // Empty leftovers of containers that are gone (rmdir refuses a cgroup with processes).
+      roots.map(async (r) => {
+        const dir = join(r, parent);
         const kids = await readdir(dir, { withFileTypes: true }).catch(() => []);
+        // A busy or still-populated cgroup refuses rmdir: that refusal is the check.
         await Promise.all(kids.filter((k) => k.isDirectory() && !running.has(k.name)).map((k) => rmdir(join(dir, k.name)).catch(() => undefined)));
         await rmdir(dir).catch(() => undefined);
       }),

@@ -295,10 +295,10 @@ export async function startTestDaemon(t?: TestContext, opts: StartTestDaemonOpti
     // Deepest first, lazily, so a busy mount cannot keep the rest from going.
     for (const mp of [...mounts].reverse()) spawnSync('umount', ['-l', mp], { timeout: 10_000 });
     problems.push(...leakedNetworkObjects(namePrefix));
+    // berthd removes its empty cgroups at close: any directory left is a leak (removed here if empty).
     const cgroups = await removeCgroupDirs(namePrefix);
     for (const dir of cgroups.kept) problems.push(`cgroup left with processes in it: ${dir}`);
-    // Empty parent cgroups are not yet removed by berthd itself: say so without failing.
-    if (cgroups.removed.length) t?.diagnostic(`removed empty cgroups berthd left: ${cgroups.removed.join(', ')}`);
+    for (const dir of cgroups.removed) problems.push(`empty cgroup left by berthd: ${dir}`);
     if ((await mountsUnder(root)).length === 0) await rm(root, { recursive: true, force: true });
     else problems.push(`temp root ${root} kept: mounts could not be removed`);
     if (problems.length) throw new Error(`berthd test daemon leaked:\n  ${problems.join('\n  ')}\nlog tail:\n${logTail}`);

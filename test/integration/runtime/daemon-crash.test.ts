@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DOCKER_CLI, apiRequest, runCommand } from '../../helpers/daemon.js';
@@ -69,4 +69,39 @@ test('containers survive a kill -9 of berthd and a restarted berthd reports thei
   assert.equal((await docker(['wait', 'short'])).stdout.trim(), '7');
   assert.equal((await docker(['stop', '-t', '1', 'long'])).code, 0);
   assert.match((await docker(['inspect', '-f', '{{.State.Status}}', 'long'])).stdout.trim(), /^exited$/);
+});
+
+async function cgroupDirsWith(prefix: string): Promise<string[]> {
+  const base = '/sys/fs/cgroup';
+  const out: string[] = [];
+  for (const r of [base, ...(await readdir(base)).map((c) => join(base, c))]) {
+    if (existsSync(join(r, prefix))) out.push(join(r, prefix));
+  }
+  return out;
+}
+
+test('berthd removes empty cgroups a crash left under its parent at start-up, and its parent at a clean stop', { skip }, async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-crash-'));
+  const prefix = `bc${randomBytes(2).toString('hex')}`;
+  const planted = join('/sys/fs/cgroup/memory', prefix, randomBytes(32).toString('hex'));
+  let daemon: ChildProcess | undefined;
+  t.after(async () => {
+    if (daemon && daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon!.once('exit', r));
+    }
+    await rmdir(planted).catch(() => undefined);
+    await rmdir(join('/sys/fs/cgroup/memory', prefix)).catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+  });
+  daemon = await startBerthd(root, prefix);
+  daemon.kill('SIGKILL');
+  await new Promise((r) => daemon!.once('exit', r));
+  // What a container that ended while berthd was down, with nobody to delete it, leaves behind.
+  await mkdir(planted, { recursive: true });
+  daemon = await startBerthd(root, prefix);
+  assert.equal(existsSync(planted), false, 'the empty container cgroup is still there after start-up');
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon!.once('exit', r));
+  assert.deepEqual(await cgroupDirsWith(prefix), []);
 });
