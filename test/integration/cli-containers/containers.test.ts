@@ -356,6 +356,36 @@ describe('berth container commands', { skip }, () => {
     assert.equal(await ok(['ps', '-aq']), '');
   });
 
+  test('berth prints byte for byte what the docker CLI prints for the same containers, volumes and networks', async (t) => {
+    cleanup(t, 'ctr-cmp1', 'ctr-cmp2');
+    t.after(async () => {
+      await b(['volume', 'rm', 'cmpvol']);
+      await b(['network', 'rm', 'cmpnet']);
+    });
+    await ok(['volume', 'create', '--label', 'k=v', 'cmpvol']);
+    await ok(['network', 'create', '--label', 'k=v', 'cmpnet']);
+    await ok(['run', '-d', '--name', 'ctr-cmp1', '--network', 'cmpnet', '-l', 'b=2', '-l', 'a=1', '-v', 'cmpvol:/data', '-p', '127.0.0.1::80', '-p', '127.0.0.1::81/udp', 'busybox', 'sh', '-c', 'touch /tmp/x; sleep 60']);
+    await ok(['create', '--name', 'ctr-cmp2', '--network', 'none', 'busybox', 'echo', 'a "quoted" and long command line']);
+    const same = async (args: string[]) => {
+      const ours = await b(args);
+      const theirs = await d.docker(args);
+      assert.equal(theirs.code, 0, `docker ${args.join(' ')}: ${theirs.stderr}`);
+      assert.deepEqual([ours.code, ours.stdout], [theirs.code, theirs.stdout], `berth ${args.join(' ')}`);
+    };
+    const stable = '{{.ID}}|{{.Image}}|{{.Command}}|{{.Ports}}|{{.Names}}|{{.Labels}}|{{.State}}|{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}';
+    await same(['ps', '-a', '--format', stable]);
+    await same(['ps', '-a', '--no-trunc', '--format', stable]);
+    await same(['ps', '-aq']);
+    await same(['ps', '-a', '--format', 'table {{.Names}}\t{{.Image}}\t{{.Command}}\t{{.Ports}}']);
+    await same(['port', 'ctr-cmp1']);
+    await same(['volume', 'ls']);
+    await same(['volume', 'ls', '--format', '{{json .}}']);
+    await same(['network', 'ls']);
+    await same(['network', 'ls', '--no-trunc', '-q']);
+    await same(['container', 'inspect', '--format', '{{.Config.Cmd}} {{json .Config.Cmd}} {{.Name}} {{.State.Status}}', 'ctr-cmp2']);
+    await same(['logs', 'ctr-cmp1']);
+  });
+
   test('container prune removes stopped containers only; system prune reports what it removed', async (t) => {
     cleanup(t, 'ctr-keep', 'ctr-gone');
     await ok(['run', '-d', '--name', 'ctr-keep', '--network', 'none', 'busybox', 'sleep', '60']);
