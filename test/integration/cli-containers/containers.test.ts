@@ -384,6 +384,10 @@ describe('berth container commands', { skip }, () => {
     await same(['network', 'ls', '--no-trunc', '-q']);
     await same(['container', 'inspect', '--format', '{{.Config.Cmd}} {{json .Config.Cmd}} {{.Name}} {{.State.Status}}', 'ctr-cmp2']);
     await same(['logs', 'ctr-cmp1']);
+    await same(['diff', 'ctr-cmp1']);
+    await same(['top', 'ctr-cmp1', '-o', 'pid,comm']);
+    await same(['stats', '--no-stream', '--format', '{{.ID}} {{.Name}} {{.PIDs}}', 'ctr-cmp1']);
+    await same(['volume', 'inspect', 'cmpvol']);
   });
 
   test('container prune removes stopped containers only; system prune reports what it removed', async (t) => {
