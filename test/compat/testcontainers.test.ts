@@ -1,0 +1,57 @@
+// testcontainers-node against berthd: it probes the engine (/info, /version), reuses a local
+// image, creates a labelled container, waits for a log line, execs into it and stops it. The
+// reaper (ryuk) is disabled because it is an image from a public registry.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { buildBusyboxRootfs } from '../integration/runtime/fixtures.js';
+
+const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = (await startTestDaemon())!;
+  // testcontainers reads its engine from the environment once, when first imported.
+  process.env.DOCKER_HOST = `unix://${d.socketPath}`;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  const dir = await mkdtemp(join(tmpdir(), 'berth-tc-'));
+  try {
+    await buildBusyboxRootfs(join(dir, 'rootfs'));
+    await runCommand('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 30_000 });
+    const r = await d.docker(['import', '-c', 'CMD ["sh"]', join(dir, 'busybox.tar'), 'busybox:latest']);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+after(async () => {
+  if (skip || !d) return;
+  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await d.docker(['rm', '-f', ...ids]);
+  await d.stop();
+});
+
+test('testcontainers starts a container from a local image, waits for its log and execs into it', { skip }, async () => {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const container = await new GenericContainer('busybox:latest')
+    .withCommand(['sh', '-c', 'echo service ready; sleep 300'])
+    .withWaitStrategy(Wait.forLogMessage('service ready'))
+    .withStartupTimeout(30_000)
+    .start();
+  try {
+    const r = await container.exec(['echo', 'from exec']);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.output.trim(), 'from exec');
+    const labels = (await d.request('GET', `/containers/${container.getId()}/json`)).json<{ Config: { Labels: Record<string, string> } }>().Config.Labels;
+    assert.equal(labels['org.testcontainers'], 'true');
+  } finally {
+    await container.stop({ timeout: 1 });
+  }
+});
