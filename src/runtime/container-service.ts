@@ -611,14 +611,14 @@ export class ContainerService {
     c.exitWatcher?.close();
     c.exitWatcher = undefined;
     clearTimeout(c.healthTimer);
-    await Promise.all([
+    const [, , , oomKilled] = await Promise.all([
       this.runc.deleteStopped(c.id, this.cgroupPathOf(c)).catch((e: unknown) => this.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
       this.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined),
       // The container's processes are gone: its rootfs can go at the same time.
       this.unmountRootfs(c),
+      access(join(c.bundle, 'oom')).then(() => true, () => false),
     ]);
     const ranMs = at.getTime() - Date.parse(c.state.startedAt);
-    const oomKilled = await access(join(c.bundle, 'oom')).then(() => true, () => false);
     c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
     if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
     // An --rm container is removed right away; if berthd dies first, the exit file is still
@@ -827,10 +827,13 @@ export class ContainerService {
           // runc keeps state only for a container it still knows; skip the spawn otherwise.
           if (await access(join(this.runc.root, c.id)).then(() => true, () => false)) await this.runc.delete(c.id, { force: true });
           await this.unmountRootfs(c);
-          await this.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {
-            if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
-          });
-          await this.opts.volumes.release({ id: c.id, mountPoints: c.config.mountPoints, removeVolumes: !!opts.removeVolumes });
+          // Independent of each other; the record goes last, so a failure leaves it for a retry.
+          await settleAll([
+            this.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {
+              if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+            }),
+            this.opts.volumes.release({ id: c.id, mountPoints: c.config.mountPoints, removeVolumes: !!opts.removeVolumes }),
+          ]);
           await this.store.remove(c.id);
         } catch (err) {
           c.state.status = prev === 'removing' ? 'dead' : prev;
