@@ -18,5 +18,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
       reportError(err, { debug: ctx.globals.debug });
     }
   }
+  // docker's network rm ends a failed run with a bare status error, printed as this line.
+  if (failed) ctx.warn('exit status 1');
   return failed ? 1 : 0;
 }

@@ -388,6 +388,12 @@ describe('berth container commands', { skip }, () => {
     await same(['top', 'ctr-cmp1', '-o', 'pid,comm']);
     await same(['stats', '--no-stream', '--format', '{{.ID}} {{.Name}} {{.PIDs}}', 'ctr-cmp1']);
     await same(['volume', 'inspect', 'cmpvol']);
+    // Failures: the same status and the same message on stderr.
+    for (const args of [['rm', 'ctr-cmp1'], ['logs', 'nosuch'], ['exec', 'nosuch', 'true'], ['volume', 'rm', 'nosuch'], ['network', 'rm', 'nosuch'], ['port', 'ctr-cmp1', '9999'], ['stop', 'nosuch'], ['start', 'nosuch']]) {
+      const ours = await b(args);
+      const theirs = await d.docker(args);
+      assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], `berth ${args.join(' ')}`);
+    }
   });
 
   test('container prune removes stopped containers only; system prune reports what it removed', async (t) => {
