@@ -5,7 +5,6 @@
 //    big-endian payload length); TTY: raw bytes;
 //  - hijack: `101 UPGRADED` with `Upgrade: tcp` when the client asked for it, else 200.
 import { Writable, type Duplex } from 'node:stream';
-import { once } from 'node:events';
 import { apiVersionAtLeast } from './api-version.js';
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
@@ -18,9 +17,26 @@ export function streamContentType(apiVersion: string, multiplexed: boolean): str
 
 async function writeRespectingBackpressure(out: Writable, chunk: string | Uint8Array): Promise<void> {
   if (out.destroyed || out.writableEnded) return;
-  if (!out.write(chunk)) {
-    await Promise.race([once(out, 'drain'), once(out, 'close')]);
-  }
+  if (!out.write(chunk)) await writableAgain(out);
+}
+
+/**
+ * Resolves on 'drain', or when the client went away ('close'/'error'): a reader that hangs up
+ * mid-stream (`docker logs | head -1`) ends the stream for the producer, it is not a daemon
+ * error, and later writes see a destroyed socket and are dropped.
+ */
+function writableAgain(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.on('error', done);
+  });
 }
 
 /**
