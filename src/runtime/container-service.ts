@@ -892,8 +892,10 @@ export class ContainerService {
       }
       c.config = { ...c.config, spec };
       await this.store.saveConfig(c.config);
+      // Memberships are what the network service holds (a stopped container keeps its reserved
+      // ones); a container never started has none yet and inspect derives its network from the mode.
       const live = this.opts.network.networksOf?.(c.id);
-      if (live && c.isRunning) {
+      if (live && (c.isRunning || c.state.networkSettings)) {
         c.state.networkSettings = { ...(c.state.networkSettings ?? {}), networks: live };
         await this.saveState(c);
       }

@@ -166,9 +166,10 @@ test('inspect follows connect and disconnect, and the next start joins the netwo
     const ifaces = await ok(d, ['exec', 'sw', 'ip', '-4', '-o', 'addr']);
     assert.match(ifaces, new RegExp(addr.replace(/\./g, '\\.')));
     assert.doesNotMatch(ifaces, /eth1/);
-    // Connecting the primary network again brings it back at the next start too.
-    await ok(d, ['network', 'connect', 'left', 'sw']);
+    // Connecting the primary network again (to the stopped container) brings it back at the next start.
     await ok(d, ['stop', '-t', '0', 'sw']);
+    await ok(d, ['network', 'connect', 'left', 'sw']);
+    assert.deepEqual(await nets(), ['left', 'right']);
     await ok(d, ['start', 'sw']);
     assert.deepEqual(await nets(), ['left', 'right']);
     assert.match(await ok(d, ['exec', 'sw', 'ip', '-4', '-o', 'addr']), /eth1/);
