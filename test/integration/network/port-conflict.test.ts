@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../../src/util/index.js';
 import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { buildBusyboxRootfs } from '../runtime/fixtures.js';
+import { importBusyboxImage } from '../runtime/fixtures.js';
 
 const IMAGE = 'porttest:1';
 
@@ -39,11 +38,7 @@ test('a second docker run on a taken host port fails with port is already alloca
   if (!existsSync(DOCKER_CLI) || !existsSync('/bin/busybox')) return t.skip(`needs ${DOCKER_CLI} and /bin/busybox`);
   const d = await startTestDaemon(t);
   if (!d) return;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-portimg-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await buildBusyboxRootfs(join(dir, 'rootfs'));
-  await run('tar', ['-C', join(dir, 'rootfs'), '--numeric-owner', '-cf', join(dir, 'r.tar'), '.'], { timeoutMs: 60_000 });
-  await ok(d, ['import', '--change', 'CMD ["sh"]', join(dir, 'r.tar'), IMAGE]);
+  await importBusyboxImage(d, IMAGE);
   try {
     // All addresses (`-p X:80`), as users write it; the random host port keeps the test off fixed ports.
     await ok(d, ['run', '-d', '--name', 'first', '-p', '80', IMAGE, 'sleep', '300']);
@@ -85,11 +80,7 @@ test('the API answers a start on a taken port with a 500 and Docker\'s message',
   if (!existsSync(DOCKER_CLI) || !existsSync('/bin/busybox')) return t.skip(`needs ${DOCKER_CLI} and /bin/busybox`);
   const d = await startTestDaemon(t);
   if (!d) return;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-portimg-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await buildBusyboxRootfs(join(dir, 'rootfs'));
-  await run('tar', ['-C', join(dir, 'rootfs'), '--numeric-owner', '-cf', join(dir, 'r.tar'), '.'], { timeoutMs: 60_000 });
-  await ok(d, ['import', '--change', 'CMD ["sh"]', join(dir, 'r.tar'), IMAGE]);
+  await importBusyboxImage(d, IMAGE);
   try {
     await ok(d, ['run', '-d', '--name', 'pa', '-p', '127.0.0.1::80', IMAGE, 'sleep', '300']);
     const port = /:(\d+)$/.exec(await ok(d, ['port', 'pa', '80']))![1]!;

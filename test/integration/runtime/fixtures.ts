@@ -177,3 +177,16 @@ export async function collectLogs(gen: AsyncGenerator<{ stream: string; data: Bu
   }
   return { stdout, stderr };
 }
+
+/** `docker import`s a busybox rootfs into a test daemon as `tag` (CMD sh), through its docker CLI. */
+export async function importBusyboxImage(d: { docker(args: string[]): Promise<{ code: number; stderr: string }> }, tag: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-bbimg-'));
+  try {
+    await buildBusyboxRootfs(join(dir, 'rootfs'));
+    await run('tar', ['-C', join(dir, 'rootfs'), '--numeric-owner', '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 60_000 });
+    const r = await d.docker(['import', '--change', 'CMD ["sh"]', join(dir, 'busybox.tar'), tag]);
+    if (r.code !== 0) throw new Error(`docker import of the busybox rootfs failed: ${r.stderr}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
