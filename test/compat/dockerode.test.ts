@@ -4,13 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { buildBusyboxRootfs } from '../integration/runtime/fixtures.js';
+import { isRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importBusyboxImage } from '../helpers/busybox-image.js';
 
 const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
 
@@ -21,15 +18,7 @@ before(async () => {
   if (skip) return;
   d = (await startTestDaemon())!;
   docker = new Docker({ socketPath: d.socketPath });
-  const dir = await mkdtemp(join(tmpdir(), 'berth-dockerode-'));
-  try {
-    await buildBusyboxRootfs(join(dir, 'rootfs'));
-    await runCommand('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 30_000 });
-    const r = await d.docker(['import', '-c', 'CMD ["sh"]', join(dir, 'busybox.tar'), 'busybox:latest']);
-    assert.equal(r.code, 0, r.stderr);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await importBusyboxImage(d);
 });
 
 after(async () => {

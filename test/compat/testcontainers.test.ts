@@ -4,11 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { buildBusyboxRootfs } from '../integration/runtime/fixtures.js';
+import { isRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importBusyboxImage } from '../helpers/busybox-image.js';
 
 const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
 
@@ -20,15 +17,7 @@ before(async () => {
   // testcontainers reads its engine from the environment once, when first imported.
   process.env.DOCKER_HOST = `unix://${d.socketPath}`;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  const dir = await mkdtemp(join(tmpdir(), 'berth-tc-'));
-  try {
-    await buildBusyboxRootfs(join(dir, 'rootfs'));
-    await runCommand('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 30_000 });
-    const r = await d.docker(['import', '-c', 'CMD ["sh"]', join(dir, 'busybox.tar'), 'busybox:latest']);
-    assert.equal(r.code, 0, r.stderr);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await importBusyboxImage(d);
 });
 
 after(async () => {
