@@ -46,7 +46,9 @@ await build({
   sourcemap: 'linked',
   packages: 'external',
   chunkNames: 'chunks/[name]-[hash]',
-  banner: { js: '#!/usr/bin/env node' },
+  // `--` ends node's own options: Node 20 otherwise treats a user's `berth run --env-file x`
+  // as its own --env-file and exits 9 when x is missing.
+  banner: { js: '#!/usr/bin/env -S node --' },
   define: {
     __BERTH_VERSION__: JSON.stringify(pkg.version),
     __BERTH_COMMIT__: JSON.stringify(gitCommit()),
