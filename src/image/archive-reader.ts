@@ -1,13 +1,15 @@
 // Reads an image archive (docker-archive or OCI layout tar, optionally gzip-compressed) as a
 // stream: blobs go into the content store as they arrive; only small metadata files are kept
 // in memory (capped). The caller interprets the result once the whole tar has been read,
-// because docker-archive puts manifest.json after the layers.
+// because docker-archive puts manifest.json after the layers. So that a layer is not written,
+// then read back to be unpacked, each large blob is also unpacked as it passes into a staged
+// layer (parent-independent); load.ts commits the staged layers it verifies and the rest go.
 import { posix } from 'node:path';
-import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
+import { Duplex, PassThrough, Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { detectCompression, type ContentStore } from '../storage/index.js';
+import { detectCompression, type BlobInfo, type ContentStore, type LayerStore, type StagedLayer } from '../storage/index.js';
 import { BerthError, ExecError, errorKind, invalidArgument, isDigest, spawnStreaming, type Digest, type StreamingChild } from '../util/index.js';
 
 /** Metadata files up to this size are held in memory; larger files always go to the content store. */
@@ -16,10 +18,18 @@ const SMALL_FILE_LIMIT = 4 * 1024 * 1024;
 const DECOMPRESS_TIMEOUT_MS = 30 * 60_000;
 /** Total bytes of metadata kept in memory for one archive. */
 const SMALL_FILES_TOTAL_LIMIT = 64 * 1024 * 1024;
+/** Bytes sniffed to tell a layer (tar, gzip, zstd) from other blobs. */
+const SNIFF_BYTES = 512;
 
 export type ArchiveFile =
   | { kind: 'memory'; data: Buffer }
-  | { kind: 'blob'; digest: Digest; size: number }
+  | {
+      kind: 'blob';
+      digest: Digest;
+      size: number;
+      /** The blob unpacked as a layer, when it is one (its diffID was computed on the way). */
+      staged?: StagedLayer | undefined;
+    }
   | { kind: 'link'; target: string };
 
 export interface ArchiveContents {
@@ -30,6 +40,99 @@ export interface ReadArchiveOptions {
   signal?: AbortSignal | undefined;
   /** Called with the bytes read so far from the (possibly compressed) input. */
   onBytes?: ((bytes: number) => void) | undefined;
+  /** Where to stage large blobs as layers while they are stored; the caller commits or discards them. */
+  layers?: LayerStore | undefined;
+}
+
+/** Discards every staged layer of `contents` that was not committed. */
+export async function discardStaged(contents: ArchiveContents, layers: LayerStore): Promise<void> {
+  for (const f of contents.files.values()) if (f.kind === 'blob' && f.staged) await layers.discardStaged(f.staged);
+}
+
+/** Resolves once `s` may be written again (or will never be: destroyed). */
+function drained(s: Writable): Promise<void> {
+  if (s.destroyed || !s.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+  });
+}
+
+/** A tar (ustar/GNU/PAX magic) or a gzip or zstd stream: worth unpacking while it is stored. */
+function looksLikeLayer(head: Buffer): boolean {
+  const c = detectCompression(head);
+  if (c === 'gzip' || c === 'zstd') return true;
+  return c === 'none' && head.length >= SNIFF_BYTES && head.subarray(257, 262).toString('latin1') === 'ustar';
+}
+
+/**
+ * Stores one member as a blob and, at the same time, unpacks it as a staged layer (the slower
+ * side sets the pace). A member that is not a valid layer just has no staged layer: when it is
+ * used as a layer after all, applying it from the content store reports why.
+ */
+async function ingestAndStage(
+  entry: AsyncIterable<Buffer>,
+  content: ContentStore,
+  layers: LayerStore,
+  expected: { digest?: Digest | undefined; size: number },
+  signal: AbortSignal | undefined,
+): Promise<{ info: BlobInfo; staged: StagedLayer | undefined }> {
+  const it = entry[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLen = 0;
+  while (headLen < SNIFF_BYTES) {
+    const r = await it.next();
+    if (r.done) break;
+    head.push(r.value);
+    headLen += r.value.length;
+  }
+  const rest = (async function* () {
+    yield* head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+  if (!looksLikeLayer(Buffer.concat(head))) {
+    return { info: await content.ingest(Readable.from(rest), expected, { signal }), staged: undefined };
+  }
+  const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
+  const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+  const ingesting = content.ingest(toBlob, expected, { signal });
+  const staging = layers.stage(toLayer, { signal }).catch(() => {
+    toLayer.destroy();
+    return undefined;
+  });
+  const cleanup = async () => {
+    toBlob.destroy();
+    toLayer.destroy();
+    const [, s] = await Promise.allSettled([ingesting, staging]);
+    if (s.status === 'fulfilled' && s.value) await layers.discardStaged(s.value);
+  };
+  try {
+    for await (const c of rest) {
+      if (toBlob.destroyed) break; // the ingest failed: its error is reported below
+      const a = toBlob.write(c);
+      const b = toLayer.destroyed || toLayer.write(c);
+      if (!a) await drained(toBlob);
+      if (!b) await drained(toLayer);
+    }
+    toBlob.end();
+    if (!toLayer.destroyed) toLayer.end();
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  let info: BlobInfo;
+  try {
+    info = await ingesting;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  return { info, staged: await staging };
 }
 
 /** `./a/../b` → `b`; rejects paths that leave the archive root. */
@@ -170,16 +273,26 @@ export async function readArchive(input: Readable, content: ContentStore, opts: 
           if (!isDigest(d)) throw invalidArgument(`invalid image archive: blob name "${name}" is not a sha256 digest`);
           expected = d;
         }
-        let info;
+        let info: BlobInfo;
+        let staged: StagedLayer | undefined;
         try {
-          info = await content.ingest(Readable.from(entry), { digest: expected, size }, { signal: opts.signal });
+          // A blob the store holds already came with an earlier load, which unpacked it or
+          // found its layer: load.ts does what is still needed from the store.
+          const held = expected ? await content.info(expected) : undefined;
+          if (opts.layers && !held) {
+            ({ info, staged } = await ingestAndStage(entry as AsyncIterable<Buffer>, content, opts.layers, { digest: expected, size }, opts.signal));
+          } else {
+            info = await content.ingest(Readable.from(entry), { digest: expected, size }, { signal: opts.signal });
+          }
         } catch (e) {
           if (errorKind(e) === 'invalid-argument') {
             throw invalidArgument(`invalid image archive: member "${name}": ${(e as Error).message}`, e);
           }
           throw e;
         }
-        files.set(name, { kind: 'blob', digest: info.digest, size: info.size });
+        const old = files.get(name);
+        if (old?.kind === 'blob' && old.staged && opts.layers) await opts.layers.discardStaged(old.staged);
+        files.set(name, { kind: 'blob', digest: info.digest, size: info.size, staged });
       } finally {
         // A member the loop did not read fully must be drained before the next one (STYLE.md §7).
         entry.resume();
@@ -198,7 +311,8 @@ export async function readArchive(input: Readable, content: ContentStore, opts: 
     child?.done.catch(() => undefined);
     // Whichever of the two did not fail first fails now because of the destroy; that error is noise.
     feed.catch(() => undefined);
-    consume.catch(() => undefined);
+    await consume.catch(() => undefined);
+    if (opts.layers) await discardStaged({ files }, opts.layers);
     throw tarError(e);
   }
   return { files };

@@ -3,7 +3,7 @@
 import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { childChainId, type BlobInfo, type ChainId, type LayerInfo, type LayerStore, type Lease, type Storage } from '../storage/index.js';
+import { childChainId, type BlobInfo, type ChainId, type LayerInfo, type LayerStore, type Lease, type StagedLayer, type Storage } from '../storage/index.js';
 import { DigestingStream, digestMismatch, invalidArgument, spawnStreaming, type Digest } from '../util/index.js';
 import type { ImageRecord } from './image-store.js';
 import { MediaType, compressionOf, ociLayerMediaType } from './media-types.js';
@@ -76,6 +76,12 @@ export async function applyLayers(
     lease?: Lease | undefined;
     /** True when an image already recorded `blob` as the layer with `diffId`. */
     isVerifiedPair?: ((blob: Digest, diffId: Digest) => boolean) | undefined;
+    /**
+     * Layers already unpacked from these blobs (by blob digest), with the diffID computed as
+     * they were: committed in place of unpacking the blob again, each at most once (taken out
+     * of the map). The caller discards those left.
+     */
+    staged?: Map<Digest, StagedLayer> | undefined;
   },
 ): Promise<{ chains: ChainId[] }> {
   if (layers.length !== diffIds.length) {
@@ -90,10 +96,12 @@ export async function applyLayers(
     // hold exactly that diffID: an uncompressed tar is its own diffID, and a compressed blob
     // counts when an image already recorded the same blob → diffID pair (checked when it loaded).
     const chain = childChainId(parent, diffId);
+    const staged = opts.staged?.get(blob.digest);
+    if (staged && staged.diffId !== diffId) throw digestMismatch('layer', diffId, staged.diffId);
     if (await storage.layers.get(chain)) {
       // The layer store returns an existing chain without reading the input, so a blob that
       // is not known to hold this diffID is checked here (decompress + hash, no unpack).
-      if (blob.digest !== diffId && !opts.isVerifiedPair?.(blob.digest, diffId)) {
+      if (blob.digest !== diffId && !staged && !opts.isVerifiedPair?.(blob.digest, diffId)) {
         const actual = await diffIdOfBlob(storage, blob.digest, opts.signal);
         if (actual !== diffId) throw digestMismatch('layer', diffId, actual);
       }
@@ -102,6 +110,14 @@ export async function applyLayers(
       opts.onLayer?.(diffId, blob.size, blob.size);
       chains.push(chain);
       parent = chain;
+      continue;
+    }
+    if (staged) {
+      opts.staged!.delete(blob.digest);
+      const info = await storage.layers.commitStaged(parent, staged);
+      opts.onLayer?.(diffId, blob.size, blob.size);
+      chains.push(info.chainId);
+      parent = info.chainId;
       continue;
     }
     let input: Readable = storage.content.read(blob.digest);

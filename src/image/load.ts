@@ -3,9 +3,9 @@
 // the content store under a lease; everything is parsed and checked before any layer is applied;
 // layers are verified against their diffIDs while they unpack; the index is updated last, once.
 import type { Readable } from 'node:stream';
-import type { Lease, Storage } from '../storage/index.js';
+import type { Lease, StagedLayer, Storage } from '../storage/index.js';
 import { digestHex, invalidArgument, sha256Digest, type Digest, type EventBus } from '../util/index.js';
-import { readArchive, resolveArchiveFile, type ArchiveContents, type ArchiveFile } from './archive-reader.js';
+import { discardStaged, readArchive, resolveArchiveFile, type ArchiveContents, type ArchiveFile } from './archive-reader.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 import {
   MAX_CONFIG_BYTES,
@@ -208,7 +208,23 @@ export async function loadArchive(
   tar: Readable,
   opts: { signal?: AbortSignal | undefined; onProgress?: ((p: LoadProgress) => void) | undefined; lease?: Lease | undefined },
 ): Promise<LoadResult & { leftovers: boolean }> {
-  const contents = await readArchive(tar, ctx.storage.content, { signal: opts.signal });
+  // Layers are unpacked (staged) while the archive is read; those the configs' diffIDs vouch for
+  // are committed below, the others discarded.
+  const contents = await readArchive(tar, ctx.storage.content, { signal: opts.signal, layers: ctx.storage.layers });
+  try {
+    return await loadContents(ctx, contents, opts);
+  } finally {
+    await discardStaged(contents, ctx.storage.layers);
+  }
+}
+
+async function loadContents(
+  ctx: ImageContext,
+  contents: ArchiveContents,
+  opts: { signal?: AbortSignal | undefined; onProgress?: ((p: LoadProgress) => void) | undefined; lease?: Lease | undefined },
+): Promise<LoadResult & { leftovers: boolean }> {
+  const staged = new Map<Digest, StagedLayer>();
+  for (const f of contents.files.values()) if (f.kind === 'blob' && f.staged) staged.set(f.digest, f.staged);
   const plans = await planArchive(ctx, contents, opts);
   for (const p of plans) {
     if (p.layers.length !== p.config.rootfs.diff_ids.length) {
@@ -219,6 +235,7 @@ export async function loadArchive(
   for (const p of plans) {
     const { chains } = await applyLayers(ctx.storage, undefined, p.layers, p.config.rootfs.diff_ids, {
       isVerifiedPair: verifiedPairs(ctx.store.list()),
+      staged,
       lease: opts.lease,
       signal: opts.signal,
       onLayer: opts.onProgress

@@ -17,6 +17,17 @@ export interface LayerInfo {
  * Unpacked, read-only layers under `layers/<chainid>/`, reference-counted by the images
  * (and later containers) that use them.
  */
+/**
+ * A layer unpacked under a temp name before its parent is known (an overlay diff dir does not
+ * depend on its parent's contents; only the chainID does). Committed once, or discarded.
+ */
+export interface StagedLayer {
+  /** sha256 of the uncompressed tar. */
+  readonly diffId: Digest;
+  /** Bytes of the uncompressed tar. */
+  readonly size: number;
+}
+
 export interface LayerStore {
   /**
    * Unpacks a layer tar (gzip, zstd or uncompressed, detected from its magic bytes) on top of
@@ -25,6 +36,18 @@ export interface LayerStore {
    * (the input is drained).
    */
   apply(parent: ChainId | undefined, input: Readable, opts?: { expectedDiffId?: Digest; signal?: AbortSignal }): Promise<LayerInfo>;
+  /**
+   * Unpacks a layer tar (checked as `apply` does) under a temp name, computing its diffID, for a
+   * later `commitStaged` once the parent is known. The caller must commit or discard it.
+   */
+  stage(input: Readable, opts?: { signal?: AbortSignal }): Promise<StagedLayer>;
+  /**
+   * Moves a staged layer into place on `parent` (or returns the existing chainID and discards the
+   * staged tree). A staged layer can be committed once; a second commit is a conflict.
+   */
+  commitStaged(parent: ChainId | undefined, staged: StagedLayer): Promise<LayerInfo>;
+  /** Removes a staged layer that was not committed (no-op after a commit). */
+  discardStaged(staged: StagedLayer): Promise<void>;
   get(chainId: ChainId): Promise<LayerInfo | undefined>;
   list(): Promise<LayerInfo[]>;
   /** The layer as an uncompressed tar with overlay whiteouts turned back into `.wh.` entries. */

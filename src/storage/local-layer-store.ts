@@ -15,7 +15,7 @@ import {
   type Digest,
 } from '../util/index.js';
 import { childChainId } from './chain-id.js';
-import type { ChainId, LayerInfo, LayerStore } from './layer-store.js';
+import type { ChainId, LayerInfo, LayerStore, StagedLayer } from './layer-store.js';
 import { isEnoent, readMetadata } from './metadata-file.js';
 import { LINKS_DIR, TEMP_PREFIX, shortLinkId, tempName } from './layout.js';
 import { diffDirectory } from './tar/diff.js';
@@ -35,6 +35,11 @@ const layerMetaSchema = z.object({
   lowers: z.array(z.string().regex(/^[A-Z2-7]{26}$/)),
 });
 type LayerMeta = z.infer<typeof layerMetaSchema>;
+
+/** A staged layer of this store: its temp dir, until committed or discarded. */
+interface LocalStagedLayer extends StagedLayer {
+  dir: string | undefined;
+}
 
 function toInfo(m: LayerMeta): LayerInfo {
   return { chainId: m.chainId as ChainId, diffId: m.diffId as Digest, parent: m.parent as ChainId | undefined, size: m.size };
@@ -180,42 +185,85 @@ export class LocalLayerStore implements LayerStore {
     input: Readable,
     opts: { expectedDiffId?: Digest; signal?: AbortSignal },
   ): Promise<LayerInfo> {
+    const staged = await this.stageAs(input, opts);
+    try {
+      if (opts.expectedDiffId && staged.diffId !== opts.expectedDiffId) {
+        throw digestMismatch('layer', opts.expectedDiffId, staged.diffId);
+      }
+      return await this.commitOn(parent, parentMeta, staged);
+    } finally {
+      await this.discardStaged(staged);
+    }
+  }
+
+  async stage(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<StagedLayer> {
+    return this.stageAs(input, opts);
+  }
+
+  private async stageAs(input: Readable, opts: { signal?: AbortSignal }): Promise<LocalStagedLayer> {
     const tmp = join(this.dir, tempName());
     try {
       await mkdir(join(tmp, 'diff'), { recursive: true });
       const result = await extractLayer(input, join(tmp, 'diff'), { signal: opts.signal });
-      if (opts.expectedDiffId && result.diffId !== opts.expectedDiffId) {
-        throw digestMismatch('layer', opts.expectedDiffId, result.diffId);
-      }
-      const chainId = childChainId(parent, result.diffId);
-      return await this.locks.run(chainId, async () => {
-        const existing = await this.get(chainId);
-        if (existing) {
-          this.notify(chainId);
-          return existing;
-        }
-        const meta: LayerMeta = {
-          version: 1,
-          chainId,
-          diffId: result.diffId,
-          parent,
-          size: result.size,
-          link: shortLinkId(),
-          lowers: parentMeta ? [parentMeta.link, ...parentMeta.lowers] : [],
-        };
-        // `link` and `lower` mirror Docker's overlay2 files for people who look at the disk.
-        await writeFile(join(tmp, 'link'), meta.link);
-        await writeFile(join(tmp, 'lower'), meta.lowers.map((l) => `l/${l}`).join(':'));
-        await writeJsonAtomic(join(tmp, 'meta.json'), meta);
-        await rename(tmp, this.layerDir(chainId));
-        await symlink(`../${digestHex(chainId)}/diff`, join(this.linksDir, meta.link));
-        await fsyncDir(this.dir);
-        this.notify(chainId);
-        return toInfo(meta);
-      });
-    } finally {
+      return { diffId: result.diffId, size: result.size, dir: tmp };
+    } catch (err) {
+      input.destroy();
       await rm(tmp, { recursive: true, force: true });
+      throw err;
     }
+  }
+
+  async commitStaged(parent: ChainId | undefined, staged: StagedLayer): Promise<LayerInfo> {
+    const local = staged as LocalStagedLayer;
+    if (!local.dir) throw conflict('staged layer was already committed or discarded');
+    const parentMeta = parent ? await this.readMeta(parent) : undefined;
+    if (parent && !parentMeta) throw notFound(`parent layer "${parent}" not found`);
+    if (parent) this.notify(parent);
+    try {
+      return await this.commitOn(parent, parentMeta, local);
+    } finally {
+      await this.discardStaged(local);
+    }
+  }
+
+  async discardStaged(staged: StagedLayer): Promise<void> {
+    const local = staged as LocalStagedLayer;
+    const dir = local.dir;
+    local.dir = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Renames the staged tree to its chainID (it is consumed); an existing chainID wins. */
+  private async commitOn(parent: ChainId | undefined, parentMeta: LayerMeta | undefined, staged: LocalStagedLayer): Promise<LayerInfo> {
+    const chainId = childChainId(parent, staged.diffId);
+    return this.locks.run(chainId, async () => {
+      const existing = await this.get(chainId);
+      if (existing) {
+        this.notify(chainId);
+        return existing;
+      }
+      const tmp = staged.dir;
+      if (!tmp) throw conflict('staged layer was already committed or discarded');
+      const meta: LayerMeta = {
+        version: 1,
+        chainId,
+        diffId: staged.diffId,
+        parent,
+        size: staged.size,
+        link: shortLinkId(),
+        lowers: parentMeta ? [parentMeta.link, ...parentMeta.lowers] : [],
+      };
+      // `link` and `lower` mirror Docker's overlay2 files for people who look at the disk.
+      await writeFile(join(tmp, 'link'), meta.link);
+      await writeFile(join(tmp, 'lower'), meta.lowers.map((l) => `l/${l}`).join(':'));
+      await writeJsonAtomic(join(tmp, 'meta.json'), meta);
+      await rename(tmp, this.layerDir(chainId));
+      staged.dir = undefined;
+      await symlink(`../${digestHex(chainId)}/diff`, join(this.linksDir, meta.link));
+      await fsyncDir(this.dir);
+      this.notify(chainId);
+      return toInfo(meta);
+    });
   }
 
   exportTar(chainId: ChainId, opts: { signal?: AbortSignal } = {}): Readable {
