@@ -100,8 +100,22 @@ async function ingestAndStage(
   }
   const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
   const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
-  const ingesting = content.ingest(toBlob, expected, { signal });
-  const staging = layers.stage(toLayer, { signal }).catch(() => {
+  // The blob's digest is the diffID of an uncompressed layer: hashed once, by the content store.
+  // A blob reused without hashing gives no digest, and staging fails (load.ts then unpacks it
+  // from the store as usual).
+  let hashed: (d: Digest) => void = () => undefined;
+  let notHashed: (e: Error) => void = () => undefined;
+  const inputDigest = new Promise<Digest>((resolve, reject) => {
+    hashed = resolve;
+    notHashed = reject;
+  });
+  inputDigest.catch(() => undefined);
+  const ingesting = content.ingest(toBlob, expected, { signal, onHashed: hashed });
+  ingesting.then(
+    () => notHashed(new Error('the blob was not hashed')),
+    (e: Error) => notHashed(e),
+  );
+  const staging = layers.stage(toLayer, { signal, inputDigest }).catch(() => {
     toLayer.destroy();
     return undefined;
   });

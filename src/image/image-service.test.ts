@@ -366,6 +366,17 @@ test('a layer whose diffID does not match the config is rejected and changes not
   }, invalid(/digest mismatch for layer/));
 });
 
+test('a layer with a member escaping the layer is rejected, in every archive format, and changes nothing', async (t) => {
+  const hostile = await tarOf([{ name: 'etc/', type: 'dir' }, { name: '../escape', data: 'x' }]);
+  for (const make of [
+    () => legacyDockerArchive([{ layers: [hostile], tags: ['evil:3'] }]),
+    () => ociArchive([{ layers: [hostile], tags: ['evil:4'] }], { dockerManifest: true }),
+    () => ociArchive([{ layers: [hostile], gzip: true, tags: ['evil:5'] }]),
+  ]) {
+    await expectUnchanged(t, make, invalid(/escape|outside|\.\./));
+  }
+});
+
 test('a manifest with an unknown layer media type is rejected and changes nothing', async (t) => {
   await expectUnchanged(t, async () => {
     const img = await busybox({ tags: ['evil:3'] });

@@ -15,8 +15,14 @@ export interface ContentStore {
    * Streams `input` into the store; rejects (and keeps nothing) when `expected` digest/size do not match.
    * `ref` names the ingest (default: the expected digest). A second writer on an explicit `ref` gets
    * `unavailable`; a second writer of the same expected digest waits for the first and reuses its blob.
+   * `onHashed` gets the sha256 of the bytes read, once they were all hashed (not called when a
+   * blob already held is reused: those bytes are drained, not hashed).
    */
-  ingest(input: Readable, expected: { digest?: Digest; size?: number }, opts?: { signal?: AbortSignal; ref?: string }): Promise<BlobInfo>;
+  ingest(
+    input: Readable,
+    expected: { digest?: Digest; size?: number },
+    opts?: { signal?: AbortSignal; ref?: string; onHashed?: ((digest: Digest) => void) | undefined },
+  ): Promise<BlobInfo>;
   /** Small blobs (manifests, configs) from memory. */
   put(data: Uint8Array | string, opts?: { signal?: AbortSignal }): Promise<BlobInfo>;
   info(digest: Digest): Promise<BlobInfo | undefined>;

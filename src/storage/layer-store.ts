@@ -39,8 +39,11 @@ export interface LayerStore {
   /**
    * Unpacks a layer tar (checked as `apply` does) under a temp name, computing its diffID, for a
    * later `commitStaged` once the parent is known. The caller must commit or discard it.
+   * `inputDigest`: the sha256 of the input bytes as the caller computed it while they passed
+   * (the content store's, when the blob is stored at the same time); an uncompressed layer is
+   * then not hashed twice.
    */
-  stage(input: Readable, opts?: { signal?: AbortSignal }): Promise<StagedLayer>;
+  stage(input: Readable, opts?: { signal?: AbortSignal; inputDigest?: Promise<Digest> | undefined }): Promise<StagedLayer>;
   /**
    * Moves a staged layer into place on `parent` (or returns the existing chainID and discards the
    * staged tree). A staged layer can be committed once; a second commit is a conflict.

@@ -107,7 +107,7 @@ export class LocalContentStore implements ContentStore {
   async ingest(
     input: Readable,
     expected: { digest?: Digest; size?: number },
-    opts: { signal?: AbortSignal; ref?: string } = {},
+    opts: { signal?: AbortSignal; ref?: string; onHashed?: ((digest: Digest) => void) | undefined } = {},
   ): Promise<BlobInfo> {
     // An input that fails before the pipeline is attached (while we wait on another writer) must
     // not crash the process; the pipeline still sees the error through the stream's state.
@@ -128,7 +128,7 @@ export class LocalContentStore implements ContentStore {
       await running.catch(() => undefined);
       return this.ingest(input, expected, opts);
     }
-    const work = this.write(ref, input, expected, opts.signal);
+    const work = this.write(ref, input, expected, opts.signal, opts.onHashed);
     this.activeRefs.set(ref, work);
     try {
       return await work;
@@ -137,7 +137,13 @@ export class LocalContentStore implements ContentStore {
     }
   }
 
-  private async write(ref: string, input: Readable, expected: { digest?: Digest; size?: number }, signal?: AbortSignal): Promise<BlobInfo> {
+  private async write(
+    ref: string,
+    input: Readable,
+    expected: { digest?: Digest; size?: number },
+    signal: AbortSignal | undefined,
+    onHashed: ((digest: Digest) => void) | undefined,
+  ): Promise<BlobInfo> {
     const opts = { signal };
     const tmp = join(this.ingestDir, ref);
     try {
@@ -159,8 +165,9 @@ export class LocalContentStore implements ContentStore {
         createWriteStream(tmp, { mode: 0o644, highWaterMark: 1 << 20 }),
         { signal: opts.signal },
       );
-      await fsyncFile(tmp);
       const digest = digester.digest();
+      onHashed?.(digest);
+      await fsyncFile(tmp);
       if (expected.size !== undefined && digester.bytes !== expected.size) {
         throw invalidArgument(`size mismatch for ${what}: expected ${expected.size} bytes, got ${digester.bytes}`);
       }

@@ -196,15 +196,15 @@ export class LocalLayerStore implements LayerStore {
     }
   }
 
-  async stage(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<StagedLayer> {
+  async stage(input: Readable, opts: { signal?: AbortSignal; inputDigest?: Promise<Digest> | undefined } = {}): Promise<StagedLayer> {
     return this.stageAs(input, opts);
   }
 
-  private async stageAs(input: Readable, opts: { signal?: AbortSignal }): Promise<LocalStagedLayer> {
+  private async stageAs(input: Readable, opts: { signal?: AbortSignal; inputDigest?: Promise<Digest> | undefined }): Promise<LocalStagedLayer> {
     const tmp = join(this.dir, tempName());
     try {
       await mkdir(join(tmp, 'diff'), { recursive: true });
-      const result = await extractLayer(input, join(tmp, 'diff'), { signal: opts.signal });
+      const result = await extractLayer(input, join(tmp, 'diff'), { signal: opts.signal, inputDigest: opts.inputDigest });
       return { diffId: result.diffId, size: result.size, dir: tmp };
     } catch (err) {
       input.destroy();

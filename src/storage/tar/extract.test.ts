@@ -137,3 +137,22 @@ test('extract rejects unsupported compression and non-tar input', async (t) => {
   const { result: r2 } = await extractInto(t, Buffer.alloc(2048, 0x41));
   await assert.rejects(r2, (e) => errorKind(e) === 'invalid-argument');
 });
+
+test('a digest the caller computed is the diffID of an uncompressed layer and is ignored for a gzip one', async (t) => {
+  const tar = buildTar(ordinary);
+  const given = sha256Digest(Buffer.from('computed by the caller'));
+  const root = await tempDir(t);
+  await mkdir(join(root, 'a'));
+  await mkdir(join(root, 'b'));
+  const plain = await extractLayer(Readable.from([tar]), join(root, 'a'), { asRoot: false, inputDigest: Promise.resolve(given) });
+  assert.equal(plain.diffId, given);
+  const zipped = await extractLayer(Readable.from([gzipSync(tar)]), join(root, 'b'), { asRoot: false, inputDigest: Promise.resolve(given) });
+  assert.equal(zipped.diffId, sha256Digest(tar));
+});
+
+test('a caller digest that fails fails the extract', async (t) => {
+  const root = await tempDir(t);
+  const failed = Promise.reject(new Error('not hashed'));
+  failed.catch(() => undefined);
+  await assert.rejects(extractLayer(Readable.from([buildTar(ordinary)]), root, { asRoot: false, inputDigest: failed }), /not hashed/);
+});

@@ -61,7 +61,18 @@ function isZlibError(err: unknown): boolean {
 export async function extractLayer(
   input: Readable,
   dest: string,
-  opts: { signal?: AbortSignal; asRoot?: boolean; timeoutMs?: number; whiteouts?: boolean } = {},
+  opts: {
+    signal?: AbortSignal;
+    asRoot?: boolean;
+    timeoutMs?: number;
+    whiteouts?: boolean;
+    /**
+     * The sha256 of exactly these input bytes, computed by the caller as they passed (the
+     * content store, for a blob stored and unpacked at once). Used as the diffID when the
+     * input is uncompressed, instead of hashing the same bytes a second time.
+     */
+    inputDigest?: Promise<Digest> | undefined;
+  } = {},
 ): Promise<ExtractResult> {
   const asRoot = opts.asRoot ?? process.getuid?.() === 0;
   let decompressor;
@@ -71,7 +82,8 @@ export async function extractLayer(
     input.destroy();
     throw err;
   }
-  const rewriter = new TarRewriter(new LayerExtractPolicy({ whiteouts: opts.whiteouts }), { digest: true });
+  const hashedByCaller = opts.inputDigest !== undefined && decompressor.compression === 'none';
+  const rewriter = new TarRewriter(new LayerExtractPolicy({ whiteouts: opts.whiteouts }), { digest: !hashedByCaller });
   const tar = spawnStreaming('tar', tarExtractArgs(dest, asRoot), {
     timeoutMs: opts.timeoutMs ?? TAR_TIMEOUT_MS,
     signal: opts.signal,
@@ -101,5 +113,6 @@ export async function extractLayer(
     }
     throw pErr;
   }
-  return { diffId: rewriter.inputDigest(), size: rewriter.bytesIn, compression: decompressor.compression, entries: rewriter.entries };
+  const diffId = hashedByCaller ? await opts.inputDigest! : rewriter.inputDigest();
+  return { diffId, size: rewriter.bytesIn, compression: decompressor.compression, entries: rewriter.entries };
 }
