@@ -244,7 +244,10 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     },
     disconnect: async (n, containerId, o) => {
       const net = await networks.inspect(n);
-      await networks.disconnect(n, containerId, o);
+      // A container never started has its networks only in its config (compose 1.29 disconnects
+      // and reconnects a created container to set its aliases): then the config is all to change.
+      const onlyInConfig = !(net.Name in networks.containerNetworks(containerId)) && containers.joinsNetwork(containerId, { id: net.Id, name: net.Name });
+      if (!onlyInConfig) await networks.disconnect(n, containerId, o);
       await containers.networkChanged(containerId, { action: 'disconnect', network: { id: net.Id, name: net.Name } });
     },
   };

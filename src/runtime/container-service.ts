@@ -873,6 +873,15 @@ export class ContainerService {
    * in the container's config, so the next start joins the same networks, and a running
    * container's NetworkSettings are read again from the attacher.
    */
+  /** Whether the container's config joins `network` at its next start (its mode's network or an endpoint). */
+  joinsNetwork(ref: string, network: { id: string; name: string }): boolean {
+    const spec = this.get(ref).config.spec;
+    const mode = spec.host.networkMode === 'default' || spec.host.networkMode === '' ? 'bridge' : spec.host.networkMode;
+    const names = [network.name, network.id];
+    if (names.includes(mode) && !spec.primaryDisconnected) return true;
+    return names.some((n) => n in spec.endpoints);
+  }
+
   async networkChanged(
     ref: string,
     change: { action: 'connect' | 'disconnect'; network: { id: string; name: string }; aliases?: string[]; ipv4Address?: string },

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { buildBusyboxRootfs } from '../integration/runtime/fixtures.js';
+import { importBusyboxImage } from '../integration/runtime/fixtures.js';
 
 const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
 
@@ -16,15 +16,7 @@ let d: TestDaemon;
 before(async () => {
   if (skip) return;
   d = (await startTestDaemon())!;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-bbimg-'));
-  try {
-    await buildBusyboxRootfs(join(dir, 'rootfs'));
-    await runCommand('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 30_000 });
-    const r = await d.docker(['import', '-c', 'CMD ["sh"]', join(dir, 'busybox.tar'), 'busybox:latest']);
-    assert.equal(r.code, 0, r.stderr);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await importBusyboxImage(d, 'busybox:latest');
 });
 
 after(async () => {
