@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { DOCKER_CLI, isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../helpers/busybox-image.js';
+import { importBusyboxImage } from '../integration/runtime/fixtures.js';
 
 const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
 
@@ -13,7 +13,7 @@ let d: TestDaemon;
 before(async () => {
   if (skip) return;
   d = (await startTestDaemon())!;
-  await importBusyboxImage(d);
+  await importBusyboxImage(d, 'busybox:latest');
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { isRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../helpers/busybox-image.js';
+import { importBusyboxImage } from '../integration/runtime/fixtures.js';
 
 const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
 
@@ -18,7 +18,7 @@ before(async () => {
   if (skip) return;
   d = (await startTestDaemon())!;
   docker = new Docker({ socketPath: d.socketPath });
-  await importBusyboxImage(d);
+  await importBusyboxImage(d, 'busybox:latest');
 });
 
 after(async () => {

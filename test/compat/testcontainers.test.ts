@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { isRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../helpers/busybox-image.js';
+import { importBusyboxImage } from '../integration/runtime/fixtures.js';
 
 const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
 
@@ -17,7 +17,7 @@ before(async () => {
   // testcontainers reads its engine from the environment once, when first imported.
   process.env.DOCKER_HOST = `unix://${d.socketPath}`;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  await importBusyboxImage(d);
+  await importBusyboxImage(d, 'busybox:latest');
 });
 
 after(async () => {
