@@ -236,7 +236,7 @@ export async function readArchive(input: Readable, content: ContentStore, opts: 
     throw tarError(e);
   }
   const extractor = tarExtract();
-  const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [input, new ByteCounter(opts.onBytes)];
+  const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = opts.onBytes ? [input, new ByteCounter(opts.onBytes)] : [input];
   // docker load takes gzip, bzip2, xz and zstd archives; Node has gzip, the rest are streamed
   // through their standard binaries.
   const compression = detectCompression(head);
