@@ -212,3 +212,35 @@ test('concurrent applies of one layer unpack it once and both get it', async (t)
   assert.deepEqual(a, b);
   assert.deepEqual((await readdir(join(root, 'layers'))).sort(), ['l', a.chainId.slice(7)].sort());
 });
+
+test('a staged layer is unpacked before its parent is known and committed on any parent once', async (t) => {
+  const { root, s } = await storage(t);
+  const layersDir = join(root, 'layers');
+  const b = await s.layers.apply(undefined, Readable.from([base]));
+  const staged = await s.layers.stage(Readable.from([gzipSync(top)]));
+  assert.equal(staged.diffId, sha256Digest(top));
+  assert.equal(staged.size, top.length);
+  assert.equal((await s.layers.list()).length, 1, 'a staged layer is not a layer yet');
+  const info = await s.layers.commitStaged(b.chainId, staged);
+  assert.equal(info.chainId, chainIdOf([sha256Digest(base), sha256Digest(top)]));
+  assert.equal(info.parent, b.chainId);
+  assert.equal(await readFile(join(s.layers.diffPath(info.chainId), 'app/main.js'), 'utf8'), 'console.log(1)\n');
+  assert.deepEqual((await s.layers.lowerLinks(info.chainId)).slice(1), await s.layers.lowerLinks(b.chainId));
+  await assert.rejects(s.layers.commitStaged(undefined, staged), (e) => errorKind(e) === 'conflict');
+
+  // An existing chainID wins; the staged tree goes. Discarding is idempotent.
+  const again = await s.layers.stage(Readable.from([top]));
+  assert.deepEqual(await s.layers.commitStaged(b.chainId, again), info);
+  const dropped = await s.layers.stage(Readable.from([top]));
+  await s.layers.discardStaged(dropped);
+  await s.layers.discardStaged(dropped);
+  assert.deepEqual((await readdir(layersDir)).filter((n) => n.startsWith('.tmp-')), []);
+});
+
+test('staging a hostile or broken tar fails and leaves nothing', async (t) => {
+  const { root, s } = await storage(t);
+  const hostile = buildTar([{ name: '../escape', data: 'x' }]);
+  await assert.rejects(s.layers.stage(Readable.from([hostile])), (e) => errorKind(e) === 'invalid-argument');
+  await assert.rejects(s.layers.stage(Readable.from([Buffer.from('{"not":"a tar"}')])));
+  assert.deepEqual((await readdir(join(root, 'layers'))).filter((n) => n.startsWith('.tmp-')), []);
+});
