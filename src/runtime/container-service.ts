@@ -36,7 +36,7 @@ import {
   type ContainerStateFile,
   type HealthState,
 } from './container-store.js';
-import { readLog, logSize, type LogRecord, type ReadLogOptions } from './logs.js';
+import { conmonLogSizeMax, readLog, openLog, type LogRecord, type ReadLogOptions } from './logs.js';
 import { generateName, validateName } from './names.js';
 import { commandFor, generateOciSpec, INIT_PATH, readHostHardLimits, type NamespaceSource } from './oci-spec.js';
 import type { ImageLookup, NetworkAttacher, RootfsSnapshotter, VolumeMounter } from './ports.js';
@@ -46,7 +46,7 @@ import { RuncRuntime } from './runc.js';
 import { resolveUser } from './user.js';
 import { sampleStats, type StatsSample } from './stats.js';
 import { topOf, type TopResult } from './top.js';
-import { normalizeSignal, parseSize, signalNumber } from './signals.js';
+import { normalizeSignal, signalNumber } from './signals.js';
 
 export interface ContainerServiceOptions {
   /** `<data-root>`; containers live in `<data-root>/containers/<id>`. */
@@ -484,7 +484,7 @@ export class ContainerService {
         deviceRules: requested.rules,
       });
       await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
-      const logMax = Number(spec.host.logConfig.config['max-size'] ? parseSize(spec.host.logConfig.config['max-size']) : 0);
+      const logMax = conmonLogSizeMax(spec.host.logConfig.config['max-size']);
       const started = await startConmon(this.runc, {
         id: c.id,
         name: c.name,
@@ -969,10 +969,12 @@ export class ContainerService {
    */
   async attachOutput(ref: string, opts: { logs: boolean; stream: boolean; signal?: AbortSignal }): Promise<AsyncGenerator<LogRecord>> {
     const c = this.get(ref);
-    const from = opts.logs ? 0 : await logSize(c.logPath);
+    // Opened now (not when the caller starts reading): output written from here on is kept
+    // even if conmon replaces the file (--log-size-max) in between.
+    const fromEnd = !opts.logs;
     this.publish(c, 'attach');
-    if (!opts.stream) return readLog(c.logPath, { follow: false, fromOffset: from, signal: opts.signal });
-    return readLog(c.logPath, { follow: true, fromOffset: from, done: c.nextExit.promise, signal: opts.signal });
+    if (!opts.stream) return openLog(c.logPath, { follow: false, fromEnd, signal: opts.signal });
+    return openLog(c.logPath, { follow: true, fromEnd, done: c.nextExit.promise, signal: opts.signal });
   }
 
   /**

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatLogTime, logTimeNano, parseLogLine, parseUnixTimestamp, readLog } from './logs.js';
+import { LOG_SIZE_FLOOR, conmonLogSizeMax, formatLogTime, logTimeNano, openLog, parseLogLine, parseUnixTimestamp, readLog } from './logs.js';
 
 const L = (t: string, s: string, tag: string, msg: string) => `${t} ${s} ${tag} ${msg}\n`;
 
@@ -44,4 +44,44 @@ test('reading applies tail, since and until; following ends once the container i
   assert.equal(second.value?.data.toString(), 'd\n');
   finish();
   assert.equal((await gen.next()).done, true);
+});
+
+test('a follower drains a log that was replaced by rename and goes on with the new file, losing and repeating nothing', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  const T = '2024-01-01T00:00:00Z';
+  await writeFile(path, L(T, 'stdout', 'F', 'a1'));
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const reader = await openLog(path, { follow: true, done });
+  const got: string[] = [];
+  const first = await reader.next();
+  got.push(first.value!.data.toString());
+  // More into the old file, then conmon's replacement: new file renamed over the path,
+  // followed by a second replacement before the reader looks again.
+  await appendFile(path, L(T, 'stdout', 'F', 'a2'));
+  await writeFile(path + '.tmp', L(T, 'stdout', 'F', 'b1'));
+  await rename(path + '.tmp', path);
+  await appendFile(path, L(T, 'stderr', 'F', 'b2'));
+  finish();
+  for await (const r of reader) got.push(r.data.toString());
+  assert.deepEqual(got, ['a1\n', 'a2\n', 'b1\n', 'b2\n']);
+});
+
+test('a reader opened at the end of the log sees only what is written afterwards', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  const T = '2024-01-01T00:00:00Z';
+  await writeFile(path, L(T, 'stdout', 'F', 'old'));
+  const reader = await openLog(path, { follow: true, fromEnd: true, done: Promise.resolve() });
+  // Written after the open but before the first read: still seen.
+  await appendFile(path, L(T, 'stdout', 'F', 'new'));
+  const got: string[] = [];
+  for await (const r of reader) got.push(r.data.toString());
+  assert.deepEqual(got, ['new\n']);
+  assert.equal(conmonLogSizeMax('1k'), LOG_SIZE_FLOOR);
+  assert.equal(conmonLogSizeMax('10m'), 10 * 1024 * 1024);
+  assert.equal(conmonLogSizeMax(undefined), 0);
 });

@@ -2,7 +2,10 @@
 // P marks a partial record (no newline yet), F a full one (a newline follows).
 // Reading is streamed in bounded chunks; following uses inotify (fs.watch), never polling.
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { watch, type FSWatcher } from 'node:fs';
+import { watch } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { basename, dirname } from 'node:path';
+import { parseSize } from './signals.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -102,7 +105,7 @@ async function tailOffset(fh: FileHandle, size: number, n: number): Promise<numb
   return 0;
 }
 
-async function waitForChange(watcher: FSWatcher | undefined, done: Promise<unknown> | undefined, signal?: AbortSignal): Promise<'change' | 'done'> {
+async function waitForChange(watcher: EventEmitter | undefined, done: Promise<unknown> | undefined, signal?: AbortSignal): Promise<'change' | 'done'> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (v: 'change' | 'done') => {
@@ -118,30 +121,72 @@ async function waitForChange(watcher: FSWatcher | undefined, done: Promise<unkno
     watcher?.on('change', onChange);
     signal?.addEventListener('abort', onAbort, { once: true });
     done?.then(() => finish('done'), () => finish('done'));
-    // inotify on a file that is replaced (rotation) stops firing: re-check now and then.
+    // A safety net only: the directory watch sees writes and replacements.
     const timer = setTimeout(() => finish('change'), 1000);
   });
 }
 
-/** Streams log records; with `follow`, keeps reading until `done` resolves and the file is drained. */
-export async function* readLog(path: string, opts: ReadLogOptions): AsyncGenerator<LogRecord> {
+/**
+ * Opens the log now (so what is written from this moment on is not missed, even when the
+ * caller starts iterating later) and returns the record stream.
+ *
+ * Following survives conmon's `--log-size-max`: conmon then writes a new file and renames
+ * it over the path. At EOF the follower checks whether the path names another inode; if so
+ * it drains the old descriptor to its end (conmon flushed it before the rename) and goes on
+ * with the new file from its start, so no record is lost or repeated. A file that shrank in
+ * place (copytruncate) is read again from its start.
+ */
+export async function openLog(path: string, opts: ReadLogOptions & { fromEnd?: boolean }): Promise<AsyncGenerator<LogRecord>> {
+  let watcher: EventEmitter | undefined;
   let fh: FileHandle | undefined;
-  let watcher: FSWatcher | undefined;
   try {
     if (opts.follow) {
       // Created before the first read so no write between read and watch is missed.
       await open(path, 'a').then((f) => f.close());
-      watcher = watch(path, { persistent: false });
-      watcher.on('error', () => undefined);
+      // The directory, not the file: inotify on a file that is replaced stops reporting.
+      const base = basename(path);
+      const dirWatcher = watch(dirname(path), { persistent: false });
+      dirWatcher.on('error', () => undefined);
+      const relay = new EventEmitter();
+      relay.setMaxListeners(0);
+      dirWatcher.on('change', (_ev, name) => {
+        if (name === null || String(name).startsWith(base)) relay.emit('change');
+      });
+      relay.once('close', () => dirWatcher.close());
+      watcher = relay;
     }
     try {
       fh = await open(path, 'r');
     } catch {
       // No log yet (the container never started): nothing to show.
-      return;
+      watcher?.emit('close');
+      return (async function* () {})();
     }
+    const st = await fh.stat();
+    const start = opts.fromEnd ? st.size : opts.fromOffset;
+    return follow(path, fh, st.ino, start, watcher, opts);
+  } catch (err) {
+    watcher?.emit('close');
+    await fh?.close();
+    throw err;
+  }
+}
+
+async function* follow(
+  path: string,
+  first: FileHandle,
+  firstIno: number,
+  fromOffset: number | undefined,
+  watcher: EventEmitter | undefined,
+  opts: ReadLogOptions,
+): AsyncGenerator<LogRecord> {
+  let fh = first;
+  let ino = firstIno;
+  // Set once the path names another file: drain this one, then switch.
+  let next: FileHandle | undefined;
+  try {
     const size = (await fh.stat()).size;
-    let pos = opts.fromOffset ?? (opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(fh, size, opts.tail) : 0);
+    let pos = fromOffset ?? (opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(fh, size, opts.tail) : 0);
     let pending = Buffer.alloc(0);
     const buf = Buffer.alloc(CHUNK);
     let finishing = false;
@@ -151,10 +196,10 @@ export async function* readLog(path: string, opts: ReadLogOptions): AsyncGenerat
       if (bytesRead > 0) {
         pos += bytesRead;
         pending = pending.length ? Buffer.concat([pending, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
-        let start = 0;
-        for (let nl = pending.indexOf(0x0a); nl >= 0; nl = pending.indexOf(0x0a, start)) {
-          const rec = parseLogLine(pending.subarray(start, nl));
-          start = nl + 1;
+        let at = 0;
+        for (let nl = pending.indexOf(0x0a); nl >= 0; nl = pending.indexOf(0x0a, at)) {
+          const rec = parseLogLine(pending.subarray(at, nl));
+          at = nl + 1;
           if (!rec) continue;
           if (opts.since !== undefined || opts.until !== undefined) {
             const t = logTimeNano(rec.time);
@@ -163,26 +208,66 @@ export async function* readLog(path: string, opts: ReadLogOptions): AsyncGenerat
           }
           yield rec;
         }
-        pending = pending.subarray(start);
+        pending = pending.subarray(at);
         if (pending.length > MAX_LINE) pending = Buffer.alloc(0);
         continue;
       }
-      if (!opts.follow || finishing) return;
-      const cur = await stat(path).catch(() => undefined);
-      if (cur && cur.size < pos) {
-        // conmon truncated the file (--log-size-max): start over from its beginning.
+      if (next) {
+        // The old file is drained (its last bytes were read after the replacement was seen).
+        await fh.close();
+        fh = next;
+        ino = (await fh.stat()).ino;
+        next = undefined;
         pos = 0;
         pending = Buffer.alloc(0);
         continue;
       }
-      if (cur && cur.size > pos) continue;
+      if (!opts.follow) return;
+      const cur = await stat(path).catch(() => undefined);
+      if (cur && cur.ino !== ino) {
+        const opened = await open(path, 'r').catch(() => undefined);
+        if (opened) {
+          // Read the old descriptor once more to its end before switching.
+          next = opened;
+          continue;
+        }
+      } else if (cur && cur.size < pos) {
+        // Truncated in place: start over from its beginning.
+        pos = 0;
+        pending = Buffer.alloc(0);
+        continue;
+      } else if (cur && cur.size > pos) {
+        continue;
+      }
+      if (finishing) return;
       const why = await waitForChange(watcher, opts.done, opts.signal);
+      // One more pass after the exit: what conmon wrote last is read before ending.
       if (why === 'done') finishing = true;
     }
   } finally {
-    watcher?.close();
-    await fh?.close();
+    watcher?.emit('close');
+    await next?.close();
+    await fh.close();
   }
+}
+
+/** Streams log records; with `follow`, keeps reading until `done` resolves and the file is drained. */
+export async function* readLog(path: string, opts: ReadLogOptions): AsyncGenerator<LogRecord> {
+  yield* await openLog(path, opts);
+}
+
+/**
+ * conmon replaces the log with a new file when it reaches `--log-size-max`; a follower
+ * (attach, `logs -f`) that is more than one whole file behind would lose that file. So the
+ * limit given to conmon is never below this floor: a smaller `max-size` keeps up to 1 MiB.
+ */
+export const LOG_SIZE_FLOOR = 1024 * 1024;
+
+/** `--log-size-max` for conmon from `--log-opt max-size` (0 = unlimited). */
+export function conmonLogSizeMax(maxSize: string | undefined): number {
+  if (!maxSize) return 0;
+  const n = parseSize(maxSize);
+  return n > 0 ? Math.max(n, LOG_SIZE_FLOOR) : 0;
 }
 
 /** Current size of the log (attach starts reading here). */

@@ -1,0 +1,64 @@
+// The real docker CLI against berthd: output and logs with --log-opt (max-size, max-file),
+// and `--platform` checked against the local image.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER_CLI, isRoot, type TestDaemon, startTestDaemon } from '../helpers/daemon.js';
+import { importBusyboxImage } from '../integration/runtime/fixtures.js';
+
+const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = (await startTestDaemon())!;
+  await importBusyboxImage(d, 'busybox:latest');
+});
+
+after(async () => {
+  if (skip || !d) return;
+  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await d.docker(['rm', '-f', ...ids]);
+  await d.stop();
+});
+
+const seq = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
+
+test('an attached run with --log-opt max-size=1k prints every line of its output in order', { skip }, async () => {
+  const r = await d.docker(['run', '--rm', '--log-opt', 'max-size=1k', 'busybox', 'seq', '1', '2000']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, seq(2000));
+});
+
+test('logs -f of a container with --log-opt max-size=1k prints every line written while it follows', { skip }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // The container says "ready", waits for the go file, then writes far more than 1k.
+  const script = 'echo ready; while [ ! -e /m/go ]; do sleep 0.02; done; seq 1 2000';
+  const run = await d.docker(['run', '-d', '--name', 'maxsize', '-v', `${dir}:/m`, '--log-opt', 'max-size=1k', 'busybox', 'sh', '-c', script]);
+  assert.equal(run.code, 0, run.stderr);
+  const child = spawn(DOCKER_CLI, ['logs', '-f', 'maxsize'], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  await new Promise<void>((res) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.startsWith('ready\n')) res();
+    });
+    void closed.then(() => res());
+  });
+  await writeFile(join(dir, 'go'), '');
+  const code = await closed;
+  clearTimeout(timer);
+  assert.equal(code, 0, err);
+  assert.equal(out, 'ready\n' + seq(2000));
+  await d.docker(['rm', '-f', 'maxsize']);
+});
