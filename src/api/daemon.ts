@@ -192,7 +192,8 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     images: {
       resolve: async (name, o) => {
         const r = await images.resolve(name, o);
-        return { id: r.id, config: r.config.config ?? {}, topChainId: r.topChainId, repoTags: r.repoTags };
+        const platform = { os: r.config.os, architecture: r.config.architecture, variant: r.config.variant };
+        return { id: r.id, config: r.config.config ?? {}, topChainId: r.topChainId, repoTags: r.repoTags, platform };
       },
       commit: async (req, o) =>
         images.commit({ ...req, parent: (await images.resolve(req.parent)).id, config: req.config as Parameters<ImageService['commit']>[0]['config'] }, o),

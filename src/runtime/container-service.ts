@@ -39,7 +39,8 @@ import {
 import { conmonLogSizeMax, readLog, openLog, type LogRecord, type ReadLogOptions } from './logs.js';
 import { generateName, validateName } from './names.js';
 import { commandFor, generateOciSpec, INIT_PATH, readHostHardLimits, type NamespaceSource } from './oci-spec.js';
-import type { ImageLookup, NetworkAttacher, RootfsSnapshotter, VolumeMounter } from './ports.js';
+import type { ImageLookup, NetworkAttacher, ResolvedImage, RootfsSnapshotter, VolumeMounter } from './ports.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../image/index.js';
 import { isSameProcess, processStartTime } from './proc.js';
 import { resolveInRoot } from './rootfs-path.js';
 import { RuncRuntime } from './runc.js';
@@ -300,7 +301,7 @@ export class ContainerService {
 
   // ---------- create ----------
 
-  async create(spec: ContainerSpec, opts: { name?: string; signal?: AbortSignal } = {}): Promise<CreateResult> {
+  async create(spec: ContainerSpec, opts: { name?: string; platform?: string; signal?: AbortSignal } = {}): Promise<CreateResult> {
     const warnings: string[] = [];
     let name: string;
     if (opts.name) {
@@ -317,6 +318,7 @@ export class ContainerService {
       throw new BerthError('invalid-argument', "can't create 'AutoRemove' container with restart policy");
     }
     const image = await this.opts.images.resolve(spec.image, opts);
+    if (opts.platform) checkPlatform(spec.image, opts.platform, image.platform);
     const argv = commandFor(spec, image.config);
     // Checked again at start; failing here makes it a create error (docker CLI: 125).
     await requestedDevices(spec.host.devices ?? []);
@@ -1151,4 +1153,18 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   }
 }
 
-
+/**
+ * `create?platform=`: the local image must be of that platform (dockerd 404s otherwise; the
+ * docker CLI then pulls unless `--pull never`). An image without a recorded platform passes.
+ */
+export function checkPlatform(ref: string, wanted: string, have: ResolvedImage['platform']): void {
+  if (!have?.architecture) return;
+  const want = parsePlatform(wanted);
+  const actual = { os: have.os || 'linux', architecture: have.architecture, ...(have.variant ? { variant: have.variant } : {}) };
+  if (platformMatches(want, actual)) return;
+  const shown = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref) || ref.includes('@') || /:[^/]*$/.test(ref) ? ref : `${ref}:latest`;
+  throw new BerthError(
+    'not-found',
+    `image with reference ${shown} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(actual)}`,
+  );
+}

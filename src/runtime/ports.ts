@@ -11,6 +11,8 @@ export interface ResolvedImage {
   /** Top layer of the image (undefined for an empty image). */
   topChainId?: string;
   repoTags: string[];
+  /** The image config's os/architecture/variant (`--platform` is checked against it). */
+  platform?: { os: string; architecture: string; variant?: string };
 }
 
 export interface CommitRequest {

@@ -62,3 +62,15 @@ test('logs -f of a container with --log-opt max-size=1k prints every line writte
   assert.equal(out, 'ready\n' + seq(2000));
   await d.docker(['rm', '-f', 'maxsize']);
 });
+
+test('run --platform refuses a local image of another platform with dockerd\'s message and accepts its own', { skip }, async () => {
+  const arch = (await d.docker(['image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', 'busybox'])).stdout.trim();
+  const other = arch === 'linux/arm64' ? 'linux/amd64' : 'linux/arm64';
+  const bad = await d.docker(['run', '--rm', '--pull', 'never', '--platform', other, 'busybox', 'true']);
+  assert.equal(bad.code, 125, bad.stderr);
+  assert.match(bad.stderr, new RegExp(`image with reference busybox:latest was found but does not match the specified platform: wanted ${other}, actual: ${arch}`));
+  const res = await d.request('POST', `/containers/create?platform=${encodeURIComponent(other)}`, { Image: 'busybox', Cmd: ['true'] });
+  assert.equal(res.status, 404, res.text);
+  assert.equal((await d.docker(['run', '--rm', '--platform', arch, 'busybox', 'echo', 'ok'])).stdout, 'ok\n');
+  assert.equal((await d.docker(['ps', '-aq'])).stdout.trim(), '');
+});

@@ -114,12 +114,9 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
       handler: async (ctx) => {
         const body = await ctx.readJson(createBodySchema.nullish());
         if (!body) throw new BerthError('invalid-argument', 'Config cannot be empty in order to create a container');
-        const platform = ctx.queryString('platform');
-        if (platform && !/^linux(\/(amd64|x86_64))?(\/.*)?$/.test(platform) && platform !== process.arch) {
-          throw new BerthError('not-found', `No such image: ${body.Image ?? ''} (platform ${platform} is not available)`);
-        }
         const spec = specFromCreateBody(body);
-        const r = await backend.create(spec, { name: ctx.queryString('name') || undefined, signal: ctx.signal });
+        const platform = ctx.queryString('platform') || undefined;
+        const r = await backend.create(spec, { name: ctx.queryString('name') || undefined, platform, signal: ctx.signal });
         const reply: ContainerCreateResponse = { Id: r.id, Warnings: r.warnings };
         ctx.sendJson(201, reply);
       },
