@@ -11,6 +11,7 @@ import {
   isDigest,
   notFound,
   parseDigest,
+  run,
   writeJsonAtomic,
   type Digest,
 } from '../util/index.js';
@@ -49,6 +50,17 @@ async function drain(input: Readable): Promise<void> {
   for await (const _ of input) void _;
 }
 
+/**
+ * Marks `dir` as a top of directory hierarchies (ext4 `chattr +T`), so that each layer's tree is
+ * placed in a block group of its own, as the filesystem root's children are. Measured on ext4
+ * without a journal: a layer unpacked right after another one was deleted ran 3–10× slower,
+ * because every new inode skips the group's recently freed ones one by one; spread out, the new
+ * layer rarely lands in that group. Best effort: elsewhere the flag is unknown and ignored.
+ */
+async function spreadSubdirs(dir: string): Promise<void> {
+  await run('chattr', ['+T', dir], { timeoutMs: 5_000 }).catch(() => undefined);
+}
+
 /** Consulted before a layer is removed: does a snapshot sit on it? */
 export type LayerUseCheck = (chainId: ChainId) => Promise<string | undefined>;
 
@@ -74,6 +86,7 @@ export class LocalLayerStore implements LayerStore {
   static async open(dir: string): Promise<LocalLayerStore> {
     const store = new LocalLayerStore(dir);
     await mkdir(store.linksDir, { recursive: true });
+    await spreadSubdirs(dir);
     await store.recover();
     return store;
   }
