@@ -36,9 +36,10 @@ import {
   type ContainerStateFile,
   type HealthState,
 } from './container-store.js';
-import { conmonLogSizeMax, readLog, openLog, type LogRecord, type ReadLogOptions } from './logs.js';
+import { conmonLogSizeMax, openLog, readLogSet, type LogRecord, type ReadLogOptions } from './logs.js';
 import { generateName, validateName } from './names.js';
 import { commandFor, generateOciSpec, INIT_PATH, readHostHardLimits, type NamespaceSource } from './oci-spec.js';
+import { LogKeeper, parseMaxFile, rotatedPaths } from './log-rotation.js';
 import type { ImageLookup, NetworkAttacher, ResolvedImage, RootfsSnapshotter, VolumeMounter } from './ports.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/index.js';
 import { isSameProcess, processStartTime } from './proc.js';
@@ -91,6 +92,10 @@ export interface ExitInfo {
 /** The container record kept in memory; disk (config.json + state.json) is the truth. */
 export class Container {
   exitWatcher: FSWatcher | undefined;
+  /** Keeps the files conmon replaces (`--log-opt max-file`), while the container runs. */
+  logKeeper: LogKeeper | undefined;
+  /** The last keeper's closing (its final step), awaited before the container's files go. */
+  logKeeperClosed: Promise<void> = Promise.resolve();
   nextExit: Deferred<ExitInfo> = deferred();
   /** Resolves once conmon runs the next start (its attach socket exists). */
   nextStart: Deferred<void> = deferred();
@@ -244,6 +249,7 @@ export class ContainerService {
     this.closed = true;
     for (const c of this.containers.values()) {
       c.exitWatcher?.close();
+      void this.stopLogKeeper(c);
       clearTimeout(c.restartTimer);
       clearTimeout(c.healthTimer);
     }
@@ -314,6 +320,8 @@ export class ContainerService {
       throw new BerthError('conflict', `Conflict. The container name "/${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     const hp = spec.host;
+    // Docker refuses a bad max-file at create (the docker CLI exits 125).
+    parseMaxFile(hp.logConfig.config['max-file']);
     if (hp.autoRemove && hp.restartPolicy.name !== 'no') {
       throw new BerthError('invalid-argument', "can't create 'AutoRemove' container with restart policy");
     }
@@ -541,6 +549,7 @@ export class ContainerService {
       void this.checkExitFile(c);
     } catch (err) {
       c.exitWatcher?.close();
+      void this.stopLogKeeper(c);
       c.exitWatcher = undefined;
       for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
       c.state.error = errorMessage(err);
@@ -589,7 +598,19 @@ export class ContainerService {
 
   // ---------- exit handling ----------
 
+  /** `finalStep`: one last look (an exit); not when the container's files are being removed. */
+  private stopLogKeeper(c: Container, finalStep = true): Promise<void> {
+    const k = c.logKeeper;
+    c.logKeeper = undefined;
+    if (k) c.logKeeperClosed = k.close(finalStep);
+    return c.logKeeperClosed;
+  }
+
   private watchExit(c: Container): void {
+    const rot = logRotation(c.config.spec.host.logConfig.config);
+    if (rot.maxFile > 1 && !c.logKeeper) {
+      c.logKeeper = new LogKeeper(c.logPath, rot.maxFile, (err) => this.log.warn('log rotation failed', { container: c.id.slice(0, 12), error: errorMessage(err) }));
+    }
     if (c.exitWatcher) return;
     try {
       c.exitWatcher = watch(c.exitDir, { persistent: true }, () => void this.checkExitFile(c));
@@ -611,6 +632,7 @@ export class ContainerService {
   /** Called under the container lock (or at init) once the container's init process is gone. */
   private async onExit(c: Container, exitCode: number, at: Date, error = ''): Promise<void> {
     c.exitWatcher?.close();
+    void this.stopLogKeeper(c);
     c.exitWatcher = undefined;
     clearTimeout(c.healthTimer);
     const [, , , oomKilled] = await Promise.all([
@@ -825,6 +847,7 @@ export class ContainerService {
         await this.saveState(c, { durable: false }).catch(() => undefined);
         try {
           c.exitWatcher?.close();
+          await this.stopLogKeeper(c, false);
           clearTimeout(c.healthTimer);
           // runc keeps state only for a container it still knows; skip the spawn otherwise.
           if (await access(join(this.runc.root, c.id)).then(() => true, () => false)) await this.runc.delete(c.id, { force: true });
@@ -962,7 +985,8 @@ export class ContainerService {
       throw new BerthError('invalid-argument', 'configured logging driver does not support reading');
     }
     const done = c.isRunning || c.state.status === 'restarting' ? c.nextExit.promise : Promise.resolve();
-    return readLog(c.logPath, { ...opts, done });
+    const { maxFile } = logRotation(c.config.spec.host.logConfig.config);
+    return readLogSet(rotatedPaths(c.logPath, maxFile), c.logPath, { ...opts, done });
   }
 
   /**
@@ -1167,4 +1191,16 @@ export function checkPlatform(ref: string, wanted: string, have: ResolvedImage['
     'not-found',
     `image with reference ${shown} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(actual)}`,
   );
+}
+
+/** max-size/max-file as conmon and the log keeper use them; max-file counts only with a size limit. */
+export function logRotation(config: Record<string, string>): { sizeMax: number; maxFile: number } {
+  const sizeMax = conmonLogSizeMax(config['max-size']);
+  let maxFile = 1;
+  try {
+    maxFile = parseMaxFile(config['max-file']);
+  } catch {
+    // Refused at create; an old record with a bad value keeps one file.
+  }
+  return { sizeMax, maxFile: sizeMax > 0 ? maxFile : 1 };
 }

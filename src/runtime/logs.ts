@@ -251,6 +251,86 @@ async function* follow(
   }
 }
 
+/** Number of records (lines) in an open log. */
+async function countRecords(fh: FileHandle): Promise<number> {
+  const buf = Buffer.alloc(CHUNK);
+  let n = 0;
+  for (let pos = 0; ; ) {
+    const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+    if (bytesRead === 0) return n;
+    for (let i = buf.indexOf(0x0a); i >= 0 && i < bytesRead; i = buf.indexOf(0x0a, i + 1)) n++;
+    pos += bytesRead;
+  }
+}
+
+/**
+ * Reads rotated files (oldest first) and then the live log as one stream: `tail` counts
+ * across all of them and only the live log is followed. A rotated file that is the live one
+ * is skipped, and if the live log was rotated while the older files were read, the file it
+ * was is read before the new live one: nothing is read twice or skipped.
+ */
+export async function* readLogSet(rotated: readonly string[], current: string, opts: ReadLogOptions): AsyncGenerator<LogRecord> {
+  if (rotated.length === 0) {
+    yield* readLog(current, opts);
+    return;
+  }
+  const older: { fh: FileHandle; ino: number; closed?: boolean }[] = [];
+  let next = 0;
+  try {
+    const live = await stat(current).catch(() => undefined);
+    for (const p of rotated) {
+      const fh = await open(p, 'r').catch(() => undefined);
+      if (!fh) continue;
+      const st = await fh.stat();
+      if (live && st.ino === live.ino) await fh.close();
+      else older.push({ fh, ino: st.ino });
+    }
+    const wantTail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
+    // With a tail: how many records the live log has decides how far back to go.
+    const fromOlder = new Map<number, number>();
+    if (wantTail !== undefined) {
+      const liveFh = await open(current, 'r').catch(() => undefined);
+      let need = wantTail - (liveFh ? await countRecords(liveFh) : 0);
+      await liveFh?.close();
+      next = older.length;
+      for (let i = older.length - 1; i >= 0 && need > 0; i--) {
+        const n = await countRecords(older[i]!.fh);
+        next = i;
+        if (n >= need) fromOlder.set(i, need);
+        need -= n;
+      }
+      for (let i = 0; i < next; i++) {
+        older[i]!.closed = true;
+        await older[i]!.fh.close();
+      }
+    }
+    const readOlder = next < older.length;
+    for (; next < older.length; next++) {
+      const o = older[next]!;
+      // follow() closes it from here on.
+      o.closed = true;
+      yield* follow(current, o.fh, o.ino, undefined, undefined, { ...opts, follow: false, tail: fromOlder.get(next) });
+    }
+    // Rotated meanwhile: the file that was live is now `<log>.1`; read it before the new one.
+    let fromStart = readOlder;
+    const now = await stat(current).catch(() => undefined);
+    if (live && now && now.ino !== live.ino) {
+      const fh = await open(rotated[rotated.length - 1]!, 'r').catch(() => undefined);
+      const st = await fh?.stat();
+      if (fh && st?.ino === live.ino) {
+        yield* follow(current, fh, st.ino, undefined, undefined, { ...opts, follow: false, tail: fromStart ? undefined : wantTail });
+        fromStart = true;
+      } else {
+        await fh?.close();
+      }
+    }
+    // The live log from its start when older files were read (its tail otherwise).
+    yield* readLog(current, { ...opts, tail: fromStart ? undefined : wantTail });
+  } finally {
+    for (const o of older) if (!o.closed) await o.fh.close();
+  }
+}
+
 /** Streams log records; with `follow`, keeps reading until `done` resolves and the file is drained. */
 export async function* readLog(path: string, opts: ReadLogOptions): AsyncGenerator<LogRecord> {
   yield* await openLog(path, opts);
