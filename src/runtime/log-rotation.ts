@@ -35,24 +35,33 @@ const ignoreMissing = (err: unknown) => {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 };
 
-/** One step of rotation: shift the kept files if conmon replaced the log, then link the current one. */
+/**
+ * One step of rotation. The file at the log path is hard-linked first, before anything else
+ * (conmon may replace it again soon: at a fast writer's pace a 1 MiB file is full in a few
+ * milliseconds); if it is not the file already held, the kept files shift up by one.
+ */
 export async function rotateOnce(logPath: string, maxFile: number): Promise<void> {
   const held = `${logPath}.0`;
-  const cur = await stat(logPath).catch(() => undefined);
-  if (!cur) return;
-  const kept = await stat(held).catch(() => undefined);
-  if (kept && kept.ino === cur.ino && kept.dev === cur.dev) return;
+  const grabbed = `${logPath}.new`;
+  await unlink(grabbed).catch(ignoreMissing);
+  try {
+    await link(logPath, grabbed);
+  } catch (err) {
+    // No log (yet): nothing to keep.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const [now, kept] = await Promise.all([stat(grabbed), stat(held).catch(() => undefined)]);
+  if (kept && kept.ino === now.ino && kept.dev === now.dev) {
+    await unlink(grabbed).catch(ignoreMissing);
+    return;
+  }
   if (kept) {
     await unlink(`${logPath}.${maxFile - 1}`).catch(ignoreMissing);
     for (let i = maxFile - 2; i >= 1; i--) await rename(`${logPath}.${i}`, `${logPath}.${i + 1}`).catch(ignoreMissing);
     await rename(held, `${logPath}.1`).catch(ignoreMissing);
   }
-  try {
-    await link(logPath, held);
-  } catch (err) {
-    // Replaced between the stat and the link, or linked by a concurrent run: the next look fixes it.
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  await rename(grabbed, held);
 }
 
 /** Keeps rotated logs for one running container (see the top of this file). */

@@ -74,3 +74,24 @@ test('run --platform refuses a local image of another platform with dockerd\'s m
   assert.equal((await d.docker(['run', '--rm', '--platform', arch, 'busybox', 'echo', 'ok'])).stdout, 'ok\n');
   assert.equal((await d.docker(['ps', '-aq'])).stdout.trim(), '');
 });
+
+test('--log-opt max-file=3 keeps the newest files of max-size each and docker logs reads them in order', { skip }, async () => {
+  // 90000 lines make about 5 MiB of log: more than three files even at conmon's 1 MiB floor.
+  // Written in chunks smaller than a file, so each replacement is a separate event.
+  const chunks = [0, 1, 2, 3, 4, 5].map((i) => `seq ${i * 15000 + 1} ${(i + 1) * 15000}`).join('; sleep 0.3; ');
+  const run = await d.docker(['run', '--name', 'rotated', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', chunks]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, seq(90000));
+  const lines = (await d.docker(['logs', 'rotated'])).stdout.split('\n').filter(Boolean).map(Number);
+  assert.equal(lines[lines.length - 1], 90000);
+  assert.ok(lines[0]! > 1, 'the oldest file was dropped');
+  // Contiguous: no file missing between the kept ones, nothing repeated.
+  lines.forEach((n, i) => assert.equal(n, lines[0]! + i));
+  assert.equal((await d.docker(['logs', '--tail', '3', 'rotated'])).stdout, '89998\n89999\n90000\n');
+  const inspect = JSON.parse((await d.docker(['inspect', 'rotated'])).stdout)[0];
+  assert.deepEqual(inspect.HostConfig.LogConfig.Config, { 'max-size': '1k', 'max-file': '3' });
+  const bad = await d.docker(['run', '--rm', '--log-opt', 'max-file=0', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /max-file cannot be less than 1/);
+  await d.docker(['rm', '-f', 'rotated']);
+});
