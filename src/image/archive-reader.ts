@@ -49,6 +49,11 @@ export async function discardStaged(contents: ArchiveContents, layers: LayerStor
   for (const f of contents.files.values()) if (f.kind === 'blob' && f.staged) await layers.discardStaged(f.staged);
 }
 
+/** Uncompressed sizes of the layers `layers` holds. */
+async function sizesOf(layers: LayerStore): Promise<Set<number>> {
+  return new Set((await layers.list()).map((l) => l.size));
+}
+
 /** Resolves once `s` may be written again (or will never be: destroyed). */
 function drained(s: Writable): Promise<void> {
   if (s.destroyed || !s.writableNeedDrain) return Promise.resolve();
@@ -229,6 +234,7 @@ function tarError(err: unknown): unknown {
 export async function readArchive(input: Readable, content: ContentStore, opts: ReadArchiveOptions = {}): Promise<ArchiveContents> {
   const files = new Map<string, ArchiveFile>();
   let memoryBytes = 0;
+  let layerSizes: Promise<Set<number>> | undefined;
   let head: Buffer;
   try {
     head = await peekBytes(input, 6);
@@ -291,9 +297,14 @@ export async function readArchive(input: Readable, content: ContentStore, opts: 
         let staged: StagedLayer | undefined;
         try {
           // A blob the store holds already came with an earlier load, which unpacked it or
-          // found its layer: load.ts does what is still needed from the store.
-          const held = expected ? await content.info(expected) : undefined;
-          if (opts.layers && !held) {
+          // found its layer: load.ts does what is still needed from the store. A member not
+          // named by digest (legacy `<id>/layer.tar`) is not staged when a layer of exactly its
+          // size exists: most likely it is that layer, and unpacking it again would be waste.
+          // Either way load.ts verifies whatever it uses.
+          let known: boolean;
+          if (expected) known = (await content.info(expected)) !== undefined;
+          else known = opts.layers !== undefined && (await (layerSizes ??= sizesOf(opts.layers))).has(size);
+          if (opts.layers && !known) {
             ({ info, staged } = await ingestAndStage(entry as AsyncIterable<Buffer>, content, opts.layers, { digest: expected, size }, opts.signal));
           } else {
             info = await content.ingest(Readable.from(entry), { digest: expected, size }, { signal: opts.signal });

@@ -518,6 +518,8 @@ test('a second load reuses unpacked layers it can verify and re-checks the ones 
   assert.deepEqual({ applies, staged, committed }, { applies: 0, staged: 2, committed: 2 }, 'layers unpack while the archive is read');
   await svc.load(Readable.from(await ociArchive([{ ...plain, tags: ['again:1'] }])));
   assert.deepEqual({ applies, staged, committed }, { applies: 0, staged: 2, committed: 2 }, 'uncompressed blobs are their own diffIDs: nothing to unpack again');
+  await svc.load(Readable.from(await legacyDockerArchive([{ ...plain, tags: ['again:2'] }])));
+  assert.deepEqual({ applies, staged, committed }, { applies: 0, staged: 2, committed: 2 }, 'legacy layer.tar members of known layers are not unpacked again');
 
   // New gzip blobs of known layers are unpacked while read (their diffIDs are not known before)
   // but their layers are not stored twice (the image exists: its GC drops the new blobs again).
