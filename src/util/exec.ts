@@ -53,49 +53,58 @@ function appendTail(tail: string, chunk: Buffer): string {
   return s.length > STDERR_TAIL_BYTES ? s.slice(-STDERR_TAIL_BYTES) : s;
 }
 
-/** Runs a command to completion and collects its (bounded) output. */
-export function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+/**
+ * Watches a spawned child: kills its group on timeout or abort, keeps a bounded stderr tail,
+ * and settles with the exit code (0 or an ok code) or an ExecError (or the abort reason).
+ */
+function supervise(child: ChildProcess, cmd: string, args: readonly string[], opts: RunOptions): Promise<{ exitCode: number; stderr: string }> {
+  let stderr = '';
+  let timedOut = false;
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = appendTail(stderr, c);
+  });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, 'SIGKILL');
+  }, opts.timeoutMs);
+  const onAbort = () => killGroup(child, 'SIGKILL');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      detached: true,
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child, 'SIGKILL');
-    }, opts.timeoutMs);
-    const onAbort = () => killGroup(child, 'SIGKILL');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr!.on('data', (c: Buffer) => {
-      stderr = appendTail(stderr, c);
-    });
-    child.stdin!.on('error', () => {
-      // The child may exit without reading its input; its exit status tells the story.
-    });
-    child.stdin!.end(opts.input ?? '');
-    child.on('error', (err) => {
+    const settle = () => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (err) => {
+      settle();
       reject(new BerthError('internal', `cannot run ${cmd}: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      settle();
       if (opts.signal?.aborted) return reject(opts.signal.reason ?? new DOMException('aborted', 'AbortError'));
-      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) {
-        return resolve({ stdout, stderr, exitCode: code });
-      }
+      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) return resolve({ exitCode: code, stderr });
       reject(new ExecError([cmd, ...args].join(' ').slice(0, 200), code, sig, stderr, timedOut));
     });
   });
+}
+
+/** Runs a command to completion and collects its output (stderr bounded to a tail). */
+export async function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const child = spawn(cmd, args, {
+    detached: true,
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
+  });
+  child.stdin!.on('error', () => {
+    // The child may exit without reading its input; its exit status tells the story.
+  });
+  child.stdin!.end(opts.input ?? '');
+  const { exitCode, stderr } = await supervise(child, cmd, args, opts);
+  return { stdout, stderr, exitCode };
 }
 
 export interface StreamingChild {
@@ -118,29 +127,7 @@ export function spawnStreaming(
     cwd: opts.cwd,
     stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
   });
-  let stderr = '';
-  let timedOut = false;
-  child.stderr!.on('data', (c: Buffer) => {
-    stderr = appendTail(stderr, c);
-  });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child, 'SIGKILL');
-  }, opts.timeoutMs);
-  const onAbort = () => killGroup(child, 'SIGKILL');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const done = new Promise<number>((resolve, reject) => {
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new BerthError('internal', `cannot run ${cmd}: ${err.message}`, { cause: err }));
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) return resolve(code);
-      reject(new ExecError([cmd, ...args].join(' ').slice(0, 200), code, sig, stderr, timedOut));
-    });
-  });
+  const done = supervise(child, cmd, args, opts).then((r) => r.exitCode);
   // A caller that only awaits `done` on success must not crash the process on failure.
   done.catch(() => undefined);
   return {
