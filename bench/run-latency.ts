@@ -7,12 +7,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { REPO, bundleBerthd } from './daemon-bundle.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
-const REPO = resolve(import.meta.dirname, '..');
 const DOCKER = '/usr/local/bin/docker';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, detached: { type: 'string', default: '20' } } });
 const RUNS = Number(values.runs);
@@ -35,24 +34,6 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
 function sample(n: number, fn: () => number): number[] {
   fn(); // warm-up
   return Array.from({ length: n }, fn);
-}
-
-async function bundleBerthd(): Promise<string> {
-  const outdir = join(REPO, 'bench/out/berthd');
-  await build({
-    entryPoints: { berthd: join(REPO, 'src/cli/berthd.ts') },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    chunkNames: 'chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'warning',
-  });
-  return join(outdir, 'berthd.mjs');
 }
 
 function ping(socketPath: string, path: string): Promise<number> {
