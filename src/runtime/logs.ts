@@ -164,12 +164,46 @@ export async function openLog(path: string, opts: ReadLogOptions & { fromEnd?: b
     }
     const st = await fh.stat();
     const start = opts.fromEnd ? st.size : opts.fromOffset;
-    return follow(path, fh, st.ino, start, watcher, opts);
+    const opened = fh;
+    const w = watcher;
+    return closingUnstarted(follow(path, fh, st.ino, start, watcher, opts), async () => {
+      w?.emit('close');
+      await opened.close();
+    });
   } catch (err) {
     watcher?.emit('close');
     await fh?.close();
     throw err;
   }
+}
+
+/**
+ * `return()` on a generator that never started does not run its `finally`: this one releases
+ * what was opened for it in that case too (a caller that gives up before reading).
+ */
+function closingUnstarted(gen: AsyncGenerator<LogRecord>, release: () => Promise<void>): AsyncGenerator<LogRecord> {
+  let started = false;
+  const wrapped = Object.create(gen) as AsyncGenerator<LogRecord>;
+  wrapped.next = (...args) => {
+    started = true;
+    return gen.next(...args);
+  };
+  wrapped.return = async (value) => {
+    if (!started) {
+      started = true;
+      await release();
+    }
+    return gen.return(value);
+  };
+  wrapped.throw = async (err) => {
+    if (!started) {
+      started = true;
+      await release();
+    }
+    return gen.throw(err);
+  };
+  wrapped[Symbol.asyncIterator] = () => wrapped;
+  return wrapped;
 }
 
 async function* follow(

@@ -216,7 +216,14 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         const detach = new AbortController();
         const signal = AbortSignal.any([ctx.signal, detach.signal]);
         const gen = await backend.attachOutput(c.id, { logs, stream, signal });
-        const h = ctx.hijack({ tty: c.config.spec.tty });
+        let h: ReturnType<typeof ctx.hijack>;
+        try {
+          h = ctx.hijack({ tty: c.config.spec.tty });
+        } catch (err) {
+          // The log was opened for this request: release it.
+          await gen.return(undefined);
+          throw err;
+        }
         h.conn.on('error', () => undefined);
         if (ctx.queryBool('stdin') && c.config.spec.openStdin) {
           backend
@@ -231,6 +238,7 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         try {
           await pumpRecords(ctx, gen, h.output, { stdout, stderr, timestamps: false, signal });
         } finally {
+          await gen.return(undefined);
           h.close();
         }
       },
