@@ -46,3 +46,29 @@ test('max-file must be a whole number of at least 1', () => {
   assert.throws(() => parseMaxFile('0'), { kind: 'invalid-argument' });
   assert.throws(() => parseMaxFile('x'), { kind: 'invalid-argument' });
 });
+
+test('following a rotated log reads the kept files, then follows the live one across a replacement', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-rot-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const log = join(dir, 'ctr.log');
+  await writeFile(log, rec('a'));
+  await rotateOnce(log, 2);
+  await writeFile(`${log}.tmp`, rec('b'));
+  await rename(`${log}.tmp`, log);
+  await rotateOnce(log, 2);
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const gen = readLogSet(rotatedPaths(log, 2), log, { follow: true, done });
+  const got: string[] = [];
+  for (;;) {
+    const r = await gen.next();
+    got.push(r.value!.data.toString());
+    if (got.length === 2) break;
+  }
+  await appendFile(log, rec('b2'));
+  await writeFile(`${log}.tmp`, rec('c'));
+  await rename(`${log}.tmp`, log);
+  finish();
+  for await (const r of gen) got.push(r.data.toString());
+  assert.deepEqual(got, ['a\n', 'b\n', 'b2\n', 'c\n']);
+});
