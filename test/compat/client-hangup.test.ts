@@ -1,26 +1,17 @@
 // A reader that hangs up mid-stream (`docker run … | head -1`, `docker logs … | head -1`) ends
 // that stream only: berthd keeps serving, and the container is still cleaned up.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { DOCKER_CLI, isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../integration/runtime/fixtures.js';
+import { DOCKER_CLI, runCommand, type TestDaemon } from '../helpers/daemon.js';
+import { busyboxSuite } from '../helpers/busybox-suite.js';
 
-const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+const suite = busyboxSuite();
+const { skip } = suite;
 
 let d: TestDaemon;
 
 before(async () => {
-  if (skip) return;
-  d = (await startTestDaemon())!;
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.stop();
+  if (!skip) d = await suite.ready();
 });
 
 function pipeToHead(dockerArgs: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,30 +1,21 @@
 // The real docker CLI against berthd: output and logs with --log-opt (max-size, max-file),
 // and `--platform` checked against the local image.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCKER_CLI, isRoot, type TestDaemon, startTestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../integration/runtime/fixtures.js';
+import { DOCKER_CLI, type TestDaemon } from '../helpers/daemon.js';
+import { busyboxSuite } from '../helpers/busybox-suite.js';
 
-const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+const suite = busyboxSuite();
+const { skip } = suite;
 
 let d: TestDaemon;
 
 before(async () => {
-  if (skip) return;
-  d = (await startTestDaemon())!;
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.stop();
+  if (!skip) d = await suite.ready();
 });
 
 const seq = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');

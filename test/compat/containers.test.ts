@@ -1,29 +1,20 @@
 // The real docker CLI against berthd: run (attached, -d, --rm, -t), logs -f, exec, stop,
 // rm -f, inspect, ps --filter, wait, and the 125/126/127 exit codes.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCKER_CLI, isRoot, runCommand, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../integration/runtime/fixtures.js';
+import { DOCKER_CLI, runCommand, type TestDaemon } from '../helpers/daemon.js';
+import { busyboxSuite } from '../helpers/busybox-suite.js';
 
-const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+const suite = busyboxSuite();
+const { skip } = suite;
 
 let d: TestDaemon;
 
 before(async () => {
-  if (skip) return;
-  d = (await startTestDaemon())!;
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.stop();
+  if (!skip) d = await suite.ready();
 });
 
 async function ok(args: string[], input?: string): Promise<string> {

@@ -1,31 +1,23 @@
 // dockerode (docker-modem) against berthd: the API calls a Node tool makes with it —
 // version, image list and inspect, create/start/wait/logs/remove of a container, exec, and
 // error bodies read from `message`.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { isRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../integration/runtime/fixtures.js';
+import { type TestDaemon } from '../helpers/daemon.js';
+import { busyboxSuite } from '../helpers/busybox-suite.js';
 
-const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+const suite = busyboxSuite();
+const { skip } = suite;
 
 let d: TestDaemon;
 let docker: Docker;
 
 before(async () => {
   if (skip) return;
-  d = (await startTestDaemon())!;
+  d = await suite.ready();
   docker = new Docker({ socketPath: d.socketPath });
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.stop();
 });
 
 /** Splits a multiplexed stdout/stderr stream with docker-modem's own demuxer. */

@@ -1,30 +1,22 @@
 // testcontainers-node against berthd: it probes the engine (/info, /version), reuses a local
 // image, creates a labelled container, waits for a log line, execs into it and stops it. The
 // reaper (ryuk) is disabled because it is an image from a public registry.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { isRoot, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { importBusyboxImage } from '../integration/runtime/fixtures.js';
+import { type TestDaemon } from '../helpers/daemon.js';
+import { busyboxSuite } from '../helpers/busybox-suite.js';
 
-const skip = !isRoot() ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+const suite = busyboxSuite();
+const { skip } = suite;
 
 let d: TestDaemon;
 
 before(async () => {
   if (skip) return;
-  d = (await startTestDaemon())!;
+  d = await suite.ready();
   // testcontainers reads its engine from the environment once, when first imported.
   process.env.DOCKER_HOST = `unix://${d.socketPath}`;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.stop();
 });
 
 test('testcontainers starts a container from a local image, waits for its log and execs into it', { skip }, async () => {
