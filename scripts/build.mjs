@@ -2,8 +2,11 @@
 // ≤ 80 ms), so the entry imports nothing eagerly and every command is a lazily imported
 // chunk (ESM splitting). npm packages stay external and load from node_modules.
 import { build } from 'esbuild';
-import { chmod, readFile, rm } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+
+/** Node flags berthd runs with (its shebang, and the CLI when it starts the daemon). */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -53,7 +56,13 @@ await build({
     __BERTH_VERSION__: JSON.stringify(pkg.version),
     __BERTH_COMMIT__: JSON.stringify(gitCommit()),
     __BERTH_BUILT__: JSON.stringify(built),
+    __BERTH_DAEMON_NODE_FLAGS__: JSON.stringify(DAEMON_NODE_FLAGS),
   },
   logLevel: 'warning',
 });
+// berthd runs with a small V8 young generation: measured, it keeps the daemon's RSS ~15–20 MB
+// lower (20 running containers: 84–90 → 69 MB) with no measurable cost to docker load.
+const daemonFile = 'dist/berthd.js';
+const daemonCode = await readFile(daemonFile, 'utf8');
+await writeFile(daemonFile, daemonCode.replace(/^#!.*\n/, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')} --\n`));
 for (const name of Object.keys(entryPoints)) await chmod(`dist/${name}.js`, 0o755);

@@ -21,13 +21,17 @@ export interface AutostartOptions {
   stderr: NodeJS.WritableStream;
 }
 
+declare const __BERTH_DAEMON_NODE_FLAGS__: string[] | undefined;
+/** Node flags of the bundled berthd (scripts/build.mjs); none when run from source. */
+const DAEMON_NODE_FLAGS: string[] = typeof __BERTH_DAEMON_NODE_FLAGS__ === 'undefined' ? [] : __BERTH_DAEMON_NODE_FLAGS__;
+
 /** Where berthd's entry is: beside the running berth (dist/berthd.js, or src/cli/berthd.ts under tsx). */
 export function berthdCommand(): { cmd: string; args: string[] } {
   const self = process.argv[1] ? realpathSync(process.argv[1]) : '';
   const dir = dirname(self);
   for (const name of ['berthd.js', 'berthd.ts']) {
     const p = join(dir, name);
-    if (existsSync(p)) return { cmd: process.execPath, args: [...process.execArgv, p] };
+    if (existsSync(p)) return { cmd: process.execPath, args: [...process.execArgv, ...DAEMON_NODE_FLAGS, p] };
   }
   throw new BerthError('internal', `cannot start the daemon: no berthd beside ${self || 'berth'}`);
 }
