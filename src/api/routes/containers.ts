@@ -88,13 +88,55 @@ const updateSchema = z
   })
   .passthrough();
 
+/** Log records are sent in frames of up to this many bytes (one per record would be ~1M frames for 100 MB). */
+const FRAME_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Streams log records to the client, batching consecutive records of one stream into one
+ * write. Records the reader already holds arrive within a tick; when the next one takes
+ * longer (a followed log gone idle), what is held is sent at once, so follow stays live.
+ */
 async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, out: { stdout: Writable; stderr: Writable }, opts: { stdout: boolean; stderr: boolean; timestamps: boolean; signal?: AbortSignal }) {
   const signal = opts.signal ?? ctx.signal;
-  for await (const rec of gen) {
-    if (signal.aborted) break;
-    if (rec.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-    const data = opts.timestamps ? Buffer.concat([Buffer.from(formatLogTime(rec.time) + ' '), rec.data]) : rec.data;
-    await writeChunk(rec.stream === 'stdout' ? out.stdout : out.stderr, data);
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let heldStream: LogRecord['stream'] = 'stdout';
+  const flush = async () => {
+    if (!held.length) return;
+    const data = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+    held = [];
+    heldBytes = 0;
+    await writeChunk(heldStream === 'stdout' ? out.stdout : out.stderr, data);
+  };
+  // One timer turn per event-loop turn, shared by every record read in it.
+  let turn: Promise<boolean> | undefined;
+  const nextTurn = () =>
+    (turn ??= new Promise<boolean>((r) =>
+      setImmediate(() => {
+        turn = undefined;
+        r(true);
+      }),
+    ));
+  try {
+    while (!signal.aborted) {
+      const next = gen.next();
+      if (held.length) {
+        const idle = await Promise.race([next.then(() => false), nextTurn()]);
+        if (idle) await flush();
+      }
+      const r = await next;
+      if (r.done) break;
+      const rec = r.value;
+      if (rec.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
+      const data = opts.timestamps ? Buffer.concat([Buffer.from(formatLogTime(rec.time) + ' '), rec.data]) : rec.data;
+      if (rec.stream !== heldStream || heldBytes + data.length > FRAME_BATCH_BYTES) await flush();
+      heldStream = rec.stream;
+      held.push(data);
+      heldBytes += data.length;
+    }
+    await flush();
+  } finally {
+    await gen.return(undefined);
   }
 }
 
