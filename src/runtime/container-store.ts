@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BerthError, writeJsonAtomic } from '../util/index.js';
 import type { ContainerSpec, ImageRuntimeConfig } from './container-spec.js';
 import type { ContainerStatus } from './container-state.js';
+import type { MountPointInfo } from '../volume/index.js';
 
 export interface HealthLogEntry {
   start: string;
@@ -20,15 +21,8 @@ export interface HealthState {
   log: HealthLogEntry[];
 }
 
-export interface MountPoint {
-  type: 'bind' | 'volume' | 'tmpfs';
-  name?: string;
-  source: string;
-  destination: string;
-  driver?: string;
-  mode: string;
-  rw: boolean;
-  propagation: string;
+/** A mount as inspect shows it (volume/'s shape), as stored with the container. */
+export interface MountPoint extends MountPointInfo {
   /** Anonymous volume created for this container (removed with `rm -v`). */
   anonymous?: boolean;
 }
