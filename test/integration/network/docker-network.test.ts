@@ -4,13 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../../src/util/index.js';
 import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { buildBusyboxRootfs } from '../runtime/fixtures.js';
+import { importBusyboxImage } from '../runtime/fixtures.js';
 
 const IMAGE = 'nettest:1';
 
@@ -27,15 +25,12 @@ async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promis
   }
   const d = await startTestDaemon(t);
   if (!d) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-netimg-'));
-  t?.after(() => rm(dir, { recursive: true, force: true }));
-  const rootfs = join(dir, 'rootfs');
-  await buildBusyboxRootfs(rootfs);
-  await mkdir(join(rootfs, 'www'), { recursive: true });
-  await writeFile(join(rootfs, 'www', 'index.html'), 'hello from a container\n');
-  const tarPath = join(dir, 'rootfs.tar');
-  await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarPath, '.'], { timeoutMs: 60_000 });
-  await ok(d, ['import', '--change', 'CMD ["sh"]', tarPath, IMAGE]);
+  await importBusyboxImage(d, IMAGE, {
+    customize: async (rootfs) => {
+      await mkdir(join(rootfs, 'www'), { recursive: true });
+      await writeFile(join(rootfs, 'www', 'index.html'), 'hello from a container\n');
+    },
+  });
   return d;
 }
 

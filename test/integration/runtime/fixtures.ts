@@ -178,13 +178,23 @@ export async function collectLogs(gen: AsyncGenerator<{ stream: string; data: Bu
   return { stdout, stderr };
 }
 
-/** `docker import`s a busybox rootfs into a test daemon as `tag` (CMD sh), through its docker CLI. */
-export async function importBusyboxImage(d: { docker(args: string[]): Promise<{ code: number; stderr: string }> }, tag: string): Promise<void> {
+/**
+ * `docker import`s a busybox rootfs into a test daemon as `tag` through its docker CLI, after
+ * `customize` (extra files) and with `changes` (default `CMD ["sh"]`).
+ */
+export async function importBusyboxImage(
+  d: { docker(args: string[], opts?: { timeoutMs?: number }): Promise<{ code: number; stderr: string }> },
+  tag: string,
+  opts: { customize?: (rootfs: string) => Promise<void>; changes?: string[] } = {},
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-bbimg-'));
   try {
-    await buildBusyboxRootfs(join(dir, 'rootfs'));
-    await run('tar', ['-C', join(dir, 'rootfs'), '--numeric-owner', '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 60_000 });
-    const r = await d.docker(['import', '--change', 'CMD ["sh"]', join(dir, 'busybox.tar'), tag]);
+    const rootfs = join(dir, 'rootfs');
+    await buildBusyboxRootfs(rootfs);
+    await opts.customize?.(rootfs);
+    await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', join(dir, 'busybox.tar'), '.'], { timeoutMs: 60_000 });
+    const changes = (opts.changes ?? ['CMD ["sh"]']).flatMap((c) => ['--change', c]);
+    const r = await d.docker(['import', ...changes, join(dir, 'busybox.tar'), tag], { timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`docker import of the busybox rootfs failed: ${r.stderr}`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -4,13 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MountPointWire } from '../../../src/client/index.js';
-import { run } from '../../../src/util/index.js';
 import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { buildBusyboxRootfs } from '../runtime/fixtures.js';
+import { importBusyboxImage } from '../runtime/fixtures.js';
 
 const IMAGE = 'voltest:1';
 
@@ -28,17 +26,15 @@ async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promis
   }
   const d = await startTestDaemon(t);
   if (!d) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-volimg-'));
-  t?.after(() => rm(dir, { recursive: true, force: true }));
-  const rootfs = join(dir, 'rootfs');
-  await buildBusyboxRootfs(rootfs);
-  await mkdir(join(rootfs, 'srv', 'app'), { recursive: true });
-  await writeFile(join(rootfs, 'srv', 'app', 'seed.txt'), 'from the image\n');
-  await chown(join(rootfs, 'srv', 'app'), 1000, 1000);
-  await chown(join(rootfs, 'srv', 'app', 'seed.txt'), 1000, 1000);
-  const tarPath = join(dir, 'rootfs.tar');
-  await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarPath, '.'], { timeoutMs: 60_000 });
-  await ok(d, ['import', '--change', 'VOLUME /srv/app', '--change', 'CMD ["sh"]', tarPath, IMAGE]);
+  await importBusyboxImage(d, IMAGE, {
+    customize: async (rootfs) => {
+      await mkdir(join(rootfs, 'srv', 'app'), { recursive: true });
+      await writeFile(join(rootfs, 'srv', 'app', 'seed.txt'), 'from the image\n');
+      await chown(join(rootfs, 'srv', 'app'), 1000, 1000);
+      await chown(join(rootfs, 'srv', 'app', 'seed.txt'), 1000, 1000);
+    },
+    changes: ['VOLUME /srv/app', 'CMD ["sh"]'],
+  });
   return d;
 }
 
