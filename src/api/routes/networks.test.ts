@@ -3,38 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeNetworkDriver, NetworkService } from '../../network/index.js';
-import { EventBus, logger, notFound } from '../../util/index.js';
-import { Router } from '../router.js';
-import { ApiServer } from '../server.js';
+import { EventBus, notFound } from '../../util/index.js';
+import { startRouteTestServer } from '../route-test-server.js';
 import { networkRoutes } from './networks.js';
-
-interface Reply {
-  status: number;
-  body: any;
-}
-
-function call(socketPath: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { socketPath, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text.trim() ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 const q = (filters: Record<string, string[]>) => encodeURIComponent(JSON.stringify(filters));
 
@@ -54,14 +28,13 @@ test("the network endpoints answer in Docker's wire shape and status codes", asy
     if (ref === 'web' || web.id.startsWith(ref)) return web;
     throw notFound(`No such container: ${ref}`);
   };
-  const server = new ApiServer({ router: new Router(networkRoutes(svc, resolveContainer)), log: logger('test'), serverVersion: 'test' });
-  const socket = join(dir, 'api.sock');
-  await server.listen(`unix://${socket}`);
+  const server = await startRouteTestServer(networkRoutes(svc, resolveContainer), dir);
+  const call = server.call;
   t.after(async () => {
     await server.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const created = await call(socket, 'POST', '/v1.51/networks/create', {
+  const created = await call('POST', '/v1.51/networks/create', {
     Name: 'app',
     CheckDuplicate: true,
     IPAM: { Driver: 'default', Config: [{ Subnet: '10.90.0.0/24', Gateway: '10.90.0.254' }] },
@@ -114,7 +87,7 @@ test("the network endpoints answer in Docker's wire shape and status codes", asy
     ['DELETE', '/networks/app', undefined, 404, () => undefined],
   ];
   for (const [method, path, body, status, check] of cases) {
-    const r = await call(socket, method, path, body);
+    const r = await call(method, path, body);
     assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
     check(r.body);
   }

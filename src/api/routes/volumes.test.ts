@@ -3,59 +3,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventBus, logger } from '../../util/index.js';
+import { EventBus } from '../../util/index.js';
 import { VolumeService } from '../../volume/index.js';
-import { Router } from '../router.js';
-import { ApiServer } from '../server.js';
+import { startRouteTestServer } from '../route-test-server.js';
 import { volumeRoutes } from './volumes.js';
-
-interface Reply {
-  status: number;
-  body: any;
-}
-
-function call(socketPath: string, method: string, path: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { socketPath, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 const q = (filters: Record<string, string[]>) => encodeURIComponent(JSON.stringify(filters));
 
 test('the volume endpoints answer in Docker\'s wire shape and status codes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-volroutes-'));
   const svc = new VolumeService({ root: join(dir, 'volumes'), events: new EventBus() });
-  const server = new ApiServer({ router: new Router(volumeRoutes(svc)), log: logger('test'), serverVersion: 'test' });
-  const socket = join(dir, 'api.sock');
-  await server.listen(`unix://${socket}`);
+  const server = await startRouteTestServer(volumeRoutes(svc), dir);
+  const call = server.call;
   t.after(async () => {
     await server.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  const created = await call(socket, 'POST', '/v1.51/volumes/create', { Name: 'web1', Labels: { app: 'web' }, DriverOpts: {} });
+  const created = await call('POST', '/v1.51/volumes/create', { Name: 'web1', Labels: { app: 'web' }, DriverOpts: {} });
   assert.equal(created.status, 201);
   assert.deepEqual(Object.keys(created.body).sort(), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
   assert.equal(created.body.Mountpoint, join(dir, 'volumes', 'web1', '_data'));
   assert.deepEqual(created.body.Labels, { app: 'web' });
 
-  const anon = await call(socket, 'POST', '/volumes/create', {});
+  const anon = await call('POST', '/volumes/create', {});
   assert.equal(anon.status, 201);
   assert.match(anon.body.Name, /^[0-9a-f]{64}$/);
   assert.deepEqual(anon.body.Labels, { 'com.docker.volume.anonymous': '' });
@@ -81,28 +54,28 @@ test('the volume endpoints answer in Docker\'s wire shape and status codes', asy
     ['DELETE', '/volumes/missing?force=1', undefined, 204, () => undefined],
   ];
   for (const [method, path, body, status, check] of cases) {
-    const r = await call(socket, method, path, body);
+    const r = await call(method, path, body);
     assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
     check(r.body);
   }
 
   await svc.acquire('web1', 'c0ffee');
-  const inUse = await call(socket, 'DELETE', '/volumes/web1?force=true');
+  const inUse = await call('DELETE', '/volumes/web1?force=true');
   assert.equal(inUse.status, 409);
   assert.equal(inUse.body.message, 'remove web1: volume is in use - [c0ffee]');
 
   // API ≥ 1.42 prunes anonymous volumes only; `all` takes named ones too.
-  const pruned = await call(socket, 'POST', '/v1.51/volumes/prune');
+  const pruned = await call('POST', '/v1.51/volumes/prune');
   assert.equal(pruned.status, 200);
   assert.equal(pruned.body.VolumesDeleted.length, 2);
   assert.equal(pruned.body.SpaceReclaimed, 0);
   await svc.release('web1', 'c0ffee');
-  await call(socket, 'POST', '/volumes/create', { Name: 'keepme', Labels: { keep: '1' } });
-  const prunedAll = await call(socket, 'POST', `/v1.51/volumes/prune?filters=${q({ all: ['true'], 'label!': ['keep'] })}`);
+  await call('POST', '/volumes/create', { Name: 'keepme', Labels: { keep: '1' } });
+  const prunedAll = await call('POST', `/v1.51/volumes/prune?filters=${q({ all: ['true'], 'label!': ['keep'] })}`);
   assert.deepEqual(prunedAll.body.VolumesDeleted, ['web1']);
   // Old clients (API < 1.42) prune named volumes without asking.
-  const prunedOld = await call(socket, 'POST', '/v1.41/volumes/prune');
+  const prunedOld = await call('POST', '/v1.41/volumes/prune');
   assert.deepEqual(prunedOld.body.VolumesDeleted, ['keepme']);
-  const removed = await call(socket, 'DELETE', '/volumes/x1');
+  const removed = await call('DELETE', '/volumes/x1');
   assert.equal(removed.status, 404);
 });
