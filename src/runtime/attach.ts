@@ -132,7 +132,10 @@ export async function forwardStdin(socketDir: string, session: string, input: Re
     // A client that goes away mid-stream ends its input.
     input.once('close', finish);
     input.once('error', finish);
-    input.resume();
+    // The client may have sent its input and half-closed before conmon's socket was connected:
+    // then 'end' has already been emitted and will not come again.
+    if (input.readableEnded || input.destroyed) finish();
+    else input.resume();
   });
   return {
     done: Promise.race([done, closedP.then(() => 'closed' as const)]),
