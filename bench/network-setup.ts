@@ -2,12 +2,10 @@
 // costs (issue targets: ≤ 15 ms per container over `--network none`, ≤ 50 ms per create).
 // Runs NetworkService with the bridge driver against named namespaces standing in for
 // containers (needs root). Usage: node --import tsx bench/network-setup.ts [iterations]
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { NetworkService } from '../src/network/index.js';
-import { EventBus, run } from '../src/util/index.js';
+import { benchNetworkService } from './bench-network.js';
+import { run } from '../src/util/index.js';
 
 const N = Number(process.argv[2] ?? 30);
 
@@ -28,15 +26,7 @@ async function main(): Promise<void> {
     console.log('network-setup bench needs root (bridges, veths, iptables); skipped');
     return;
   }
-  const prefix = `bt${randomBytes(2).toString('hex')}`;
-  const root = await mkdtemp(join(tmpdir(), 'berth-bench-net-'));
-  const svc = new NetworkService({
-    dataRoot: root,
-    events: new EventBus(),
-    namePrefix: prefix,
-    addressPools: [{ base: `10.${211 + Math.floor(Math.random() * 39)}.0.0/16`, size: 24 }],
-    dnsUpstreams: async () => [],
-  });
+  const { svc, prefix, dispose } = await benchNetworkService('net');
   const ns = `${prefix}nb`;
   try {
     await svc.restore();
@@ -90,8 +80,7 @@ async function main(): Promise<void> {
     console.log(`  network create: ${median(create).toFixed(1)} ms (target ≤ 50 ms)`);
     console.log('  dockerd/podman side by side: not measured here (no daemon on this machine)');
   } finally {
-    await svc.cleanupAll();
-    await rm(root, { recursive: true, force: true });
+    await dispose();
   }
 }
 

@@ -3,12 +3,10 @@
 // The sink is a node process inside a namespace attached by NetworkService (needs root).
 // Usage: node --import tsx bench/network-throughput.ts [MiB]
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { NetworkService } from '../src/network/index.js';
-import { EventBus, run, spawnStreaming } from '../src/util/index.js';
+import { loadavg } from 'node:os';
+import { benchNetworkService } from './bench-network.js';
+import { run, spawnStreaming } from '../src/util/index.js';
 
 const MIB = Number(process.argv[2] ?? 512);
 const CHUNK = Buffer.alloc(1 << 20, 7);
@@ -43,15 +41,7 @@ async function main(): Promise<void> {
     console.log('network-throughput bench needs root; skipped');
     return;
   }
-  const prefix = `bt${randomBytes(2).toString('hex')}`;
-  const root = await mkdtemp(join(tmpdir(), 'berth-bench-tput-'));
-  const svc = new NetworkService({
-    dataRoot: root,
-    events: new EventBus(),
-    namePrefix: prefix,
-    addressPools: [{ base: `10.${211 + Math.floor(Math.random() * 39)}.0.0/16`, size: 24 }],
-    dnsUpstreams: async () => [],
-  });
+  const { svc, prefix, dispose } = await benchNetworkService('tput');
   const ns = `${prefix}nt`;
   // Counts the bytes of each connection and answers the total when the sender half-closes.
   const sinkJs =
@@ -87,9 +77,8 @@ async function main(): Promise<void> {
   } finally {
     sink?.kill('SIGKILL');
     await sink?.done.catch(() => undefined);
-    await svc.cleanupAll();
+    await dispose();
     await run('ip', ['netns', 'del', ns], { timeoutMs: 5000, okCodes: [1] });
-    await rm(root, { recursive: true, force: true });
   }
 }
 
