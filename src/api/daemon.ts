@@ -8,6 +8,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { ImageService } from '../image/index.js';
+import type { OneShotNetwork } from '../runtime/index.js';
 import type { Storage } from '../storage/index.js';
 import type { VolumeService } from '../volume/index.js';
 import {
@@ -136,10 +137,6 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
     import('./routes/system-df.js'),
   ]);
   const images = await ImageService.open({ storage, root: cfg.dataRoot, events });
-  // Builder (src/builder + routes/build.ts): RUN steps through runtime's OneShotRunner.
-  const [{ BuildService }, { buildRoutes, toWireBuildCache }] = await Promise.all([import('../builder/index.js'), import('./routes/build.js')]);
-  const builder = await BuildService.open({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, storage, images, cgroupParent: `/${cfg.namePrefix}` });
-  routes.push(...buildRoutes(builder));
   // Volumes (src/volume + routes/volumes.ts): one VolumeService for the routes, df and the runtime.
   const [{ VolumeService }, { volumeRoutes, toWireVolume }] = await Promise.all([
     import('../volume/index.js'),
@@ -158,6 +155,11 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   // WIRE containers/exec (src/runtime + routes/containers*.ts, routes/exec.ts):
   const containerWiring = await wireContainers(cfg, events, storage, images, volumes);
   routes.push(...containerWiring.routes);
+  // Builder (src/builder + routes/build.ts): RUN steps through runtime's OneShotRunner, on the
+  // default bridge of the NetworkService wired with the containers.
+  const [{ BuildService }, { buildRoutes, toWireBuildCache }] = await Promise.all([import('../builder/index.js'), import('./routes/build.js')]);
+  const builder = await BuildService.open({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, storage, images, cgroupParent: `/${cfg.namePrefix}`, network: containerWiring.buildNetwork });
+  routes.push(...buildRoutes(builder));
 
   return {
     storage,
@@ -180,12 +182,26 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     import('./routes/exec.js'),
   ]);
   // Networks: bridges, IPAM, ports, embedded DNS; restore() re-plumbs what survived a crash/reboot.
-  const [{ NetworkService, ContainerNetworkAttacher }, { networkRoutes }] = await Promise.all([
+  const [{ NetworkService, ContainerNetworkAttacher, DEFAULT_BRIDGE_NETWORK }, { networkRoutes }] = await Promise.all([
     import('../network/index.js'),
     import('./routes/networks.js'),
   ]);
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events, namePrefix: cfg.namePrefix, addressPools: cfg.addressPools });
   await networks.restore();
+  // Build RUN steps: a namespace file made by the OneShotRunner, joined to the default bridge.
+  const buildAttacher = new ContainerNetworkAttacher(networks);
+  const buildNetwork: OneShotNetwork = {
+    connect: async (sandbox, netnsPath, o) => {
+      const host = { networkMode: DEFAULT_BRIDGE_NETWORK, portBindings: {}, publishAllPorts: false, dns: [], dnsSearch: [], dnsOptions: [] };
+      const plan = await buildAttacher.plan({ id: sandbox.id, name: sandbox.name, spec: { hostname: sandbox.hostname, exposedPorts: [], host, endpoints: {} } });
+      await networks.attach({ id: sandbox.id, name: sandbox.name }, netnsPath, [{ network: DEFAULT_BRIDGE_NETWORK }], [], o);
+      return { hostsEntries: plan.hostsEntries, resolvConf: plan.resolvConf };
+    },
+    disconnect: async (sandbox) => {
+      await networks.detach(sandbox.id);
+      await networks.releaseContainer(sandbox.id);
+    },
+  };
   const containers = new runtime.ContainerService({
     dataRoot: cfg.dataRoot,
     execRoot: cfg.execRoot,
@@ -253,6 +269,7 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     },
   };
   return {
+    buildNetwork,
     routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
     counts: () => {
       const all = containers.list();

@@ -4,7 +4,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { refWithTag, type ImageService } from '../image/index.js';
-import { OneShotRunner } from '../runtime/index.js';
+import { OneShotRunner, type OneShotNetwork } from '../runtime/index.js';
 import { readMounts, type Storage } from '../storage/index.js';
 import { BerthError, errorKind, invalidArgument, logger, type Digest } from '../util/index.js';
 
@@ -27,6 +27,8 @@ export interface BuildServiceOptions {
   images: ImageService;
   runcBinary?: string;
   cgroupParent?: string;
+  /** RUN on the default bridge (network mode `default`); without it such steps get no network. */
+  network?: OneShotNetwork;
 }
 
 export interface BuildPruneResult {
@@ -72,7 +74,7 @@ export class BuildService {
     await rm(join(workRoot, 'tmp'), { recursive: true, force: true });
     await Promise.all([mkdir(join(workRoot, 'tmp'), { recursive: true, mode: 0o700 }), mkdir(runRoot, { recursive: true, mode: 0o700 })]);
     const cache = await BuildCacheStore.open(join(workRoot, 'cache'));
-    const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}) });
+    const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(o.network ? { network: o.network } : {}) });
     await runner.cleanupLeftovers();
     await removeWorkingSnapshots(o.storage, join(workRoot, 'mnt'));
     return new BuildService({ images: o.images, storage: o.storage, runner, hasher: new FileHasher(), workRoot, runRoot }, cache);

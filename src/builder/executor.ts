@@ -225,7 +225,7 @@ export class BuildExecutor {
       line,
       signal,
       argEnv,
-      network: this.opts.network === 'host' ? 'host' : 'none',
+      network: this.opts.network === 'default' ? 'bridge' : this.opts.network,
       extraHosts: this.opts.extraHosts,
       secrets: this.opts.secrets,
       stageOutput: async (from) => {

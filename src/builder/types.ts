@@ -23,7 +23,7 @@ export interface BuildOptions {
   pull: boolean;
   /** Local images whose history may satisfy cache lookups. */
   cacheFrom: string[];
-  /** RUN network: `default` (= none until build networking is wired: no bridge), `none`, `host`. */
+  /** RUN network: `default` (the default bridge, as `docker run`), `none`, `host`. */
   network: 'default' | 'none' | 'host';
   secrets: SecretSource[];
   /** `linux/amd64`; only the host's platform is supported. */

@@ -20,7 +20,7 @@ export { resolveInRoot } from './rootfs-path.js';
 export { ExecManager } from './exec.js';
 export type { ExecSpec, ExecSession, ExecRun } from './exec.js';
 export { OneShotRunner, ONESHOT_DEFAULT_TIMEOUT_MS } from './oneshot.js';
-export type { OneShotSpec, OneShotResult, OneShotRunnerOptions } from './oneshot.js';
+export type { OneShotSpec, OneShotResult, OneShotRunnerOptions, OneShotNetwork } from './oneshot.js';
 export { HealthMonitor, probeConfigOf, nextHealth } from './health.js';
 export type { StatsSample, CpuSample, NetSample } from './stats.js';
 export type { TopResult } from './top.js';

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { BerthError, spawnStreaming, writeFileAtomic } from '../util/index.js';
+import { BerthError, run as runCommand, spawnStreaming, writeFileAtomic } from '../util/index.js';
+import { readMounts } from '../storage/index.js';
 import { readBoundingSet } from './capabilities.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { defaultContainerSpec } from './container-spec.js';
@@ -26,7 +27,8 @@ export interface OneShotSpec {
   cwd: string;
   /** `user`, `uid`, `user:group`, resolved in the rootfs' /etc/passwd. */
   user: string;
-  network: 'none' | 'host';
+  /** `bridge`: a namespace of its own on the default bridge (needs `OneShotRunnerOptions.network`, else none). */
+  network: 'none' | 'host' | 'bridge';
   /** Extra mounts (cache dirs, secrets on tmpfs, binds). */
   mounts: OciMount[];
   hostname?: string;
@@ -43,7 +45,27 @@ export interface OneShotRunnerOptions {
   runcBinary?: string;
   /** cgroupfs parent, as for containers. */
   cgroupParent?: string;
+  /** Connects `bridge` runs to the default bridge (api/daemon.ts wires the NetworkService). */
+  network?: OneShotNetwork;
 }
+
+/**
+ * The default bridge for one-off runs. Declared here, by its user (STYLE.md §1): runtime
+ * creates the namespace, the network side plumbs it and hands the address back afterwards.
+ */
+export interface OneShotNetwork {
+  /** Connects the namespace file to the default bridge; returns what /etc/hosts and resolv.conf get. */
+  connect(
+    sandbox: { id: string; name: string; hostname: string },
+    netnsPath: string,
+    opts: { signal?: AbortSignal },
+  ): Promise<{ hostsEntries: string[]; resolvConf?: string | undefined }>;
+  /** Removes the endpoint and releases its address; idempotent, also after a failed connect. */
+  disconnect(sandbox: { id: string }): Promise<void>;
+}
+
+/** unshare/umount of a run's network namespace file. */
+const NETNS_TIMEOUT_MS = 30_000;
 
 export class OneShotRunner {
   private readonly runc: RuncRuntime;
@@ -74,6 +96,8 @@ export class OneShotRunner {
       if (!(err instanceof Error)) throw err;
     }
     for (const s of states) if (s.bundle.startsWith(dir + '/')) await this.runc.delete(s.id, { force: true });
+    // Namespace files of bridge runs are bind mounts: never rm -r through them.
+    for (const m of await readMounts()) if (m.mountPoint.startsWith(dir + '/')) await removeNetns(m.mountPoint);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -101,18 +125,30 @@ export class OneShotRunner {
     const id = randomBytes(32).toString('hex');
     const bundle = join(this.opts.execRoot, 'oneshot', id);
     const facts = await this.hostFacts();
+    const bridge = spec.network === 'bridge' ? this.opts.network : undefined;
+    const netMode: 'none' | 'host' | 'bridge' = spec.network === 'bridge' && !bridge ? 'none' : spec.network;
     await mkdir(bundle, { recursive: true, mode: 0o700 });
+    let netns: string | undefined;
     try {
-      const hostname = spec.hostname ?? (spec.network === 'host' ? osHostname() : id.slice(0, 12));
+      const hostname = spec.hostname ?? (netMode === 'host' ? osHostname() : id.slice(0, 12));
+      let joined: { hostsEntries: string[]; resolvConf?: string | undefined } = { hostsEntries: [] };
+      if (bridge) {
+        netns = await createNetns(join(bundle, 'netns'), opts.signal);
+        joined = await bridge.connect({ id, name: `build-${id.slice(0, 12)}`, hostname }, netns, { ...(opts.signal ? { signal: opts.signal } : {}) });
+      }
+      const ownHosts = netMode === 'host' ? [] : joined.hostsEntries.length ? joined.hostsEntries : [`127.0.1.1\t${hostname}`];
       await Promise.all([
         writeFile(join(bundle, 'hostname'), hostname + '\n'),
-        writeFile(join(bundle, 'hosts'), hostsFile(spec.extraHosts ?? [], spec.network === 'host' ? [] : [`127.0.1.1\t${hostname}`])),
-        writeFile(join(bundle, 'resolv.conf'), resolvConfFile(facts.resolv, { dns: [], dnsSearch: [], dnsOptions: [], hostNetwork: spec.network === 'host' })),
+        writeFile(join(bundle, 'hosts'), hostsFile(spec.extraHosts ?? [], ownHosts)),
+        writeFile(
+          join(bundle, 'resolv.conf'),
+          joined.resolvConf ?? resolvConfFile(facts.resolv, { dns: [], dnsSearch: [], dnsOptions: [], hostNetwork: netMode === 'host' }),
+        ),
       ]);
       const user = await resolveUser(spec.rootfs, spec.user, []);
       const cspec = defaultContainerSpec('');
       cspec.hostname = hostname;
-      cspec.host.networkMode = spec.network;
+      cspec.host.networkMode = netMode;
       const oci = generateOciSpec({
         id,
         spec: cspec,
@@ -124,7 +160,7 @@ export class OneShotRunner {
         bounding: facts.bounding,
         hostHardLimits: facts.hard,
         cgroupsPath: `${this.opts.cgroupParent ?? '/berth'}/build-${id.slice(0, 12)}`,
-        network: spec.network === 'host' ? { mode: 'host' } : { mode: 'new' },
+        network: netMode === 'host' ? { mode: 'host' } : netns ? { mode: 'path', path: netns } : { mode: 'new' },
         // A private UTS namespace even with the host network: runc refuses a hostname otherwise.
         extraMounts: spec.mounts,
         swapAccounting: false,
@@ -159,9 +195,29 @@ export class OneShotRunner {
       await this.runc.delete(id, { force: true }).catch((err: unknown) => {
         throw new BerthError('internal', `cannot remove build container ${id.slice(0, 12)}`, { cause: err });
       });
+      // The endpoint goes before the namespace: deleting the host veth needs nothing inside.
+      if (bridge) await bridge.disconnect({ id });
+      if (netns) await removeNetns(netns);
       await rm(bundle, { recursive: true, force: true });
     }
   }
+}
+
+/** A network namespace kept alive by a bind mount on `path` (no process holds it). */
+async function createNetns(path: string, signal: AbortSignal | undefined): Promise<string> {
+  await writeFile(path, '', { mode: 0o600 });
+  await runCommand('unshare', [`--net=${path}`, 'true'], { timeoutMs: NETNS_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  return path;
+}
+
+/** Unmounts a namespace file made by createNetns (the kernel frees the namespace with its last user). */
+async function removeNetns(path: string): Promise<void> {
+  if (await isMountPoint(path)) await runCommand('umount', [path], { timeoutMs: NETNS_TIMEOUT_MS });
+  await rm(path, { force: true });
+}
+
+async function isMountPoint(path: string): Promise<boolean> {
+  return (await readMounts()).some((m) => m.mountPoint === path);
 }
 
 const KILL_RETRY_MS = 100;

@@ -55,7 +55,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Variables for RUN: ARG values visible in the stage (ENV of the config wins). */
   argEnv: Map<string, string>;
-  network: 'none' | 'host';
+  /** RUN's network when it names none: `bridge` = the default bridge, like `docker run`. */
+  network: 'none' | 'host' | 'bridge';
   extraHosts: string[];
   secrets: SecretSource[];
   /** A finished earlier stage by name or index, or undefined when `from` names an image. */
