@@ -2,9 +2,9 @@
 // SourceNode shape; Go filepath.Match globs; --chown names from the image's /etc files; ADD's
 // archive sniffing and URL downloads.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, open, readFile, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type Hash } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -162,12 +162,25 @@ export async function readHead(abs: string, n: number): Promise<Buffer> {
   }
 }
 
-export async function download(url: string, dir: string, signal: AbortSignal): Promise<{ abs: string; name: string; mtime: Date }> {
+/** Downloads `url` into a temp file in `dir`; with `hash`, the bytes are hashed on the way. */
+export async function download(
+  url: string,
+  dir: string,
+  signal: AbortSignal,
+  hash?: Hash,
+): Promise<{ abs: string; name: string; mtime: Date }> {
   const u = new URL(url);
   const res = await fetch(url, { signal });
   if (!res.ok || !res.body) throw new BerthError('invalid-argument', `cannot download "${url}": HTTP ${res.status}`);
   const abs = join(dir, `dl-${randomBytes(8).toString('hex')}`);
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(abs, { mode: 0o600 }), { signal });
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  try {
+    if (hash) body.on('data', (c: Buffer) => hash.update(c));
+    await pipeline(body, createWriteStream(abs, { mode: 0o600 }), { signal });
+  } catch (err) {
+    await rm(abs, { force: true });
+    throw err;
+  }
   const lm = res.headers.get('last-modified');
   return { abs, name: posix.basename(u.pathname) || 'index.html', mtime: lm ? new Date(lm) : new Date() };
 }

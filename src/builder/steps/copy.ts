@@ -31,8 +31,10 @@ import {
   type ResolvedSource,
   type SourceNode,
 } from './copy-sources.js';
-import { DockerignoreMatcher, parseChmod, type AddInstruction, type CopyInstruction } from '../dockerfile/index.js';
+import { DockerignoreMatcher, type AddInstruction, type CopyInstruction } from '../dockerfile/index.js';
 import { mountSnapshot, type MountedSnapshot } from '../snapshot-work.js';
+import { checksumHash, parseChecksum, type Checksum } from './add-checksum.js';
+import { parseModeChange, type ModeChange } from './chmod-mode.js';
 import type { StepContext, StepPlan } from './step.js';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
@@ -44,11 +46,13 @@ export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan
   };
   const kw = ins.kind === 'add' ? 'ADD' : 'COPY';
   const from = ins.kind === 'copy' ? ins.from : undefined;
-  let mode: number | undefined;
+  let chmod: ModeChange | undefined;
   if (ins.chmod) {
-    const m = parseChmod(ins.chmod);
-    if (!('mode' in m)) fail(`symbolic --chmod values are not supported: "${ins.chmod}"`);
-    mode = (m as { mode: number }).mode;
+    try {
+      chmod = parseModeChange(ins.chmod);
+    } catch (err) {
+      throw new SourceError(ctx.file, ctx.line, (err as Error).message, { cause: err });
+    }
   }
   const sources = ins.sources.filter((s) => s !== '');
   const inline = ins.sourceContents;
@@ -80,10 +84,23 @@ export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan
   // Inputs from the context are known without reading a file again (digests from the intake).
   const files = new Map<string, string>();
   const urlDownloads: Array<{ src: string; abs: string; name: string; mtime: Date }> = [];
+  let checksum: Checksum | undefined;
+  if (ins.kind === 'add' && ins.checksum) {
+    try {
+      checksum = parseChecksum(ins.checksum);
+    } catch (err) {
+      throw new SourceError(ctx.file, ctx.line, `${kw} --checksum=${ins.checksum}: ${(err as Error).message}`, { cause: err });
+    }
+  }
   if (!from) {
     for (const src of sources) {
       if (isUrl(src)) {
         if (ins.kind !== 'add') fail(`source can't be a URL for COPY`);
+        if (checksum) {
+          // The pinned digest is the cache input: a hit needs no download at all.
+          files.set(src, checksum.text);
+          continue;
+        }
         const dl = await download(src, join(ctx.deps.workRoot, 'tmp'), ctx.signal);
         cleanups.push(() => rm(dl.abs, { force: true }));
         urlDownloads.push({ src, ...dl });
@@ -114,6 +131,7 @@ export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan
     from ? `--from=${fromKey}` : '',
     ins.chown ? `--chown=${ins.chown}` : '',
     ins.chmod ? `--chmod=${ins.chmod}` : '',
+    checksum ? `--checksum=${checksum.text}` : '',
     ins.link ? '--link' : '',
     ...ins.excludes.map((e) => `--exclude=${e}`),
   ].filter(Boolean);
@@ -137,7 +155,18 @@ export async function copyStep(ins: FileIns, ctx: StepContext): Promise<StepPlan
         cleanups.push(() => source!.release());
       }
       try {
-        const layer = await buildLayer(ins, ctx, { parent, source, mode, excluder, urlDownloads, sources, fail, keepOwner: fromIsStage || !!from });
+        if (checksum) {
+          const src = sources.find(isUrl)!;
+          const hash = checksumHash(checksum);
+          const dl = await download(src, join(ctx.deps.workRoot, 'tmp'), ctx.signal, hash);
+          cleanups.push(() => rm(dl.abs, { force: true }));
+          const actual = `${checksum.algorithm}:${hash.digest('hex')}`;
+          if (actual !== checksum.text) {
+            fail(`${kw} --checksum=${checksum.text} ${src}: digest mismatch: expected ${checksum.text}, got ${actual}`);
+          }
+          urlDownloads.push({ src, ...dl });
+        }
+        const layer = await buildLayer(ins, ctx, { parent, source, chmod, excluder, urlDownloads, sources, fail, keepOwner: fromIsStage || !!from });
         return {
           config: ctx.state.config,
           layer,
@@ -159,7 +188,7 @@ async function buildLayer(
   o: {
     parent: MountedSnapshot;
     source: MountedSnapshot | undefined;
-    mode: number | undefined;
+    chmod: ModeChange | undefined;
     excluder: DockerignoreMatcher | undefined;
     urlDownloads: Array<{ src: string; abs: string; name: string; mtime: Date }>;
     sources: string[];
@@ -251,12 +280,13 @@ async function buildLayer(
     }
   };
   const ids = (n: SourceNode) => (owner ? owner : o.keepOwner ? { uid: n.uid, gid: n.gid } : { uid: 0, gid: 0 });
-  const emit = async (cpath: string, n: SourceNode, mode = o.mode ?? n.mode, mtime = n.mtime) => {
+  const modeOf = (current: number, isDir: boolean) => (o.chmod ? o.chmod(current & 0o7777, isDir) : current);
+  const emit = async (cpath: string, n: SourceNode, mode = modeOf(n.mode, n.type === 'dir'), mtime = n.mtime) => {
     const name = cpath.replace(/^\/+/, '');
     const { uid, gid } = ids(n);
     if (n.type === 'dir') {
       written.add(cpath);
-      await entry(pack, { name, type: 'directory', mode: o.mode ?? n.mode, uid, gid, mtime });
+      await entry(pack, { name, type: 'directory', mode, uid, gid, mtime });
     } else if (n.type === 'symlink') {
       await entry(pack, { name, type: 'symlink', linkname: await n.linkname(), mode: 0o777, uid, gid, mtime });
     } else if (n.type === 'file') {
@@ -291,7 +321,7 @@ async function buildLayer(
       }
       const target = destIsDirSyntax || destExistsAsDir ? posix.join(destDirC, base) : destDirC;
       await ensureDirs(posix.dirname(target));
-      if (r.download) await emit(target, r.node, o.mode ?? 0o600, r.download.mtime);
+      if (r.download) await emit(target, r.node, modeOf(0o600, false), r.download.mtime);
       else await emit(target, r.node);
     }
     pack.finalize();
