@@ -53,6 +53,9 @@ export interface HostSpec {
   capAdd: string[];
   capDrop: string[];
   securityOpt: string[];
+  /** HostConfig.MaskedPaths / ReadonlyPaths; absent = Docker's defaults (`[]` from `systempaths=unconfined`). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
   /** Bytes; 0 = unlimited. */

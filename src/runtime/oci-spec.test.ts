@@ -141,17 +141,50 @@ test('proc limits parse into hard limits', () => {
   assert.deepEqual(l, { RLIMIT_NOFILE: 20000, RLIMIT_NPROC: -1 });
 });
 
-test('a default container runs under a seccomp filter that keeps calls its capabilities allow', () => {
+/** Whether an OCI filter allows the call unconditionally (a rule without argument filters). */
+function allows(s: ReturnType<typeof generateOciSpec>, name: string): boolean {
+  return (s.linux.seccomp?.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args && r.names.includes(name));
+}
+
+test('a default container runs under an EPERM allowlist that widens with the capabilities it holds', () => {
   const s = generateOciSpec(input());
-  const denied = s.linux.seccomp!.syscalls[0]!.names;
-  assert.equal(s.linux.seccomp!.defaultAction, 'SCMP_ACT_ALLOW');
-  assert.ok(denied.includes('keyctl') && denied.includes('mount') && denied.includes('init_module'));
+  assert.equal(s.linux.seccomp!.defaultAction, 'SCMP_ACT_ERRNO');
+  assert.equal(s.linux.seccomp!.defaultErrnoRet, 1);
+  assert.ok(allows(s, 'read') && allows(s, 'execve') && allows(s, 'chroot'));
+  assert.ok(!allows(s, 'mount') && !allows(s, 'unshare') && !allows(s, 'keyctl') && !allows(s, 'clone'));
   const admin = generateOciSpec(input((sp) => (sp.host.capAdd = ['SYS_ADMIN'])));
-  assert.ok(!admin.linux.seccomp!.syscalls[0]!.names.includes('mount'));
-  assert.ok(admin.linux.seccomp!.syscalls[0]!.names.includes('keyctl'));
+  assert.ok(allows(admin, 'mount') && allows(admin, 'unshare') && allows(admin, 'clone'));
+  assert.ok(!allows(admin, 'keyctl'));
   assert.equal(generateOciSpec(input((sp) => (sp.host.privileged = true))).linux.seccomp, undefined);
   assert.equal(generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=unconfined']))).linux.seccomp, undefined);
-  assert.throws(() => generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=/x.json']))), /custom seccomp profiles/);
+});
+
+test('a custom profile sent inline replaces the default one and privileged still runs without a filter', () => {
+  const profile = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] });
+  const s = generateOciSpec(input((sp) => (sp.host.securityOpt = [`seccomp=${profile}`])));
+  assert.deepEqual(s.linux.seccomp, { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] });
+  const priv = generateOciSpec(input((sp) => ((sp.host.securityOpt = [`seccomp=${profile}`]), (sp.host.privileged = true))));
+  assert.equal(priv.linux.seccomp, undefined);
+  assert.throws(() => generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=/x.json']))), /not valid JSON/);
+});
+
+test('systempaths=unconfined and empty MaskedPaths unmask /proc; writable-cgroups mounts cgroups read-write', () => {
+  const open = generateOciSpec(input((sp) => (sp.host.securityOpt = ['systempaths=unconfined'])));
+  assert.deepEqual([open.linux.maskedPaths, open.linux.readonlyPaths], [[], []]);
+  const wire = generateOciSpec(input((sp) => ((sp.host.maskedPaths = []), (sp.host.readonlyPaths = ['/proc/sys']))));
+  assert.deepEqual([wire.linux.maskedPaths, wire.linux.readonlyPaths], [[], ['/proc/sys']]);
+  const cg = (s: ReturnType<typeof generateOciSpec>) => s.mounts.find((m) => m.destination === '/sys/fs/cgroup')!.options;
+  assert.ok(cg(generateOciSpec(input())).includes('ro'));
+  assert.ok(cg(generateOciSpec(input((sp) => (sp.host.securityOpt = ['writable-cgroups=true'])))).includes('rw'));
+});
+
+test('an AppArmor profile is set only where the host enforces AppArmor, and privileged runs unconfined', () => {
+  const named = (sp: ContainerSpec) => (sp.host.securityOpt = ['apparmor=my-profile']);
+  assert.equal(generateOciSpec(input(named)).process.apparmorProfile, undefined);
+  assert.equal(generateOciSpec(input(named, { appArmor: true })).process.apparmorProfile, 'my-profile');
+  assert.equal(generateOciSpec(input(undefined, { appArmor: true })).process.apparmorProfile, undefined);
+  const priv = generateOciSpec(input((sp) => ((sp.host.privileged = true), named(sp)), { appArmor: true }));
+  assert.equal(priv.process.apparmorProfile, 'unconfined');
 });
 
 test('signals normalize like docker kill -s and sizes parse like --log-opt max-size', async () => {

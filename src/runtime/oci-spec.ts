@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { invalidArgument } from '../util/index.js';
 import { computeCapabilities } from './capabilities.js';
 import type { OciDevice } from './devices.js';
-import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
+import { appArmorProfileFor } from './apparmor.js';
+import { seccompFor, type OciSeccomp } from './seccomp.js';
+import { parseSecurityOpts } from './security-opts.js';
 import type { ContainerSpec, ImageRuntimeConfig, Ulimit } from './container-spec.js';
 import type { ResolvedUser } from './user.js';
 
@@ -35,6 +37,7 @@ export interface OciProcess {
   capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
   rlimits?: Array<{ type: string; hard: number; soft: number }>;
   noNewPrivileges: boolean;
+  apparmorProfile?: string;
   consoleSize?: { height: number; width: number };
 }
 
@@ -89,6 +92,8 @@ export interface OciSpecInput {
   devices?: OciDevice[];
   /** Device cgroup rules allowing the --device entries. */
   deviceRules?: Array<Record<string, unknown>>;
+  /** The host enforces AppArmor (`hostSecurity().appArmor`); absent = it does not. */
+  appArmor?: boolean;
 }
 
 /** The process args: ENTRYPOINT + CMD with Docker's override rules. */
@@ -187,13 +192,6 @@ export async function readHostHardLimits(): Promise<Record<string, number>> {
   return parseProcLimits(await readFile('/proc/self/limits', 'utf8'));
 }
 
-function isNoNewPrivileges(securityOpt: string[]): boolean {
-  return securityOpt.some((o) => {
-    const m = /^no-new-privileges(?:[:=](true|false))?$/.exec(o.trim());
-    return m !== null && m[1] !== 'false';
-  });
-}
-
 function resourcesFor(input: OciSpecInput): Record<string, unknown> {
   const h = input.spec.host;
   const res: Record<string, unknown> = {};
@@ -244,6 +242,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
   const caps = computeCapabilities({ privileged: h.privileged, capAdd: h.capAdd, capDrop: h.capDrop, bounding: input.bounding });
   const cwd = spec.workingDir || input.image.WorkingDir || '/';
   const shmSize = h.shmSize > 0 ? h.shmSize : DEFAULT_SHM_BYTES;
+  const security = parseSecurityOpts(h.securityOpt);
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -258,7 +257,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
       source: 'cgroup',
-      options: ['nosuid', 'noexec', 'nodev', 'relatime', h.privileged ? 'rw' : 'ro'],
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', h.privileged || security.writableCgroups ? 'rw' : 'ro'],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -300,19 +299,21 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     env: processEnv(configEnv, hostname, spec.tty),
     cwd,
     capabilities: { bounding: caps, effective: caps, permitted: caps },
-    noNewPrivileges: isNoNewPrivileges(h.securityOpt),
+    noNewPrivileges: security.noNewPrivileges,
   };
+  const apparmorProfile = appArmorProfileFor({ profile: security.appArmorProfile, privileged: h.privileged, hostEnabled: input.appArmor === true });
+  if (apparmorProfile) process.apparmorProfile = apparmorProfile;
   const rlimits = rlimitsFor(h.ulimits, input.hostHardLimits);
   if (rlimits.length) process.rlimits = rlimits;
   const linux: OciSpec['linux'] = {
     resources: resourcesFor(input),
     cgroupsPath: input.cgroupsPath,
     namespaces,
-    maskedPaths: h.privileged ? [] : MASKED_PATHS,
-    readonlyPaths: h.privileged ? [] : READONLY_PATHS,
+    maskedPaths: h.privileged || security.unconfinedSystemPaths ? [] : (h.maskedPaths ?? MASKED_PATHS),
+    readonlyPaths: h.privileged || security.unconfinedSystemPaths ? [] : (h.readonlyPaths ?? READONLY_PATHS),
   };
   if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
-  const seccomp = defaultSeccomp(caps, { privileged: h.privileged, securityOpt: h.securityOpt });
+  const seccomp = seccompFor(security.seccomp, caps, { privileged: h.privileged });
   if (seccomp) linux.seccomp = seccomp;
   if (input.devices?.length) linux.devices = input.devices;
   const out: OciSpec = {
