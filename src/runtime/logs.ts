@@ -1,70 +1,22 @@
-// conmon's k8s-file log: one line per record, `<RFC3339Nano> <stdout|stderr> <P|F> <bytes>`.
-// P marks a partial record (no newline yet), F a full one (a newline follows).
-// Reading is streamed in bounded chunks; following uses inotify (fs.watch), never polling.
+// Reading conmon's k8s-file log (log-parse.ts parses it): streamed in chunks of up to 1 MiB,
+// tail read backwards from the end; following uses inotify (fs.watch), never polling.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { basename, dirname } from 'node:path';
+import { LogChunkParser, type LogRecord } from './log-parse.js';
 import { parseSize } from './signals.js';
 
-export type LogStream = 'stdout' | 'stderr';
+export { formatLogTime, logTimeNano, parseLogLine, parseUnixTimestamp, type LogRecord, type LogStream } from './log-parse.js';
 
-export interface LogRecord {
-  stream: LogStream;
-  /** The payload, with the newline restored for full records. */
-  data: Buffer;
-  /** RFC3339Nano as conmon wrote it. */
-  time: string;
-}
-
-const CHUNK = 64 * 1024;
+/** Read size: large reads keep the per-read cost small next to 100 MB of log. */
+const CHUNK = 1024 * 1024;
+/** Smallest read buffer (a follower reading a little at a time does not take 1 MiB per read). */
+const MIN_READ = 64 * 1024;
+/** Backwards reads when looking for the start of the tail. */
+const TAIL_CHUNK = 64 * 1024;
 /** A single record longer than this is cut (conmon's own records are at most 8 KiB). */
 const MAX_LINE = 1024 * 1024;
-
-/** Parses one k8s-file line (without its trailing newline). */
-export function parseLogLine(line: Buffer): LogRecord | undefined {
-  const s1 = line.indexOf(0x20);
-  if (s1 < 0) return undefined;
-  const s2 = line.indexOf(0x20, s1 + 1);
-  if (s2 < 0) return undefined;
-  const s3 = line.indexOf(0x20, s2 + 1);
-  const tag = line.subarray(s2 + 1, s3 < 0 ? line.length : s3).toString();
-  const stream = line.subarray(s1 + 1, s2).toString();
-  if (stream !== 'stdout' && stream !== 'stderr') return undefined;
-  const payload = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
-  const full = tag.split(':').includes('F');
-  return {
-    stream,
-    time: line.subarray(0, s1).toString(),
-    data: full ? Buffer.concat([payload, Buffer.from('\n')]) : Buffer.from(payload),
-  };
-}
-
-/** RFC3339Nano → nanoseconds since the epoch (BigInt keeps the nanoseconds exact). */
-export function logTimeNano(time: string): bigint {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
-  if (!m) return 0n;
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  const frac = (m[2] ?? '').padEnd(9, '0').slice(0, 9);
-  return BigInt(ms) * 1_000_000n + BigInt(frac);
-}
-
-/** Docker's `since`/`until` query values: unix seconds with optional fraction. */
-export function parseUnixTimestamp(v: string): bigint | undefined {
-  if (v === '' || v === '0') return undefined;
-  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
-  if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : BigInt(t) * 1_000_000n;
-}
-
-/** Docker prints timestamps as RFC3339Nano in UTC. */
-export function formatLogTime(time: string): string {
-  const nano = logTimeNano(time);
-  const ms = Number(nano / 1_000_000n);
-  const frac = (nano % 1_000_000_000n).toString().padStart(9, '0');
-  return new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
-}
 
 export interface ReadLogOptions {
   follow: boolean;
@@ -78,6 +30,8 @@ export interface ReadLogOptions {
   /** While following: resolves when no more output can come (container exited). */
   done?: Promise<unknown>;
   signal?: AbortSignal;
+  /** Each record's data after Docker's RFC3339Nano UTC time and a space (`logs -t`). */
+  timestamps?: boolean;
 }
 
 /** Byte offset where the last `n` full records start. */
@@ -85,11 +39,11 @@ async function tailOffset(fh: FileHandle, size: number, n: number): Promise<numb
   if (n <= 0) return size;
   let pos = size;
   let newlines = 0;
-  const buf = Buffer.alloc(CHUNK);
+  const buf = Buffer.alloc(TAIL_CHUNK);
   // The last byte is normally the newline ending the last record.
   let skipFirst = true;
   while (pos > 0) {
-    const len = Math.min(CHUNK, pos);
+    const len = Math.min(TAIL_CHUNK, pos);
     pos -= len;
     await fh.read(buf, 0, len, pos);
     for (let i = len - 1; i >= 0; i--) {
@@ -219,31 +173,39 @@ async function* follow(
   // Set once the path names another file: drain this one, then switch.
   let next: FileHandle | undefined;
   try {
-    const size = (await fh.stat()).size;
-    let pos = fromOffset ?? (opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(fh, size, opts.tail) : 0);
+    let known = (await fh.stat()).size;
+    let pos = fromOffset ?? (opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(fh, known, opts.tail) : 0);
+    const parser = new LogChunkParser(opts);
+    // The start of an incomplete last line (copied in front of the next read).
     let pending = Buffer.alloc(0);
-    const buf = Buffer.alloc(CHUNK);
+    // Set after an over-long line: bytes up to the next newline are dropped.
+    let skipping = false;
     let finishing = false;
     for (;;) {
       if (opts.signal?.aborted) return;
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      // A new buffer per read: the records handed out are views of it.
+      const want = Math.min(CHUNK, Math.max(MIN_READ, known - pos));
+      const buf = Buffer.allocUnsafe(pending.length + want);
+      pending.copy(buf, 0);
+      const { bytesRead } = await fh.read(buf, pending.length, want, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
-        pending = pending.length ? Buffer.concat([pending, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
-        let at = 0;
-        for (let nl = pending.indexOf(0x0a); nl >= 0; nl = pending.indexOf(0x0a, at)) {
-          const rec = parseLogLine(pending.subarray(at, nl));
-          at = nl + 1;
-          if (!rec) continue;
-          if (opts.since !== undefined || opts.until !== undefined) {
-            const t = logTimeNano(rec.time);
-            if (opts.since !== undefined && t < opts.since) continue;
-            if (opts.until !== undefined && t > opts.until) return;
-          }
-          yield rec;
+        let chunk = buf.subarray(0, pending.length + bytesRead);
+        pending = Buffer.alloc(0);
+        if (skipping) {
+          const nl = chunk.indexOf(0x0a);
+          if (nl < 0) continue;
+          chunk = chunk.subarray(nl + 1);
+          skipping = false;
         }
-        pending = pending.subarray(at);
-        if (pending.length > MAX_LINE) pending = Buffer.alloc(0);
+        const parsed = parser.parse(chunk);
+        for (const rec of parsed.records) yield rec;
+        if (parsed.ended) return;
+        pending = chunk.subarray(parsed.consumed);
+        if (pending.length > MAX_LINE) {
+          pending = Buffer.alloc(0);
+          skipping = true;
+        }
         continue;
       }
       if (next) {
@@ -251,13 +213,16 @@ async function* follow(
         await fh.close();
         fh = next;
         ino = (await fh.stat()).ino;
+        known = 0;
         next = undefined;
         pos = 0;
         pending = Buffer.alloc(0);
+        skipping = false;
         continue;
       }
       if (!opts.follow) return;
       const cur = await stat(path).catch(() => undefined);
+      if (cur) known = cur.size;
       if (cur && cur.ino !== ino) {
         const opened = await open(path, 'r').catch(() => undefined);
         if (opened) {
@@ -269,6 +234,7 @@ async function* follow(
         // Truncated in place: start over from its beginning.
         pos = 0;
         pending = Buffer.alloc(0);
+        skipping = false;
         continue;
       } else if (cur && cur.size > pos) {
         continue;
@@ -287,10 +253,10 @@ async function* follow(
 
 /** Number of records (lines) in an open log. */
 async function countRecords(fh: FileHandle): Promise<number> {
-  const buf = Buffer.alloc(CHUNK);
+  const buf = Buffer.alloc(TAIL_CHUNK);
   let n = 0;
   for (let pos = 0; ; ) {
-    const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+    const { bytesRead } = await fh.read(buf, 0, TAIL_CHUNK, pos);
     if (bytesRead === 0) return n;
     for (let i = buf.indexOf(0x0a); i >= 0 && i < bytesRead; i = buf.indexOf(0x0a, i + 1)) n++;
     pos += bytesRead;

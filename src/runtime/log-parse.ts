@@ -1,0 +1,316 @@
+// Parsing conmon's k8s-file log: `<RFC3339Nano> <stdout|stderr> <P|F> <bytes>\n` per record.
+// P marks a partial record (no newline yet), F a full one (a newline follows).
+//
+// The reader hands over whole chunks (up to 1 MiB) and `parseLogChunk` works on the bytes:
+// no string per line, the time parsed only when since/until need it (from the digits, with
+// the last one cached: conmon stamps every line of one read with the same time), and the
+// payloads moved down over the prefixes in place (copyWithin) so that consecutive records
+// of one stream come out as one Buffer. With `timestamps` each record gets Docker's
+// RFC3339Nano UTC time in front instead, written into a new buffer.
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogRecord {
+  stream: LogStream;
+  /**
+   * The payload, with the newline restored for full records (each after its time with
+   * `timestamps`). Consecutive records of one stream read together come as one.
+   */
+  data: Buffer;
+  /** RFC3339Nano as conmon wrote it (of the first record in `data`). */
+  time: string;
+}
+
+const NL = 0x0a;
+const SP = 0x20;
+
+/** Parses one k8s-file line (without its trailing newline). */
+export function parseLogLine(line: Buffer): LogRecord | undefined {
+  const s1 = line.indexOf(SP);
+  if (s1 < 0) return undefined;
+  const s2 = line.indexOf(SP, s1 + 1);
+  if (s2 < 0) return undefined;
+  const s3 = line.indexOf(SP, s2 + 1);
+  const stream = streamBetween(line, s1, s2);
+  if (stream === 0) return undefined;
+  const payload = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
+  const full = isFullTag(line, s2 + 1, s3 < 0 ? line.length : s3);
+  return {
+    stream: stream === 1 ? 'stdout' : 'stderr',
+    time: line.toString('latin1', 0, s1),
+    data: full ? Buffer.concat([payload, Buffer.from('\n')]) : Buffer.from(payload),
+  };
+}
+
+/** 1 for `stdout`, 2 for `stderr` between the spaces at s1 and s2, else 0. */
+function streamBetween(b: Buffer, s1: number, s2: number): 0 | 1 | 2 {
+  if (s2 - s1 !== 7 || b[s1 + 1] !== 0x73 || b[s1 + 2] !== 0x74 || b[s1 + 3] !== 0x64) return 0;
+  const c4 = b[s1 + 4];
+  const c5 = b[s1 + 5];
+  const c6 = b[s1 + 6];
+  if (c4 === 0x6f && c5 === 0x75 && c6 === 0x74) return 1;
+  if (c4 === 0x65 && c5 === 0x72 && c6 === 0x72) return 2;
+  return 0;
+}
+
+/** Whether the tag b[from..to) marks a full record (`F`, or `F` among `:`-separated flags). */
+function isFullTag(b: Buffer, from: number, to: number): boolean {
+  if (to - from === 1) return b[from] === 0x46;
+  return b.toString('latin1', from, to).split(':').includes('F');
+}
+
+/** RFC3339Nano → nanoseconds since the epoch (BigInt keeps the nanoseconds exact). */
+export function logTimeNano(time: string): bigint {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return 0n;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  const frac = (m[2] ?? '').padEnd(9, '0').slice(0, 9);
+  return BigInt(ms) * 1_000_000n + BigInt(frac);
+}
+
+/** Docker's `since`/`until` query values: unix seconds with optional fraction. */
+export function parseUnixTimestamp(v: string): bigint | undefined {
+  if (v === '' || v === '0') return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : BigInt(t) * 1_000_000n;
+}
+
+/** Docker prints timestamps as RFC3339Nano in UTC. */
+export function formatLogTime(time: string): string {
+  const nano = logTimeNano(time);
+  const ms = Number(nano / 1_000_000n);
+  const frac = (nano % 1_000_000_000n).toString().padStart(9, '0');
+  return new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
+}
+
+/** A time as whole seconds since the epoch and nanoseconds within the second. */
+interface SecNano {
+  sec: number;
+  nano: number;
+}
+
+function splitNano(t: bigint): SecNano {
+  return { sec: Number(t / 1_000_000_000n), nano: Number(t % 1_000_000_000n) };
+}
+
+function compareTime(a: SecNano, b: SecNano): number {
+  return a.sec !== b.sec ? a.sec - b.sec : a.nano - b.nano;
+}
+
+const digit = (b: Buffer, i: number): number => {
+  const c = b[i]! - 0x30;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+const num2 = (b: Buffer, i: number) => digit(b, i) * 10 + digit(b, i + 1);
+
+/** The time at b[from..to) read from its digits; undefined when it is not RFC3339. */
+function timeAt(b: Buffer, from: number, to: number): SecNano | undefined {
+  if (to - from < 20 || b[from + 4] !== 0x2d || b[from + 7] !== 0x2d || b[from + 10] !== 0x54 || b[from + 13] !== 0x3a || b[from + 16] !== 0x3a) {
+    return undefined;
+  }
+  const year = num2(b, from) * 100 + num2(b, from + 2);
+  const ms = Date.UTC(year, num2(b, from + 5) - 1, num2(b, from + 8), num2(b, from + 11), num2(b, from + 14), num2(b, from + 17));
+  if (Number.isNaN(ms)) return undefined;
+  let i = from + 19;
+  let nano = 0;
+  if (b[i] === 0x2e) {
+    let scale = 100_000_000;
+    for (i++; i < to && b[i]! >= 0x30 && b[i]! <= 0x39; i++) {
+      nano += (b[i]! - 0x30) * scale;
+      scale = Math.floor(scale / 10);
+    }
+  }
+  let offset = 0;
+  if (i === to - 1 && b[i] === 0x5a) offset = 0;
+  else if (i === to - 6 && (b[i] === 0x2b || b[i] === 0x2d) && b[i + 3] === 0x3a) {
+    offset = (num2(b, i + 1) * 60 + num2(b, i + 4)) * 60 * (b[i] === 0x2b ? 1 : -1);
+    if (Number.isNaN(offset)) return undefined;
+  } else return undefined;
+  return { sec: ms / 1000 - offset, nano };
+}
+
+export interface ParseLogOptions {
+  /** Nanoseconds; records before are skipped. */
+  since?: bigint;
+  /** Nanoseconds; the first record after it ends the log. */
+  until?: bigint;
+  /** Each record's payload after Docker's RFC3339Nano UTC time and a space (`logs -t`). */
+  timestamps?: boolean;
+}
+
+export interface ParsedChunk {
+  records: LogRecord[];
+  /** Bytes of whole lines taken from the chunk (what follows is an incomplete line). */
+  consumed: number;
+  /** A record after `until` was met: the log ends here. */
+  ended: boolean;
+}
+
+/** The last time seen (the lines of one conmon read share it) and what it became. */
+interface TimeCache {
+  raw: Buffer;
+  len: number;
+  time: SecNano | undefined;
+  /** Docker's form plus a space (timestamps), latin1. */
+  formatted: Buffer | undefined;
+  text: string;
+}
+
+/** Parses whole lines of k8s-file chunks; keeps the last time between chunks. */
+export class LogChunkParser {
+  private readonly since: SecNano | undefined;
+  private readonly until: SecNano | undefined;
+  private readonly cache: TimeCache = { raw: Buffer.alloc(64), len: -1, time: undefined, formatted: undefined, text: '' };
+
+  constructor(private readonly opts: ParseLogOptions = {}) {
+    this.since = opts.since !== undefined ? splitNano(opts.since) : undefined;
+    this.until = opts.until !== undefined ? splitNano(opts.until) : undefined;
+  }
+
+  /**
+   * Parses the whole lines of `chunk`. Without `timestamps` the payloads are moved over the
+   * chunk's own bytes (it must not be read again, and the records are views of it).
+   */
+  parse(chunk: Buffer): ParsedChunk {
+    return this.opts.timestamps ? this.parseStamped(chunk) : this.parseInPlace(chunk);
+  }
+
+  /** Refreshes the cache when the time at b[from..to) differs from the last one. */
+  private timeOf(b: Buffer, from: number, to: number): TimeCache {
+    const c = this.cache;
+    const len = to - from;
+    let same = len === c.len && len <= c.raw.length;
+    // From the end: times of two reads differ in their last digits first.
+    for (let i = len - 1; same && i >= 0; i--) if (b[from + i] !== c.raw[i]) same = false;
+    if (same) return c;
+    c.text = b.toString('latin1', from, to);
+    c.len = len;
+    if (len <= c.raw.length) c.raw.write(c.text, 0, 'latin1');
+    else c.len = -1;
+    c.time = this.since || this.until ? (timeAt(b, from, to) ?? splitNano(logTimeNano(c.text))) : undefined;
+    c.formatted = undefined;
+    return c;
+  }
+
+  /** -1: before since (skip), 1: after until (end), 0: keep. */
+  private window(c: TimeCache): -1 | 0 | 1 {
+    if (!c.time) return 0;
+    if (this.since && compareTime(c.time, this.since) < 0) return -1;
+    if (this.until && compareTime(c.time, this.until) > 0) return 1;
+    return 0;
+  }
+
+  private parseInPlace(b: Buffer): ParsedChunk {
+    const records: LogRecord[] = [];
+    const filtered = this.since !== undefined || this.until !== undefined;
+    let at = 0;
+    let w = 0;
+    let segStart = 0;
+    let segStream: 0 | 1 | 2 = 0;
+    let segTime = '';
+    let ended = false;
+    const close = () => {
+      if (segStream !== 0 && w > segStart) records.push({ stream: segStream === 1 ? 'stdout' : 'stderr', data: b.subarray(segStart, w), time: segTime });
+      segStart = w;
+    };
+    for (;;) {
+      const nl = b.indexOf(NL, at);
+      if (nl < 0) break;
+      const line = at;
+      at = nl + 1;
+      const s1 = b.indexOf(SP, line);
+      if (s1 < 0 || s1 >= nl) continue;
+      const s2 = s1 + 7;
+      if (s2 > nl || (s2 < nl && b[s2] !== SP)) continue;
+      const stream = streamBetween(b, s1, s2);
+      if (stream === 0 || s2 === nl) continue;
+      // The tag: normally one letter then a space (or the end of an empty record).
+      let s3 = s2 + 2;
+      if (s3 < nl && b[s3] !== SP) {
+        s3 = b.indexOf(SP, s2 + 1);
+        if (s3 < 0 || s3 > nl) s3 = nl;
+      } else if (s3 > nl) s3 = nl;
+      if (filtered) {
+        const v = this.window(this.timeOf(b, line, s1));
+        if (v < 0) continue;
+        if (v > 0) {
+          ended = true;
+          break;
+        }
+      }
+      const full = isFullTag(b, s2 + 1, s3);
+      if (stream !== segStream) {
+        close();
+        segStream = stream;
+        segTime = filtered ? this.cache.text : b.toString('latin1', line, s1);
+      }
+      const from = s3 < nl ? s3 + 1 : nl;
+      const n = (full ? nl + 1 : nl) - from;
+      if (n > 0) {
+        if (w !== from) b.copyWithin(w, from, from + n);
+        w += n;
+      }
+    }
+    close();
+    return { records, consumed: at, ended };
+  }
+
+  private parseStamped(b: Buffer): ParsedChunk {
+    const records: LogRecord[] = [];
+    // Docker's time (31 bytes with its space) is at most one byte longer than conmon's shortest
+    // prefix (`<20-byte time> stdout F `), and such a line is at least that long; odd lines
+    // (a shorter time) may need more room: a new buffer then.
+    let out = Buffer.allocUnsafe(b.length + Math.ceil(b.length / 30) + 64);
+    let w = 0;
+    let segStart = 0;
+    let segStream: 0 | 1 | 2 = 0;
+    let segTime = '';
+    const close = () => {
+      if (segStream !== 0 && w > segStart) records.push({ stream: segStream === 1 ? 'stdout' : 'stderr', data: out.subarray(segStart, w), time: segTime });
+      segStart = w;
+    };
+    let at = 0;
+    let ended = false;
+    for (;;) {
+      const nl = b.indexOf(NL, at);
+      if (nl < 0) break;
+      const line = at;
+      at = nl + 1;
+      const s1 = b.indexOf(SP, line);
+      if (s1 < 0 || s1 >= nl) continue;
+      const s2 = s1 + 7;
+      if (s2 > nl || (s2 < nl && b[s2] !== SP)) continue;
+      const stream = streamBetween(b, s1, s2);
+      if (stream === 0 || s2 === nl) continue;
+      let s3 = b.indexOf(SP, s2 + 1);
+      if (s3 < 0 || s3 > nl) s3 = nl;
+      const c = this.timeOf(b, line, s1);
+      const v = this.window(c);
+      if (v < 0) continue;
+      if (v > 0) {
+        ended = true;
+        break;
+      }
+      c.formatted ??= Buffer.from(formatLogTime(c.text) + ' ', 'latin1');
+      const need = c.formatted.length + Math.max(0, nl - s3) + 1;
+      if (w + need > out.length) {
+        close();
+        out = Buffer.allocUnsafe(Math.max(need, b.length - line + 64));
+        w = 0;
+        segStart = 0;
+      }
+      if (stream !== segStream) {
+        close();
+        segStream = stream;
+        segTime = c.text;
+      }
+      w += c.formatted.copy(out, w);
+      if (s3 < nl) w += b.copy(out, w, s3 + 1, nl);
+      if (isFullTag(b, s2 + 1, s3)) out[w++] = NL;
+    }
+    close();
+    return { records, consumed: at, ended };
+  }
+}
