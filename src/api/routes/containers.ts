@@ -4,7 +4,6 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import type { ContainerCreateResponse, ContainerPruneResponse, ContainerWaitResponse } from '../../client/index.js';
 import {
-  formatLogTime,
   type Container,
   type ContainerService,
   type LogRecord,
@@ -96,7 +95,7 @@ const FRAME_BATCH_BYTES = 64 * 1024;
  * write. Records the reader already holds arrive within a tick; when the next one takes
  * longer (a followed log gone idle), what is held is sent at once, so follow stays live.
  */
-async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, out: { stdout: Writable; stderr: Writable }, opts: { stdout: boolean; stderr: boolean; timestamps: boolean; signal?: AbortSignal }) {
+async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, out: { stdout: Writable; stderr: Writable }, opts: { stdout: boolean; stderr: boolean; signal?: AbortSignal }) {
   const signal = opts.signal ?? ctx.signal;
   let held: Buffer[] = [];
   let heldBytes = 0;
@@ -128,7 +127,7 @@ async function pumpRecords(ctx: RequestContext, gen: AsyncGenerator<LogRecord>, 
       if (r.done) break;
       const rec = r.value;
       if (rec.stream === 'stdout' ? !opts.stdout : !opts.stderr) continue;
-      const data = opts.timestamps ? Buffer.concat([Buffer.from(formatLogTime(rec.time) + ' '), rec.data]) : rec.data;
+      const data = rec.data;
       if (rec.stream !== heldStream || heldBytes + data.length > FRAME_BATCH_BYTES) await flush();
       heldStream = rec.stream;
       held.push(data);
@@ -278,7 +277,7 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
           h.conn.resume();
         }
         try {
-          await pumpRecords(ctx, gen, h.output, { stdout, stderr, timestamps: false, signal });
+          await pumpRecords(ctx, gen, h.output, { stdout, stderr, signal });
         } finally {
           await gen.return(undefined);
           h.close();
@@ -314,11 +313,12 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
           tail,
           since: since && since !== '0' ? parseTimestamp(since, 'since') : undefined,
           until: until && until !== '0' ? parseTimestamp(until, 'until') : undefined,
+          timestamps: ctx.queryBool('timestamps'),
           signal: ctx.signal,
         });
         const out = ctx.startOutputStream({ tty: c.config.spec.tty });
         try {
-          await pumpRecords(ctx, gen, out, { stdout, stderr, timestamps: ctx.queryBool('timestamps') });
+          await pumpRecords(ctx, gen, out, { stdout, stderr });
         } finally {
           out.end();
         }
