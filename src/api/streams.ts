@@ -86,7 +86,7 @@ export function muxHeader(stream: StdStreamId, length: number): Buffer {
   return h;
 }
 
-/** Largest payload per frame; keeps one frame from holding a large buffer twice. */
+/** Largest payload per frame (the docker CLI buffers a whole frame before writing it out). */
 const MAX_FRAME = 1 << 16;
 
 /** stdout/stderr writers over one connection: framed when multiplexed, raw for a TTY. */
@@ -97,15 +97,24 @@ export interface StdioWriter {
   end(): void;
 }
 
+/** Header and payload written back to back, corked into one writev: no copy of the payload. */
+function writeFrame(out: Writable, stream: StdStreamId, part: Buffer): boolean {
+  out.cork();
+  out.write(muxHeader(stream, part.length));
+  const ok = out.write(part);
+  out.uncork();
+  return ok;
+}
+
 function frameWriter(out: Writable, stream: StdStreamId, multiplexed: boolean): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       const send = async () => {
         if (!multiplexed) return writeRespectingBackpressure(out, chunk);
         for (let off = 0; off < chunk.length; off += MAX_FRAME) {
-          const part = chunk.subarray(off, Math.min(off + MAX_FRAME, chunk.length));
-          // Header and payload in one write so frames of two streams never interleave.
-          await writeRespectingBackpressure(out, Buffer.concat([muxHeader(stream, part.length), part]));
+          if (out.destroyed || out.writableEnded) return;
+          // Synchronous from header to payload, so frames of two streams never interleave.
+          if (!writeFrame(out, stream, chunk.subarray(off, Math.min(off + MAX_FRAME, chunk.length)))) await writableAgain(out);
         }
       };
       send().then(() => cb(), cb);
