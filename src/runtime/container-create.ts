@@ -1,0 +1,98 @@
+// `create`: a ContainerSpec becomes a record on disk (config.json + state.json), a prepared
+// rootfs snapshot and volume mount points. Nothing runs yet; a failure leaves nothing behind.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError } from '../util/index.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../image/index.js';
+import { settleAll, type ContainerContext } from './container-context.js';
+import { Container, type CreateResult } from './container-record.js';
+import type { ContainerSpec } from './container-spec.js';
+import { initialState, type ContainerConfigFile } from './container-store.js';
+import { requestedDevices } from './devices.js';
+import { parseMaxFile } from './log-rotation.js';
+import { generateName, validateName } from './names.js';
+import { commandFor } from './oci-spec.js';
+import type { ResolvedImage } from './ports.js';
+
+export async function createContainer(
+  ctx: ContainerContext,
+  spec: ContainerSpec,
+  opts: { name?: string; platform?: string; signal?: AbortSignal } = {},
+): Promise<CreateResult> {
+  const warnings: string[] = [];
+  const name = opts.name ? validateName(opts.name) : generateName((n) => ctx.names.has(n));
+  const taken = ctx.names.get(name);
+  if (taken) throw ctx.nameConflict(name, taken);
+  const hp = spec.host;
+  // Docker refuses a bad max-file at create (the docker CLI exits 125).
+  parseMaxFile(hp.logConfig.config['max-file']);
+  if (hp.autoRemove && hp.restartPolicy.name !== 'no') {
+    throw new BerthError('invalid-argument', "can't create 'AutoRemove' container with restart policy");
+  }
+  const image = await ctx.opts.images.resolve(spec.image, opts);
+  if (opts.platform) checkPlatform(spec.image, opts.platform, image.platform);
+  const argv = commandFor(spec, image.config);
+  // Checked again at start; failing here makes it a create error (docker CLI: 125).
+  await requestedDevices(spec.host.devices ?? []);
+  const id = randomBytes(32).toString('hex');
+  // Reserve the name before the first await that could interleave another create.
+  const other = ctx.names.get(name);
+  if (other) throw ctx.nameConflict(name, other);
+  ctx.names.set(name, id);
+  const dir = ctx.store.dir(id);
+  let prepared = false;
+  let volumesPrepared = false;
+  try {
+    const [, mountPoints] = await settleAll([
+      ctx.opts.snapshotter.prepare(id, image.topChainId, opts).then(() => {
+        prepared = true;
+      }),
+      ctx.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) }).then((m) => {
+        volumesPrepared = true;
+        return m;
+      }),
+    ]);
+    const config: ContainerConfigFile = {
+      version: 1,
+      id,
+      name,
+      created: new Date().toISOString(),
+      spec,
+      image: { id: image.id, ref: spec.image, config: image.config, topChainId: image.topChainId },
+      path: argv[0]!,
+      args: argv.slice(1),
+      rootfsKey: id,
+      mountPoints,
+    };
+    const state = initialState();
+    await ctx.store.create(config, state);
+    await Promise.all([mkdir(join(dir, 'bundle'), { recursive: true }), mkdir(join(dir, 'exits'), { recursive: true })]);
+    const c = new Container(config, state, dir);
+    ctx.containers.set(id, c);
+    ctx.publish(c, 'create');
+    return { id, warnings };
+  } catch (err) {
+    ctx.names.delete(name);
+    if (prepared) await ctx.opts.snapshotter.remove(id).catch(() => undefined);
+    if (volumesPrepared) await ctx.opts.volumes.release({ id, mountPoints: [], removeVolumes: true }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * `create?platform=`: the local image must be of that platform (dockerd 404s otherwise; the
+ * docker CLI then pulls unless `--pull never`). An image without a recorded platform passes.
+ */
+export function checkPlatform(ref: string, wanted: string, have: ResolvedImage['platform']): void {
+  if (!have?.architecture) return;
+  const want = parsePlatform(wanted);
+  const actual = { os: have.os || 'linux', architecture: have.architecture, ...(have.variant ? { variant: have.variant } : {}) };
+  if (platformMatches(want, actual)) return;
+  const shown = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref) || ref.includes('@') || /:[^/]*$/.test(ref) ? ref : `${ref}:latest`;
+  throw new BerthError(
+    'not-found',
+    `image with reference ${shown} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(actual)}`,
+  );
+}

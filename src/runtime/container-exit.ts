@@ -1,0 +1,95 @@
+// Exits: conmon writes `exits/<id>` when the container's init ends; an inotify watch on that
+// directory brings berthd here, where the container's resources go (cgroup + runc state,
+// network, rootfs mount), the state becomes `exited`, waiters wake, and then the container is
+// auto-removed (`--rm`) or restarted by its policy.
+import { watch } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../util/index.js';
+import { readExitFile } from './conmon.js';
+import type { ContainerContext } from './container-context.js';
+import { settleNextExit, type Container } from './container-record.js';
+import { nextRestartDelay, shouldRestart } from './container-restart-policy.js';
+import { conmonLogSizeMax } from './logs.js';
+import { LogKeeper, parseMaxFile } from './log-rotation.js';
+
+/** Stops the max-file keeper. `finalStep`: one last look (an exit); not when the container's files are being removed. */
+export function stopLogKeeper(c: Container, finalStep = true): Promise<void> {
+  const k = c.logKeeper;
+  c.logKeeper = undefined;
+  if (k) c.logKeeperClosed = k.close(finalStep);
+  return c.logKeeperClosed;
+}
+
+/** Stops watching for the exit (and keeping rotated logs): the run is over or never began. */
+export function unwatchExit(c: Container): void {
+  c.exitWatcher?.close();
+  c.exitWatcher = undefined;
+  void stopLogKeeper(c);
+}
+
+/** Watches for the exit file of a running container (and keeps its rotated logs). */
+export function watchExit(ctx: ContainerContext, c: Container): void {
+  const rot = logRotation(c.config.spec.host.logConfig.config);
+  if (rot.maxFile > 1 && !c.logKeeper) {
+    c.logKeeper = new LogKeeper(c.logPath, rot.maxFile, (err) => ctx.log.warn('log rotation failed', { container: c.id.slice(0, 12), error: errorMessage(err) }));
+  }
+  if (c.exitWatcher) return;
+  try {
+    c.exitWatcher = watch(c.exitDir, { persistent: true }, () => void checkExitFile(ctx, c));
+    c.exitWatcher.on('error', () => undefined);
+  } catch (err) {
+    ctx.log.warn('cannot watch exit dir', { container: c.id.slice(0, 12), error: errorMessage(err) });
+  }
+}
+
+/** Processes the exit file if it is there (under the lock; a second look is a no-op). */
+export async function checkExitFile(ctx: ContainerContext, c: Container): Promise<void> {
+  const exit = await readExitFile(c.exitDir, c.id);
+  if (!exit) return;
+  await ctx.locks.run(c.id, async () => {
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+    await onExit(ctx, c, exit.exitCode, exit.at);
+  });
+}
+
+/** Called under the container lock (or at init) once the container's init process is gone. */
+export async function onExit(ctx: ContainerContext, c: Container, exitCode: number, at: Date, error = ''): Promise<void> {
+  unwatchExit(c);
+  clearTimeout(c.healthTimer);
+  const [, , , oomKilled] = await Promise.all([
+    ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+    ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined),
+    // The container's processes are gone: its rootfs can go at the same time.
+    ctx.unmountRootfs(c),
+    access(join(c.bundle, 'oom')).then(() => true, () => false),
+  ]);
+  const ranMs = at.getTime() - Date.parse(c.state.startedAt);
+  c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
+  if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
+  // An --rm container is removed right away; if berthd dies first, the exit file is still
+  // there and the exit is processed again at start-up, so this write need not be durable.
+  await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
+  if (oomKilled) ctx.publish(c, 'oom');
+  ctx.publish(c, 'die', { exitCode: String(exitCode) });
+  settleNextExit(c, { exitCode, error: error || undefined });
+  if (ctx.closed) return;
+  if (c.config.spec.host.autoRemove && !c.removing) {
+    // dockerd's auto-remove is `rm -f -v`: anonymous volumes go with the container.
+    void ctx.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+    return;
+  }
+  if (shouldRestart(c, exitCode)) ctx.scheduleRestart(c, nextRestartDelay(c, ranMs));
+}
+
+/** max-size/max-file as conmon and the log keeper use them; max-file counts only with a size limit. */
+export function logRotation(config: Record<string, string>): { sizeMax: number; maxFile: number } {
+  const sizeMax = conmonLogSizeMax(config['max-size']);
+  let maxFile = 1;
+  try {
+    maxFile = parseMaxFile(config['max-file']);
+  } catch {
+    // Refused at create; an old record with a bad value keeps one file.
+  }
+  return { sizeMax, maxFile: sizeMax > 0 ? maxFile : 1 };
+}

@@ -1,0 +1,85 @@
+// The in-memory record of one container: its two files (config.json, state.json) as last
+// read or written, plus what only lives while berthd runs (watchers, timers, waiters).
+import type { FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import type { ContainerConfigFile, ContainerStateFile } from './container-store.js';
+import type { LogKeeper } from './log-rotation.js';
+
+/** First restart delay of a restart policy; doubled on each restart, reset after a long run. */
+export const RESTART_BACKOFF_START_MS = 100;
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  error?: string;
+}
+
+export interface CreateResult {
+  id: string;
+  warnings: string[];
+}
+
+/** The container record kept in memory; disk (config.json + state.json) is the truth. */
+export class Container {
+  exitWatcher: FSWatcher | undefined;
+  /** Keeps the files conmon replaces (`--log-opt max-file`), while the container runs. */
+  logKeeper: LogKeeper | undefined;
+  /** The last keeper's closing (its final step), awaited before the container's files go. */
+  logKeeperClosed: Promise<void> = Promise.resolve();
+  nextExit: Deferred<ExitInfo> = deferred();
+  /** Resolves once conmon runs the next start (its attach socket exists). */
+  nextStart: Deferred<void> = deferred();
+  removed: Deferred<ExitInfo> = deferred();
+  restartTimer: NodeJS.Timeout | undefined;
+  healthTimer: NodeJS.Timeout | undefined;
+  restartBackoffMs = RESTART_BACKOFF_START_MS;
+  removing = false;
+  /** Running exec sessions (inspect's ExecIDs). */
+  readonly execIds = new Set<string>();
+  constructor(
+    public config: ContainerConfigFile,
+    public state: ContainerStateFile,
+    readonly dir: string,
+  ) {}
+  get id(): string {
+    return this.config.id;
+  }
+  get name(): string {
+    return this.config.name;
+  }
+  get bundle(): string {
+    return join(this.dir, 'bundle');
+  }
+  get rootfs(): string {
+    return join(this.dir, 'rootfs');
+  }
+  get exitDir(): string {
+    return join(this.dir, 'exits');
+  }
+  get logPath(): string {
+    return join(this.dir, 'ctr.log');
+  }
+  get userdata(): string {
+    return join(this.dir, 'userdata');
+  }
+  get isRunning(): boolean {
+    return this.state.status === 'running' || this.state.status === 'paused';
+  }
+}
+
+/** Resolves the current waiters of `c.nextExit` and arms a fresh one for the next run. */
+export function settleNextExit(c: Container, info: ExitInfo): void {
+  const d = c.nextExit;
+  c.nextExit = deferred();
+  d.resolve(info);
+}

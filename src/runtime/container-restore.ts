@@ -1,0 +1,137 @@
+// Daemon start and stop. At start every container is read back from disk and reconciled with
+// the kernel (conmon exit files, /proc start times, runc state): exits that happened while
+// berthd was away are processed, survivors are watched again, `--rm` leftovers go and restart
+// policies apply. At close watchers and timers stop; containers keep running under conmon.
+import { access, mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError, errorMessage } from '../util/index.js';
+import { readBoundingSet } from './capabilities.js';
+import { readExitFile } from './conmon.js';
+import type { ContainerContext } from './container-context.js';
+import { onExit, stopLogKeeper, watchExit } from './container-exit.js';
+import { Container } from './container-record.js';
+import { restartsAtDaemonStart } from './container-restart-policy.js';
+import { readHostHardLimits } from './oci-spec.js';
+import { isSameProcess } from './proc.js';
+import { RuncRuntime } from './runc.js';
+
+/** Loads every container from disk and reconciles it with the kernel (runc state, conmon, exit files). */
+export async function restoreContainers(ctx: ContainerContext): Promise<void> {
+  await ctx.store.init();
+  ctx.runc = new RuncRuntime(await findBinary(ctx.opts.runcBinary ?? 'runc'), ctx.runc.root);
+  await mkdir(ctx.socketDir, { recursive: true });
+  await mkdir(join(ctx.opts.execRoot, 'runc'), { recursive: true });
+  const [bounding, hardLimits, resolvConf, swapAccounting] = await Promise.all([
+    readBoundingSet(),
+    readHostHardLimits(),
+    readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
+    access('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes').then(
+      () => true,
+      () => false,
+    ),
+  ]);
+  ctx.host = { ...ctx.host, bounding, hardLimits, resolvConf, swapAccounting };
+  for (const id of await ctx.store.ids()) {
+    try {
+      const { config, state } = await ctx.store.load(id);
+      const c = new Container(config, state, ctx.store.dir(id));
+      ctx.containers.set(id, c);
+      ctx.names.set(config.name, id);
+    } catch (err) {
+      ctx.log.warn('skipping unreadable container', { container: id.slice(0, 12), error: errorMessage(err) });
+    }
+  }
+  for (const c of ctx.containers.values()) await reconcile(ctx, c);
+  // Leftovers of a crash (containers that ended while berthd was away, a parent left empty).
+  await pruneCgroups(ctx);
+  for (const c of [...ctx.containers.values()]) {
+    // An --rm container that ended while berthd was away (or during its removal) goes now.
+    if (c.config.spec.host.autoRemove && !c.removing && c.state.hasBeenStarted && (c.state.status === 'exited' || c.state.status === 'dead')) {
+      await ctx.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+      continue;
+    }
+    if (restartsAtDaemonStart(c)) ctx.scheduleRestart(c, 0);
+    if (c.state.status === 'running') ctx.armHealthcheck(c);
+  }
+}
+
+/** Rebuilds the state of one container after a daemon (re)start. */
+async function reconcile(ctx: ContainerContext, c: Container): Promise<void> {
+  if (c.state.status === 'removing') {
+    c.state.status = 'dead';
+    await ctx.saveState(c);
+    return;
+  }
+  if (c.state.status === 'restarting') {
+    // berthd went down during a restart backoff: the exit was handled, the start was not.
+    ctx.scheduleRestart(c, 0);
+    return;
+  }
+  if (!c.isRunning) return;
+  const exit = await readExitFile(c.exitDir, c.id);
+  if (exit) {
+    await onExit(ctx, c, exit.exitCode, exit.at);
+    return;
+  }
+  const conmonAlive = await isSameProcess(c.state.conmonPid, c.state.conmonStartTime);
+  const pidAlive = await isSameProcess(c.state.pid, c.state.pidStartTime);
+  if (conmonAlive && pidAlive) {
+    watchExit(ctx, c);
+    const rs = await ctx.runc.state(c.id).catch(() => undefined);
+    if (rs?.status === 'paused') c.state.status = 'paused';
+    else if (rs?.status === 'running') c.state.status = 'running';
+    await ctx.saveState(c);
+    return;
+  }
+  // conmon is gone without an exit file: the exit code is lost. A container still running
+  // without its monitor has no log and no exit file any more: it is stopped, not adopted.
+  if (pidAlive) await ctx.runc.delete(c.id, { force: true }).catch(() => undefined);
+  await onExit(ctx, c, 255, new Date(), 'container monitor (conmon) exited unexpectedly');
+}
+
+/** Stops watchers and timers; containers keep running under conmon. */
+export async function closeContainers(ctx: ContainerContext): Promise<void> {
+  ctx.closed = true;
+  for (const c of ctx.containers.values()) {
+    c.exitWatcher?.close();
+    void stopLogKeeper(c);
+    clearTimeout(c.restartTimer);
+    clearTimeout(c.healthTimer);
+  }
+  await pruneCgroups(ctx);
+}
+
+/**
+ * The cgroup parent is ours: empty cgroups of containers that are gone, then the parent
+ * itself when nothing is left in it (rmdir refuses a cgroup with processes or children, so
+ * running containers keep theirs). At close and after start-up reconciliation, so neither a
+ * clean stop nor a crash leaves empty directories under /sys/fs/cgroup.
+ */
+async function pruneCgroups(ctx: ContainerContext): Promise<void> {
+  const parent = ctx.opts.cgroupParent ?? '/berth';
+  const base = '/sys/fs/cgroup';
+  // v1 controllers and the hybrid `unified` mount are subdirectories; on a pure v2 host the base is the root.
+  const roots = [base, ...(await readdir(base).catch(() => [] as string[])).map((c) => join(base, c))];
+  const running = new Set([...ctx.containers.values()].filter((c) => c.isRunning).map((c) => c.id));
+  await Promise.all(
+    roots.map(async (r) => {
+      const dir = join(r, parent);
+      const kids = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      // A busy or still-populated cgroup refuses rmdir: that refusal is the check.
+      await Promise.all(kids.filter((k) => k.isDirectory() && !running.has(k.name)).map((k) => rmdir(join(dir, k.name)).catch(() => undefined)));
+      await rmdir(dir).catch(() => undefined);
+    }),
+  );
+}
+
+/** conmon needs an absolute runtime path. */
+async function findBinary(name: string): Promise<string> {
+  if (name.includes('/')) return name;
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/bin']);
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, name);
+    if (await access(p, 1).then(() => true, () => false)) return p;
+  }
+  throw new BerthError('unavailable', `cannot find "${name}" in PATH`);
+}

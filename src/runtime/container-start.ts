@@ -1,0 +1,219 @@
+// Starting a container's process (start, restart, restart policy): mount the rootfs, prepare
+// userdata / user / mounts / devices side by side, write runc's config.json, start conmon
+// (which runs `runc create`), attach the network, release the process through runc's
+// exec.fifo. Any failure undoes what was done, in reverse.
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError, errorMessage, writeFileAtomic } from '../util/index.js';
+import { readMounts } from '../storage/index.js';
+import { hostsFile, resolvConfFile } from './basic-network.js';
+import { startConmon } from './conmon.js';
+import { settleAll, type ContainerContext } from './container-context.js';
+import { checkExitFile, unwatchExit, watchExit } from './container-exit.js';
+import { deferred, type Container } from './container-record.js';
+import { hostDevices, requestedDevices } from './devices.js';
+import { probeConfigOf } from './health.js';
+import { conmonLogSizeMax } from './logs.js';
+import { generateOciSpec, INIT_PATH, type NamespaceSource } from './oci-spec.js';
+import { processStartTime } from './proc.js';
+import { resolveInRoot } from './rootfs-path.js';
+import { resolveUser } from './user.js';
+
+/** Starts `c`'s process; called under the container lock with a transition already checked. */
+export async function startProcess(ctx: ContainerContext, c: Container, opts: { signal?: AbortSignal }): Promise<void> {
+  const spec = c.config.spec;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const t0 = performance.now();
+  try {
+    // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
+    if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
+    await Promise.all([
+      rm(join(c.exitDir, c.id), { force: true }),
+      rm(join(c.bundle, 'oom'), { force: true }),
+      c.state.mounted
+        ? undefined
+        : ctx.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts).then(() => {
+            c.state.mounted = true;
+          }),
+    ]);
+    cleanup.push(() => ctx.unmountRootfs(c));
+    const tMount = performance.now();
+    const netInfo = { id: c.id, name: c.name, spec };
+    let args = [c.config.path, ...c.config.args];
+    // Independent preparations run side by side: each is file I/O or one small spawn.
+    const [network, user, extraMounts, hostDevs, requested] = await settleAll([
+      prepareNetwork(ctx, c),
+      resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd),
+      ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec }),
+      spec.host.privileged ? hostDevices() : Promise.resolve([]),
+      requestedDevices(spec.host.devices ?? []),
+      checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/'),
+    ]);
+    const devicePaths = new Set(requested.devices.map((d) => d.path));
+    if (spec.host.init) args = [INIT_PATH, '--', ...args];
+    const tPrep = performance.now();
+    const ns = (mode: string): NamespaceSource | undefined => (mode === 'host' ? { mode: 'host' } : undefined);
+    const oci = generateOciSpec({
+      id: c.id,
+      spec,
+      image: c.config.image.config,
+      rootfs: c.rootfs,
+      userdataDir: c.userdata,
+      user,
+      args,
+      bounding: ctx.host.bounding,
+      hostHardLimits: ctx.host.hardLimits,
+      cgroupsPath: ctx.cgroupPathOf(c),
+      network,
+      ipc: spec.host.ipcMode.startsWith('container:')
+        ? { mode: 'path', path: `/proc/${pidOf(ctx, spec.host.ipcMode.slice(10))}/ns/ipc` }
+        : ns(spec.host.ipcMode),
+      pid: spec.host.pidMode.startsWith('container:')
+        ? { mode: 'path', path: `/proc/${pidOf(ctx, spec.host.pidMode.slice(10))}/ns/pid` }
+        : ns(spec.host.pidMode),
+      uts: ns(spec.host.utsMode),
+      extraMounts,
+      initBinary: spec.host.init ? ctx.opts.initBinary ?? '/usr/bin/catatonit' : undefined,
+      swapAccounting: ctx.host.swapAccounting,
+      hostHostname: ctx.host.hostname,
+      devices: [...hostDevs.filter((d) => !devicePaths.has(d.path)), ...requested.devices],
+      deviceRules: requested.rules,
+    });
+    await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
+    const started = await startConmon(ctx.runc, {
+      id: c.id,
+      name: c.name,
+      bundle: c.bundle,
+      exitDir: c.exitDir,
+      logPath: c.logPath,
+      logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
+      socketDir: ctx.socketDir,
+      tmpDir: ctx.opts.execRoot,
+      tty: spec.tty,
+      stdin: spec.openStdin,
+      // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
+      leaveStdinOpen: !spec.stdinOnce || spec.tty,
+      signal: opts.signal,
+    });
+    cleanup.push(() => ctx.runc.delete(c.id, { force: true }));
+    const startedD = c.nextStart;
+    c.nextStart = deferred();
+    startedD.resolve();
+    const tCreated = performance.now();
+    const settings = await ctx.opts.network.attach({ ...netInfo, pid: started.pid });
+    cleanup.push(() => ctx.opts.network.detach(netInfo));
+    watchExit(ctx, c);
+    await ctx.runc.startViaFifo(c.id, started.pid, opts);
+    const [pidStart, conmonStart] = await Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
+    c.state = {
+      ...c.state,
+      status: 'running',
+      pid: started.pid,
+      pidStartTime: pidStart,
+      conmonPid: started.conmonPid,
+      conmonStartTime: conmonStart,
+      exitCode: 0,
+      error: '',
+      oomKilled: false,
+      startedAt: new Date().toISOString(),
+      hasBeenStarted: true,
+      networkSettings: settings,
+      health: probeConfigOf(c) ? { status: 'starting', failingStreak: 0, log: [] } : undefined,
+    };
+    await ctx.saveState(c);
+    ctx.publish(c, 'start');
+    ctx.log.trace('start phases', {
+      container: c.id.slice(0, 12),
+      mountMs: Math.round(tMount - t0),
+      prepareMs: Math.round(tPrep - tMount),
+      createMs: Math.round(tCreated - tPrep),
+      startMs: Math.round(performance.now() - tCreated),
+    });
+    ctx.armHealthcheck(c);
+    // The exit may have happened before the watcher saw the state change.
+    void checkExitFile(ctx, c);
+  } catch (err) {
+    unwatchExit(c);
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+    c.state.error = errorMessage(err);
+    await ctx.saveState(c).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The exit code dockerd records for a failed start: 127 not found, 126 not executable, 128 otherwise. */
+export function startFailureExitCode(message: string): number {
+  return /executable file not found|no such file or directory/.test(message) ? 127 : /permission denied/.test(message) ? 126 : 128;
+}
+
+/** The network namespace (planned by the attacher, or another container's) and the userdata files. */
+async function prepareNetwork(ctx: ContainerContext, c: Container): Promise<NamespaceSource> {
+  const spec = c.config.spec;
+  const netMode = spec.host.networkMode;
+  let ns: NamespaceSource;
+  let hostsEntries: string[] = [];
+  let resolvConf: string | undefined;
+  if (netMode.startsWith('container:')) {
+    ns = { mode: 'path', path: `/proc/${pidOf(ctx, netMode.slice(10))}/ns/net` };
+  } else {
+    const plan = await ctx.opts.network.plan({ id: c.id, name: c.name, spec });
+    ns = plan.namespace;
+    hostsEntries = plan.hostsEntries;
+    resolvConf = plan.resolvConf;
+  }
+  const hostname = spec.hostname || (ns.mode === 'host' ? ctx.host.hostname : c.id.slice(0, 12));
+  const ownEntry = ns.mode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
+  await Promise.all([
+    writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
+    writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),
+    writeFile(
+      join(c.userdata, 'resolv.conf'),
+      resolvConf ??
+        resolvConfFile(ctx.host.resolvConf, {
+          dns: spec.host.dns,
+          dnsSearch: spec.host.dnsSearch,
+          dnsOptions: spec.host.dnsOptions,
+          hostNetwork: ns.mode === 'host',
+        }),
+    ),
+  ]);
+  return ns;
+}
+
+/** Docker's 127 / 126 wording (the docker CLI picks its exit code from it). */
+async function checkExecutable(c: Container, cmd: string, env: string[], cwd: string): Promise<void> {
+  const candidates: string[] = [];
+  if (cmd.includes('/')) candidates.push(cmd.startsWith('/') ? cmd : join(cwd, cmd));
+  else {
+    const pathVar = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    for (const dir of pathVar.split(':')) if (dir) candidates.push(`${dir}/${cmd}`);
+  }
+  // A path under a volume, bind or tmpfs is not in the rootfs: runc finds out at exec time.
+  const mounted = [...c.config.mountPoints.map((m) => m.destination), ...Object.keys(c.config.spec.host.tmpfs)];
+  const underMount = (p: string) => mounted.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : `${d}/`));
+  if (candidates.some(underMount)) return;
+  for (const cand of candidates) {
+    const host = await resolveInRoot(c.rootfs, cand);
+    const st = await stat(host).catch(() => undefined);
+    if (!st) continue;
+    if (st.isDirectory() || (st.mode & 0o111) === 0) {
+      if (!cmd.includes('/')) continue;
+      throw new BerthError(
+        'invalid-argument',
+        `failed to create task for container: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": permission denied: unknown`,
+      );
+    }
+    return;
+  }
+  const what = cmd.includes('/') ? `stat ${cmd}: no such file or directory` : 'executable file not found in $PATH';
+  throw new BerthError(
+    'invalid-argument',
+    `failed to create task for container: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": ${what}: unknown`,
+  );
+}
+
+function pidOf(ctx: ContainerContext, ref: string): number {
+  const other = ctx.get(ref);
+  if (other.state.status !== 'running') throw new BerthError('conflict', `cannot join namespace of a non running container ${ref}`);
+  return other.state.pid;
+}
