@@ -17,6 +17,8 @@ export type { NamespaceSource, OciMount } from './oci-spec.js';
 export { BasicNetworkAttacher } from './basic-network.js';
 export { BasicVolumeMounter, parseBind, ociMountFor } from './basic-mounts.js';
 export { resolveInRoot } from './rootfs-path.js';
+export { openAttachOutput } from './attach-output.js';
+export type { AttachTarget, AttachOutputOptions } from './attach-output.js';
 export { ExecManager } from './exec.js';
 export type { ExecSpec, ExecSession, ExecRun } from './exec.js';
 export { OneShotRunner, ONESHOT_DEFAULT_TIMEOUT_MS } from './oneshot.js';

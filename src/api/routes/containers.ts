@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import type { ContainerCreateResponse, ContainerPruneResponse, ContainerWaitResponse } from '../../client/index.js';
 import {
+  openAttachOutput,
   type Container,
   type ContainerService,
   type LogRecord,
@@ -20,7 +21,7 @@ import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specF
 export type ContainerBackend = Pick<
   ContainerService,
   | 'create' | 'start' | 'stop' | 'restart' | 'kill' | 'wait' | 'remove' | 'get' | 'find' | 'list' | 'logs'
-  | 'attachOutput' | 'attachStdin' | 'resize' | 'top' | 'stats'
+  | 'attachStdin' | 'sockets' | 'publish' | 'resize' | 'top' | 'stats'
   | 'archiveStat' | 'archiveGet' | 'archivePut' | 'exportRootfs' | 'changes' | 'commit' | 'sizeOf' | 'rename' | 'pause' | 'unpause' | 'update'
 >;
 
@@ -256,7 +257,10 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         // The detach keys end this attach (not the container): output stops with them.
         const detach = new AbortController();
         const signal = AbortSignal.any([ctx.signal, detach.signal]);
-        const gen = await backend.attachOutput(c.id, { logs, stream, signal });
+        const withStdin = ctx.queryBool('stdin') && c.config.spec.openStdin;
+        // Live output comes from conmon's attach socket (runtime/attach-output.ts).
+        const gen = await openAttachOutput(c, backend.sockets, { logs, stream, withStdin, signal });
+        backend.publish(c, 'attach');
         let h: ReturnType<typeof ctx.hijack>;
         try {
           h = ctx.hijack({ tty: c.config.spec.tty });
@@ -266,7 +270,7 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
           throw err;
         }
         h.conn.on('error', () => undefined);
-        if (ctx.queryBool('stdin') && c.config.spec.openStdin) {
+        if (withStdin) {
           backend
             .attachStdin(c.id, h.conn, { signal: ctx.signal, detachKeys: ctx.queryString('detachKeys') || undefined })
             .then((how) => {
