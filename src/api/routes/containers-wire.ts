@@ -14,6 +14,9 @@ import type {
 import {
   defaultContainerSpec,
   humanStatus,
+  MASKED_PATHS,
+  parseSecurityOpts,
+  READONLY_PATHS,
   ZERO_TIME,
   type Container,
   type ContainerSpec,
@@ -65,6 +68,8 @@ const hostConfigSchema = z
     PublishAllPorts: z.boolean().optional(),
     ReadonlyRootfs: z.boolean().optional(),
     SecurityOpt: strArr,
+    MaskedPaths: strArr,
+    ReadonlyPaths: strArr,
     Tmpfs: strMap,
     ShmSize: num,
     Sysctls: strMap,
@@ -259,9 +264,11 @@ export function specFromCreateBody(body: CreateBody): ContainerSpec {
   host.capAdd = hc.CapAdd ?? [];
   host.capDrop = hc.CapDrop ?? [];
   host.securityOpt = hc.SecurityOpt ?? [];
-  for (const o of host.securityOpt) {
-    if (!/^(no-new-privileges|seccomp|apparmor|label|systempaths)([:=].*)?$/.test(o)) throw bad(`invalid --security-opt: "${o}"`);
-  }
+  // Throws invalid-argument (400) for an unknown option or a bad seccomp profile.
+  const security = parseSecurityOpts(host.securityOpt);
+  if (hc.MaskedPaths) host.maskedPaths = hc.MaskedPaths;
+  if (hc.ReadonlyPaths) host.readonlyPaths = hc.ReadonlyPaths;
+  if (security.unconfinedSystemPaths) host.maskedPaths = host.readonlyPaths = [];
   host.restartPolicy = restartPolicyFrom(hc.RestartPolicy);
   host.autoRemove = !!hc.AutoRemove;
   host.memory = hc.Memory ?? 0;
@@ -370,8 +377,8 @@ export function hostConfigWire(s: ContainerSpec): HostConfig {
     PidsLimit: h.pidsLimit || null,
     Ulimits: h.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
     Mounts: h.mounts.length ? h.mounts.map(mountWire) : undefined,
-    MaskedPaths: h.privileged ? null : undefined,
-    ReadonlyPaths: h.privileged ? null : undefined,
+    MaskedPaths: h.privileged ? null : (h.maskedPaths ?? MASKED_PATHS),
+    ReadonlyPaths: h.privileged ? null : (h.readonlyPaths ?? READONLY_PATHS),
   };
 }
 
