@@ -3,17 +3,27 @@
 // face is ImageService; the feature modules (queries, remove, create) take an ImageCore.
 import type { ChainId, GcRoots, Lease, Storage } from '../storage/index.js';
 import { BerthError, KeyedMutex, isDigest, notFound, type Digest, type EventBus } from '../util/index.js';
+import type { IndexRecord } from './image-index-record.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 import { MAX_CONFIG_BYTES, buildManifest, makeRecord, type LayerBlob } from './image-writer.js';
 import type { ImageContext } from './load.js';
 import { MediaType } from './media-types.js';
+import { formatPlatform, hostPlatform, selectManifest } from './platform.js';
 import { familiarName, familiarString, isIdPrefix, parseImageRef, repositoryOf, splitImageRef, type ImageRef } from './reference.js';
-import { imageConfigSchema, parseJson, type ImageConfig } from './schemas.js';
+import { imageConfigSchema, parseJson, type ImageConfig, type Platform } from './schemas.js';
 import type { ImageUser, UsageCheck } from './types.js';
 
 export interface Lookup {
   rec: ImageRecord;
   /** The reference the user named (undefined when they named an id or id prefix). */
+  ref: ImageRef | undefined;
+  /** The index the name resolved to, when `rec` was picked from one by platform. */
+  index?: IndexRecord | undefined;
+}
+
+export interface IndexLookup {
+  index: IndexRecord;
+  /** The reference the user named (undefined when they named the index digest). */
   ref: ImageRef | undefined;
 }
 
@@ -55,8 +65,59 @@ export class ImageCore {
     return { storage: this.storage, store: this.store, events: this.events };
   }
 
-  /** docker's GetImage: a full id, a reference, then an id prefix. */
-  lookup(nameOrId: string): Lookup {
+  /**
+   * docker's GetImage: a full id, a reference, then an id prefix. A name that resolves to an
+   * index yields the image for `platform` (the host's by default) among the stored ones.
+   */
+  lookup(nameOrId: string, platform?: Platform): Lookup {
+    const idx = this.lookupIndex(nameOrId);
+    if (idx) return { rec: this.selectFromIndex(idx.index, platform, nameOrId), ref: idx.ref, index: idx.index };
+    return this.lookupImage(nameOrId);
+  }
+
+  /** The index a name (reference or full index digest) points to, if it points to one. */
+  lookupIndex(nameOrId: string): IndexLookup | undefined {
+    if (nameOrId === '') return undefined;
+    const full = /^[a-f0-9]{64}$/.test(nameOrId) ? `sha256:${nameOrId}` : nameOrId;
+    if (isDigest(full)) {
+      const index = this.store.getIndex(full);
+      return index ? { index, ref: undefined } : undefined;
+    }
+    let ref: ImageRef;
+    try {
+      ref = parseImageRef(nameOrId);
+    } catch (e) {
+      if (e instanceof BerthError && e.kind === 'invalid-argument') return undefined;
+      throw e;
+    }
+    const target = this.store.lookupRef(ref);
+    const index = target ? this.store.getIndex(target) : undefined;
+    return index ? { index, ref } : undefined;
+  }
+
+  /** The locally stored image of `index` for `want` (the host's platform by default). */
+  selectFromIndex(index: IndexRecord, want: Platform | undefined, name: string): ImageRecord {
+    const available = index.manifests.filter((m) => m.imageId && this.store.get(m.imageId));
+    if (available.length === 0) throw noSuchImage(name);
+    const descs = available.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size, ...(m.platform ? { platform: m.platform } : {}) }));
+    let picked;
+    try {
+      picked = selectManifest(descs, want ?? hostPlatform());
+    } catch (e) {
+      if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+      if (!want) return this.store.get(available[0]!.imageId!)!;
+      throw notFound(`image with reference ${name} was found but does not provide the specified platform (${formatPlatform(want)})`);
+    }
+    const entry = available.find((m) => m.digest === picked.digest)!;
+    return this.store.get(entry.imageId!)!;
+  }
+
+  /** Indexes that list `imageId` among their stored manifests. */
+  indexesOf(imageId: Digest): IndexRecord[] {
+    return this.store.listIndexes().filter((i) => i.manifests.some((m) => m.imageId === imageId));
+  }
+
+  private lookupImage(nameOrId: string): Lookup {
     if (nameOrId === '') throw noSuchImage(nameOrId);
     const full = /^[a-f0-9]{64}$/.test(nameOrId) ? `sha256:${nameOrId}` : nameOrId;
     if (isDigest(full)) {
@@ -98,15 +159,35 @@ export class ImageCore {
   }
 
   tagsOf(id: Digest): string[] {
-    return this.store
-      .refsOf(id)
+    return this.shownRefsOf(id)
       .filter(isTagged)
       .map((r) => familiarString(r));
   }
 
+  /**
+   * The image's own references plus those of every index it is shown for (the index's
+   * host-platform image carries the index's tags in listings and inspect, as in Docker 25+).
+   */
+  shownRefsOf(id: Digest): ImageRef[] {
+    const own = this.store.refsOf(id);
+    const shown: ImageRef[] = [];
+    for (const idx of this.indexesOf(id)) {
+      const refs = this.store.refsOf(idx.digest);
+      if (refs.length === 0) continue;
+      let child: ImageRecord | undefined;
+      try {
+        child = this.selectFromIndex(idx, undefined, idx.digest);
+      } catch (e) {
+        // An index with no stored image shows nowhere.
+        if (!(e instanceof BerthError && e.kind === 'not-found')) throw e;
+      }
+      if (child?.id === id) shown.push(...refs);
+    }
+    return shown.length === 0 ? own : [...new Set([...own, ...shown])].sort();
+  }
+
   digestsOf(id: Digest): string[] {
-    return this.store
-      .refsOf(id)
+    return this.shownRefsOf(id)
       .filter((r) => splitImageRef(r).digest !== undefined)
       .map((r) => {
         const p = splitImageRef(r);
@@ -128,6 +209,7 @@ export class ImageCore {
       for (const l of rec.layers) blobs.add(l.digest);
       if (rec.topChainId) chains.add(rec.topChainId as ChainId);
     }
+    for (const idx of this.store.listIndexes()) blobs.add(idx.digest);
     return { blobs, chains };
   }
 

@@ -27,10 +27,13 @@ export async function listImages(
   const layerSizes = args.sharedSize ? await layerUseCounts(core, all) : undefined;
   const out: ImageSummary[] = [];
   for (const rec of all) {
-    const refs = core.store.refsOf(rec.id);
+    const refs = core.shownRefsOf(rec.id);
     const tagged = refs.filter(isTagged);
-    const dangling = refs.length === 0;
+    // An index's images are not dangling; those not shown with its tags are listed with --all only.
+    const inIndex = refs.length === 0 && core.indexesOf(rec.id).length > 0;
+    const dangling = refs.length === 0 && !inIndex;
     if (f.dangling !== undefined && f.dangling !== dangling) continue;
+    if (inIndex && !args.all) continue;
     // Intermediate images (untagged parents of others) show only with --all.
     if (!args.all && dangling && parents.has(rec.id) && f.dangling === undefined) continue;
     const created = createdSeconds(rec.created);

@@ -5,6 +5,7 @@ import type { ChainId } from '../storage/index.js';
 import { BerthError, conflict, type Digest } from '../util/index.js';
 import { isTagged, normalizeUsers, type ImageCore, type Signal } from './image-core.js';
 import { labelsMatch, parseTimestampFilter } from './image-filters.js';
+import { removeIndexLocked } from './image-index.js';
 import type { ImageRecord } from './image-store.js';
 import { chainOf } from './image-writer.js';
 import { familiarString, repositoryOf, shortId, splitImageRef, type ImageRef } from './reference.js';
@@ -20,6 +21,8 @@ export async function removeImage(
 }
 
 async function removeLocked(core: ImageCore, nameOrId: string, force: boolean, prune: boolean, opts: Signal): Promise<DeleteItem[]> {
+  const idx = core.lookupIndex(nameOrId);
+  if (idx) return removeIndexLocked(core, idx.index, idx.ref, force, opts);
   const { rec, ref } = core.lookup(nameOrId);
   const id = rec.id;
   const records: DeleteItem[] = [];
@@ -153,6 +156,8 @@ export async function pruneImages(
       if (!core.store.get(rec.id)) continue;
       const refs = core.store.refsOf(rec.id);
       if (refs.length === 0 && core.children(rec.id).length > 0) continue;
+      // An image an index lists belongs to that index (rmi of its tag removes it).
+      if (refs.length === 0 && core.indexesOf(rec.id).length > 0) continue;
       if (until !== undefined && Date.parse(rec.created) >= until) continue;
       if ((f.label?.length ?? 0) > 0 || (f.labelNot?.length ?? 0) > 0) {
         const labels = rec.labels ?? (await core.readConfig(rec.id)).config?.Labels ?? {};

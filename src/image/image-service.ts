@@ -7,12 +7,15 @@ import type { ChainId, GcRoots, Storage } from '../storage/index.js';
 import { BerthError, invalidArgument, type Digest, type EventBus } from '../util/index.js';
 import { commitImage, importRootfs, pushContents, storePulled } from './image-create.js';
 import { ImageCore, isTagged, type Signal } from './image-core.js';
+import { platformsOf, storeIndex, tagIndex, type PlatformsView } from './image-index.js';
 import { imageDiskUsage, imageHistory, inspectImage, listImages } from './image-queries.js';
 import { pruneImages, removeImage } from './image-remove.js';
+import type { IndexRecord } from './image-index-record.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import type { LayerBlob } from './image-writer.js';
 import { loadArchive } from './load.js';
 import { familiarString, formatReference, parseNormalizedNamed, refWithTag, repositoryOf, type ImageRef } from './reference.js';
+import { parsePlatform } from './platform.js';
 import { saveArchive, type SaveItem } from './save.js';
 import type {
   CommitOptions,
@@ -83,8 +86,12 @@ export class ImageService {
     return this.core.gcRoots();
   }
 
-  async resolve(nameOrId: string, _opts: Signal = {}): Promise<ResolvedImage> {
-    const { rec } = this.core.lookup(nameOrId);
+  /**
+   * The image a name or id stands for; a name that points to an index yields its image for
+   * `platform` (`os/arch[/variant]`; the host's, else any stored one, when absent).
+   */
+  async resolve(nameOrId: string, opts: Signal & { platform?: string | undefined } = {}): Promise<ResolvedImage> {
+    const { rec } = this.core.lookup(nameOrId, opts.platform ? parsePlatform(opts.platform) : undefined);
     return {
       id: rec.id,
       config: await this.core.readConfig(rec.id),
@@ -114,8 +121,14 @@ export class ImageService {
 
   async tag(source: string, repo: string, tag?: string, _opts: Signal = {}): Promise<void> {
     const target = refWithTag(repo, tag);
-    const { rec } = this.core.lookup(source);
     const core = this.core;
+    const idx = core.lookupIndex(source);
+    if (idx) {
+      // Tagging a multi-platform name tags the index itself.
+      await tagIndex(core, idx.index.digest, target);
+      return;
+    }
+    const { rec } = this.core.lookup(source);
     await core.mutex.run('images', async () => {
       const old = core.store.lookupRef(target);
       await core.store.update((txn) => {
@@ -125,6 +138,19 @@ export class ImageService {
       if (old && old !== rec.id) core.events.publish('image', 'untag', old, { name: familiarString(target) });
     });
     core.events.publish('image', 'tag', rec.id, { name: familiarString(target) });
+  }
+
+  /**
+   * Records an OCI index over stored images (one per platform) and points each of `tags` at it:
+   * the result of a multi-platform build. Returns the index digest.
+   */
+  createIndex(imageIds: Digest[], tags: string[], opts: Signal = {}): Promise<Digest> {
+    return storeIndex(this.core, imageIds, tags, opts);
+  }
+
+  /** `image inspect --platforms`: each platform's manifest, image id and size. */
+  platforms(nameOrId: string, _opts: Signal = {}): Promise<PlatformsView> {
+    return platformsOf(this.core, nameOrId);
   }
 
   remove(nameOrId: string, args: { force?: boolean; noprune?: boolean } = {}, opts: Signal = {}): Promise<DeleteItem[]> {
@@ -152,10 +178,17 @@ export class ImageService {
     if (names.length === 0) throw invalidArgument('no image names given to save');
     const store = this.core.store;
     const items = new Map<Digest, SaveItem>();
-    const add = (rec: ImageRecord, tag?: ImageRef) => {
-      const item = items.get(rec.id) ?? { rec, tags: [] };
+    const add = (rec: ImageRecord, tag?: ImageRef, index?: IndexRecord) => {
+      const key = index?.digest ?? rec.id;
+      const item = items.get(key) ?? { rec, tags: [], ...(index ? { index } : {}) };
       if (tag && !item.tags.includes(tag)) item.tags.push(tag);
-      items.set(rec.id, item);
+      items.set(key, item);
+    };
+    const addTarget = (target: Digest, name: string, tag?: ImageRef) => {
+      const index = store.getIndex(target);
+      // An index is saved whole; its host-platform image stands for it in manifest.json.
+      if (index) add(this.core.selectFromIndex(index, undefined, name), tag, index);
+      else add(store.get(target)!, tag);
     };
     for (const name of names) {
       // `docker save busybox` saves every tag of the repository.
@@ -163,9 +196,14 @@ export class ImageService {
       if (repo) {
         const repoRefs = store.allRefs().filter(([r]) => isTagged(r) && repositoryOf(r) === repo);
         if (repoRefs.length > 0) {
-          for (const [r, id] of repoRefs) add(store.get(id)!, r);
+          for (const [r, id] of repoRefs) addTarget(id, familiarString(r), r);
           continue;
         }
+      }
+      const idx = this.core.lookupIndex(name);
+      if (idx) {
+        addTarget(idx.index.digest, name, idx.ref && isTagged(idx.ref) ? idx.ref : undefined);
+        continue;
       }
       const { rec, ref } = this.core.lookup(name);
       add(rec, ref && isTagged(ref) && store.lookupRef(ref) === rec.id ? ref : undefined);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ChainId } from '../storage/index.js';
 import { BerthError, KeyedMutex, invalidArgument, notFound, writeFileAtomic, type Digest } from '../util/index.js';
 import { isIdPrefix, type ImageRef } from './reference.js';
+import { indexRecordSchema, type IndexRecord } from './image-index-record.js';
 import { digestSchema } from './schemas.js';
 
 export const IMAGE_INDEX_VERSION = 1;
@@ -32,6 +33,8 @@ const indexFileSchema = z.object({
   version: z.literal(IMAGE_INDEX_VERSION),
   images: z.record(z.string(), recordSchema),
   refs: z.record(z.string(), digestSchema),
+  /** Image indexes (multi-platform images) by index digest; a ref may name one instead of an image. */
+  indexes: z.record(z.string(), indexRecordSchema).optional(),
 });
 
 export interface ImageRecord {
@@ -58,6 +61,9 @@ export interface ImageIndexTxn {
   setRef(ref: ImageRef, id: Digest): Digest | undefined;
   deleteRef(ref: ImageRef): Digest | undefined;
   refsOf(id: Digest): ImageRef[];
+  getIndex(digest: Digest): IndexRecord | undefined;
+  putIndex(rec: IndexRecord): void;
+  deleteIndex(digest: Digest): void;
 }
 
 export class ImageStore {
@@ -104,6 +110,14 @@ export class ImageStore {
 
   list(): ImageRecord[] {
     return Object.values(this.data.images) as ImageRecord[];
+  }
+
+  getIndex(digest: Digest): IndexRecord | undefined {
+    return this.data.indexes?.[digest] as IndexRecord | undefined;
+  }
+
+  listIndexes(): IndexRecord[] {
+    return Object.values(this.data.indexes ?? {}) as IndexRecord[];
   }
 
   lookupRef(ref: ImageRef): Digest | undefined {
@@ -171,6 +185,13 @@ export class ImageStore {
           const prev = next.refs[ref];
           delete next.refs[ref];
           return prev;
+        },
+        getIndex: (digest) => next.indexes?.[digest] as IndexRecord | undefined,
+        putIndex: (rec) => {
+          (next.indexes ??= {})[rec.digest] = rec;
+        },
+        deleteIndex: (digest) => {
+          if (next.indexes) delete next.indexes[digest];
         },
         refsOf: (id) =>
           Object.entries(next.refs)

@@ -31,6 +31,7 @@ export {
   type ImageRef,
   type Reference,
 } from './reference.js';
+export type { PlatformImage, PlatformsView } from './image-index.js';
 export { formatPlatform, hostPlatform, parsePlatform, platformMatches, selectManifest } from './platform.js';
 export { MediaType } from './media-types.js';
 export type { ContainerConfig, Descriptor, ImageConfig, Manifest, Platform } from './schemas.js';

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Lease, StagedLayer, Storage } from '../storage/index.js';
 import { digestHex, invalidArgument, sha256Digest, type Digest, type EventBus } from '../util/index.js';
 import { discardStaged, readArchive, resolveArchiveFile, type ArchiveContents, type ArchiveFile } from './archive-reader.js';
+import type { IndexEntry, IndexRecord } from './image-index-record.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 import {
   MAX_CONFIG_BYTES,
@@ -139,7 +140,89 @@ function tagsFromAnnotations(desc: Descriptor): ImageRef[] {
   return [];
 }
 
-async function planArchive(ctx: ImageContext, contents: ArchiveContents, opts: { signal?: AbortSignal | undefined }): Promise<LoadPlan[]> {
+/** A multi-platform image of the archive: its index (image ids of the loaded manifests filled in). */
+interface IndexPlan {
+  record: IndexRecord;
+  tags: ImageRef[];
+}
+
+/** The kind of the blob a top-level index.json entry points to. */
+async function entryKind(ctx: ImageContext, contents: ArchiveContents, desc: Descriptor): Promise<'manifest' | 'index'> {
+  const bytes = await bytesOf(ctx, member(contents, blobPath(desc.digest), 'manifest'), MAX_MANIFEST_BYTES);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw bad(`manifest "${desc.digest}" is not valid JSON`);
+  }
+  return manifestKindOf(desc.mediaType ?? (raw as { mediaType?: string }).mediaType, raw);
+}
+
+/** An index entry kept as an index: every image manifest of it the archive holds is loaded. */
+async function planIndex(
+  ctx: ImageContext,
+  contents: ArchiveContents,
+  top: Descriptor,
+  opts: { signal?: AbortSignal | undefined },
+): Promise<{ index: IndexPlan; images: LoadPlan[] }> {
+  const file = member(contents, blobPath(top.digest), 'index');
+  const bytes = await bytesOf(ctx, file, MAX_MANIFEST_BYTES);
+  if (sha256Digest(bytes) !== top.digest) throw bad(`index "${top.digest}" does not match its digest`);
+  const idx = parseJson(indexSchema, bytes, `index ${top.digest}`);
+  await blobOf(ctx, file, opts);
+  const images: LoadPlan[] = [];
+  const manifests: IndexEntry[] = [];
+  for (const m of idx.manifests) {
+    const entry: IndexEntry = { digest: m.digest, mediaType: m.mediaType, size: m.size, ...(m.platform ? { platform: m.platform } : {}) };
+    // Attestations (platform unknown/unknown) and manifests the archive lacks stay listed, not loaded.
+    const present = resolveArchiveFile(contents, blobPath(m.digest)) !== undefined;
+    if (present && m.platform?.os !== 'unknown' && (await entryKind(ctx, contents, m)) === 'manifest') {
+      const plan = await planFromManifest(ctx, contents, m, []);
+      images.push(plan);
+      entry.imageId = plan.configDigest;
+    }
+    manifests.push(entry);
+  }
+  if (images.length === 0) throw bad(`index "${top.digest}" has no image manifest in the archive`);
+  const record: IndexRecord = {
+    digest: top.digest,
+    mediaType: idx.mediaType ?? top.mediaType,
+    size: bytes.length,
+    created: new Date().toISOString(),
+    manifests,
+  };
+  return { index: { record, tags: tagsFromAnnotations(top) }, images };
+}
+
+async function planArchive(
+  ctx: ImageContext,
+  contents: ArchiveContents,
+  opts: { signal?: AbortSignal | undefined },
+): Promise<{ plans: LoadPlan[]; indexes: IndexPlan[] }> {
+  const indexJson = contents.files.get('index.json');
+  if (indexJson) {
+    // An archive naming an index (a multi-platform save) loads as an OCI layout, index kept.
+    const idx = parseJson(indexSchema, await bytesOf(ctx, indexJson, MAX_MANIFEST_BYTES), 'index.json');
+    const kinds = await Promise.all(idx.manifests.map((d) => entryKind(ctx, contents, d)));
+    if (kinds.includes('index')) {
+      const plans: LoadPlan[] = [];
+      const indexes: IndexPlan[] = [];
+      for (const [i, top] of idx.manifests.entries()) {
+        if (kinds[i] === 'manifest') {
+          plans.push(await planFromManifest(ctx, contents, top, tagsFromAnnotations(top)));
+          continue;
+        }
+        const r = await planIndex(ctx, contents, top, opts);
+        plans.push(...r.images);
+        indexes.push(r.index);
+      }
+      return { plans, indexes };
+    }
+  }
+  return { plans: await planImages(ctx, contents, opts), indexes: [] };
+}
+
+async function planImages(ctx: ImageContext, contents: ArchiveContents, opts: { signal?: AbortSignal | undefined }): Promise<LoadPlan[]> {
   const manifestJson = contents.files.get('manifest.json');
   const indexJson = contents.files.get('index.json');
   // Manifests an OCI index in the archive describes, by config digest (Docker 25+ keeps them).
@@ -225,7 +308,7 @@ async function loadContents(
 ): Promise<LoadResult & { leftovers: boolean }> {
   const staged = new Map<Digest, StagedLayer>();
   for (const f of contents.files.values()) if (f.kind === 'blob' && f.staged) staged.set(f.digest, f.staged);
-  const plans = await planArchive(ctx, contents, opts);
+  const { plans, indexes } = await planArchive(ctx, contents, opts);
   for (const p of plans) {
     if (p.layers.length !== p.config.rootfs.diff_ids.length) {
       throw bad(`image config ${p.configDigest} lists ${p.config.rootfs.diff_ids.length} diff_ids but there are ${p.layers.length} layers`);
@@ -279,9 +362,21 @@ async function loadContents(
         txn.putImage({ ...cur, lastTagTime: now });
       }
     }
+    for (const { record, tags } of indexes) {
+      const prev = txn.getIndex(record.digest);
+      txn.putIndex({ ...record, created: prev?.created ?? record.created, ...(tags.length > 0 ? { lastTagTime: now } : {}) });
+      for (const t of tags) {
+        const old = txn.setRef(t, record.digest);
+        if (old && old !== record.digest) untagged.push({ ref: t, id: old });
+      }
+    }
   });
   const images = records.map(({ rec, tags }) => ({ id: rec.id, tags: tags.map((t) => familiarString(t)) }));
+  for (const { record, tags } of indexes) images.push({ id: record.digest, tags: tags.map((t) => familiarString(t)) });
+  // An index's images are reported through the index (`Loaded image: name:tag`).
+  const indexChildren = new Set(indexes.flatMap((i) => i.record.manifests.flatMap((m) => (m.imageId ? [m.imageId] : []))));
   for (const img of images) {
+    if (indexChildren.has(img.id) && img.tags.length === 0) continue;
     if (img.tags.length === 0) messages.push(`Loaded image ID: ${img.id}`);
     for (const t of img.tags) messages.push(`Loaded image: ${t}`);
   }

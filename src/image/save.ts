@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { digestHex, type Digest } from '../util/index.js';
+import type { IndexRecord } from './image-index-record.js';
 import type { ImageRecord } from './image-store.js';
 import { buildManifest } from './image-writer.js';
 import type { ImageContext } from './load.js';
@@ -13,7 +14,10 @@ import { familiarName, familiarString, splitImageRef, type ImageRef } from './re
 import type { Descriptor } from './schemas.js';
 
 export interface SaveItem {
+  /** The image (for an index: the one docker-archive loaders get, the host's). */
   rec: ImageRecord;
+  /** A multi-platform image: the index and every stored image it lists are written. */
+  index?: IndexRecord | undefined;
   /** Tags to record for this image (empty when it was named by id). */
   tags: ImageRef[];
 }
@@ -66,14 +70,26 @@ export function saveArchive(ctx: ImageContext, items: SaveItem[], opts: { signal
     const repositories: Record<string, Record<string, string>> = {};
     await addDir(pack, 'blobs/');
     await addDir(pack, 'blobs/sha256/');
-    for (const { rec, tags } of items) {
+    const imageBlobs = async (rec: ImageRecord) => {
       const manifest = await manifestOf(ctx, rec);
       // Manifest and config first, then layers: a reader can plan before the big blobs arrive.
       await blob(manifest.digest);
       await blob(rec.id);
+      for (const l of rec.layers) await blob(l.digest);
+      return manifest;
+    };
+    for (const { rec, tags, index } of items) {
+      const manifest = await imageBlobs(rec);
       const layerDigests = rec.layers.map((l) => l.digest);
-      for (const d of layerDigests) await blob(d);
-      const desc: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
+      let desc: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
+      if (index) {
+        await blob(index.digest);
+        for (const m of index.manifests) {
+          const child = m.imageId ? ctx.store.get(m.imageId) : undefined;
+          if (child) await imageBlobs(child);
+        }
+        desc = { mediaType: index.mediaType, digest: index.digest, size: index.size };
+      }
       if (tags.length === 0) indexManifests.push(desc);
       for (const t of tags) {
         const r = splitImageRef(t);

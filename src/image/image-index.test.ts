@@ -1,0 +1,120 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { extract as tarExtract } from 'tar-stream';
+import { openStorage } from '../storage/index.js';
+import { EventBus, errorKind, type Digest } from '../util/index.js';
+import { tarOf } from './archive-fixtures.js';
+import { ImageService } from './image-service.js';
+import { hostPlatform } from './platform.js';
+
+async function setup(t: TestContext): Promise<ImageService> {
+  const root = await mkdtemp(join(tmpdir(), 'berth-index-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const storage = await openStorage(root);
+  return ImageService.open({ storage, root, events: new EventBus() });
+}
+
+const FOREIGN = hostPlatform().architecture === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+const HOST = `linux/${hostPlatform().architecture}`;
+
+/** Two one-layer images (host and foreign platform) and an index over them tagged `multi:latest`. */
+async function twoPlatforms(svc: ImageService): Promise<{ host: Digest; foreign: Digest; index: Digest }> {
+  const host = await svc.importRootfs(Readable.from([await tarOf([{ name: 'arch', data: 'host\n' }])]), { platform: HOST });
+  const foreign = await svc.importRootfs(Readable.from([await tarOf([{ name: 'arch', data: 'foreign\n' }])]), { platform: FOREIGN });
+  const index = await svc.createIndex([host, foreign], ['multi:latest']);
+  return { host, foreign, index };
+}
+
+async function entries(r: Readable): Promise<Map<string, Buffer>> {
+  const ex = tarExtract();
+  const out = new Map<string, Buffer>();
+  const done = (async () => {
+    for await (const e of ex) {
+      const parts: Buffer[] = [];
+      for await (const c of e) parts.push(c as Buffer);
+      out.set(e.header.name, Buffer.concat(parts));
+    }
+  })();
+  r.pipe(ex);
+  await done;
+  return out;
+}
+
+test('a tag naming an index resolves to the host image, and to another platform when asked', async (t) => {
+  const svc = await setup(t);
+  const { host, foreign } = await twoPlatforms(svc);
+  assert.equal((await svc.resolve('multi:latest')).id, host);
+  assert.equal((await svc.resolve('multi:latest', { platform: FOREIGN })).id, foreign);
+  await assert.rejects(svc.resolve('multi:latest', { platform: 'linux/s390x' }), (e) => errorKind(e) === 'not-found' && /linux\/s390x/.test(String(e)));
+});
+
+test('images lists the tag of an index once, on its host image, and inspect shows that image', async (t) => {
+  const svc = await setup(t);
+  const { host, foreign } = await twoPlatforms(svc);
+  const rows = await svc.list();
+  assert.deepEqual(rows.map((r) => [r.id, r.repoTags]), [[host, ['multi:latest']]]);
+  const all = await svc.list({ all: true });
+  assert.ok(all.some((r) => r.id === foreign && r.repoTags.length === 0));
+  assert.equal((await svc.list({ filters: { dangling: true } })).length, 0);
+  const d = await svc.inspect('multi:latest');
+  assert.equal(d.id, host);
+  assert.deepEqual(d.repoTags, ['multi:latest']);
+});
+
+test('platforms lists each manifest of an index with its image id and size', async (t) => {
+  const svc = await setup(t);
+  const { host, foreign, index } = await twoPlatforms(svc);
+  const v = await svc.platforms('multi');
+  assert.equal(v.index?.digest, index);
+  assert.deepEqual(
+    v.images.map((i) => [`${i.platform?.os}/${i.platform?.architecture}`, i.imageId, i.available, i.size > 0]),
+    [
+      [HOST, host, true, true],
+      [FOREIGN, foreign, true, true],
+    ],
+  );
+  const single = await svc.platforms(host);
+  assert.equal(single.index, undefined);
+  assert.equal(single.images[0]?.imageId, host);
+});
+
+test('rmi of the tag removes the index and the images only it kept; prune leaves an index alone', async (t) => {
+  const svc = await setup(t);
+  const { host, foreign, index } = await twoPlatforms(svc);
+  assert.deepEqual((await svc.prune()).imagesDeleted, []);
+  await svc.tag('multi:latest', 'other', 'v1');
+  assert.deepEqual(await svc.remove('multi:latest'), [{ untagged: 'multi:latest' }]);
+  const items = await svc.remove('other:v1');
+  assert.deepEqual(items.slice(0, 2), [{ untagged: 'other:v1' }, { deleted: index }]);
+  assert.ok(items.some((i) => 'deleted' in i && i.deleted === host));
+  assert.ok(items.some((i) => 'deleted' in i && i.deleted === foreign));
+  assert.equal(svc.count(), 0);
+  await assert.rejects(svc.resolve('other:v1'), (e) => errorKind(e) === 'not-found');
+});
+
+test('save writes the index and every platform, and load into a fresh store keeps the index', async (t) => {
+  const svc = await setup(t);
+  const { host, foreign, index } = await twoPlatforms(svc);
+  const files = await entries(svc.save(['multi:latest']));
+  const top = JSON.parse(files.get('index.json')!.toString()) as { manifests: Array<{ digest: string; mediaType: string }> };
+  assert.deepEqual(top.manifests.map((m) => m.digest), [index]);
+  assert.ok(files.has(`blobs/sha256/${foreign.slice(7)}`));
+
+  const other = await setup(t);
+  const res = await other.load(svc.save(['multi:latest']));
+  assert.deepEqual(res.messages, ['Loaded image: multi:latest']);
+  assert.equal((await other.platforms('multi:latest')).index?.digest, index);
+  assert.equal((await other.resolve('multi:latest')).id, host);
+  assert.equal((await other.resolve('multi:latest', { platform: FOREIGN })).id, foreign);
+});
+
+test('an index refuses two images of one platform', async (t) => {
+  const svc = await setup(t);
+  const a = await svc.importRootfs(Readable.from([await tarOf([{ name: 'a', data: 'a' }])]), { platform: HOST });
+  const b = await svc.importRootfs(Readable.from([await tarOf([{ name: 'b', data: 'b' }])]), { platform: HOST });
+  await assert.rejects(svc.createIndex([a, b], ['x:y']), (e) => errorKind(e) === 'conflict');
+});
