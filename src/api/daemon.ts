@@ -160,6 +160,8 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   const [{ BuildService }, { buildRoutes, toWireBuildCache }] = await Promise.all([import('../builder/index.js'), import('./routes/build.js')]);
   const builder = await BuildService.open({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, storage, images, cgroupParent: `/${cfg.namePrefix}`, network: containerWiring.buildNetwork });
   routes.push(...buildRoutes(builder));
+  // Images a running build still needs are in use, like a running container's (prune skips them).
+  images.setUsageCheck(async (imageId) => [...containerWiring.imageUsers(imageId), ...builder.imageUsers(imageId)]);
 
   return {
     storage,
@@ -223,9 +225,8 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
   await containers.init();
   // Containers are the truth for volume references: drop those a crash left behind.
   await volumes.reconcileReferences(containers.list().map((c) => c.id));
-  images.setUsageCheck(async (imageId) =>
-    containers.list().filter((c) => c.config.image.id === imageId).map((c) => ({ id: c.id, running: c.isRunning })),
-  );
+  const imageUsers = (imageId: string) => containers.list().filter((c) => c.config.image.id === imageId).map((c) => ({ id: c.id, running: c.isRunning }));
+  images.setUsageCheck(async (imageId) => imageUsers(imageId));
   const execs = new runtime.ExecManager(containers);
   // A removed container gives its addresses back (runtime publishes `destroy` after removal).
   events.subscribe((e) => {
@@ -270,6 +271,7 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
   };
   return {
     buildNetwork,
+    imageUsers,
     routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
     counts: () => {
       const all = containers.list();

@@ -16,6 +16,7 @@ import { DockerignoreMatcher, dockerignoreCandidates } from './context/index.js'
 import { unpackContext, type ContextSpool, type IntakeResult } from './context-intake.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import { BuildExecutor } from './executor.js';
+import { BuildHolds } from './build-holds.js';
 import { FileHasher } from './file-hash.js';
 import type { BuilderDeps, BuildContextView } from './steps/step.js';
 import type { BuildCacheUsage, BuildEvent, BuildOptions, BuildResult } from './types.js';
@@ -77,7 +78,7 @@ export class BuildService {
     const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(o.network ? { network: o.network } : {}) });
     await runner.cleanupLeftovers();
     await removeWorkingSnapshots(o.storage, join(workRoot, 'mnt'));
-    return new BuildService({ images: o.images, storage: o.storage, runner, hasher: new FileHasher(), workRoot, runRoot }, cache);
+    return new BuildService({ images: o.images, storage: o.storage, runner, hasher: new FileHasher(), holds: new BuildHolds(o.storage), workRoot, runRoot }, cache);
   }
 
   /** Checks the options that can fail before any byte of the context is read. */
@@ -122,8 +123,12 @@ export class BuildService {
       const t1 = Date.now();
       const exec = new BuildExecutor(this.deps, this.cache, df, view, opts, o.onEvent);
       const r = await exec.run(o.signal);
-      await this.cache.flush();
-      for (const t of opts.tags) await this.deps.images.tag(r.imageId, t);
+      try {
+        await this.cache.flush();
+        for (const t of opts.tags) await this.deps.images.tag(r.imageId, t);
+      } finally {
+        exec.releaseImages(); // held from prune until tagged
+      }
       log.info('build finished', { image: r.imageId.slice(7, 19), contextMs: t1 - t0, stepsMs: Date.now() - t1, cached: r.cached, executed: r.executed });
       return { imageId: r.imageId, tags: opts.tags, cached: r.cached, executed: r.executed };
     } finally {
@@ -153,6 +158,11 @@ export class BuildService {
       }
     }
     return { entries, ignored, spool };
+  }
+
+  /** Running builds that use an image (image prune/rmi skip it, as for a running container). */
+  imageUsers(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.deps.holds.users(imageId);
   }
 
   /** `docker system df` build cache rows. */

@@ -28,6 +28,7 @@ import { runStep } from './steps/run.js';
 import type { BuildContextView, BuilderDeps, StageOutput, StageState, StepContext, StepPlan } from './steps/step.js';
 import { workdirStep } from './steps/workdir.js';
 import type { BuildEvent, BuildOptions, StepRef } from './types.js';
+import type { BuildHold } from './build-holds.js';
 
 const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -45,17 +46,40 @@ export class BuildExecutor {
   private readonly numbering = new Map<Instruction, number>();
   private total = 0;
   private cacheFrom: CacheFrom | undefined;
+  private readonly deps: BuilderDeps;
+  /** Images and layers this build needs are held from prune/GC until `releaseImages`. */
+  private readonly hold: BuildHold;
 
   constructor(
-    private readonly deps: BuilderDeps,
+    deps: BuilderDeps,
     private readonly cache: BuildCacheStore,
     private readonly df: Dockerfile,
     private readonly context: BuildContextView,
     private readonly opts: BuildOptions,
     private readonly emit: (e: BuildEvent) => void,
-  ) {}
+  ) {
+    this.hold = deps.holds.open();
+    this.deps = { ...deps, images: holdingImages(deps.images, this.hold) };
+  }
+
+  /**
+   * Lets prune/GC have this build's images again: call once the result is tagged. A failed
+   * `run` releases them itself.
+   */
+  releaseImages(): void {
+    this.hold.release();
+  }
 
   async run(signal: AbortSignal): Promise<ExecuteResult> {
+    try {
+      return await this.runInner(signal);
+    } catch (err) {
+      this.hold.release();
+      throw err;
+    }
+  }
+
+  private async runInner(signal: AbortSignal): Promise<ExecuteResult> {
     const host = hostPlatform();
     if (this.opts.platform) {
       const want = this.opts.platform.split(',').map((s) => s.trim());
@@ -329,4 +353,23 @@ export class BuildExecutor {
     const id = await this.deps.images.commit({ config: state.config, createdBy: 'FROM scratch' }, { signal });
     return { ...state, imageId: id };
   }
+}
+
+/** The image service as a build sees it: every image it resolves or commits is held. */
+function holdingImages(images: BuilderDeps['images'], hold: BuildHold): BuilderDeps['images'] {
+  return {
+    tag: (...a) => images.tag(...a),
+    remove: (...a) => images.remove(...a),
+    list: (...a) => images.list(...a),
+    resolve: async (...a) => {
+      const img = await images.resolve(...a);
+      hold.keep(img);
+      return img;
+    },
+    commit: async (...a) => {
+      const id = await images.commit(...a);
+      hold.keep({ id });
+      return id;
+    },
+  };
 }

@@ -8,6 +8,7 @@ import type { ChainId, Storage } from '../../storage/index.js';
 import type { Digest } from '../../util/index.js';
 import type { StepInputs } from '../cache-store.js';
 import type { ContextSpool, IntakeEntry } from '../context-intake.js';
+import type { BuildHolds } from '../build-holds.js';
 import type { FileHasher } from '../file-hash.js';
 import type { SecretSource } from '../types.js';
 
@@ -16,6 +17,8 @@ export interface BuilderDeps {
   storage: Storage;
   runner: OneShotRunner;
   hasher: FileHasher;
+  /** Images of running builds, kept from prune and GC. */
+  holds: BuildHolds;
   /** `<data-root>/builder`: mounts, cache mounts, temp contexts. */
   workRoot: string;
   /** `<exec-root>/builder`: secrets (tmpfs). */
