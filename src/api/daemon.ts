@@ -331,6 +331,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       init: 'catatonit',
       debug: cfg.logLevel === 'debug' || cfg.logLevel === 'trace',
       eventListeners: evRoutes.listenerCount,
+      // Runtime is loaded lazily (see the top of this file); the probe reads /proc and /sys once.
+      securityOptions: async () => (await import('../runtime/index.js')).hostSecurityOptions(),
       countImages: async (o) => (await engine()).countImages?.(o) ?? 0,
       countContainers: async (o) =>
         (await (await engine()).countContainers?.(o)) ?? { containers: 0, running: 0, paused: 0, stopped: 0 },

@@ -26,7 +26,8 @@ export interface EngineSystemOptions {
   countImages?: (opts: { signal?: AbortSignal }) => Promise<number>;
   countContainers?: (opts: { signal?: AbortSignal }) => Promise<Omit<EngineCounts, 'images'>>;
   eventListeners: () => number;
-  securityOptions?: string[];
+  /** `docker info` SecurityOptions (`name=seccomp,profile=builtin`, …), or how to probe them once. */
+  securityOptions?: string[] | (() => Promise<string[]>);
   defaultAddressPools?: { base: string; size: number }[];
   loggingDriver?: string;
   networkDrivers?: string[];
@@ -38,6 +39,7 @@ export class EngineSystem implements SystemBackend {
   private runtimeFacts: Promise<{ runcPath: string; runc: RuntimeVersion | undefined; initPath: string | undefined }> | undefined;
   private engineId: Promise<string> | undefined;
   private buildTime: Promise<string> | undefined;
+  private securityOptions: Promise<string[]> | undefined;
 
   constructor(private readonly opts: EngineSystemOptions) {}
 
@@ -103,8 +105,14 @@ export class EngineSystem implements SystemBackend {
     };
   }
 
+  private security(): Promise<string[]> {
+    const o = this.opts.securityOptions;
+    this.securityOptions ??= typeof o === 'function' ? o() : Promise.resolve(o ?? []);
+    return this.securityOptions;
+  }
+
   async info(opts: { signal?: AbortSignal }): Promise<EngineInfo> {
-    const [about, rt, id, images, ctrs, fwd, fs, fds] = await Promise.all([
+    const [about, rt, id, images, ctrs, fwd, fs, fds, securityOptions] = await Promise.all([
       this.about(),
       this.runtimes(),
       this.id(),
@@ -113,6 +121,7 @@ export class EngineSystem implements SystemBackend {
       readIpv4Forwarding(),
       backingFilesystem(this.opts.dataRoot),
       readdir('/proc/self/fd').then((l) => l.length, () => 0),
+      this.security(),
     ]);
     const host = { ...about.host, ipv4Forwarding: fwd };
     const warnings: string[] = [];
@@ -134,7 +143,7 @@ export class EngineSystem implements SystemBackend {
       debug: this.opts.debug,
       eventListeners: this.opts.eventListeners(),
       openFds: fds,
-      securityOptions: this.opts.securityOptions ?? [],
+      securityOptions,
       warnings,
       loggingDriver: this.opts.loggingDriver ?? 'json-file',
       volumeDrivers: ['local'],
