@@ -24,6 +24,7 @@ import {
 } from './flag-values.js';
 import { parseMountFlags } from './mounts.js';
 import { parsePorts } from './ports.js';
+import { parseSecurityOptFlags } from './security-opts.js';
 
 export type PullPolicy = 'always' | 'missing' | 'never';
 
@@ -36,7 +37,7 @@ export interface CreatePlan {
   cidfile: string | undefined;
 }
 
-/** Reads a file a flag names (env files, label files, seccomp profiles), with docker's error. */
+/** Reads a file a flag names (env files, label files), with docker's error. */
 function readFlagFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -94,19 +95,6 @@ function attachStreams(opts: CommandOptions): Set<string> | undefined {
   return out;
 }
 
-function securityOpts(values: string[]): string[] {
-  return values.map((v) => {
-    // docker sends the profile's content, not its path.
-    const m = /^seccomp[=:](.+)$/.exec(v);
-    if (m && m[1] !== 'unconfined' && m[1] !== 'builtin') return `seccomp=${readFlagFile(m[1]!)}`;
-    if (v === 'no-new-privileges') return 'no-new-privileges=true';
-    if (!v.includes('=') && !v.includes(':') && v !== 'no-new-privileges') {
-      throw flagError('--security-opt', v, `Invalid --security-opt: "${v}"`);
-    }
-    return v;
-  });
-}
-
 /**
  * Turns the parsed flags and positional arguments (`IMAGE [COMMAND] [ARG...]`) into a plan.
  * As docker does, `create` records the streams a later `start -a` attaches (stdout and
@@ -150,6 +138,7 @@ export function buildCreatePlan(opts: CommandOptions, args: string[], mode: { ru
     throw new UsageError('Conflicting options: --restart and --rm');
   }
 
+  const security = parseSecurityOptFlags(listOpt(opts['securityOpt']));
   const host: HostConfig = {
     Binds: mounts.binds.length ? mounts.binds : null,
     NetworkMode: listOpt(opts['network'])[0] ?? 'default',
@@ -161,7 +150,8 @@ export function buildCreatePlan(opts: CommandOptions, args: string[], mode: { ru
     ReadonlyRootfs: opts['readOnly'] === true,
     CapAdd: listOpt(opts['capAdd']).length ? listOpt(opts['capAdd']) : null,
     CapDrop: listOpt(opts['capDrop']).length ? listOpt(opts['capDrop']) : null,
-    SecurityOpt: listOpt(opts['securityOpt']).length ? securityOpts(listOpt(opts['securityOpt'])) : null,
+    SecurityOpt: security.securityOpt.length ? security.securityOpt : null,
+    ...(security.maskedPaths ? { MaskedPaths: security.maskedPaths, ReadonlyPaths: security.readonlyPaths ?? [] } : {}),
     Dns: listOpt(opts['dns']).map((d) => parseIpFlag('--dns', d)),
     DnsOptions: listOpt(opts['dnsOption']),
     DnsSearch: listOpt(opts['dnsSearch']).map(parseDnsSearch),
