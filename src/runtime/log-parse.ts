@@ -77,8 +77,12 @@ export function parseUnixTimestamp(v: string): bigint | undefined {
   return Number.isNaN(t) ? undefined : BigInt(t) * 1_000_000n;
 }
 
+const UTC_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:\+00:00|Z)$/;
+
 /** Docker prints timestamps as RFC3339Nano in UTC. */
 export function formatLogTime(time: string): string {
+  // conmon's usual form on a UTC host: only the zone changes.
+  if (UTC_NANO.test(time)) return time.slice(0, 29) + 'Z';
   const nano = logTimeNano(time);
   const ms = Number(nano / 1_000_000n);
   const frac = (nano % 1_000_000_000n).toString().padStart(9, '0');

@@ -85,3 +85,56 @@ test('a reader opened at the end of the log sees only what is written afterwards
   assert.equal(conmonLogSizeMax('10m'), 10 * 1024 * 1024);
   assert.equal(conmonLogSizeMax(undefined), 0);
 });
+
+test('a log of several MiB reads back byte for byte, lines cut by the read boundaries included', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  const T = '2024-01-01T00:00:00.000000001+00:00';
+  let want = '';
+  let file = '';
+  // Line lengths that do not divide a MiB, both streams, partial records in between.
+  for (let i = 0; file.length < 3 * 1024 * 1024; i++) {
+    const msg = `${i}:${'x'.repeat(i % 251)}`;
+    const stream = i % 7 === 0 ? 'stderr' : 'stdout';
+    if (i % 5 === 0) {
+      file += L(T, stream, 'P', msg.slice(0, 3)) + L(T, stream, 'F', msg.slice(3));
+    } else file += L(T, stream, 'F', msg);
+    want += `${stream[3]}${msg}\n`;
+  }
+  await writeFile(path, file);
+  let got = '';
+  for await (const r of readLog(path, { follow: false })) {
+    // Records of one stream come joined: split them back into lines to compare.
+    for (const line of r.data.toString().split('\n').slice(0, -1)) got += `${r.stream[3]}${line}\n`;
+  }
+  assert.equal(got, want);
+});
+
+test('an over-long line is dropped and the records after it are read', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  const T = '2024-01-01T00:00:00Z';
+  await writeFile(path, L(T, 'stdout', 'F', 'before') + L(T, 'stdout', 'F', 'y'.repeat(3 * 1024 * 1024)) + L(T, 'stderr', 'F', 'after'));
+  const got: string[] = [];
+  for await (const r of readLog(path, { follow: false })) got.push(`${r.stream}:${r.data.toString()}`);
+  assert.deepEqual(got, ['stdout:before\n', 'stderr:after\n']);
+});
+
+test('a follower sees a line written in two pieces once, whole, with the -t prefix', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  await writeFile(path, '');
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const reader = await openLog(path, { follow: true, done, timestamps: true });
+  const line = L('2024-01-01T00:00:00.000000001+00:00', 'stdout', 'F', 'whole');
+  await appendFile(path, line.slice(0, 20));
+  const first = reader.next();
+  await appendFile(path, line.slice(20));
+  assert.equal((await first).value?.data.toString(), '2024-01-01T00:00:00.000000001Z whole\n');
+  finish();
+  assert.equal((await reader.next()).done, true);
+});
