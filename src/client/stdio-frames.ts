@@ -17,7 +17,7 @@ export interface StdioFrame {
  */
 export async function* demultiplex(source: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<StdioFrame> {
   // Bytes not yet taken: `head` plus `parts` (in order), `held` of them in all.
-  let head = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
   let parts: Buffer[] = [];
   let held = 0;
   const take = (n: number): Buffer => {
