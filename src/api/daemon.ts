@@ -131,7 +131,7 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   void events; // Handed to every service that publishes events (images, containers, …).
 
   // Images (src/image + routes/images.ts, routes/system-df.ts): one ImageService for everyone.
-  const [{ ImageService }, { imageRoutes }, { systemDfRoutes }] = await Promise.all([
+  const [{ ImageService }, { imageRoutes }, { systemDfRoutes, containerDiskUsage }] = await Promise.all([
     import('../image/index.js'),
     import('./routes/images.js'),
     import('./routes/system-df.js'),
@@ -147,6 +147,7 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   routes.push(
     ...imageRoutes(images),
     ...systemDfRoutes(images, {
+      containers: (o) => containerDiskUsage(containerWiring.containers)(o),
       volumes: async (o) => (await volumes.usage(o)).map(toWireVolume),
       buildCache: async () => (await builder.diskUsage()).map(toWireBuildCache),
     }),
@@ -273,6 +274,7 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     buildNetwork,
     imageUsers,
     routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
+    containers,
     counts: () => {
       const all = containers.list();
       const running = all.filter((c) => c.state.status === 'running').length;

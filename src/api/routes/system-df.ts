@@ -2,8 +2,10 @@
 // whichever backends exist (empty lists until they do).
 import type { BuildCacheRecord, ContainerSummary, SystemDataUsageResponse, Volume } from '../../client/index.js';
 import type { ImageService } from '../../image/index.js';
+import type { ContainerService } from '../../runtime/index.js';
 import { BerthError } from '../../util/index.js';
 import type { Route } from '../router.js';
+import { summaryWire } from './containers-wire.js';
 import { toWireSummary } from './images.js';
 
 /** The other parts of `docker system df`; each backend adds its own when it is wired. */
@@ -11,6 +13,18 @@ export interface DiskUsageParts {
   containers?: (opts: { signal?: AbortSignal }) => Promise<ContainerSummary[]>;
   volumes?: (opts: { signal?: AbortSignal }) => Promise<Volume[]>;
   buildCache?: (opts: { signal?: AbortSignal }) => Promise<BuildCacheRecord[]>;
+}
+
+/**
+ * The containers part, as dockerd lists it for `docker system df`: every container, running
+ * or not, with the sizes of its writable layer and rootfs (`ListOptions{All, Size}`).
+ */
+export function containerDiskUsage(backend: Pick<ContainerService, 'list' | 'sizeOf'>): NonNullable<DiskUsageParts['containers']> {
+  return async () => {
+    const out: ContainerSummary[] = [];
+    for (const c of backend.list()) out.push(summaryWire(c, { size: await backend.sizeOf(c) }));
+    return out;
+  };
 }
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'] as const;

@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import { renderList } from '../format/table.js';
 import { createdSince, humanSize, humanSizeWithPrecision } from '../format/units.js';
 import { stringOpt } from './filters.js';
+import { ellipsis } from './container-rows.js';
 import { imageRows, truncateId, type ImageSummaryView } from './image-rows.js';
 
 interface DfContainer {
@@ -15,7 +16,7 @@ interface DfContainer {
   State?: string;
   Status?: string;
   SizeRw?: number;
-  Mounts?: unknown[];
+  Mounts?: { Driver?: string }[];
 }
 interface DfVolume {
   Name: string;
@@ -89,8 +90,10 @@ async function printVerbose(ctx: CommandContext, du: DiskUsage): Promise<void> {
     (du.Containers ?? []).map((c) => ({
       ID: truncateId(c.Id),
       Image: c.Image ?? '',
-      Command: JSON.stringify(c.Command ?? ''),
-      LocalVolumes: String(c.Mounts?.length ?? 0),
+      // As docker's diskUsageContainersContext: the command cut to 20 characters, then quoted;
+      // only mounts of local-driver volumes count (not binds or tmpfs).
+      Command: JSON.stringify(ellipsis(c.Command ?? '', 20)),
+      LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
       Size: humanSizeWithPrecision(c.SizeRw ?? 0, 3),
       CreatedSince: c.Created ? createdSince(c.Created) : '',
       Status: c.Status ?? '',
