@@ -226,13 +226,19 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') {
           throw new BerthError('invalid-argument', `invalid condition: "${cond}"`);
         }
-        const waiting = backend.wait(ctx.param('id'), cond, { signal: ctx.signal });
+        // A missing container is a 404 before any header goes out, as dockerd answers it (the
+        // docker CLI read a cut 200 as "unexpected EOF").
+        const id = backend.get(ctx.param('id')).id;
+        const waiting = backend.wait(id, cond, { signal: ctx.signal });
         // Headers go out once the waiter is registered: the docker CLI starts the container
         // only after it has them, so a fast exit cannot be missed.
         ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
         ctx.res.flushHeaders();
-        const r = await waiting;
-        const reply: ContainerWaitResponse = { StatusCode: r.exitCode, Error: r.error ? { Message: r.error } : null };
+        // After the headers a failure can only go into the body, as dockerd's WaitExitError.
+        const reply: ContainerWaitResponse = await waiting.then(
+          (r) => ({ StatusCode: r.exitCode, Error: r.error ? { Message: r.error } : null }),
+          (err: unknown) => ({ StatusCode: -1, Error: { Message: err instanceof Error ? err.message : String(err) } }),
+        );
         ctx.res.end(JSON.stringify(reply) + '\n');
       },
     },
