@@ -19,9 +19,9 @@
 // - a running container without `logs`: output from the moment of the attach.
 // - a running container with `logs` (history, then live): the log is the only source with a
 //   defined position, so that case follows the log as before (see docs/runtime.md).
-import { join } from 'node:path';
 import { BerthError, errorMessage } from '../util/index.js';
 import { AttachQueue } from './attach-queue.js';
+import { connectableSocketPath, loadSeqpacket } from './attach-socket.js';
 import { openLog, type LogRecord } from './logs.js';
 
 /** conmon's stdpipe_t (src/utils.h): NO_PIPE 0, STDIN_PIPE 1, STDOUT_PIPE 2, STDERR_PIPE 3. */
@@ -53,17 +53,7 @@ export interface AttachOutputOptions {
   signal?: AbortSignal;
 }
 
-type SeqpacketModule = typeof import('node-unix-socket');
-let seqpacketModule: Promise<SeqpacketModule> | undefined;
-/** node-unix-socket is a native addon: loaded on the first attach, not at daemon start. */
-export function loadSeqpacket(): Promise<SeqpacketModule> {
-  return (seqpacketModule ??= import('node-unix-socket'));
-}
-
-/** conmon's attach socket for a session (container id or exec id). */
-export function attachSocketPath(socketDir: string, session: string): string {
-  return join(socketDir, session, 'attach');
-}
+type SeqpacketModule = Awaited<ReturnType<typeof loadSeqpacket>>;
 
 /**
  * Output for `attach`: the record stream to send to the client. See the top of this file for
@@ -81,9 +71,9 @@ export async function openAttachOutput(c: AttachTarget, socketDir: string, opts:
   if (closingShutsStdin || (c.isRunning && opts.logs)) {
     return openLog(c.logPath, { follow: true, fromEnd: !opts.logs, done: c.nextExit.promise, signal });
   }
-  const mod = await loadSeqpacket();
+  const [mod, path] = await Promise.all([loadSeqpacket(), connectableSocketPath(socketDir, c.id)]);
   const queue = new AttachQueue(c.dir);
-  const live = c.isRunning ? connectNow(mod, socketDir, c.id, queue) : connectAtNextStart(mod, socketDir, c, queue, signal);
+  const live = c.isRunning ? connectNow(mod, path, queue) : connectAtNextStart(mod, path, c, queue, signal);
   let replay: AsyncGenerator<LogRecord> | undefined;
   try {
     if (opts.logs) {
@@ -112,7 +102,7 @@ interface LiveSocket {
  * started yet). The kernel connects a unix socket synchronously: conmon accepts the connection
  * in its own time, but before it reads any more of the container's pipes.
  */
-function tryConnect(mod: SeqpacketModule, socketDir: string, id: string, queue: AttachQueue): LiveSocket | undefined {
+function tryConnect(mod: SeqpacketModule, path: string, queue: AttachQueue): LiveSocket | undefined {
   const sock = new mod.SeqpacketSocket();
   let closed = false;
   const close = () => {
@@ -134,7 +124,7 @@ function tryConnect(mod: SeqpacketModule, socketDir: string, id: string, queue: 
   sock.on('end', ended);
   sock.on('error', ended);
   try {
-    sock.connect(attachSocketPath(socketDir, id));
+    sock.connect(path);
   } catch {
     // No socket there, or nobody listening on it: no run to attach to at the moment.
     close();
@@ -144,8 +134,8 @@ function tryConnect(mod: SeqpacketModule, socketDir: string, id: string, queue: 
 }
 
 /** A running container: connect now; a conmon already gone means its output is over. */
-function connectNow(mod: SeqpacketModule, socketDir: string, id: string, queue: AttachQueue): LiveSocket {
-  const live = tryConnect(mod, socketDir, id, queue);
+function connectNow(mod: SeqpacketModule, path: string, queue: AttachQueue): LiveSocket {
+  const live = tryConnect(mod, path, queue);
   if (!live) queue.end();
   return live ?? { close: () => undefined };
 }
@@ -157,8 +147,8 @@ function connectNow(mod: SeqpacketModule, socketDir: string, id: string, queue: 
  * that announcement runs before the starter's own next step. A start that is already under
  * way (announced, state not yet "running") is found by connecting at once.
  */
-function connectAtNextStart(mod: SeqpacketModule, socketDir: string, c: AttachTarget, queue: AttachQueue, signal?: AbortSignal): LiveSocket {
-  let current = tryConnect(mod, socketDir, c.id, queue);
+function connectAtNextStart(mod: SeqpacketModule, path: string, c: AttachTarget, queue: AttachQueue, signal?: AbortSignal): LiveSocket {
+  let current = tryConnect(mod, path, queue);
   let over = false;
   const onAbort = () => {
     over = true;
@@ -170,7 +160,7 @@ function connectAtNextStart(mod: SeqpacketModule, socketDir: string, c: AttachTa
     else signal?.addEventListener('abort', onAbort, { once: true });
     c.nextStart.promise.then(
       () => {
-        if (!over) current = connectNow(mod, socketDir, c.id, queue);
+        if (!over) current = connectNow(mod, path, queue);
       },
       () => undefined,
     );

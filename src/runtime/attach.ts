@@ -1,9 +1,9 @@
 // stdin for attach and exec: conmon reads it from its attach socket, a SOCK_SEQPACKET
 // unix socket (`<socket-dir>/<session>/attach`). Node's net module cannot open that
 // socket type, hence node-unix-socket (loaded lazily, only when stdin is attached).
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, errorMessage } from '../util/index.js';
+import { connectableSocketPath, loadSeqpacket } from './attach-socket.js';
 
 /** conmon's read buffer for one attach packet (STDIO_BUF_SIZE). */
 const PACKET = 8192;
@@ -37,9 +37,8 @@ export function parseDetachKeys(spec: string): Buffer {
 export const DEFAULT_DETACH_KEYS = Buffer.from([16, 17]); // ctrl-p, ctrl-q
 
 export async function forwardStdin(socketDir: string, session: string, input: Readable, opts: { detachKeys?: Buffer } = {}): Promise<StdinForwarder> {
-  const { SeqpacketSocket } = await import('node-unix-socket');
+  const [{ SeqpacketSocket }, path] = await Promise.all([loadSeqpacket(), connectableSocketPath(socketDir, session)]);
   const sock = new SeqpacketSocket();
-  const path = join(socketDir, session, 'attach');
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new BerthError('unavailable', `cannot attach to stdin of ${session.slice(0, 12)}: conmon did not answer`)), CONNECT_TIMEOUT_MS);
     sock.once('error', (err: Error) => {

@@ -1,0 +1,102 @@
+// Attached output throughput (issue 4): `docker run --rm` of a busybox container that writes
+// MB megabytes to stdout, the CLI's stdout to /dev/null — with the default log and with
+// `--log-opt max-size=100k` (conmon replaces its log every 100 KiB... 1 MiB floor) — and the
+// same through a TTY (`-t`). Prints the median wall time, MB/s, and berthd's peak RSS (VmHWM)
+// over the whole run (the attach queue keeps it bounded whatever the output). berthd is
+// bundled like scripts/build.mjs does, so the numbers are the shipped daemon's.
+//   node --import tsx bench/attach-throughput.ts [--mb 100] [--runs 3]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO, bundleBerthd } from './daemon-bundle.js';
+import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
+
+const DOCKER = '/usr/local/bin/docker';
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' } } });
+const MB = Number(values.mb);
+const RUNS = Number(values.runs);
+const PREFIX = `ba${process.pid.toString(36).slice(-5)}`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+function timed(args: string[], env: NodeJS.ProcessEnv): number {
+  const t = performance.now();
+  const r = spawnSync(DOCKER, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+/** The byte count the CLI printed, so a run that lost output is not timed as a fast one. */
+function checkBytes(args: string[], env: NodeJS.ProcessEnv): void {
+  const r = spawnSync('sh', ['-c', `${DOCKER} ${args.join(' ')} | wc -c`], { env, encoding: 'utf8', timeout: 600_000 });
+  const n = Number(r.stdout.trim());
+  if (n !== MB * 1_000_000) throw new Error(`docker ${args.join(' ')} printed ${n} bytes, expected ${MB * 1_000_000}: ${r.stderr}`);
+}
+
+function ping(socketPath: string): Promise<number> {
+  return new Promise((res) => {
+    const req = request({ socketPath, path: '/_ping' }, (r) => {
+      r.resume();
+      r.on('end', () => res(r.statusCode ?? 0));
+    });
+    req.on('error', () => res(0));
+    req.end();
+  });
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  const m = /VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('attach-throughput: needs root (runc, overlay mounts); skipped');
+    return;
+  }
+  const root = await mkdtemp(join(tmpdir(), 'berth-bench-attach-'));
+  let berthd: ChildProcess | undefined;
+  try {
+    const rootfs = join(root, 'rootfs');
+    await buildBusyboxRootfs(rootfs);
+    spawnSync('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.']);
+    const entry = await bundleBerthd();
+    const sock = join(root, 'berth.sock');
+    berthd = spawn(process.execPath, ['--max-semi-space-size=1', entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'], {
+      cwd: REPO,
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 600 && (await ping(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
+    timed(['import', join(root, 'bb.tar'), 'busybox:latest'], env);
+    const write = ['busybox', 'head', '-c', String(MB * 1_000_000), '/dev/zero'];
+    const cases: Array<[string, string[]]> = [
+      ['run --rm (attached)', ['run', '--rm', '--network', 'none', ...write]],
+      ['run --rm --log-opt max-size=100k', ['run', '--rm', '--network', 'none', '--log-opt', 'max-size=100k', ...write]],
+      ['run --rm -t (TTY)', ['run', '--rm', '-t', '--network', 'none', ...write]],
+    ];
+    console.log(`docker run --rm busybox writing ${MB} MB to stdout, CLI output to /dev/null, median of ${RUNS}`);
+    for (const [name, args] of cases) {
+      // -t turns \n into \r\n only for newlines; /dev/zero has none, so the count holds.
+      checkBytes(args, env);
+      const ms = median(Array.from({ length: RUNS }, () => timed(args, env)));
+      console.log(`${name.padEnd(36)} ${ms.toFixed(0).padStart(7)} ms ${((MB * 1000) / ms).toFixed(0).padStart(6)} MB/s`);
+    }
+    console.log(`${'berthd peak RSS (VmHWM)'.padEnd(36)} ${(await peakRssMb(berthd.pid!)).toFixed(0).padStart(7)} MB`);
+  } finally {
+    if (berthd && berthd.exitCode === null) {
+      berthd.kill('SIGTERM');
+      await new Promise((r) => berthd!.once('exit', r));
+    }
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
