@@ -99,7 +99,8 @@ export async function emulationFor(platform: Platform, opts: { binfmtDir?: strin
   if (host.architecture === 'amd64' && platform.architecture === '386') return { ok: true, via: 'host' };
   const header = elfHeaderFor(platform.architecture);
   if (!header) return { ok: false, reason: `no emulation is known for architecture ${platform.architecture}` };
-  const dir = opts.binfmtDir ?? BINFMT_DIR;
+  // BERTH_BINFMT_DIR lets a test point the daemon at a binfmt_misc without emulators.
+  const dir = opts.binfmtDir ?? process.env['BERTH_BINFMT_DIR'] ?? BINFMT_DIR;
   let names: string[];
   try {
     names = await readdir(dir);

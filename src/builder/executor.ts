@@ -1,13 +1,14 @@
 // Dockerfile stages → steps → images. Each step looks its cache key up in the index (a hit
 // reuses the image it produced), otherwise runs and commits a new intermediate image, as the
 // legacy builder does; every miss carries the reason. Stages run through runGraph.
-import { hostPlatform, type ContainerConfig } from '../image/index.js';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches, type ContainerConfig, type Platform } from '../image/index.js';
 import { BerthError, errorKind, SourceError, type Digest } from '../util/index.js';
 import { CacheFrom } from './cache-from.js';
 import type { BuildCacheStore, StepInputs } from './cache-store.js';
 import { cacheKey, explainMiss } from './cache-key.js';
 import {
   PROXY_ARG_NAMES,
+  expandWord,
   StageScope,
   parseOnbuildTrigger,
   predefinedArgs,
@@ -29,6 +30,8 @@ import type { BuildContextView, BuilderDeps, StageOutput, StageState, StepContex
 import { workdirStep } from './steps/workdir.js';
 import type { BuildEvent, BuildOptions, StepRef } from './types.js';
 import type { BuildHold } from './build-holds.js';
+import { assertCanRun } from './emulation.js';
+import { configPlatform, forPlatform } from './platforms.js';
 
 const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -49,6 +52,10 @@ export class BuildExecutor {
   private readonly deps: BuilderDeps;
   /** Images and layers this build needs are held from prune/GC until `releaseImages`. */
   private readonly hold: BuildHold;
+  /** The one platform this executor builds for (build-service runs one executor per platform). */
+  private readonly target: Platform;
+  /** The platform each stage's RUN steps execute as (its base image's). */
+  private readonly stagePlatforms = new Map<number, Platform>();
 
   constructor(
     deps: BuilderDeps,
@@ -59,7 +66,8 @@ export class BuildExecutor {
     private readonly emit: (e: BuildEvent) => void,
   ) {
     this.hold = deps.holds.open();
-    this.deps = { ...deps, images: holdingImages(deps.images, this.hold) };
+    this.target = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+    this.deps = { ...deps, images: holdingImages(forPlatform(deps.images, this.target), this.hold) };
   }
 
   /**
@@ -81,15 +89,7 @@ export class BuildExecutor {
 
   private async runInner(signal: AbortSignal): Promise<ExecuteResult> {
     const host = hostPlatform();
-    if (this.opts.platform) {
-      const want = this.opts.platform.split(',').map((s) => s.trim());
-      const hostStr = `${host.os}/${host.architecture}`;
-      const foreign = want.filter((p) => p !== hostStr && p !== `${hostStr}/${host.variant ?? ''}`.replace(/\/$/, ''));
-      if (want.length > 1 || foreign.length) {
-        throw new BerthError('not-implemented', `cannot build for platform "${this.opts.platform}": only the host platform "${hostStr}" is supported (no multi-platform builds, no qemu emulation)`);
-      }
-    }
-    const predefined = predefinedArgs({ buildPlatform: host, targetPlatform: host, ...(this.opts.target ? { target: this.opts.target } : {}), buildArgs: this.opts.buildArgs });
+    const predefined = predefinedArgs({ buildPlatform: host, targetPlatform: this.target, ...(this.opts.target ? { target: this.opts.target } : {}), buildArgs: this.opts.buildArgs });
     const globals = resolveMetaArgs(this.df.metaArgs, this.opts.buildArgs, predefined, { escapeToken: this.df.escapeToken, file: this.df.file });
     const stages = stagesNeededFor(this.df, this.opts.target, { globals });
     this.warnUnusedArgs(stages);
@@ -144,31 +144,47 @@ export class BuildExecutor {
     }
   }
 
-  private async baseState(stage: Stage, globals: Map<string, string>, signal: AbortSignal): Promise<{ state: StageState; onbuild: string[] }> {
+  private async baseState(stage: Stage, globals: Map<string, string>, signal: AbortSignal): Promise<{ state: StageState; onbuild: string[]; platform: Platform }> {
     const base = resolveBase(this.df, stage, globals);
     if (base.kind === 'stage') {
       const out = await this.outputs.get(base.stage.index)!;
-      return { state: { ...out, config: structuredClone(out.config), cmdSet: false }, onbuild: [] };
+      return { state: { ...out, config: structuredClone(out.config), cmdSet: false }, onbuild: [], platform: this.stagePlatforms.get(base.stage.index) ?? this.target };
     }
-    if (base.ref === 'scratch') return { state: { imageId: undefined, key: 'scratch', config: { Env: [DEFAULT_PATH_ENV] }, topChainId: undefined }, onbuild: [] };
+    // FROM --platform=$BUILDPLATFORM: the stage runs as that platform, not the target.
+    const asked = stage.platform ? parsePlatform(expandWord(stage.platform, globals, { escapeToken: this.df.escapeToken })) : this.opts.platform ? this.target : undefined;
+    const want = asked ?? this.target;
+    if (base.ref === 'scratch') {
+      // Cache keys of scratch stages carry the platform (a host build keeps the plain key).
+      const key = platformMatches(hostPlatform(), want) ? 'scratch' : `scratch:${formatPlatform(want)}`;
+      return { state: { imageId: undefined, key, config: { Env: [DEFAULT_PATH_ENV] }, topChainId: undefined }, onbuild: [], platform: want };
+    }
     let img;
     try {
-      img = await this.deps.images.resolve(base.ref, { signal });
+      img = await this.deps.images.resolve(base.ref, { signal, platform: formatPlatform(want) });
     } catch (err) {
       if (errorKind(err) !== 'not-found') throw err;
       throw new SourceError(this.df.file, stage.from.startLine, `${stage.from.original}: base image "${base.ref}" not found: pull it first (berth has no registry client yet)`, { cause: err });
     }
+    const have = configPlatform(img.config);
+    if (asked && !platformMatches(asked, have)) {
+      throw new SourceError(
+        this.df.file,
+        stage.from.startLine,
+        `${stage.from.original}: base image "${base.ref}" has no ${formatPlatform(asked)} variant (it is ${formatPlatform(have)}): load or bootstrap a multi-platform image`,
+      );
+    }
     const config: ContainerConfig = structuredClone(img.config.config ?? {});
     const onbuild = config.OnBuild ?? [];
     config.OnBuild = [];
-    return { state: { imageId: img.id, key: `image:${img.id}`, config, topChainId: img.topChainId }, onbuild };
+    return { state: { imageId: img.id, key: `image:${img.id}`, config, topChainId: img.topChainId }, onbuild, platform: have };
   }
 
   private async runStageInner(stages: Stage[], stage: Stage, globals: Map<string, string>, signal: AbortSignal): Promise<StageOutput> {
     const fromRef = this.ref(stages, stage, stage.from);
     this.emit({ type: 'step-start', ref: fromRef });
     const t0 = Date.now();
-    const { state, onbuild } = await this.baseState(stage, globals, signal);
+    const { state, onbuild, platform } = await this.baseState(stage, globals, signal);
+    this.stagePlatforms.set(stage.index, platform);
     const baseId = state.imageId ?? state.key;
     this.emit({ type: 'step-done', ref: fromRef, imageId: state.imageId, cached: true, durationMs: Date.now() - t0 });
     const scope = new StageScope({ imageEnv: state.config.Env ?? [], globals, buildArgs: this.opts.buildArgs, escapeToken: this.df.escapeToken, file: this.df.file });
@@ -213,6 +229,7 @@ export class BuildExecutor {
           parentMissed = true;
           this.emit({ type: 'step-miss', ref, reason });
         } else this.emit({ type: 'step-cached', ref, imageId: fromSource.id });
+        if (!fromSource && raw.kind === 'run') await assertCanRun(platform);
         const { id, size } = fromSource ?? (await this.execute(plan, state, signal));
         const img = await this.deps.images.resolve(id, { signal });
         state.imageId = id;

@@ -148,7 +148,7 @@ export async function commitImage(core: ImageCore, args: CommitOptions, opts: Si
       top = info.chainId;
       emptyLayer = false;
     }
-    const platform = parentConfig ?? { ...parsePlatform(''), os: 'linux' };
+    const platform = parentConfig ?? { ...parsePlatform(args.platform ?? ''), os: 'linux' };
     const config: ImageConfig = {
       architecture: platform.architecture,
       ...(platform.variant ? { variant: platform.variant } : {}),

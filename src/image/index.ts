@@ -32,6 +32,6 @@ export {
   type Reference,
 } from './reference.js';
 export type { PlatformImage, PlatformsView } from './image-index.js';
-export { formatPlatform, hostPlatform, parsePlatform, platformMatches, selectManifest } from './platform.js';
+export { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches, selectManifest } from './platform.js';
 export { MediaType } from './media-types.js';
 export type { ContainerConfig, Descriptor, ImageConfig, Manifest, Platform } from './schemas.js';

@@ -118,6 +118,8 @@ export interface CommitOptions {
   author?: string | undefined;
   /** The history entry's created_by (builder: the instruction). */
   createdBy?: string | undefined;
+  /** `os/arch[/variant]` of an image without a parent (the host's when absent); a parent's wins. */
+  platform?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
