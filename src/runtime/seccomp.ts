@@ -66,14 +66,15 @@ export function thisHost(): SeccompHost {
 
 const OPTION = '--security-opt seccomp';
 
-function oneOf<T extends readonly string[]>(values: T, what: string) {
-  return z.string().refine((v): v is T[number] => (values as readonly string[]).includes(v), {
-    message: `unknown ${what}, expected one of ${values.join(', ')}`,
+function oneOf<T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.enum(values, {
+    error: (iss) => (iss.input === undefined ? `${what} is missing` : `unknown ${what} ${JSON.stringify(iss.input)}`),
   });
 }
 
 const action = oneOf(SECCOMP_ACTIONS, 'action');
-const uint = z.number().int().nonnegative();
+// JSON numbers above 2^53 lose precision in JS, and runc would then refuse the rounded value.
+const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER, 'values above 2^53-1 are not supported');
 const filterSchema = z
   .object({ caps: z.array(z.string()).nullish(), arches: z.array(z.string()).nullish(), minKernel: z.string().nullish() })
   .passthrough()
