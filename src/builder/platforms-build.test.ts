@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Digest } from '../util/index.js';
+import { buildPlatforms, type PlatformBuildHooks } from './platforms-build.js';
+import type { BuildEvent, BuildOptions } from './types.js';
+
+const base: BuildOptions = {
+  dockerfile: 'Dockerfile', tags: ['app:1'], buildArgs: {}, labels: {}, noCache: false, pull: false, cacheFrom: [],
+  network: 'default', secrets: [], extraHosts: [],
+};
+const id = (s: string) => `sha256:${s.padEnd(64, '0')}` as Digest;
+
+function fakeHooks(fail?: string) {
+  const calls = { ran: [] as string[], tagged: [] as Array<[string, string]>, index: [] as Array<[Digest[], string[]]>, released: 0, cancelled: [] as string[] };
+  const hooks: PlatformBuildHooks = {
+    runOne: async (opts, onEvent, signal) => {
+      const p = opts.platform ?? 'host';
+      calls.ran.push(p);
+      onEvent({ type: 'step-start', ref: { step: 1, total: 1, stage: 1, stageCount: 1, text: 'RUN uname -m', line: 2 } });
+      if (p === fail) throw new Error(`boom on ${p}`);
+      if (fail) {
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        calls.cancelled.push(p);
+        throw new Error(`cancelled ${p}`);
+      }
+      return { imageId: id(p === 'linux/arm64' ? 'b' : 'a'), cached: 1, executed: 2, release: () => void calls.released++ };
+    },
+    flush: async () => undefined,
+    images: {
+      tag: async (src, t) => void calls.tagged.push([src, t!]),
+      createIndex: async (ids, tags) => {
+        calls.index.push([ids, tags]);
+        return id('c');
+      },
+    },
+  };
+  return { hooks, calls };
+}
+
+test('a platform list builds each platform and stores one index under the tags', async () => {
+  const { hooks, calls } = fakeHooks();
+  const events: BuildEvent[] = [];
+  const r = await buildPlatforms({ ...base, platform: 'linux/amd64,linux/arm64' }, { signal: new AbortController().signal, onEvent: (e) => events.push(e) }, hooks);
+  assert.deepEqual(calls.ran, ['linux/amd64', 'linux/arm64']);
+  assert.deepEqual(calls.index, [[[id('a'), id('b')], ['app:1']]]);
+  assert.deepEqual(calls.tagged, []);
+  assert.equal(r.imageId, id('c'));
+  assert.equal(r.executed, 4);
+  assert.equal(calls.released, 2);
+  assert.deepEqual(events.map((e) => ('ref' in e ? e.ref.text : '')).sort(), ['[linux/amd64] RUN uname -m', '[linux/arm64] RUN uname -m']);
+});
+
+test('one platform (or none) is tagged directly, without an index', async () => {
+  const { hooks, calls } = fakeHooks();
+  await buildPlatforms({ ...base, platform: 'linux/arm64' }, { signal: new AbortController().signal, onEvent: () => undefined }, hooks);
+  await buildPlatforms(base, { signal: new AbortController().signal, onEvent: () => undefined }, hooks);
+  assert.deepEqual(calls.ran, ['linux/arm64', 'host']);
+  assert.deepEqual(calls.tagged, [[id('b'), 'app:1'], [id('a'), 'app:1']]);
+  assert.deepEqual(calls.index, []);
+});
+
+test('the first failing platform is reported, the others are cancelled and nothing is tagged', async () => {
+  const { hooks, calls } = fakeHooks('linux/arm64');
+  await assert.rejects(
+    buildPlatforms({ ...base, platform: 'linux/amd64,linux/arm64' }, { signal: new AbortController().signal, onEvent: () => undefined }, hooks),
+    /boom on linux\/arm64/,
+  );
+  assert.deepEqual(calls.cancelled, ['linux/amd64']);
+  assert.deepEqual(calls.index, []);
+});
