@@ -1,0 +1,221 @@
+// Attach reads live output from conmon's attach socket: exact bytes, stdout and stderr apart,
+// nothing lost to a slow client while conmon replaces its log, the log replayed before a new
+// run without a gap or a duplicate, detach keys, and a container that outlives its client.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestDaemon } from '../../helpers/daemon.js';
+import { busyboxSuite } from '../../helpers/busybox-suite.js';
+
+const suite = busyboxSuite();
+const { skip } = suite;
+
+let d: TestDaemon;
+
+before(async () => {
+  if (!skip) d = await suite.ready();
+});
+
+interface Attached {
+  sock: Socket;
+  /** Everything after the response head, demultiplexed (or raw for a TTY). */
+  stdout: Buffer[];
+  stderr: Buffer[];
+  /** Resolves when the server closes the stream. */
+  ended: Promise<void>;
+  /** Resolves once the demultiplexed stdout contains `text`. */
+  waitFor(text: string): Promise<void>;
+}
+
+/**
+ * POST /containers/{id}/attach with `Upgrade: tcp`, read as docker does. `pace` makes the
+ * reader slow: after each `bytes` it stops reading for one timer turn.
+ */
+async function attach(id: string, query: string, opts: { tty?: boolean; pace?: { bytes: number } } = {}): Promise<Attached> {
+  const sock = connect(d.socketPath);
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  sock.write(`POST /v1.43/containers/${id}/attach?${query} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n`);
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let pending = Buffer.alloc(0);
+  let sincePause = 0;
+  let watchers: Array<() => void> = [];
+  let headSeen!: () => void;
+  const headP = new Promise<void>((r) => (headSeen = r));
+  const onPayload = (data: Buffer) => {
+    if (opts.tty) {
+      stdout.push(data);
+    } else {
+      pending = pending.length ? Buffer.concat([pending, data]) : data;
+      while (pending.length >= 8) {
+        const len = pending.readUInt32BE(4);
+        if (pending.length < 8 + len) break;
+        (pending[0] === 2 ? stderr : stdout).push(Buffer.from(pending.subarray(8, 8 + len)));
+        pending = pending.subarray(8 + len);
+      }
+    }
+    for (const w of watchers) w();
+  };
+  sock.on('data', (chunk: Buffer) => {
+    if (head) {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const rest = head.subarray(end + 4);
+      assert.match(head.subarray(0, end).toString(), /^HTTP\/1\.1 101 UPGRADED/);
+      head = undefined;
+      headSeen();
+      if (rest.length) onPayload(rest);
+      return;
+    }
+    onPayload(chunk);
+    if (opts.pace) {
+      sincePause += chunk.length;
+      if (sincePause >= opts.pace.bytes) {
+        sincePause = 0;
+        sock.pause();
+        setTimeout(() => sock.resume(), 1);
+      }
+    }
+  });
+  const ended = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  await Promise.race([headP, ended]);
+  return {
+    sock,
+    stdout,
+    stderr,
+    ended,
+    waitFor: (text) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (Buffer.concat(stdout).includes(text)) {
+            watchers = watchers.filter((w) => w !== check);
+            resolve();
+          }
+        };
+        watchers.push(check);
+        void ended.then(() => reject(new Error(`the stream ended without "${text}": ${Buffer.concat(stdout).toString().slice(-200)}`)));
+        check();
+      }),
+  };
+}
+
+async function create(body: Record<string, unknown>): Promise<string> {
+  const r = await d.request('POST', '/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: 'none', ...((body.HostConfig as object) ?? {}) }, ...body });
+  assert.equal(r.status, 201, r.text);
+  return r.json<{ Id: string }>().Id;
+}
+
+async function start(id: string): Promise<void> {
+  const r = await d.request('POST', `/containers/${id}/start`);
+  assert.equal(r.status, 204, r.text);
+}
+
+async function status(id: string): Promise<string> {
+  return (await d.request('GET', `/containers/${id}/json`)).json<{ State: { Status: string } }>().State.Status;
+}
+
+async function remove(id: string): Promise<void> {
+  await d.request('DELETE', `/containers/${id}?force=1`);
+}
+
+test('a 20 MB burst reaches a slow attached reader whole and in order while conmon replaces its log every 1 MiB', { skip }, async () => {
+  // stdout: the numbers 1…2,800,000, one per line (~21 MB); stderr: a marker between the
+  // halves and one at the end.
+  const id = await create({
+    Cmd: ['sh', '-c', 'seq 1 1400000; echo middle >&2; seq 1400001 2800000; echo end >&2'],
+    HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '100k' } } },
+  });
+  const a = await attach(id, 'stream=1&stdout=1&stderr=1', { pace: { bytes: 256 * 1024 } });
+  await start(id);
+  await a.ended;
+  const out = Buffer.concat(a.stdout);
+  let expected = 1;
+  let at = 0;
+  for (let nl = out.indexOf(10); nl >= 0; nl = out.indexOf(10, at)) {
+    const line = out.toString('latin1', at, nl);
+    if (line !== String(expected)) assert.fail(`line ${expected} reads "${line}"`);
+    expected++;
+    at = nl + 1;
+  }
+  assert.equal(expected - 1, 2_800_000, 'every line arrived');
+  assert.equal(at, out.length, 'nothing after the last line');
+  assert.equal(Buffer.concat(a.stderr).toString(), 'middle\nend\n');
+  const { LogPath } = (await d.request('GET', `/containers/${id}/json`)).json<{ LogPath: string }>();
+  if (LogPath) assert.ok((await stat(LogPath)).size <= 1024 * 1024 + 16 * 1024, 'conmon replaced the log during the burst');
+  // The spool a slow reader needs is gone with the attach.
+  assert.deepEqual((await readdir(join(d.dataRoot, 'containers', id))).filter((n) => n.endsWith('.spool')), []);
+  await remove(id);
+});
+
+test('attach with logs=1 before a new run replays the earlier runs then the new one, each line once', { skip }, async () => {
+  const id = await create({ Cmd: ['sh', '-c', 'n=0; [ -f /n ] && read n < /n; n=$((n+1)); echo $n > /n; echo run$n; seq 1 3; echo err$n >&2'] });
+  await start(id);
+  assert.equal((await d.request('POST', `/containers/${id}/wait`)).json<{ StatusCode: number }>().StatusCode, 0);
+  const a = await attach(id, 'logs=1&stream=1&stdout=1&stderr=1');
+  await start(id);
+  await a.ended;
+  assert.equal(Buffer.concat(a.stdout).toString(), 'run1\n1\n2\n3\nrun2\n1\n2\n3\n');
+  assert.equal(Buffer.concat(a.stderr).toString(), 'err1\nerr2\n');
+  await remove(id);
+});
+
+test('attach with logs=1 to a running container replays its output and goes on without a gap or a duplicate', { skip }, async () => {
+  const id = await create({ Cmd: ['sh', '-c', 'i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo $i; sleep 0.005; done'] });
+  await start(id);
+  const early = await attach(id, 'stream=1&stdout=1');
+  await early.waitFor('\n20\n');
+  early.sock.destroy();
+  const a = await attach(id, 'logs=1&stream=1&stdout=1');
+  await a.ended;
+  assert.equal(Buffer.concat(a.stdout).toString(), Array.from({ length: 200 }, (_, i) => `${i + 1}\n`).join(''));
+  await remove(id);
+});
+
+test('an attach to a running container shows output from then on and leaving it does not stop the container', { skip }, async () => {
+  const id = await create({ Cmd: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.02; done'] });
+  await start(id);
+  const a = await attach(id, 'stream=1&stdout=1&stderr=1');
+  await a.waitFor('\n');
+  const first = Number(/tick(\d+)\n/.exec(Buffer.concat(a.stdout).toString())![1]);
+  const n = first + 5;
+  await a.waitFor(`tick${n}\n`);
+  const seen = Buffer.concat(a.stdout).toString();
+  // Whole lines, consecutive, from where the attach began.
+  const lines = seen.slice(seen.indexOf(`tick${first}\n`)).split('\n').filter(Boolean);
+  lines.forEach((l, i) => assert.equal(l, `tick${first + i}`));
+  a.sock.destroy();
+  await a.ended;
+  assert.equal(await status(id), 'running');
+  const again = await attach(id, 'stream=1&stdout=1');
+  await again.waitFor('tick');
+  again.sock.destroy();
+  assert.equal(await status(id), 'running');
+  await remove(id);
+});
+
+test('the detach keys end an attach with stdin and leave the container running', { skip }, async () => {
+  for (const [keys, bytes] of [['', '\x10\x11'], ['ctrl-a,x', '\x01x']] as const) {
+    const id = await create({ Cmd: ['sh'], Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true });
+    await start(id);
+    const a = await attach(id, `stream=1&stdin=1&stdout=1${keys ? `&detachKeys=${keys}` : ''}`, { tty: true });
+    a.sock.write('echo hello-$((6*7))\n');
+    await a.waitFor('hello-42');
+    a.sock.write(bytes);
+    await a.ended;
+    assert.equal(await status(id), 'running', `still running after ${keys || 'ctrl-p,ctrl-q'}`);
+    await remove(id);
+  }
+});
+
+test('docker run prints each run\'s stdout and stderr apart, from its first byte', { skip }, async () => {
+  for (let i = 0; i < 8; i++) {
+    const r = await d.docker(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', `echo out${i}; echo err${i} >&2`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `out${i}\n`);
+    assert.equal(r.stderr, `err${i}\n`);
+  }
+});
