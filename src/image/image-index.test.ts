@@ -118,3 +118,14 @@ test('an index refuses two images of one platform', async (t) => {
   const b = await svc.importRootfs(Readable.from([await tarOf([{ name: 'b', data: 'b' }])]), { platform: HOST });
   await assert.rejects(svc.createIndex([a, b], ['x:y']), (e) => errorKind(e) === 'conflict');
 });
+
+test('prune removes an index no tag names, then its images as dangling', async (t) => {
+  const svc = await setup(t);
+  const host = await svc.importRootfs(Readable.from([await tarOf([{ name: 'a', data: 'a' }])]), { platform: HOST });
+  const foreign = await svc.importRootfs(Readable.from([await tarOf([{ name: 'b', data: 'b' }])]), { platform: FOREIGN });
+  const index = await svc.createIndex([host, foreign], []);
+  const r = await svc.prune();
+  const deleted = r.imagesDeleted.map((d) => ('deleted' in d ? d.deleted : ''));
+  for (const d of [index, host, foreign]) assert.ok(deleted.includes(d), d);
+  assert.equal(svc.count(), 0);
+});

@@ -143,6 +143,15 @@ export async function pruneImages(
   const until = f.until ? parseTimestampFilter(f.until, Date.now()) : undefined;
   const danglingOnly = !args.all;
   return core.mutex.run('images', async () => {
+    // An index nothing names any more (a multi-platform build with --output) goes first; its
+    // images are then dangling like any other.
+    const deleted: DeleteItem[] = [];
+    for (const idx of core.store.listIndexes()) {
+      if (core.store.refsOf(idx.digest).length > 0) continue;
+      await core.store.update((txn) => txn.deleteIndex(idx.digest));
+      core.events.publish('image', 'delete', idx.digest, { name: idx.digest });
+      deleted.push({ deleted: idx.digest });
+    }
     const all = core.store.list();
     const sizes = new Map<string, number>();
     for (const rec of all) {
@@ -151,7 +160,6 @@ export async function pruneImages(
       }
     }
     const heads = all.filter((r) => (danglingOnly ? core.children(r.id).length === 0 : true));
-    const deleted: DeleteItem[] = [];
     for (const rec of heads) {
       if (!core.store.get(rec.id)) continue;
       const refs = core.store.refsOf(rec.id);
