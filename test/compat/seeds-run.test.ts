@@ -95,6 +95,13 @@ test('docker run -d --name -p HOST:CONTAINER publishes the app port on the host,
   }
 });
 
+test('shell pipelines work under the default seccomp profile, as in every RUN and sh -c the seeds write', { skip }, async () => {
+  // Docker's default profile allows pipe and pipe2 unconditionally.
+  assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'echo hello | tr a-z A-Z']), 'HELLO\n');
+  assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'grep -c root /etc/passwd | cat']), '1\n');
+  assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'echo $(echo sub)']), 'sub\n');
+});
+
 test('several -e flags and an --env-file reach the process; -e wins over the file', { skip }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-seeds-env-'));
   try {
