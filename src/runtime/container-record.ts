@@ -3,6 +3,7 @@
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfigFile, ContainerStateFile } from './container-store.js';
+import type { ExecRecord } from './exec-store.js';
 import type { LogKeeper } from './log-rotation.js';
 
 /** First restart delay of a restart policy; doubled on each restart, reset after a long run. */
@@ -46,6 +47,8 @@ export class Container {
   removing = false;
   /** Running exec sessions (inspect's ExecIDs). */
   readonly execIds = new Set<string>();
+  /** Exec sessions read back (and settled) at daemon start, until the ExecManager takes them. */
+  restoredExecs: ExecRecord[] = [];
   constructor(
     public config: ContainerConfigFile,
     public state: ContainerStateFile,

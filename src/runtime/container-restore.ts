@@ -12,6 +12,7 @@ import { onExit, stopLogKeeper, watchExit } from './container-exit.js';
 import { Container } from './container-record.js';
 import { restartsAtDaemonStart } from './container-restart-policy.js';
 import { readHostHardLimits } from './oci-spec.js';
+import { loadExecRecords, reconcileExecRecord } from './exec-store.js';
 import { isSameProcess } from './proc.js';
 import { RuncRuntime } from './runc.js';
 
@@ -42,6 +43,8 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
     }
   }
   for (const c of ctx.containers.values()) await reconcile(ctx, c);
+  // Exec sessions are settled against their containers as they are now.
+  await Promise.all([...ctx.containers.values()].map((c) => restoreExecs(ctx, c)));
   // Leftovers of a crash (containers that ended while berthd was away, a parent left empty).
   await pruneCgroups(ctx);
   for (const c of [...ctx.containers.values()]) {
@@ -87,6 +90,19 @@ async function reconcile(ctx: ContainerContext, c: Container): Promise<void> {
   // without its monitor has no log and no exit file any more: it is stopped, not adopted.
   if (pidAlive) await ctx.runc.delete(c.id, { force: true }).catch(() => undefined);
   await onExit(ctx, c, 255, new Date(), 'container monitor (conmon) exited unexpectedly');
+}
+
+/** Reads a container's exec records and settles those that ended while berthd was away. */
+async function restoreExecs(ctx: ContainerContext, c: Container): Promise<void> {
+  const records = await loadExecRecords(c.dir);
+  c.restoredExecs = await Promise.all(
+    records.map((r) =>
+      reconcileExecRecord(c.dir, r, c.isRunning).catch((err: unknown) => {
+        ctx.log.warn('cannot settle exec session', { container: c.id.slice(0, 12), exec: r.id.slice(0, 12), error: errorMessage(err) });
+        return r;
+      }),
+    ),
+  );
 }
 
 /** Stops watchers and timers; containers keep running under conmon. */

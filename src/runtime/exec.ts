@@ -1,6 +1,7 @@
 // `docker exec`: each session runs under its own conmon (`--exec`), so output goes to a
 // k8s-file log with stdout and stderr apart and the exit code lands in an exit file, just
-// like a container's. Sessions are kept in memory; their files live in the container dir.
+// like a container's. Sessions are kept in memory and recorded in the container's dir
+// (exec-store.ts), so they survive a daemon restart and go with their container.
 import { randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -8,38 +9,24 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, errorMessage, notFound, writeFileAtomic } from '../util/index.js';
 import { forwardStdin } from './attach.js';
-import { computeCapabilities } from './capabilities.js';
+import { computeCapabilities, readBoundingSet } from './capabilities.js';
 import { readExitFile, resizeTerminal, startConmon } from './conmon.js';
 import type { Container, ContainerService } from './container-service.js';
+import { EXEC_KILLED_EXIT_CODE, execDirOf, saveExecRecord, type ExecRecord, type ExecSpec } from './exec-store.js';
 import { HealthMonitor } from './health.js';
 import { readLog, type LogRecord } from './logs.js';
 import { mergeEnv, type OciProcess } from './oci-spec.js';
+import { processStartTime } from './proc.js';
 import { resolveUser } from './user.js';
 
-export interface ExecSpec {
-  cmd: string[];
-  env: string[];
-  user: string;
-  workingDir: string;
-  tty: boolean;
-  attachStdin: boolean;
-  attachStdout: boolean;
-  attachStderr: boolean;
-  privileged: boolean;
-  detachKeys: string;
-}
+export type { ExecSpec } from './exec-store.js';
 
-export interface ExecSession {
-  id: string;
-  containerId: string;
-  spec: ExecSpec;
-  running: boolean;
-  started: boolean;
-  exitCode: number | null;
-  pid: number;
+export interface ExecSession extends Omit<ExecRecord, 'version'> {
   dir: string;
   exited: Promise<number>;
   resolveExit(code: number): void;
+  /** The last write of the session's record (writes are chained, so the newest state lands last). */
+  saved: Promise<void>;
 }
 
 /** A started exec: its output (until it exits) and its exit code. */
@@ -59,33 +46,45 @@ export class ExecManager {
   readonly health: HealthMonitor;
 
   constructor(private readonly containers: ContainerService) {
+    // Sessions recorded before a daemon restart (read and settled by ContainerService.init).
+    for (const c of containers.list()) for (const rec of c.restoredExecs.splice(0)) this.adopt(c, rec);
+    this.trim();
+    // A removed container's sessions go with it (their files went with its directory).
+    containers.opts.events.subscribe((e) => {
+      if (e.type === 'container' && e.action === 'destroy') this.forgetSessionsOf(e.actor.id);
+    });
     // Health probes are exec sessions: the monitor lives with the sessions it runs.
     this.health = new HealthMonitor(containers, this);
   }
 
-  create(containerRef: string, spec: ExecSpec): ExecSession {
+  async create(containerRef: string, spec: ExecSpec): Promise<ExecSession> {
     const c = this.containers.get(containerRef);
     if (c.state.status === 'paused') throw new BerthError('conflict', `Container ${c.id} is paused, unpause the container before exec`);
     if (c.state.status !== 'running') throw new BerthError('conflict', `Container ${c.id} is not running`);
     if (spec.cmd.length === 0) throw new BerthError('invalid-argument', 'No exec command specified');
-    const id = randomBytes(32).toString('hex');
-    let resolveExit!: (code: number) => void;
-    const exited = new Promise<number>((r) => (resolveExit = r));
-    const s: ExecSession = {
-      id,
+    const s = newSession(c, {
+      id: randomBytes(32).toString('hex'),
       containerId: c.id,
+      created: new Date().toISOString(),
       spec,
-      running: false,
       started: false,
+      running: false,
       exitCode: null,
       pid: 0,
-      dir: join(c.dir, 'exec', id.slice(0, 16)),
-      exited,
-      resolveExit,
-    };
-    this.sessions.set(id, s);
+      conmonPid: 0,
+    });
+    this.sessions.set(s.id, s);
+    // The id is answered only once it is on disk: a restarted daemon knows every id it gave out.
+    try {
+      await mkdir(s.dir, { recursive: true });
+      await this.save(c, s);
+    } catch (err) {
+      this.sessions.delete(s.id);
+      await rm(s.dir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
     this.trim();
-    this.containers.publish(c, `exec_create: ${spec.cmd.join(' ')}`, { execID: id });
+    this.containers.publish(c, `exec_create: ${spec.cmd.join(' ')}`, { execID: s.id });
     return s;
   }
 
@@ -113,25 +112,15 @@ export class ExecManager {
     const logPath = join(s.dir, 'exec.log');
     // The log exists before conmon starts so the reader below never misses a line.
     await writeFileAtomic(logPath, '', { durable: false });
-    const exitDir = join(s.dir, 'exits');
-    const watcher = watch(exitDir, { persistent: true }, () => void check());
-    watcher.on('error', () => undefined);
-    const check = async () => {
-      const exit = await readExitFile(exitDir, c.id);
-      if (!exit || !s.running) return;
-      s.running = false;
-      s.exitCode = exit.exitCode;
-      watcher.close();
-      this.containers.publish(c, `exec_die`, { execID: s.id, exitCode: String(exit.exitCode) });
-      s.resolveExit(exit.exitCode);
-    };
+    // Watched before conmon starts, so an exit as fast as the start is not missed.
+    const watcher = this.watchSession(c, s);
     try {
       const started = await startConmon(this.containers.runc, {
         id: c.id,
         uuid: s.id,
         name: c.name,
         bundle: s.dir,
-        exitDir,
+        exitDir: join(s.dir, 'exits'),
         logPath,
         logSizeMax: 0,
         socketDir: this.containers.sockets,
@@ -141,27 +130,17 @@ export class ExecManager {
         execProcessSpec: specPath,
         signal: opts.signal,
       });
-      s.pid = started.pid;
-      s.running = true;
+      const [pidStartTime, conmonStartTime] = await Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
+      Object.assign(s, { pid: started.pid, pidStartTime, conmonPid: started.conmonPid, conmonStartTime, running: true });
       c.execIds.add(s.id);
-      void s.exited.then(() => c.execIds.delete(s.id));
     } catch (err) {
       watcher.close();
-      s.exitCode = 126;
-      s.resolveExit(126);
+      this.settle(c, s, 126);
       throw translateExecError(err);
     }
+    await this.save(c, s);
     this.containers.publish(c, `exec_start: ${s.spec.cmd.join(' ')}`, { execID: s.id });
-    void check();
-    // The container exiting ends every exec in it.
-    void c.nextExit.promise.then(() => {
-      if (s.running) {
-        s.running = false;
-        s.exitCode = 137;
-        watcher.close();
-        s.resolveExit(137);
-      }
-    });
+    void watcher.check();
     const socketDir = this.containers.sockets;
     return {
       output: readLog(logPath, { follow: true, done: s.exited, signal: opts.signal }),
@@ -173,6 +152,61 @@ export class ExecManager {
         fwd.close();
       },
     };
+  }
+
+  /** A session read back after a daemon restart; a running one is watched again. */
+  private adopt(c: Container, rec: ExecRecord): void {
+    const s = newSession(c, rec);
+    this.sessions.set(s.id, s);
+    if (s.running) {
+      c.execIds.add(s.id);
+      void this.watchSession(c, s).check();
+    } else if (s.exitCode !== null) {
+      s.resolveExit(s.exitCode);
+    }
+  }
+
+  /**
+   * Ends the session when conmon's exit file appears (inotify on its `exits/`), or with 137
+   * when the container exits first (its execs die with it). `check` looks once more (the exit
+   * may predate the watch).
+   */
+  private watchSession(c: Container, s: ExecSession): { check(): Promise<void>; close(): void } {
+    const exitDir = join(s.dir, 'exits');
+    const watcher = watch(exitDir, { persistent: true }, () => void check());
+    watcher.on('error', () => undefined);
+    const check = async () => {
+      const exit = await readExitFile(exitDir, c.id);
+      if (exit && s.running) this.settle(c, s, exit.exitCode);
+    };
+    void s.exited.then(() => watcher.close());
+    void c.nextExit.promise.then(() => {
+      if (s.running) this.settle(c, s, EXEC_KILLED_EXIT_CODE);
+    });
+    return { check, close: () => watcher.close() };
+  }
+
+  /** Records the session's end (once), wakes its waiters and saves it. */
+  private settle(c: Container, s: ExecSession, exitCode: number): void {
+    if (s.exitCode !== null) return;
+    const wasRunning = s.running;
+    s.running = false;
+    s.exitCode = exitCode;
+    c.execIds.delete(s.id);
+    if (wasRunning) this.containers.publish(c, 'exec_die', { execID: s.id, exitCode: String(exitCode) });
+    s.resolveExit(exitCode);
+    void this.save(c, s).catch(() => undefined);
+  }
+
+  /** Chains a write of the session's record after the previous one; failures are logged, not thrown to the next. */
+  private save(c: Container, s: ExecSession): Promise<void> {
+    const rec: ExecRecord = { version: 1, ...recordFields(s) };
+    s.saved = s.saved.then(
+      () => saveExecRecord(c.dir, rec),
+      () => saveExecRecord(c.dir, rec),
+    );
+    s.saved.catch((err: unknown) => this.containers.log.warn('cannot record exec session', { container: c.id.slice(0, 12), exec: s.id.slice(0, 12), error: errorMessage(err) }));
+    return s.saved;
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
@@ -188,7 +222,7 @@ export class ExecManager {
     const base = bundleSpec.process;
     const user = spec.user ? await resolveUser(c.rootfs, spec.user, []) : undefined;
     const caps = spec.privileged
-      ? computeCapabilities({ privileged: true, capAdd: [], capDrop: [], bounding: base.capabilities.bounding.length ? await this.bounding() : [] })
+      ? computeCapabilities({ privileged: true, capAdd: [], capDrop: [], bounding: base.capabilities.bounding.length ? await readBoundingSet() : [] })
       : base.capabilities.bounding;
     const env = mergeEnv(base.env, spec.env);
     if (spec.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
@@ -204,15 +238,9 @@ export class ExecManager {
     };
   }
 
-  private async bounding(): Promise<string[]> {
-    const { readBoundingSet } = await import('./capabilities.js');
-    return readBoundingSet();
-  }
-
-  /** Removes the files of a container's sessions (at container removal). */
-  async forgetContainer(containerId: string, dir: string): Promise<void> {
+  /** Drops a removed container's sessions (their files went with the container's directory). */
+  private forgetSessionsOf(containerId: string): void {
     for (const [id, s] of this.sessions) if (s.containerId === containerId) this.sessions.delete(id);
-    await rm(join(dir, 'exec'), { recursive: true, force: true });
   }
 
   private trim(): void {
@@ -222,6 +250,18 @@ export class ExecManager {
       void rm(s.dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
+}
+
+function newSession(c: Container, rec: Omit<ExecRecord, 'version'>): ExecSession {
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  return { ...recordFields(rec), dir: execDirOf(c.dir, rec.id), exited, resolveExit, saved: Promise.resolve() };
+}
+
+/** The persistent part of a session (exec-store's record without its version). */
+function recordFields(s: Omit<ExecRecord, 'version'>): Omit<ExecRecord, 'version'> {
+  const { id, containerId, created, spec, started, running, exitCode, pid, pidStartTime, conmonPid, conmonStartTime } = s;
+  return { id, containerId, created, spec, started, running, exitCode, pid, pidStartTime, conmonPid, conmonStartTime };
 }
 
 /** runc's exec errors in Docker's words (the CLI derives 126/127 from them). */

@@ -84,7 +84,7 @@ export class HealthMonitor {
     let exitCode: number;
     let output = '';
     try {
-      const s = this.execs.create(c.id, {
+      const s = await this.execs.create(c.id, {
         cmd: cfg.argv, env: [], user: '', workingDir: '', tty: false,
         attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '',
       });

@@ -36,7 +36,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
         if (b.WorkingDir && !b.WorkingDir.startsWith('/')) {
           throw new BerthError('invalid-argument', `the working directory '${b.WorkingDir}' is invalid, it needs to be an absolute path`);
         }
-        const s = backend.create(ctx.param('id'), {
+        const s = await backend.create(ctx.param('id'), {
           cmd,
           env: b.Env ?? [],
           user: b.User ?? '',

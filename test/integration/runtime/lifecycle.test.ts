@@ -118,9 +118,9 @@ test('pause freezes and unpause thaws; exec runs inside and reports its exit cod
   await env.service.start(id);
   await env.service.pause(id);
   assert.equal(env.service.get(id).state.status, 'paused');
-  assert.throws(() => execs.create(id, { cmd: ['true'], env: [], user: '', workingDir: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' }), /is paused/);
+  await assert.rejects(() => execs.create(id, { cmd: ['true'], env: [], user: '', workingDir: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' }), /is paused/);
   await env.service.unpause(id);
-  const s = execs.create(id, { cmd: ['sh', '-c', 'echo out; echo err >&2; exit 6'], env: ['X=1'], user: 'nobody', workingDir: '/tmp', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' });
+  const s = await execs.create(id, { cmd: ['sh', '-c', 'echo out; echo err >&2; exit 6'], env: ['X=1'], user: 'nobody', workingDir: '/tmp', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' });
   const run = await execs.start(s.id);
   assert.deepEqual(await collectLogs(run.output), { stdout: 'out\n', stderr: 'err\n' });
   assert.equal(await run.exitCode, 6);
