@@ -29,12 +29,13 @@ test('an incomplete last line is left for the next chunk', () => {
   assert.equal(r.consumed, whole.length);
 });
 
-test('with timestamps each record gets Docker\'s UTC time in front, partial records without a newline', () => {
-  const text = L('2024-01-01T02:00:00.5+02:00', 'stdout', 'P', 'par') + L(T, 'stdout', 'F', 't') + L('2024-01-01T00:00:01Z', 'stderr', 'F', 'e');
-  const r = new LogChunkParser({ timestamps: true }).parse(Buffer.from(text));
-  assert.deepEqual(show(r.records), [
-    'stdout:2024-01-01T00:00:00.500000000Z par2024-01-01T00:00:00.000000001Z t\n',
-    'stderr:2024-01-01T00:00:01.000000000Z e\n',
+test('with timestamps each line gets Docker\'s UTC time in front, a line split into partial records only once', () => {
+  const p = new LogChunkParser({ timestamps: true });
+  const text = L('2024-01-01T02:00:00.5+02:00', 'stdout', 'P', 'par') + L('2024-01-01T00:00:01Z', 'stderr', 'F', 'e') + L(T, 'stdout', 'P', 't');
+  assert.deepEqual(show(p.parse(Buffer.from(text)).records), ['stdout:2024-01-01T00:00:00.500000000Z par', 'stderr:2024-01-01T00:00:01.000000000Z e\n', 'stdout:t']);
+  // The line goes on in the next chunk.
+  assert.deepEqual(show(p.parse(Buffer.from(L(T, 'stdout', 'F', 'end') + L(T, 'stdout', 'F', 'next'))).records), [
+    'stdout:end\n2024-01-01T00:00:00.000000001Z next\n',
   ]);
 });
 
@@ -68,4 +69,15 @@ test('Docker\'s time form: UTC, nine digits, whatever zone conmon wrote', () => 
   assert.equal(formatLogTime('2024-01-01T00:00:00.123456789+00:00'), '2024-01-01T00:00:00.123456789Z');
   assert.equal(formatLogTime('2024-01-01T01:00:00.123456789+01:00'), '2024-01-01T00:00:00.123456789Z');
   assert.equal(formatLogTime('2024-01-01T00:00:00Z'), '2024-01-01T00:00:00.000000000Z');
+});
+
+test('since and until judge a line split into partial records by its first record', () => {
+  const t1 = '2024-01-01T00:00:01Z';
+  const t2 = '2024-01-01T00:00:02Z';
+  const text = L(t1, 'stdout', 'P', 'early-') + L(t2, 'stdout', 'F', 'line') + L(t2, 'stdout', 'F', 'late');
+  const since = new LogChunkParser({ since: logTimeNano(t2) }).parse(Buffer.from(text));
+  assert.deepEqual(show(since.records), ['stdout:late\n']);
+  const until = new LogChunkParser({ until: logTimeNano(t1), timestamps: true }).parse(Buffer.from(text));
+  assert.deepEqual(show(until.records), ['stdout:2024-01-01T00:00:01.000000000Z early-line\n']);
+  assert.equal(until.ended, true);
 });

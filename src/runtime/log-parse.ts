@@ -140,7 +140,10 @@ export interface ParseLogOptions {
   since?: bigint;
   /** Nanoseconds; the first record after it ends the log. */
   until?: bigint;
-  /** Each record's payload after Docker's RFC3339Nano UTC time and a space (`logs -t`). */
+  /**
+   * Each line after Docker's RFC3339Nano UTC time and a space (`logs -t`): the time of its
+   * first record when conmon split it into partial records.
+   */
   timestamps?: boolean;
 }
 
@@ -167,6 +170,10 @@ export class LogChunkParser {
   private readonly since: SecNano | undefined;
   private readonly until: SecNano | undefined;
   private readonly cache: TimeCache = { raw: Buffer.alloc(64), len: -1, time: undefined, formatted: undefined, text: '' };
+  /** Per stream (index 1, 2): 0 at a line's start, 1 inside a shown line, 2 inside a skipped one. */
+  private readonly lineState = [0, 0, 0];
+  /** The line nextLine() found: its start, newline, first space, stream, tag and payload start. */
+  private readonly line = { start: 0, nl: 0, s1: 0, stream: 1 as 1 | 2, full: true, payload: 0 };
 
   constructor(private readonly opts: ParseLogOptions = {}) {
     this.since = opts.since !== undefined ? splitNano(opts.since) : undefined;
@@ -198,17 +205,59 @@ export class LogChunkParser {
     return c;
   }
 
-  /** -1: before since (skip), 1: after until (end), 0: keep. */
-  private window(c: TimeCache): -1 | 0 | 1 {
-    if (!c.time) return 0;
-    if (this.since && compareTime(c.time, this.since) < 0) return -1;
-    if (this.until && compareTime(c.time, this.until) > 0) return 1;
-    return 0;
+  /**
+   * Whether the record of `stream` whose time is at b[from..to) is shown: -1 skip, 0 keep,
+   * 1 end of the log. A line conmon split into partial records is judged by its first record
+   * (Docker keeps a line as one message with one time).
+   */
+  private admit(b: Buffer, from: number, to: number, stream: 1 | 2, full: boolean): -1 | 0 | 1 {
+    const midLine = this.lineState[stream]!;
+    let v: -1 | 0 | 1 = 0;
+    if (midLine !== 0) v = midLine === 1 ? 0 : -1;
+    else if (this.since || this.until) {
+      const t = this.timeOf(b, from, to).time;
+      if (t && this.since && compareTime(t, this.since) < 0) v = -1;
+      else if (t && this.until && compareTime(t, this.until) > 0) return 1;
+    }
+    this.lineState[stream] = full ? 0 : v === 0 ? 1 : 2;
+    return v;
+  }
+
+  /**
+   * Finds the next well-formed line from `at` into `this.line`; returns false when no whole
+   * line is left. Malformed lines are stepped over.
+   */
+  private nextLine(b: Buffer, at: number): boolean {
+    const ln = this.line;
+    for (;;) {
+      const nl = b.indexOf(NL, at);
+      if (nl < 0) return false;
+      ln.start = at;
+      ln.nl = nl;
+      at = nl + 1;
+      const s1 = b.indexOf(SP, ln.start);
+      if (s1 < 0 || s1 >= nl) continue;
+      const s2 = s1 + 7;
+      if (s2 >= nl || b[s2] !== SP) continue;
+      const stream = streamBetween(b, s1, s2);
+      if (stream === 0) continue;
+      // The tag: normally one letter, then a space or the end of an empty record.
+      let s3 = s2 + 2;
+      if (s3 < nl && b[s3] !== SP) {
+        s3 = b.indexOf(SP, s2 + 1);
+        if (s3 < 0 || s3 > nl) s3 = nl;
+      } else if (s3 > nl) s3 = nl;
+      ln.s1 = s1;
+      ln.stream = stream;
+      ln.full = isFullTag(b, s2 + 1, s3);
+      ln.payload = s3 < nl ? s3 + 1 : nl;
+      return true;
+    }
   }
 
   private parseInPlace(b: Buffer): ParsedChunk {
     const records: LogRecord[] = [];
-    const filtered = this.since !== undefined || this.until !== undefined;
+    const ln = this.line;
     let at = 0;
     let w = 0;
     let segStart = 0;
@@ -219,41 +268,23 @@ export class LogChunkParser {
       if (segStream !== 0 && w > segStart) records.push({ stream: segStream === 1 ? 'stdout' : 'stderr', data: b.subarray(segStart, w), time: segTime });
       segStart = w;
     };
-    for (;;) {
-      const nl = b.indexOf(NL, at);
-      if (nl < 0) break;
-      const line = at;
-      at = nl + 1;
-      const s1 = b.indexOf(SP, line);
-      if (s1 < 0 || s1 >= nl) continue;
-      const s2 = s1 + 7;
-      if (s2 > nl || (s2 < nl && b[s2] !== SP)) continue;
-      const stream = streamBetween(b, s1, s2);
-      if (stream === 0 || s2 === nl) continue;
-      // The tag: normally one letter then a space (or the end of an empty record).
-      let s3 = s2 + 2;
-      if (s3 < nl && b[s3] !== SP) {
-        s3 = b.indexOf(SP, s2 + 1);
-        if (s3 < 0 || s3 > nl) s3 = nl;
-      } else if (s3 > nl) s3 = nl;
-      if (filtered) {
-        const v = this.window(this.timeOf(b, line, s1));
-        if (v < 0) continue;
-        if (v > 0) {
-          ended = true;
-          break;
-        }
+    while (this.nextLine(b, at)) {
+      at = ln.nl + 1;
+      const v = this.admit(b, ln.start, ln.s1, ln.stream, ln.full);
+      if (v < 0) continue;
+      if (v > 0) {
+        ended = true;
+        break;
       }
-      const full = isFullTag(b, s2 + 1, s3);
-      if (stream !== segStream) {
+      if (ln.stream !== segStream) {
         close();
-        segStream = stream;
-        segTime = filtered ? this.cache.text : b.toString('latin1', line, s1);
+        segStream = ln.stream;
+        segTime = b.toString('latin1', ln.start, ln.s1);
       }
-      const from = s3 < nl ? s3 + 1 : nl;
-      const n = (full ? nl + 1 : nl) - from;
+      // Moved down over the prefixes: w never passes the start of the line being read.
+      const n = (ln.full ? ln.nl + 1 : ln.nl) - ln.payload;
       if (n > 0) {
-        if (w !== from) b.copyWithin(w, from, from + n);
+        if (w !== ln.payload) b.copyWithin(w, ln.payload, ln.payload + n);
         w += n;
       }
     }
@@ -263,6 +294,7 @@ export class LogChunkParser {
 
   private parseStamped(b: Buffer): ParsedChunk {
     const records: LogRecord[] = [];
+    const ln = this.line;
     // Docker's time (31 bytes with its space) is at most one byte longer than conmon's shortest
     // prefix (`<20-byte time> stdout F `), and such a line is at least that long; odd lines
     // (a shorter time) may need more room: a new buffer then.
@@ -277,42 +309,33 @@ export class LogChunkParser {
     };
     let at = 0;
     let ended = false;
-    for (;;) {
-      const nl = b.indexOf(NL, at);
-      if (nl < 0) break;
-      const line = at;
-      at = nl + 1;
-      const s1 = b.indexOf(SP, line);
-      if (s1 < 0 || s1 >= nl) continue;
-      const s2 = s1 + 7;
-      if (s2 > nl || (s2 < nl && b[s2] !== SP)) continue;
-      const stream = streamBetween(b, s1, s2);
-      if (stream === 0 || s2 === nl) continue;
-      let s3 = b.indexOf(SP, s2 + 1);
-      if (s3 < 0 || s3 > nl) s3 = nl;
-      const c = this.timeOf(b, line, s1);
-      const v = this.window(c);
+    while (this.nextLine(b, at)) {
+      at = ln.nl + 1;
+      // Read before admit() moves on: does this record start a line (and so get a time)?
+      const startsLine = this.lineState[ln.stream] === 0;
+      const v = this.admit(b, ln.start, ln.s1, ln.stream, ln.full);
       if (v < 0) continue;
       if (v > 0) {
         ended = true;
         break;
       }
-      c.formatted ??= Buffer.from(formatLogTime(c.text) + ' ', 'latin1');
-      const need = c.formatted.length + Math.max(0, nl - s3) + 1;
+      const c = this.timeOf(b, ln.start, ln.s1);
+      const prefix = startsLine ? (c.formatted ??= Buffer.from(formatLogTime(c.text) + ' ', 'latin1')) : undefined;
+      const need = (prefix?.length ?? 0) + (ln.nl - ln.payload) + 1;
       if (w + need > out.length) {
         close();
-        out = Buffer.allocUnsafe(Math.max(need, b.length - line + 64));
+        out = Buffer.allocUnsafe(Math.max(need, b.length - ln.start + 64));
         w = 0;
         segStart = 0;
       }
-      if (stream !== segStream) {
+      if (ln.stream !== segStream) {
         close();
-        segStream = stream;
+        segStream = ln.stream;
         segTime = c.text;
       }
-      w += c.formatted.copy(out, w);
-      if (s3 < nl) w += b.copy(out, w, s3 + 1, nl);
-      if (isFullTag(b, s2 + 1, s3)) out[w++] = NL;
+      if (prefix) w += prefix.copy(out, w);
+      w += b.copy(out, w, ln.payload, ln.nl);
+      if (ln.full) out[w++] = NL;
     }
     close();
     return { records, consumed: at, ended };

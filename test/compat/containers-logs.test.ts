@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, type TestDaemon } from '../helpers/daemon.js';
 import { busyboxSuite } from '../helpers/busybox-suite.js';
+import { berth } from '../integration/cli/berth-cli.js';
 
 const suite = busyboxSuite();
 const { skip } = suite;
@@ -85,4 +86,42 @@ test('--log-opt max-file=3 keeps the newest files of max-size each and docker lo
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /max-file cannot be less than 1/);
   await d.docker(['rm', '-f', 'rotated']);
+});
+
+test('logs of a few MB through the docker CLI and berth keep every byte, each stream apart; -t, --since and --until cut by record times', { skip }, async () => {
+  // Both streams, many conmon reads (so many distinct times), lines long enough to cross reads.
+  const awk = 'BEGIN { for (i = 1; i <= 40000; i++) { if (i % 1000 == 0) print "err" i > "/dev/stderr"; else printf "%06d %s\\n", i, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz" } }';
+  const run = await d.docker(['run', '--name', 'bulk', 'busybox', 'awk', awk]);
+  assert.equal(run.code, 0, run.stderr);
+  const wantOut = Array.from({ length: 40000 }, (_, k) => k + 1).filter((i) => i % 1000 !== 0).map((i) => `${String(i).padStart(6, '0')} abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\n`).join('');
+  const wantErr = Array.from({ length: 40 }, (_, k) => `err${(k + 1) * 1000}\n`).join('');
+  const logs = await d.docker(['logs', 'bulk']);
+  assert.equal(logs.stdout, wantOut);
+  assert.equal(logs.stderr, wantErr);
+  const viaBerth = await berth(d.socketPath, ['logs', 'bulk'], { timeoutMs: 60_000 });
+  assert.equal(viaBerth.code, 0, viaBerth.stderr);
+  assert.equal(viaBerth.stdout, wantOut);
+  assert.equal(viaBerth.stderr, wantErr);
+
+  // -t: every line after Docker's fixed nine-digit UTC time, in non-decreasing order.
+  const stamped = (await d.docker(['logs', '-t', 'bulk'])).stdout.split('\n').slice(0, -1);
+  assert.equal(stamped.length, 40000 - 40);
+  const times = stamped.map((l) => {
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$/.exec(l);
+    assert.ok(m, `not a timestamped line: ${l}`);
+    return m[1]!;
+  });
+  assert.equal(stamped.map((l) => l.slice(31) + '\n').join(''), wantOut);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i - 1]! <= times[i]!, `times go back at line ${i}`);
+  const berthStamped = await berth(d.socketPath, ['logs', '-t', 'bulk'], { timeoutMs: 60_000 });
+  assert.equal(berthStamped.stdout, stamped.join('\n') + '\n');
+
+  // --since/--until at a time from the middle: exactly the records at/after (until: at/before) it.
+  const mid = times[Math.floor(times.length / 2)]!;
+  const since = (await d.docker(['logs', '-t', '--since', mid, 'bulk'])).stdout.split('\n').slice(0, -1);
+  assert.deepEqual(since, stamped.filter((_, i) => times[i]! >= mid));
+  const until = (await d.docker(['logs', '-t', '--until', mid, 'bulk'])).stdout.split('\n').slice(0, -1);
+  assert.deepEqual(until, stamped.filter((_, i) => times[i]! <= mid));
+  assert.equal((await d.docker(['logs', '--tail', '2', 'bulk'])).stdout, wantOut.split('\n').slice(-3).join('\n'));
+  await d.docker(['rm', '-f', 'bulk']);
 });
