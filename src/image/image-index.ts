@@ -17,6 +17,7 @@ export interface PlatformImage {
   platform: Platform | undefined;
   manifestDigest: Digest;
   manifestMediaType: string;
+  manifestSize: number;
   /** The config digest (image id) when the image is stored locally. */
   imageId: Digest | undefined;
   /** Unpacked size of the local image; 0 when it is not local. */
@@ -106,7 +107,7 @@ export async function platformsOf(core: ImageCore, nameOrId: string): Promise<Pl
     const m = await manifestDescriptorOf(core, rec);
     return {
       index: undefined,
-      images: [{ platform: await platformOf(core, rec.id), manifestDigest: m.digest, manifestMediaType: m.mediaType, imageId: rec.id, size: rec.size, available: true }],
+      images: [{ platform: await platformOf(core, rec.id), manifestDigest: m.digest, manifestMediaType: m.mediaType, manifestSize: m.size, imageId: rec.id, size: rec.size, available: true }],
     };
   }
   const images: PlatformImage[] = [];
@@ -116,6 +117,7 @@ export async function platformsOf(core: ImageCore, nameOrId: string): Promise<Pl
       platform: m.platform,
       manifestDigest: m.digest,
       manifestMediaType: m.mediaType,
+      manifestSize: m.size,
       imageId: rec?.id,
       size: rec?.size ?? 0,
       available: rec !== undefined,

@@ -7,7 +7,7 @@ import { globToRegExp, labelsMatch, parseTimestampFilter, referenceMatches } fro
 import type { ImageRecord } from './image-store.js';
 import { chainOf } from './image-writer.js';
 import { familiarName, familiarString, repositoryOf } from './reference.js';
-import type { HistoryEntry } from './schemas.js';
+import type { HistoryEntry, Platform } from './schemas.js';
 import type { HistoryItem, ImageDetails, ImageDiskUsage, ImageSummary, ListFilters } from './types.js';
 
 export async function listImages(
@@ -92,8 +92,8 @@ async function sharedSizeOf(core: ImageCore, rec: ImageRecord, uses: Map<ChainId
   return shared;
 }
 
-export async function inspectImage(core: ImageCore, nameOrId: string, _opts: Signal = {}): Promise<ImageDetails> {
-  const { rec } = core.lookup(nameOrId);
+export async function inspectImage(core: ImageCore, nameOrId: string, opts: Signal & { platform?: Platform | undefined } = {}): Promise<ImageDetails> {
+  const { rec } = core.lookup(nameOrId, opts.platform);
   const cfg = await core.readConfig(rec.id);
   const data: Record<string, string> = {};
   const chain = await chainOf(core.storage.layers, rec.topChainId as ChainId | undefined);

@@ -16,6 +16,7 @@ import type { LayerBlob } from './image-writer.js';
 import { loadArchive } from './load.js';
 import { familiarString, formatReference, parseNormalizedNamed, refWithTag, repositoryOf, type ImageRef } from './reference.js';
 import { parsePlatform } from './platform.js';
+import type { Platform } from './schemas.js';
 import { saveArchive, type SaveItem } from './save.js';
 import type {
   CommitOptions,
@@ -107,7 +108,8 @@ export class ImageService {
     return listImages(this.core, args, opts);
   }
 
-  inspect(nameOrId: string, opts: Signal = {}): Promise<ImageDetails> {
+  /** docker image inspect; a name that points to an index shows its image for `platform` (the host's by default). */
+  inspect(nameOrId: string, opts: Signal & { platform?: Platform | undefined } = {}): Promise<ImageDetails> {
     return inspectImage(this.core, nameOrId, opts);
   }
 

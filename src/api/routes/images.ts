@@ -5,6 +5,7 @@ import type {
   ImageConfigWire,
   ImageDeleteResponseItem,
   ImageInspect,
+  ImageManifestSummary,
   ImagePruneResponse,
   ImageSummary as WireImageSummary,
   ProgressMessage,
@@ -17,6 +18,7 @@ import type {
   ImageSummary,
   ListFilters,
   LoadProgress,
+  PlatformsView,
   PruneFilters,
 } from '../../image/index.js';
 import { BerthError, errorMessage } from '../../util/index.js';
@@ -26,8 +28,26 @@ import { apiVersionAtLeast, type Filters, type RequestContext, type Route } from
 /** The slice of ImageService the routes call (tests may pass a fake). */
 export type ImageBackend = Pick<
   ImageService,
-  'list' | 'inspect' | 'history' | 'tag' | 'remove' | 'load' | 'save' | 'importRootfs' | 'prune' | 'exists'
+  'list' | 'inspect' | 'history' | 'tag' | 'remove' | 'load' | 'save' | 'importRootfs' | 'prune' | 'exists' | 'platforms'
 >;
+
+const platformQuery = z.object({ os: z.string().min(1), architecture: z.string().min(1), variant: z.string().optional() });
+
+/** `?manifests=1`: one summary per platform of the image (Docker's ImageManifestSummary). */
+function toWireManifests(v: PlatformsView): ImageManifestSummary[] {
+  return v.images.map((i) => {
+    const platform = i.platform ? { architecture: i.platform.architecture, os: i.platform.os, ...(i.platform.variant ? { variant: i.platform.variant } : {}) } : undefined;
+    return {
+      ID: i.manifestDigest,
+      Descriptor: { mediaType: i.manifestMediaType, digest: i.manifestDigest, size: i.manifestSize, ...(platform ? { platform } : {}) },
+      Available: i.available,
+      Size: { Total: i.size, Content: i.size },
+      Kind: platform?.os === 'unknown' ? 'attestation' : 'image',
+      ...(platform && i.available ? { ImageData: { Platform: platform, Containers: [], Size: { Unpacked: i.size } } } : {}),
+      ...(i.imageId ? { ImageID: i.imageId } : {}),
+    };
+  });
+}
 
 /** Pulls from a registry; absent until registry/ has a client. */
 export interface ImagePullBackend {
@@ -204,7 +224,17 @@ export function imageRoutes(images: ImageBackend, puller?: ImagePullBackend): Ro
       method: 'GET',
       path: '/images/{name*}/json',
       handler: async (ctx) => {
-        ctx.sendJson(200, toWireInspect(await images.inspect(ctx.param('name'), { signal: ctx.signal }), ctx.apiVersion));
+        const name = ctx.param('name');
+        const platform = ctx.queryJson('platform', platformQuery);
+        const manifests = ctx.queryBool('manifests');
+        if (platform && manifests) throw new BerthError('invalid-argument', 'conflicting options: manifests and platform options cannot both be set');
+        const out = toWireInspect(await images.inspect(name, { signal: ctx.signal, platform }), ctx.apiVersion);
+        if (manifests) {
+          const v = await images.platforms(name, { signal: ctx.signal });
+          if (v.index) out.Descriptor = { mediaType: v.index.mediaType, digest: v.index.digest, size: v.index.size };
+          out.Manifests = toWireManifests(v);
+        }
+        ctx.sendJson(200, out);
       },
     },
     {

@@ -81,6 +81,35 @@ export interface ImageInspect {
   /** Only before API 1.45. */
   Container?: string;
   ContainerConfig?: ImageConfigWire;
+  /** The index the name points to, for a multi-platform image (API 1.48+). */
+  Descriptor?: OciDescriptorWire;
+  /** With `?manifests=1`: every platform of the image (API 1.48+). */
+  Manifests?: ImageManifestSummary[];
+}
+
+export interface OciPlatformWire {
+  architecture: string;
+  os: string;
+  variant?: string;
+}
+
+export interface OciDescriptorWire {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: OciPlatformWire;
+}
+
+export interface ImageManifestSummary {
+  /** The manifest digest. */
+  ID: string;
+  Descriptor: OciDescriptorWire;
+  Available: boolean;
+  Size: { Total: number; Content: number };
+  Kind: 'image' | 'attestation' | 'unknown';
+  ImageData?: { Platform: OciPlatformWire; Containers: string[]; Size: { Unpacked: number } };
+  /** berth: the image id (config digest) of a locally stored manifest. */
+  ImageID?: string;
 }
 
 export interface HistoryResponseItem {
