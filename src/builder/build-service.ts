@@ -13,7 +13,8 @@ const log = logger('builder');
 const MAX_DOCKERFILE_BYTES = 8 * 1024 * 1024;
 import { BuildCacheStore } from './cache-store.js';
 import { DockerignoreMatcher, dockerignoreCandidates } from './context/index.js';
-import { unpackContext, type ContextSpool, type IntakeResult } from './context-intake.js';
+import { unpackContext, type ContextFiles, type IntakeResult } from './context-intake.js';
+import { readLocalContext } from './local-context.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import { BuildExecutor } from './executor.js';
 import { BuildHolds } from './build-holds.js';
@@ -78,7 +79,7 @@ export class BuildService {
     const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(o.network ? { network: o.network } : {}) });
     await runner.cleanupLeftovers();
     await removeWorkingSnapshots(o.storage, join(workRoot, 'mnt'));
-    return new BuildService({ images: o.images, storage: o.storage, runner, hasher: new FileHasher(), holds: new BuildHolds(o.storage), workRoot, runRoot }, cache);
+    return new BuildService({ images: o.images, storage: o.storage, runner, hasher: await FileHasher.open(join(workRoot, 'file-index.json')), holds: new BuildHolds(o.storage), workRoot, runRoot }, cache);
   }
 
   /** Checks the options that can fail before any byte of the context is read. */
@@ -107,10 +108,14 @@ export class BuildService {
 
   private async buildInner(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
     const dir = await mkdtemp(join(this.deps.workRoot, 'tmp', 'ctx-'));
-    let spool: ContextSpool | undefined;
+    let spool: ContextFiles | undefined;
     try {
       const t0 = Date.now();
-      const intake = await unpackContext(context, dir, { signal: o.signal });
+      // berth build on this host names its context directory: read in place, hashes from the stat index.
+      if (opts.localContext) context.resume();
+      const intake = opts.localContext
+        ? await readLocalContext(opts.localContext, opts.dockerfile || 'Dockerfile', this.deps.hasher, join(dir, 'tree'), { signal: o.signal })
+        : await unpackContext(context, dir, { signal: o.signal });
       spool = intake.spool;
       o.onEvent({ type: 'context', bytes: intake.bytes, files: intake.entries.size, durationMs: Date.now() - t0 });
       const dfPath = opts.dockerfile || 'Dockerfile';

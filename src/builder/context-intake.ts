@@ -25,6 +25,18 @@ export interface IntakeEntry {
   linkname?: string;
   /** Where the file's bytes start in the spool. */
   offset?: number;
+  /** A local context's file on the daemon's host (instead of spooled bytes). */
+  path?: string;
+}
+
+/** The files of a build context, spooled from a tar or read in place from a local directory. */
+export interface ContextFiles {
+  /** A file member's bytes (callers keep to small files; use `stream` for big ones). */
+  read(e: IntakeEntry, max?: number): Promise<Buffer>;
+  stream(e: IntakeEntry): Readable;
+  /** Writes the whole context as a directory tree once (RUN --mount=type=bind), returns its root. */
+  materialize(): Promise<string>;
+  close(): Promise<void>;
 }
 
 export interface IntakeResult {
@@ -32,11 +44,11 @@ export interface IntakeResult {
   entries: Map<string, IntakeEntry>;
   /** Bytes received (compressed, as sent). */
   bytes: number;
-  spool: ContextSpool;
+  spool: ContextFiles;
 }
 
 /** The spooled context: member bytes by offset, and a directory tree on demand. */
-export class ContextSpool {
+export class ContextSpool implements ContextFiles {
   private fh: FileHandle | undefined;
   private materialized: Promise<string> | undefined;
 
@@ -69,29 +81,7 @@ export class ContextSpool {
 
   /** Writes the whole context as a directory tree once (RUN --mount=type=bind), returns its root. */
   materialize(): Promise<string> {
-    this.materialized ??= (async () => {
-      await mkdir(this.treeDir, { recursive: true, mode: 0o755 });
-      const sorted = [...this.entries].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-      const dirs: Array<[string, Date]> = [];
-      for (const [rel, e] of sorted) {
-        const abs = join(this.treeDir, rel);
-        if (e.type === 'dir') {
-          await mkdir(abs, { recursive: true, mode: 0o755 });
-          await chmod(abs, e.mode);
-          dirs.push([abs, e.mtime]);
-        } else if (e.type === 'symlink') {
-          await mkdir(join(abs, '..'), { recursive: true });
-          await symlink(e.linkname ?? '', abs);
-        } else {
-          await mkdir(join(abs, '..'), { recursive: true });
-          await pipeline(this.stream(e), createWriteStream(abs, { mode: 0o600 }));
-          await chmod(abs, e.mode);
-          await utimes(abs, e.mtime, e.mtime);
-        }
-      }
-      for (const [abs, t] of dirs.reverse()) await utimes(abs, t, t);
-      return this.treeDir;
-    })();
+    this.materialized ??= writeContextTree(this.entries, this.treeDir, (e) => this.stream(e));
     return this.materialized;
   }
 
@@ -100,6 +90,31 @@ export class ContextSpool {
     this.fh = undefined;
     await fh?.close();
   }
+}
+
+/** Writes context members as a directory tree under `treeDir` (a copy: RUN may mount it rw). */
+export async function writeContextTree(entries: Map<string, IntakeEntry>, treeDir: string, stream: (e: IntakeEntry) => Readable): Promise<string> {
+  await mkdir(treeDir, { recursive: true, mode: 0o755 });
+  const sorted = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const dirs: Array<[string, Date]> = [];
+  for (const [rel, e] of sorted) {
+    const abs = join(treeDir, rel);
+    if (e.type === 'dir') {
+      await mkdir(abs, { recursive: true, mode: 0o755 });
+      await chmod(abs, e.mode);
+      dirs.push([abs, e.mtime]);
+    } else if (e.type === 'symlink') {
+      await mkdir(join(abs, '..'), { recursive: true });
+      await symlink(e.linkname ?? '', abs);
+    } else {
+      await mkdir(join(abs, '..'), { recursive: true });
+      await pipeline(stream(e), createWriteStream(abs, { mode: 0o600 }));
+      await chmod(abs, e.mode);
+      await utimes(abs, e.mtime, e.mtime);
+    }
+  }
+  for (const [abs, t] of dirs.reverse()) await utimes(abs, t, t);
+  return treeDir;
 }
 
 function cleanMember(name: string): string {

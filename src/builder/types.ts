@@ -13,6 +13,11 @@ export interface SecretSource {
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context. */
   dockerfile: string;
+  /**
+   * An absolute directory on the daemon's host to read as the context instead of the request's
+   * tar (`berth build` over the local socket); `.dockerignore` is applied by the daemon.
+   */
+  localContext?: string | undefined;
   /** `name[:tag]` references to tag the result with. */
   tags: string[];
   buildArgs: Record<string, string>;

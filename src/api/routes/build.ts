@@ -42,7 +42,11 @@ export function buildOptionsFrom(ctx: RequestContext): BuildOptions {
   if (!['default', 'none', 'host', 'bridge', ''].includes(net)) throw new BerthError('invalid-argument', `unsupported network mode "${net}" for RUN: expected default, none or host`);
   const secrets = ctx.queryJson('berthsecrets', secretList) ?? [];
   const extraHosts = (ctx.queryString('extrahosts') ?? '').split(',').filter(Boolean);
+  // berth build over the local socket: the context directory on this host instead of a tar.
+  const localContext = ctx.queryString('berthcontext') || undefined;
+  if (localContext !== undefined && !localContext.startsWith('/')) throw new BerthError('invalid-argument', `invalid berthcontext "${localContext}": expected an absolute directory path`);
   return {
+    localContext,
     dockerfile: ctx.queryString('dockerfile') || 'Dockerfile',
     tags: ctx.query.getAll('t').filter(Boolean),
     buildArgs,

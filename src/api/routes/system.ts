@@ -51,6 +51,8 @@ export interface SystemBackend {
 
 const PING_HEADERS = {
   'Builder-Version': '1',
+  // berth build may send `berthcontext=<dir>` (the context read in place) instead of a tar.
+  'Berth-Build-Context': 'local',
   'Cache-Control': 'no-cache, no-store, must-revalidate',
   Pragma: 'no-cache',
 };

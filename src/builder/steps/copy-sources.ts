@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { resolveInRoot } from '../../runtime/index.js';
 import { BerthError } from '../../util/index.js';
-import type { ContextSpool, IntakeEntry } from '../context-intake.js';
+import type { ContextFiles, IntakeEntry } from '../context-intake.js';
 import type { StepContext } from './step.js';
 
 /** A file, directory or symlink to copy, from the context spool or a mounted rootfs. */
@@ -54,7 +54,7 @@ export function diskNode(abs: string, st: Stats): SourceNode {
   };
 }
 
-export function contextNode(spool: ContextSpool, e: IntakeEntry): SourceNode {
+export function contextNode(spool: ContextFiles, e: IntakeEntry): SourceNode {
   return {
     type: e.type,
     mode: e.mode,

@@ -7,7 +7,7 @@ import type { OneShotRunner } from '../../runtime/index.js';
 import type { ChainId, Storage } from '../../storage/index.js';
 import type { Digest } from '../../util/index.js';
 import type { StepInputs } from '../cache-store.js';
-import type { ContextSpool, IntakeEntry } from '../context-intake.js';
+import type { ContextFiles, IntakeEntry } from '../context-intake.js';
 import type { BuildHolds } from '../build-holds.js';
 import type { FileHasher } from '../file-hash.js';
 import type { SecretSource } from '../types.js';
@@ -42,7 +42,7 @@ export interface StageOutput extends StageState {
 
 export interface BuildContextView {
   /** Member bytes, and a directory tree on demand (bind mounts). */
-  spool: ContextSpool;
+  spool: ContextFiles;
   /** Members after .dockerignore, by clean relative path. */
   entries: Map<string, IntakeEntry>;
   /** Paths dropped by .dockerignore (to explain a missing COPY source). */

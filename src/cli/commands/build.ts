@@ -6,7 +6,7 @@ import { lstat, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import type { BuildStreamLine } from '../../client/index.js';
+import type { BuildStreamLine, EngineClient } from '../../client/index.js';
 import { readJsonLines } from '../../client/index.js';
 import { loadDockerignore, walkContext } from '../../builder/dockerfile/index.js';
 import { BerthError } from '../../util/index.js';
@@ -101,6 +101,17 @@ export function contextTar(root: string, dockerfile: string, matcher: Awaited<Re
   return { stream: out, dockerfileName, done };
 }
 
+/**
+ * Whether the daemon reads a context directory in place: it is on this host (unix socket) and
+ * its /_ping advertises `Berth-Build-Context: local` (dockerd does not).
+ */
+async function takesLocalContext(client: EngineClient): Promise<boolean> {
+  if (!client.host.startsWith('unix://')) return false;
+  const res = await client.stream('GET', '/_ping');
+  res.body.resume();
+  return res.headers['berth-build-context'] === 'local';
+}
+
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
   const contextArg = args[0] ?? '.';
   if (contextArg === '-' || /^[a-z]+:\/\//.test(contextArg)) throw new BerthError('not-implemented', 'berth build takes a local directory as its context');
@@ -116,10 +127,12 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   for (const s of secrets) await stat(s.src).catch((err: unknown) => {
     throw new BerthError('invalid-argument', `secret "${s.id}": cannot read "${s.src}"`, { cause: err });
   });
-  const ignore = await loadDockerignore(root, relative(root, dockerfile));
-  const tar = contextTar(root, dockerfile, ignore);
+  const client = await ctx.client();
+  const relDf = relative(root, dockerfile);
+  const local = !relDf.startsWith('..') && !isAbsolute(relDf) && process.env['BERTH_BUILD_CONTEXT'] !== 'tar' && (await takesLocalContext(client));
+  const tar = local ? undefined : contextTar(root, dockerfile, await loadDockerignore(root, relDf));
   const query: Record<string, string | string[]> = {
-    dockerfile: tar.dockerfileName,
+    dockerfile: tar ? tar.dockerfileName : relDf.split('\\').join('/'),
     t: list(opts['tag']),
     buildargs: JSON.stringify(keyValues(list(opts['buildArg']), 'build-arg')),
     labels: JSON.stringify(keyValues(list(opts['label']), 'label')),
@@ -134,8 +147,9 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   if (secrets.length) query['berthsecrets'] = JSON.stringify(secrets);
   if (list(opts['addHost']).length) query['extrahosts'] = list(opts['addHost']).join(',');
   if (str(opts['output'])) (await import('./build-output.js')).parseOutput(str(opts['output'])!); // bad specs fail before the build
-  const client = await ctx.client();
-  const res = await client.stream('POST', '/build', { query, body: tar.stream, contentType: 'application/x-tar', longLived: true });
+  // Same host: the daemon reads the directory in place (hashes from its stat index), no tar.
+  if (local) query['berthcontext'] = root;
+  const res = await client.stream('POST', '/build', { query, ...(tar ? { body: tar.stream } : {}), contentType: 'application/x-tar', longLived: true });
   const view = progressView(mode, (s) => ctx.stderr.write(s), opts['explain'] === true);
   let imageId: string | undefined;
   let error: string | undefined;
@@ -148,7 +162,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     if (line.errorDetail) error = line.errorDetail.message;
   }
   view.end();
-  await tar.done.catch(() => undefined); // a context read error already failed the request body
+  await tar?.done.catch(() => undefined); // a context read error already failed the request body
   if (error !== undefined) throw new BerthError('invalid-argument', error);
   if (!imageId) throw new BerthError('internal', 'the build ended without an image id');
   const output = str(opts['output']);
