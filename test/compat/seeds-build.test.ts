@@ -6,7 +6,7 @@
 import { before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCommand, type DockerResult, type TestDaemon } from '../helpers/daemon.js';
@@ -83,7 +83,7 @@ USER appuser
 HEALTHCHECK --interval=30s --timeout=3s --start-period=40s --retries=3 \\
   CMD wget -q -O /dev/null http://localhost:8000/health || exit 1
 # 8. Define the default startup command
-CMD ["sh", "-c", "echo port=$PORT user=$(id -un) dir=$(pwd); cat installed.txt; ls -ln app | tail -n +2 | awk '{print $3, $4, $9}'"]
+CMD ["sh", "-c", "echo port=$PORT; id -un; pwd; cat installed.txt; stat -c '%u %g %n' app/main.py"]
 `;
 
 test('the seeds\' service Dockerfile builds with docker build -t and runs as its non-root user with its config', { skip }, async (t) => {
@@ -115,14 +115,83 @@ test('the seeds\' service Dockerfile builds with docker build -t and runs as its
     Retries: 3,
   });
 
-  assert.equal(await ok(['run', '--rm', 'my-python-app:1.0']), 'port=5000 user=appuser dir=/app\nflask\ngunicorn\n1001 1001 main.py\n');
+  assert.equal(await ok(['run', '--rm', 'my-python-app:1.0']), 'port=5000\nappuser\n/app\nflask\ngunicorn\n1001 1001 app/main.py\n');
   // Runtime env overrides the image's ENV; run arguments replace the CMD.
-  assert.match(await ok(['run', '--rm', '-e', 'PORT=9000', 'my-python-app:1.0']), /^port=9000 user=appuser/);
+  assert.match(await ok(['run', '--rm', '-e', 'PORT=9000', 'my-python-app:1.0']), /^port=9000\nappuser\n/);
   assert.equal(await ok(['run', '--rm', 'my-python-app:1.0', 'id', '-u']), '1001\n');
   // The image's HEALTHCHECK applies to its containers (state starting until the first probe).
   const id = (await ok(['create', 'my-python-app:1.0'])).trim();
   t.after(async () => void (await d.docker(['rm', '-f', id])));
   assert.equal((await ok(['inspect', '-f', '{{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}}', id])).trim(), '["CMD-SHELL","wget -q -O /dev/null http://localhost:8000/health || exit 1"] 3');
+});
+
+test('an image HEALTHCHECK turns its container healthy, then unhealthy; docker itself does not restart an unhealthy one', { skip }, async (t) => {
+  const dir = await context(t, {
+    Dockerfile: 'FROM busybox\nHEALTHCHECK --interval=1s --timeout=3s --start-period=0s --retries=1 \\\n  CMD test -e /tmp/healthy || exit 1\nCMD ["sh", "-c", "touch /tmp/healthy; exec sleep 300"]\n',
+  });
+  t.after(async () => {
+    await d.docker(['rm', '-f', 'seed-hc']);
+    await d.docker(['rmi', '-f', 'hc-app:1']);
+  });
+  await built(dir, ['-t', 'hc-app:1']);
+  await ok(['run', '-d', '--name', 'seed-hc', '--restart', 'unless-stopped', 'hc-app:1']);
+  const status = async () => (await ok(['inspect', '-f', '{{.State.Health.Status}}', 'seed-hc'])).trim();
+  const until = async (want: string) => {
+    for (let i = 0; i < 100 && (await status()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await status(), want);
+  };
+  await until('healthy');
+  assert.match(await ok(['ps', '--filter', 'name=seed-hc', '--format', '{{.Status}}']), /^Up .* \(healthy\)$/m);
+  await ok(['exec', 'seed-hc', 'rm', '/tmp/healthy']);
+  await until('unhealthy');
+  // The seeds say an unhealthy container is restarted "with the right restart policy": dockerd
+  // never does that (only Swarm/orchestrators act on health); it keeps running, unhealthy.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await ok(['inspect', '-f', '{{.State.Status}} {{.RestartCount}} {{.State.Health.Status}}', 'seed-hc'])).trim(), 'running 0 unhealthy');
+});
+
+test('EXPOSE only documents a port: nothing is published without -p', { skip }, async (t) => {
+  const dir = await context(t, { Dockerfile: 'FROM busybox\nEXPOSE 8000\nCMD ["sleep", "300"]\n' });
+  t.after(async () => {
+    await d.docker(['rm', '-f', 'seed-exp1']);
+    await d.docker(['rmi', '-f', 'exposed:1']);
+  });
+  await built(dir, ['-t', 'exposed:1']);
+  await ok(['run', '-d', '--name', 'seed-exp1', 'exposed:1']);
+  assert.equal(await ok(['port', 'seed-exp1']), '');
+  assert.match(await ok(['ps', '--filter', 'name=seed-exp1', '--format', '{{.Ports}}']), /^8000\/tcp$/m);
+});
+
+test('-P publishes the ports the image EXPOSEs on random host ports', {
+  skip,
+  todo: 'runtime (src/runtime/container-start.ts): the network attach gets spec.exposedPorts only (the create body\'s), not the image\'s ExposedPorts that dockerd merges into the container config, so -P publishes nothing for an image EXPOSE',
+}, async (t) => {
+  const dir = await context(t, { Dockerfile: 'FROM busybox\nEXPOSE 8000\nCMD ["sleep", "300"]\n' });
+  t.after(async () => {
+    await d.docker(['rm', '-f', 'seed-exp2']);
+    await d.docker(['rmi', '-f', 'exposed:2']);
+  });
+  await built(dir, ['-t', 'exposed:2']);
+  await ok(['run', '-d', '--name', 'seed-exp2', '-P', 'exposed:2']);
+  assert.match(await ok(['port', 'seed-exp2', '8000']), /^0\.0\.0\.0:\d+$/m);
+});
+
+test('ENTRYPOINT ["/sbin/tini", "--"] runs the CMD under an init as pid 1 (the seeds\' init-process pattern)', { skip }, async (t) => {
+  const dir = await context(t, {
+    Dockerfile: 'FROM busybox\n# Use init process (handles signals properly)\nENTRYPOINT ["/sbin/tini", "--"]\nCOPY tini /sbin/tini\nCMD ["sh", "-c", "echo pid=$$; cat /proc/1/cmdline"]\n',
+  });
+  // catatonit (Debian) is a static init with tini's `--` convention: it stands in for tini.
+  await writeFile(join(dir, 'tini'), await readFile('/usr/bin/catatonit'), { mode: 0o755 });
+  t.after(async () => void (await d.docker(['rmi', '-f', 'tini-app:1'])));
+  await built(dir, ['-t', 'tini-app:1']);
+  const out = (await ok(['run', '--rm', 'tini-app:1'])).replaceAll('\0', ' ');
+  assert.doesNotMatch(out, /^pid=1$/m, 'the command is not pid 1');
+  assert.match(out, /^\/sbin\/tini -- sh -c /m);
+  // SIGTERM from docker stop reaches sh through the init.
+  await ok(['run', '-d', '--name', 'seed-tini', 'tini-app:1', 'sh', '-c', "trap 'exit 7' TERM; while true; do sleep 0.1; done"]);
+  t.after(async () => void (await d.docker(['rm', '-f', 'seed-tini'])));
+  await ok(['stop', '-t', '10', 'seed-tini']);
+  assert.equal((await ok(['inspect', '-f', '{{.State.ExitCode}}', 'seed-tini'])).trim(), '7');
 });
 
 test('copying the dependency list before the code keeps the install step cached when only code changes', { skip }, async (t) => {
@@ -158,7 +227,7 @@ test('ENTRYPOINT with CMD makes the image a command whose default arguments dock
   const dir = await context(t, {
     Dockerfile: 'FROM busybox\nENTRYPOINT ["echo", "gunicorn"]\nCMD ["--port", "8000"]\n',
     'cmd-only.Dockerfile': 'FROM busybox\nCMD ["echo", "python", "app.py"]\n',
-    'shell-form.Dockerfile': 'FROM busybox\nENV GREETING=hi\nCMD echo "$GREETING from $(id -un)"\n',
+    'shell-form.Dockerfile': 'FROM busybox\nENV GREETING=hi\nCMD echo "$GREETING from $HOME"\n',
   });
   t.after(async () => void (await d.docker(['rmi', '-f', 'ep:1', 'cmdonly:1', 'shellform:1'])));
   await built(dir, ['-t', 'ep:1']);
@@ -168,8 +237,8 @@ test('ENTRYPOINT with CMD makes the image a command whose default arguments dock
   assert.equal(await ok(['run', '--rm', 'cmdonly:1']), 'python app.py\n');
   assert.equal(await ok(['run', '--rm', 'cmdonly:1', 'ls', '-d', '/etc']), '/etc\n');
   await built(dir, ['--file', join(dir, 'shell-form.Dockerfile'), '-t', 'shellform:1']);
-  assert.equal((await ok(['image', 'inspect', '-f', '{{json .Config.Cmd}}', 'shellform:1'])).trim(), '["/bin/sh","-c","echo \\"$GREETING from $(id -un)\\""]');
-  assert.equal(await ok(['run', '--rm', 'shellform:1']), 'hi from root\n');
+  assert.equal((await ok(['image', 'inspect', '-f', '{{json .Config.Cmd}}', 'shellform:1'])).trim(), '["/bin/sh","-c","echo \\"$GREETING from $HOME\\""]');
+  assert.equal(await ok(['run', '--rm', 'shellform:1']), 'hi from /root\n');
 });
 
 test('docker build -f ./custom.Dockerfile reads the named file from the context', { skip }, async (t) => {
@@ -188,7 +257,7 @@ test('docker build -f ./custom.Dockerfile reads the named file from the context'
 
 test('.dockerignore with the seeds\' patterns keeps exactly what Docker keeps out of COPY . .', { skip }, async (t) => {
   const dir = await context(t, {
-    Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY . .\nCMD ["sh", "-c", "find . -type f | sort"]\n',
+    Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY . .\nCMD ["find", ".", "-type", "f"]\n',
     '.dockerignore': [
       '# .dockerignore',
       '.git',
@@ -230,7 +299,7 @@ test('.dockerignore with the seeds\' patterns keeps exactly what Docker keeps ou
   });
   t.after(async () => void (await d.docker(['rmi', '-f', 'ignored:1'])));
   await built(dir, ['-t', 'ignored:1']);
-  assert.deepEqual((await ok(['run', '--rm', 'ignored:1'])).trim().split('\n'), [
+  assert.deepEqual((await ok(['run', '--rm', 'ignored:1'])).trim().split('\n').sort(), [
     './.dockerignore',
     './Dockerfile',
     './env.example',
@@ -244,7 +313,7 @@ test('.dockerignore with the seeds\' patterns keeps exactly what Docker keeps ou
   // `**/` reaches into subdirectories, and `!` brings a file back.
   await writeFile(join(dir, '.dockerignore'), '**/*.pyc\n**/__pycache__\n*.log\n!debug.log\n.git\n.venv\n.env*\nnode_modules\nsrc/node_modules\ndist\nbuild\n*.egg-info\n.pytest_cache\nworkspace\n');
   await built(dir, ['-t', 'ignored:1']);
-  assert.deepEqual((await ok(['run', '--rm', 'ignored:1'])).trim().split('\n'), [
+  assert.deepEqual((await ok(['run', '--rm', 'ignored:1'])).trim().split('\n').sort(), [
     './.dockerignore',
     './Dockerfile',
     './debug.log',
@@ -342,7 +411,7 @@ test('one combined RUN with && and line continuations is one layer; separate RUN
   const base = await layerCount('busybox');
   assert.equal(await layerCount('combined:1'), base + 1);
   assert.equal(await layerCount('separate:1'), base + 3);
-  assert.equal(await ok(['run', '--rm', 'combined:1', 'sh', '-c', 'cat /installed; ls /var/cache/apt 2>&1 | wc -l']), 'curl wget git\n1\n');
+  assert.equal(await ok(['run', '--rm', 'combined:1', 'sh', '-c', 'cat /installed; test -e /var/cache/apt || echo cache-gone']), 'curl wget git\ncache-gone\n');
 });
 
 test('docker tag adds a registry name beside the local one and docker rmi of a tag only untags', { skip }, async (t) => {
