@@ -59,6 +59,20 @@ function isFullTag(b: Buffer, from: number, to: number): boolean {
   return b.toString('latin1', from, to).split(':').includes('F');
 }
 
+/**
+ * What the record b[from..to) (its newline excluded) is: `full` ends a line, `partial` is
+ * continued by the next record of its stream, `invalid` is skipped by readers.
+ */
+export function recordKind(b: Buffer, from: number, to: number): 'full' | 'partial' | 'invalid' {
+  const s1 = b.indexOf(SP, from);
+  if (s1 < 0 || s1 >= to) return 'invalid';
+  const s2 = s1 + 7;
+  if (s2 >= to || b[s2] !== SP || streamBetween(b, s1, s2) === 0) return 'invalid';
+  let s3 = b.indexOf(SP, s2 + 1);
+  if (s3 < 0 || s3 > to) s3 = to;
+  return isFullTag(b, s2 + 1, s3) ? 'full' : 'partial';
+}
+
 /** RFC3339Nano → nanoseconds since the epoch (BigInt keeps the nanoseconds exact). */
 export function logTimeNano(time: string): bigint {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);

@@ -109,6 +109,14 @@ test('a log of several MiB reads back byte for byte, lines cut by the read bound
     for (const line of r.data.toString().split('\n').slice(0, -1)) got += `${r.stream[3]}${line}\n`;
   }
   assert.equal(got, want);
+  // Tail reads backwards in 64 KiB steps: records cut by those steps count once.
+  for (const n of [1, 777, 20000]) {
+    let tail = '';
+    for await (const r of readLog(path, { follow: false, tail: n })) {
+      for (const line of r.data.toString().split('\n').slice(0, -1)) tail += `${r.stream[3]}${line}\n`;
+    }
+    assert.equal(tail, want.split('\n').slice(-n - 1).join('\n'), `tail ${n}`);
+  }
 });
 
 test('an over-long line is dropped and the records after it are read', async (t) => {
@@ -137,4 +145,21 @@ test('a follower sees a line written in two pieces once, whole, with the -t pref
   assert.equal((await first).value?.data.toString(), '2024-01-01T00:00:00.000000001Z whole\n');
   finish();
   assert.equal((await reader.next()).done, true);
+});
+
+test('tail counts lines, not the partial records conmon split them into, and not an unfinished last record', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-logs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ctr.log');
+  const T = '2024-01-01T00:00:00Z';
+  await writeFile(path, L(T, 'stdout', 'P', 'a-') + L(T, 'stdout', 'F', 'b') + L(T, 'stderr', 'F', 'e') + L(T, 'stdout', 'F', 'c') + `${T} stdout F unfinished`);
+  const text = async (tail: number) => {
+    let s = '';
+    for await (const r of readLog(path, { follow: false, tail })) s += `${r.stream[3]}:${r.data.toString()}`;
+    return s;
+  };
+  assert.equal(await text(1), 'o:c\n');
+  assert.equal(await text(2), 'e:e\no:c\n');
+  assert.equal(await text(3), 'o:a-b\ne:e\no:c\n');
+  assert.equal(await text(9), 'o:a-b\ne:e\no:c\n');
 });

@@ -4,7 +4,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { basename, dirname } from 'node:path';
-import { LogChunkParser, type LogRecord } from './log-parse.js';
+import { LogChunkParser, recordKind, type LogRecord } from './log-parse.js';
 import { parseSize } from './signals.js';
 
 export { formatLogTime, logTimeNano, parseLogLine, parseUnixTimestamp, type LogRecord, type LogStream } from './log-parse.js';
@@ -34,27 +34,53 @@ export interface ReadLogOptions {
   timestamps?: boolean;
 }
 
-/** Byte offset where the last `n` full records start. */
+/** Enough of a record's start to hold its time, stream and tag. */
+const RECORD_HEAD = 256;
+
+/**
+ * Byte offset where the last `n` lines start, read backwards from the end. A line is the
+ * records up to a full one (conmon splits long or slow lines into partial records); an
+ * incomplete last record does not count.
+ */
 async function tailOffset(fh: FileHandle, size: number, n: number): Promise<number> {
   if (n <= 0) return size;
-  let pos = size;
-  let newlines = 0;
   const buf = Buffer.alloc(TAIL_CHUNK);
-  // The last byte is normally the newline ending the last record.
-  let skipFirst = true;
+  const head = Buffer.alloc(RECORD_HEAD);
+  let lines = 0;
+  // The newline that ends the newest record not classified yet (-1: none seen).
+  let recEnd = -1;
+  let pos = size;
+  let len = 0;
+  /** Whether the record from `start` to recEnd is full; counts it; the tail's start once enough lines are counted. */
+  const step = async (start: number): Promise<number | undefined> => {
+    let kind: ReturnType<typeof recordKind>;
+    if (recEnd < pos + len) kind = recordKind(buf, start - pos, recEnd - pos);
+    else {
+      // It goes on past this chunk: its head is read again.
+      const { bytesRead } = await fh.read(head, 0, Math.min(RECORD_HEAD, recEnd - start), start);
+      kind = recordKind(head, 0, bytesRead);
+    }
+    if (kind !== 'full') return undefined;
+    if (lines === n) return recEnd + 1;
+    lines++;
+    return undefined;
+  };
   while (pos > 0) {
-    const len = Math.min(TAIL_CHUNK, pos);
+    len = Math.min(TAIL_CHUNK, pos);
     pos -= len;
     await fh.read(buf, 0, len, pos);
     for (let i = len - 1; i >= 0; i--) {
       if (buf[i] !== 0x0a) continue;
-      if (skipFirst && pos + i === size - 1) {
-        skipFirst = false;
-        continue;
+      if (recEnd >= 0) {
+        const found = await step(pos + i + 1);
+        if (found !== undefined) return found;
       }
-      newlines++;
-      if (newlines === n) return pos + i + 1;
+      recEnd = pos + i;
     }
+  }
+  if (recEnd >= 0) {
+    const found = await step(0);
+    if (found !== undefined) return found;
   }
   return 0;
 }
@@ -251,15 +277,24 @@ async function* follow(
   }
 }
 
-/** Number of records (lines) in an open log. */
-async function countRecords(fh: FileHandle): Promise<number> {
-  const buf = Buffer.alloc(TAIL_CHUNK);
+/** Number of lines (full records, as tailOffset counts them) in an open log. */
+async function countLines(fh: FileHandle): Promise<number> {
   let n = 0;
+  let pending = Buffer.alloc(0);
   for (let pos = 0; ; ) {
-    const { bytesRead } = await fh.read(buf, 0, TAIL_CHUNK, pos);
+    const buf = Buffer.allocUnsafe(pending.length + TAIL_CHUNK);
+    pending.copy(buf, 0);
+    const { bytesRead } = await fh.read(buf, pending.length, TAIL_CHUNK, pos);
     if (bytesRead === 0) return n;
-    for (let i = buf.indexOf(0x0a); i >= 0 && i < bytesRead; i = buf.indexOf(0x0a, i + 1)) n++;
     pos += bytesRead;
+    const chunk = buf.subarray(0, pending.length + bytesRead);
+    let at = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, at)) {
+      if (recordKind(chunk, at, nl) === 'full') n++;
+      at = nl + 1;
+    }
+    // An over-long record is not a line a reader shows.
+    pending = chunk.length - at > MAX_LINE ? Buffer.alloc(0) : Buffer.from(chunk.subarray(at));
   }
 }
 
@@ -290,11 +325,11 @@ export async function* readLogSet(rotated: readonly string[], current: string, o
     const fromOlder = new Map<number, number>();
     if (wantTail !== undefined) {
       const liveFh = await open(current, 'r').catch(() => undefined);
-      let need = wantTail - (liveFh ? await countRecords(liveFh) : 0);
+      let need = wantTail - (liveFh ? await countLines(liveFh) : 0);
       await liveFh?.close();
       next = older.length;
       for (let i = older.length - 1; i >= 0 && need > 0; i--) {
-        const n = await countRecords(older[i]!.fh);
+        const n = await countLines(older[i]!.fh);
         next = i;
         if (n >= need) fromOlder.set(i, need);
         need -= n;
