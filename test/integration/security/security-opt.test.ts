@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestDaemon } from '../../helpers/daemon.js';
 import { busyboxSuite } from '../../helpers/busybox-suite.js';
+import { berth } from '../cli/berth-cli.js';
 
 const suite = busyboxSuite();
 const { skip } = suite;
@@ -56,6 +57,17 @@ test('a custom profile file sent by the docker CLI makes mkdir fail with its err
   assert.equal(opts.length, 1);
   assert.deepEqual(JSON.parse(opts[0]!.replace(/^seccomp=/, '')), profile);
   await ok(['rm', 'nomkdir']);
+});
+
+test('berth run sends a profile file like the docker CLI and systempaths=unconfined as empty path lists', { skip }, async () => {
+  const file = join(dir, 'eacces-mkdir.json');
+  await writeFile(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] }, null, 2));
+  const r = await berth(d.socketPath, ['run', '--rm', '--security-opt', `seccomp=${file}`, '--security-opt', 'systempaths=unconfined', 'busybox', 'sh', '-c', "mkdir /x; grep -cE ' /proc/(keys|sys) ' /proc/self/mountinfo"]);
+  assert.match(r.stderr, /Permission denied/);
+  assert.equal(r.stdout.trim(), '0');
+  const missing = await berth(d.socketPath, ['run', '--rm', '--security-opt', `seccomp=${join(dir, 'absent.json')}`, 'busybox', 'true']);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /opening seccomp profile .* no such file or directory/);
 });
 
 test('a bad profile or option is refused at create with a message naming it, and nothing is created', { skip }, async () => {
