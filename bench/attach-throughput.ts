@@ -1,7 +1,8 @@
 // Attached output throughput (issue 4): `docker run --rm` of a busybox container that writes
 // MB megabytes to stdout, the CLI's stdout to /dev/null — with the default log and with
 // `--log-opt max-size=100k` (conmon replaces its log every 100 KiB... 1 MiB floor) — and the
-// same through a TTY (`-t`). Prints the median wall time, MB/s, and berthd's peak RSS (VmHWM)
+// same through a TTY (`-t`). Prints the median wall time, MB/s, berthd's CPU time per run
+// (steadier than wall time on a shared host), and berthd's peak RSS (VmHWM)
 // over the whole run (the attach queue keeps it bounded whatever the output). berthd is
 // bundled like scripts/build.mjs does, so the numbers are the shipped daemon's.
 //   node --import tsx bench/attach-throughput.ts [--mb 100] [--runs 3]
@@ -51,6 +52,13 @@ function ping(socketPath: string): Promise<number> {
   });
 }
 
+/** CPU seconds (user + system) the process has used so far. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function peakRssMb(pid: number): Promise<number> {
   const m = /VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -86,8 +94,10 @@ async function main(): Promise<void> {
     for (const [name, args] of cases) {
       // -t turns \n into \r\n only for newlines; /dev/zero has none, so the count holds.
       checkBytes(args, env);
+      const cpu0 = await cpuSeconds(berthd.pid!);
       const ms = median(Array.from({ length: RUNS }, () => timed(args, env)));
-      console.log(`${name.padEnd(36)} ${ms.toFixed(0).padStart(7)} ms ${((MB * 1000) / ms).toFixed(0).padStart(6)} MB/s`);
+      const cpu = ((await cpuSeconds(berthd.pid!)) - cpu0) / RUNS;
+      console.log(`${name.padEnd(36)} ${ms.toFixed(0).padStart(7)} ms ${((MB * 1000) / ms).toFixed(0).padStart(6)} MB/s   berthd CPU ${cpu.toFixed(2)} s/run`);
     }
     console.log(`${'berthd peak RSS (VmHWM)'.padEnd(36)} ${(await peakRssMb(berthd.pid!)).toFixed(0).padStart(7)} MB`);
   } finally {

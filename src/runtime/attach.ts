@@ -1,6 +1,6 @@
 // stdin for attach and exec: conmon reads it from its attach socket, a SOCK_SEQPACKET
-// unix socket (`<socket-dir>/<session>/attach`). Node's net module cannot open that
-// socket type, hence node-unix-socket (loaded lazily, only when stdin is attached).
+// unix socket (`<socket-dir>/<session>/attach`, see attach-socket.ts). Node's net module
+// cannot open that socket type, hence node-unix-socket (loaded lazily, on the first attach).
 import type { Readable } from 'node:stream';
 import { BerthError, errorMessage } from '../util/index.js';
 import { connectableSocketPath, loadSeqpacket } from './attach-socket.js';
@@ -55,7 +55,8 @@ export async function forwardStdin(socketDir: string, session: string, input: Re
       reject(new BerthError('internal', `cannot attach to stdin of ${session.slice(0, 12)}: ${errorMessage(err)}`, { cause: err }));
     }
   });
-  // conmon also copies output to attached sockets; output is read from the log instead.
+  // conmon copies the container's output to every attach socket and blocks while one is not
+  // read: this one is drained and its copy dropped (attach-output.ts has its own socket).
   sock.on('data', () => undefined);
   let closed = false;
   const closedP = new Promise<void>((resolve) => {
