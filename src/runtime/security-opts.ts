@@ -97,6 +97,7 @@ export interface HostSecurity {
 /** Reads the facts from /proc and /sys (paths overridable for tests). */
 export async function probeHostSecurity(paths: { status?: string; appArmorEnabled?: string; appArmorParsers?: string[] } = {}): Promise<HostSecurity> {
   const [status, appArmor] = await Promise.all([
+    // Without /proc there is nothing to report; the answer is "no seccomp", not an error.
     readFile(paths.status ?? '/proc/self/status', 'utf8').catch(() => ''),
     probeAppArmor({ enabled: paths.appArmorEnabled, parsers: paths.appArmorParsers }),
   ]);
