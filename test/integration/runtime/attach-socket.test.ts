@@ -45,7 +45,7 @@ async function attach(id: string, query: string, opts: { tty?: boolean; pace?: {
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   let head: Buffer | undefined = Buffer.alloc(0);
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let sincePause = 0;
   let watchers: Array<() => void> = [];
   let headSeen!: () => void;
