@@ -168,6 +168,13 @@ test('a custom profile sent inline replaces the default one and privileged still
   assert.throws(() => generateOciSpec(input((sp) => (sp.host.securityOpt = ['seccomp=/x.json']))), /not valid JSON/);
 });
 
+test('on a kernel without seccomp the default profile is dropped and a custom one refused, as dockerd does', () => {
+  const noSeccomp = { hostSecurity: { seccomp: false, appArmor: false } };
+  assert.equal(generateOciSpec(input(undefined, noSeccomp)).linux.seccomp, undefined);
+  const custom = (sp: ContainerSpec) => (sp.host.securityOpt = ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
+  assert.throws(() => generateOciSpec(input(custom, noSeccomp)), /seccomp is not enabled in your kernel, cannot run a custom seccomp profile/);
+});
+
 test('systempaths=unconfined and empty MaskedPaths unmask /proc; writable-cgroups mounts cgroups read-write', () => {
   const open = generateOciSpec(input((sp) => (sp.host.securityOpt = ['systempaths=unconfined'])));
   assert.deepEqual([open.linux.maskedPaths, open.linux.readonlyPaths], [[], []]);
@@ -181,9 +188,10 @@ test('systempaths=unconfined and empty MaskedPaths unmask /proc; writable-cgroup
 test('an AppArmor profile is set only where the host enforces AppArmor, and privileged runs unconfined', () => {
   const named = (sp: ContainerSpec) => (sp.host.securityOpt = ['apparmor=my-profile']);
   assert.equal(generateOciSpec(input(named)).process.apparmorProfile, undefined);
-  assert.equal(generateOciSpec(input(named, { appArmor: true })).process.apparmorProfile, 'my-profile');
-  assert.equal(generateOciSpec(input(undefined, { appArmor: true })).process.apparmorProfile, undefined);
-  const priv = generateOciSpec(input((sp) => ((sp.host.privileged = true), named(sp)), { appArmor: true }));
+  const aa = { hostSecurity: { seccomp: true, appArmor: true } };
+  assert.equal(generateOciSpec(input(named, aa)).process.apparmorProfile, 'my-profile');
+  assert.equal(generateOciSpec(input(undefined, aa)).process.apparmorProfile, undefined);
+  const priv = generateOciSpec(input((sp) => ((sp.host.privileged = true), named(sp)), aa));
   assert.equal(priv.process.apparmorProfile, 'unconfined');
 });
 

@@ -6,7 +6,7 @@ import { computeCapabilities } from './capabilities.js';
 import type { OciDevice } from './devices.js';
 import { appArmorProfileFor } from './apparmor.js';
 import { seccompFor, type OciSeccomp } from './seccomp.js';
-import { parseSecurityOpts } from './security-opts.js';
+import { parseSecurityOpts, type HostSecurity } from './security-opts.js';
 import type { ContainerSpec, ImageRuntimeConfig, Ulimit } from './container-spec.js';
 import type { ResolvedUser } from './user.js';
 
@@ -92,8 +92,11 @@ export interface OciSpecInput {
   devices?: OciDevice[];
   /** Device cgroup rules allowing the --device entries. */
   deviceRules?: Array<Record<string, unknown>>;
-  /** The host enforces AppArmor (`hostSecurity().appArmor`); absent = it does not. */
-  appArmor?: boolean;
+  /**
+   * What the kernel offers (`hostSecurity()`). Absent: seccomp is assumed and AppArmor is not,
+   * so a named AppArmor profile is not applied.
+   */
+  hostSecurity?: HostSecurity;
 }
 
 /** The process args: ENTRYPOINT + CMD with Docker's override rules. */
@@ -301,7 +304,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     noNewPrivileges: security.noNewPrivileges,
   };
-  const apparmorProfile = appArmorProfileFor({ profile: security.appArmorProfile, privileged: h.privileged, hostEnabled: input.appArmor === true });
+  const apparmorProfile = appArmorProfileFor({ profile: security.appArmorProfile, privileged: h.privileged, hostEnabled: input.hostSecurity?.appArmor === true });
   if (apparmorProfile) process.apparmorProfile = apparmorProfile;
   const rlimits = rlimitsFor(h.ulimits, input.hostHardLimits);
   if (rlimits.length) process.rlimits = rlimits;
@@ -313,7 +316,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     readonlyPaths: h.privileged || security.unconfinedSystemPaths ? [] : (h.readonlyPaths ?? READONLY_PATHS),
   };
   if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
-  const seccomp = seccompFor(security.seccomp, caps, { privileged: h.privileged });
+  const seccomp = seccompFor(security.seccomp, caps, { privileged: h.privileged, kernelHasSeccomp: input.hostSecurity?.seccomp ?? true });
   if (seccomp) linux.seccomp = seccomp;
   if (input.devices?.length) linux.devices = input.devices;
   const out: OciSpec = {

@@ -232,9 +232,20 @@ export function toOciSeccomp(profile: DockerSeccompProfile, caps: readonly strin
   return out;
 }
 
-/** The OCI filter for a container, or undefined when it runs without one. */
-export function seccompFor(choice: SeccompChoice, caps: readonly string[], opts: { privileged: boolean; host?: SeccompHost }): OciSeccomp | undefined {
+/**
+ * The OCI filter for a container, or undefined when it runs without one. Like dockerd, a kernel
+ * without seccomp runs the default profile unconfined but refuses a custom one.
+ */
+export function seccompFor(
+  choice: SeccompChoice,
+  caps: readonly string[],
+  opts: { privileged: boolean; host?: SeccompHost; kernelHasSeccomp?: boolean },
+): OciSeccomp | undefined {
   if (opts.privileged || choice.mode === 'unconfined') return undefined;
+  if (opts.kernelHasSeccomp === false) {
+    if (choice.mode === 'custom') throw invalidArgument('seccomp is not enabled in your kernel, cannot run a custom seccomp profile');
+    return undefined;
+  }
   const profile = choice.mode === 'custom' ? choice.profile : DEFAULT_SECCOMP_PROFILE;
   return toOciSeccomp(profile, caps, opts.host);
 }
