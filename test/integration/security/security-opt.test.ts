@@ -39,6 +39,8 @@ test('the default profile refuses unshare with EPERM; unconfined, CAP_SYS_ADMIN 
   await ok(['run', '--rm', '--security-opt', 'seccomp=unconfined', 'busybox', 'unshare', '-U', 'true']);
   await ok(['run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'unshare', '-U', 'true']);
   await ok(['run', '--rm', '--privileged', 'busybox', 'unshare', '-U', 'true']);
+  // personality is filtered by argument: the Linux32 persona is one of the allowed ones.
+  assert.equal((await ok(['run', '--rm', 'busybox', 'linux32', 'uname', '-m'])).trim(), 'i686');
   // The everyday calls of a shell and its tools still work under the filter.
   assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'mkdir /x && echo hi > /x/f && cat /x/f && sleep 0.1 & wait']), 'hi\n');
 });
