@@ -27,7 +27,11 @@ export const imageCommands: CommandSpec[] = [
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     description: 'Display detailed information on one or more images',
     args: { min: 1 },
-    options: [format('inspect')],
+    options: [
+      format('inspect'),
+      { flags: '--platform <string>', description: 'Inspect this platform of a multi-platform image (os/arch[/variant])' },
+      { flags: '--platforms', description: 'List every platform of the image: manifest digest, image ID, size' },
+    ],
     load: () => import('../commands/image-inspect.js'),
   },
   {

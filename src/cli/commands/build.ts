@@ -131,9 +131,12 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   const relDf = relative(root, dockerfile);
   const local = !relDf.startsWith('..') && !isAbsolute(relDf) && process.env['BERTH_BUILD_CONTEXT'] !== 'tar' && (await takesLocalContext(client));
   const tar = local ? undefined : contextTar(root, dockerfile, await loadDockerignore(root, relDf));
+  const outputSpec = str(opts['output']) ? (await import('./build-output.js')).parseOutput(str(opts['output'])!) : undefined; // bad specs fail before the build
+  // Like buildx, a build written out with --output is not tagged in the store.
+  const exported = outputSpec !== undefined && outputSpec.type !== 'image';
   const query: Record<string, string | string[]> = {
     dockerfile: tar ? tar.dockerfileName : relDf.split('\\').join('/'),
-    t: list(opts['tag']),
+    t: exported ? [] : list(opts['tag']),
     buildargs: JSON.stringify(keyValues(list(opts['buildArg']), 'build-arg')),
     labels: JSON.stringify(keyValues(list(opts['label']), 'label')),
     berthprogress: '1',
@@ -146,7 +149,6 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   if (list(opts['cacheFrom']).length) query['cachefrom'] = JSON.stringify(list(opts['cacheFrom']));
   if (secrets.length) query['berthsecrets'] = JSON.stringify(secrets);
   if (list(opts['addHost']).length) query['extrahosts'] = list(opts['addHost']).join(',');
-  if (str(opts['output'])) (await import('./build-output.js')).parseOutput(str(opts['output'])!); // bad specs fail before the build
   // Same host: the daemon reads the directory in place (hashes from its stat index), no tar.
   if (local) query['berthcontext'] = root;
   const res = await client.stream('POST', '/build', { query, ...(tar ? { body: tar.stream } : {}), contentType: 'application/x-tar', longLived: true });
@@ -165,11 +167,7 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   await tar?.done.catch(() => undefined); // a context read error already failed the request body
   if (error !== undefined) throw new BerthError('invalid-argument', error);
   if (!imageId) throw new BerthError('internal', 'the build ended without an image id');
-  const output = str(opts['output']);
-  if (output) {
-    const { parseOutput, writeOutput } = await import('./build-output.js');
-    await writeOutput(client, imageId, parseOutput(output));
-  }
+  if (outputSpec) await (await import('./build-output.js')).writeOutput(client, imageId, outputSpec);
   const iidfile = str(opts['iidfile']);
   if (iidfile) await writeFile(iidfile, imageId);
   if (quiet) await ctx.print(`${imageId}\n`);
