@@ -17,6 +17,8 @@ import { unpackContext, type ContextFiles, type IntakeResult } from './context-i
 import { readLocalContext } from './local-context.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import { BuildExecutor } from './executor.js';
+import { parsePlatformList } from './platforms.js';
+import { buildPlatforms } from './platforms-build.js';
 import { BuildHolds } from './build-holds.js';
 import { FileHasher } from './file-hash.js';
 import type { BuilderDeps, BuildContextView } from './steps/step.js';
@@ -67,6 +69,8 @@ export class BuildService {
   private constructor(
     private readonly deps: BuilderDeps,
     private readonly cache: BuildCacheStore,
+    /** Multi-platform results are stored as an index. */
+    private readonly indexes: Pick<ImageService, 'createIndex'>,
   ) {}
 
   static async open(o: BuildServiceOptions): Promise<BuildService> {
@@ -79,7 +83,7 @@ export class BuildService {
     const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(o.network ? { network: o.network } : {}) });
     await runner.cleanupLeftovers();
     await removeWorkingSnapshots(o.storage, join(workRoot, 'mnt'));
-    return new BuildService({ images: o.images, storage: o.storage, runner, hasher: await FileHasher.open(join(workRoot, 'file-index.json')), holds: new BuildHolds(o.storage), workRoot, runRoot }, cache);
+    return new BuildService({ images: o.images, storage: o.storage, runner, hasher: await FileHasher.open(join(workRoot, 'file-index.json')), holds: new BuildHolds(o.storage), workRoot, runRoot }, cache, o.images);
   }
 
   /** Checks the options that can fail before any byte of the context is read. */
@@ -94,6 +98,7 @@ export class BuildService {
     if (opts.dockerfile.startsWith('/') || opts.dockerfile.split('/').includes('..')) {
       throw invalidArgument(`invalid dockerfile path "${opts.dockerfile}": expected a path inside the build context`);
     }
+    if (opts.platform) parsePlatformList(opts.platform); // a bad --platform is a 400 before the stream
   }
 
   async build(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
@@ -126,14 +131,15 @@ export class BuildService {
       const view = await this.contextView(intake, dfPath);
       const df = parseDockerfile(text, { file: dfPath.split('/').pop() ?? 'Dockerfile' });
       const t1 = Date.now();
-      const exec = new BuildExecutor(this.deps, this.cache, df, view, opts, o.onEvent);
-      const r = await exec.run(o.signal);
-      try {
-        await this.cache.flush();
-        for (const t of opts.tags) await this.deps.images.tag(r.imageId, t);
-      } finally {
-        exec.releaseImages(); // held from prune until tagged
-      }
+      // One executor per target platform (the host's when none is asked for).
+      const r = await buildPlatforms(opts, o, {
+        runOne: async (popts, onEvent, signal) => {
+          const exec = new BuildExecutor(this.deps, this.cache, df, view, popts, onEvent);
+          return { ...(await exec.run(signal)), release: () => exec.releaseImages() };
+        },
+        flush: () => this.cache.flush(),
+        images: { tag: (...a) => this.deps.images.tag(...a), createIndex: (...a) => this.indexes.createIndex(...a) },
+      });
       log.info('build finished', { image: r.imageId.slice(7, 19), contextMs: t1 - t0, stepsMs: Date.now() - t1, cached: r.cached, executed: r.executed });
       return { imageId: r.imageId, tags: opts.tags, cached: r.cached, executed: r.executed };
     } finally {

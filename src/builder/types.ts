@@ -31,7 +31,10 @@ export interface BuildOptions {
   /** RUN network: `default` (the default bridge, as `docker run`), `none`, `host`. */
   network: 'default' | 'none' | 'host';
   secrets: SecretSource[];
-  /** `linux/amd64`; only the host's platform is supported. */
+  /**
+   * Target platform(s): `linux/arm64`, or a comma list (`linux/amd64,linux/arm64`) whose images
+   * are stored as one index under the tags; the host's when absent.
+   */
   platform?: string | undefined;
   extraHosts: string[];
   /** Parallel stages (default 3). */
