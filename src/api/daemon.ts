@@ -147,7 +147,7 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   routes.push(
     ...imageRoutes(images),
     ...systemDfRoutes(images, {
-      containers: (o) => containerDiskUsage(containerWiring.containers)(o),
+      containers: (o) => containerDiskUsage(containerWiring.sizes)(o),
       volumes: async (o) => (await volumes.usage(o)).map(toWireVolume),
       buildCache: async () => (await builder.diskUsage()).map(toWireBuildCache),
     }),
@@ -244,6 +244,12 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
       logger('volume').warn('cannot unmount the volumes of an exited container', { container: e.actor.id.slice(0, 12), error: String(err) });
     });
   });
+  // `ps -s` / `system df`: SizeRootFs is the image's files plus the writable layer, as dockerd
+  // reports it (`0B (virtual 2.13MB)`), not the writable layer alone.
+  const sizeOf = async (c: ReturnType<typeof containers.list>[number]) => {
+    const [s, img] = await Promise.all([containers.sizeOf(c), images.inspect(c.config.image.id).catch(() => undefined)]);
+    return { rw: s.rw, rootFs: s.rw + (img?.size ?? 0) };
+  };
   const resolveContainer = async (ref: string) => {
     const c = containers.get(ref);
     return { id: c.id, name: c.name.replace(/^\//, '') };
@@ -273,8 +279,8 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
   return {
     buildNetwork,
     imageUsers,
-    routes: [...containerRoutes(containers), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
-    containers,
+    routes: [...containerRoutes(containers, { sizeOf }), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
+    sizes: { list: () => containers.list(), sizeOf },
     counts: () => {
       const all = containers.list();
       const running = all.filter((c) => c.state.status === 'running').length;

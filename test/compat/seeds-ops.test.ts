@@ -226,6 +226,22 @@ test('docker system df -v lists images, containers, volumes and build cache in D
   }
 });
 
+test('docker ps -s shows the writable layer and the virtual size that includes the image', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'seed-size', 'busybox', 'sh', '-c', 'echo hi > /f; sleep 300']);
+  try {
+    for (let i = 0; i < 50 && (await d.docker(['exec', 'seed-size', 'test', '-e', '/f'])).code !== 0; i++) await sleep(100);
+    const imageSize = (await ok(['images', '--format', '{{.Size}}', 'busybox'])).trim();
+    const size = (await ok(['ps', '-s', '--filter', 'name=seed-size', '--format', '{{.Size}}'])).trim();
+    assert.match(size, /^\d+B \(virtual \S+\)$/);
+    assert.equal(size.replace(/^.*\(virtual (\S+)\)$/, '$1'), imageSize, 'a few bytes on top of the image');
+    assert.equal(await berthOk(['ps', '-s', '--filter', 'name=seed-size', '--format', '{{.Size}}']), `${size}\n`);
+    const [info] = JSON.parse(await ok(['inspect', '-s', 'seed-size'])) as Array<{ SizeRw: number; SizeRootFs: number }>;
+    assert.ok(info!.SizeRw > 0 && info!.SizeRootFs > info!.SizeRw, JSON.stringify(info));
+  } finally {
+    await d.docker(['rm', '-f', 'seed-size']);
+  }
+});
+
 test('a named volume keeps database files across container removal until docker volume rm', { skip }, async () => {
   await ok(['run', '--name', 'seed-db1', '-v', 'pgdata:/var/lib/postgresql/data', 'busybox', 'sh', '-c', 'echo row1 >> /var/lib/postgresql/data/table']);
   try {
