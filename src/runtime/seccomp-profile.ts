@@ -10,7 +10,8 @@
 // - clock and time changes (settimeofday, stime, clock_settime): time is not namespaced;
 // - mount family, pivot_root, unshare/setns and clone with namespace flags: escape routes;
 // - bpf, perf_event_open, userfaultfd, io_uring_*: large kernel attack surface;
-// - open_by_handle_at: the "shocker" breakout, handle-based opens bypass the mount tree;
+// - open_by_handle_at: the "shocker" breakout, handle-based opens bypass the mount tree
+//   (name_to_handle_at stays allowed: a handle alone opens nothing);
 // - obsolete calls (uselib, ustat, sysfs, _sysctl, nfsservctl, vm86*, create_module, …);
 // - personality with anything but Linux/Linux32 personas (ASLR off, execution domains);
 // - socket(AF_VSOCK): reaches the hypervisor's host, which is not namespaced.
@@ -107,6 +108,8 @@ const EVERYDAY = [
   'rmdir', 'sendfile', 'sendfile64', 'splice', 'stat', 'stat64', 'statfs', 'statfs64', 'statx', 'symlink',
   'symlinkat', 'sync', 'sync_file_range', 'syncfs', 'tee', 'truncate', 'truncate64', 'umask', 'unlink', 'unlinkat',
   'pipe', 'pipe2', 'readdir',
+  // a handle alone opens nothing: open_by_handle_at needs CAP_DAC_READ_SEARCH
+  'name_to_handle_at',
   'utime', 'utimensat', 'utimensat_time64', 'utimes', 'vmsplice', 'write', 'writev', 'cachestat',
   // extended attributes
   'fgetxattr', 'flistxattr', 'fremovexattr', 'fsetxattr', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr',
@@ -163,7 +166,7 @@ const BY_CAPABILITY: Array<{ cap: string; names: string[] }> = [
     cap: 'CAP_SYS_ADMIN',
     names: [
       'bpf', 'clone', 'clone3', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'lookup_dcookie', 'mount',
-      'mount_setattr', 'move_mount', 'name_to_handle_at', 'open_tree', 'perf_event_open', 'quotactl', 'quotactl_fd',
+      'mount_setattr', 'move_mount', 'open_tree', 'perf_event_open', 'quotactl', 'quotactl_fd',
       'setdomainname', 'sethostname', 'setns', 'syslog', 'umount', 'umount2', 'unshare',
     ],
   },

@@ -25,7 +25,7 @@ test('the built-in profile denies with EPERM by default and allows the everyday 
   const s = builtin();
   assert.equal(s.defaultAction, 'SCMP_ACT_ERRNO');
   assert.equal(s.defaultErrnoRet, 1);
-  for (const n of ['read', 'write', 'openat', 'execve', 'mmap', 'futex', 'rt_sigaction', 'exit_group', 'getdents64', 'statx', 'rseq', 'chroot']) {
+  for (const n of ['read', 'write', 'openat', 'execve', 'mmap', 'futex', 'rt_sigaction', 'exit_group', 'getdents64', 'statx', 'rseq', 'chroot', 'pipe', 'pipe2', 'wait4', 'name_to_handle_at']) {
     assert.ok(allowedPlain(s, n), `${n} should be allowed`);
   }
   for (const n of ['mount', 'umount2', 'unshare', 'setns', 'keyctl', 'add_key', 'request_key', 'init_module', 'kexec_load', 'bpf', 'perf_event_open', 'userfaultfd', 'open_by_handle_at', 'settimeofday', 'reboot', 'swapon', 'acct', 'io_uring_setup', 'pivot_root', 'syslog', 'vhangup']) {
@@ -35,7 +35,7 @@ test('the built-in profile denies with EPERM by default and allows the everyday 
 
 test('each capability Docker ties to calls allows them only when the container holds it', () => {
   const pairs: Array<[string, string[]]> = [
-    ['CAP_SYS_ADMIN', ['mount', 'umount2', 'unshare', 'setns', 'sethostname', 'clone', 'clone3', 'name_to_handle_at']],
+    ['CAP_SYS_ADMIN', ['mount', 'umount2', 'unshare', 'setns', 'sethostname', 'clone', 'clone3', 'fsopen', 'move_mount']],
     ['CAP_SYS_PTRACE', ['kcmp', 'pidfd_getfd', 'process_madvise']],
     ['CAP_SYS_MODULE', ['init_module', 'finit_module', 'delete_module']],
     ['CAP_SYS_TIME', ['settimeofday', 'clock_settime']],
