@@ -301,3 +301,46 @@ test('docker system prune -f removes stopped containers, unused networks and dan
     await d.docker(['rmi', 'seed-unused-image:1']);
   }
 });
+
+test('berth run prints and exits exactly as docker run for the seeds\' flag combinations', { skip }, async () => {
+  const cases: string[][] = [
+    ['--read-only', '--tmpfs', '/tmp', 'busybox', 'sh', '-c', 'touch /tmp/ok && echo tmp-ok; touch /x 2>&1; echo $?'],
+    ['--cap-drop', 'ALL', '--cap-add', 'CHOWN', 'busybox', 'grep', 'Cap[EPB][fnr][fmd]', '/proc/self/status'],
+    ['--init', 'busybox', 'cat', '/proc/1/comm'],
+    ['-u', '1000:1000', '-w', '/tmp', '-e', 'LOG_LEVEL=INFO', '-h', 'api', 'busybox', 'sh', '-c', 'id -u; id -g; pwd; echo $LOG_LEVEL; hostname'],
+    ['--entrypoint', 'echo', 'busybox', 'gunicorn', '--port', '9000'],
+    ['-l', 'version=1.0.0', '--stop-signal', 'SIGINT', '--pids-limit', '50', '-m', '64m', '--cpus', '0.5', 'busybox', 'cat', '/sys/fs/cgroup/pids/pids.max'],
+    ['busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'],
+    ['busybox', 'nosuchcmd'],
+  ];
+  for (const c of cases) {
+    const args = ['run', '--rm', ...c];
+    const theirs = await d.docker(args);
+    const ours = await berth(d.socketPath, args, { timeoutMs: 60_000 });
+    assert.deepEqual([ours.code, ours.stdout], [theirs.code, theirs.stdout], `berth ${args.join(' ')}\ndocker stderr: ${theirs.stderr}\nberth stderr: ${ours.stderr}`);
+    if (theirs.code === 0) assert.equal(ours.stderr, theirs.stderr, `stderr of berth ${args.join(' ')}`);
+  }
+  assert.equal((await ok(['ps', '-aq'])).trim(), '', '--rm removed every container');
+});
+
+test('berth container prune and system prune -a remove what docker\'s would, with the same report', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'seed-bkeep', 'busybox', 'sleep', '300']);
+  try {
+    const old = (await ok(['create', '--name', 'seed-bold', 'busybox', 'true'])).trim();
+    await new Promise((r) => setTimeout(r, 1100));
+    const cut = String(Math.floor(Date.now() / 1000));
+    await new Promise((r) => setTimeout(r, 1100));
+    const young = (await ok(['create', '--name', 'seed-byoung', 'busybox', 'true'])).trim();
+    assert.equal(await berthOk(['container', 'prune', '-f', '--filter', `until=${cut}`]), `Deleted Containers:\n${old}\n\nTotal reclaimed space: 0B\n`);
+    assert.equal(await berthOk(['container', 'prune', '--force', '--filter', 'label=none=1']), 'Total reclaimed space: 0B\n');
+    await ok(['commit', 'seed-bkeep', 'seed-bunused:1']);
+    const out = await berthOk(['system', 'prune', '-a', '-f']);
+    assert.match(out, new RegExp(`^Deleted Containers:\n${young}\n`, 'm'));
+    assert.match(out, /^untagged: seed-bunused:1$/m);
+    assert.match(out, /^Total reclaimed space: \S+$/m);
+    assert.deepEqual((await ok(['images', '--format', '{{.Repository}}'])).trim().split('\n'), ['busybox']);
+  } finally {
+    await d.docker(['rm', '-f', 'seed-bkeep', 'seed-bold', 'seed-byoung']);
+    await d.docker(['rmi', 'seed-bunused:1']);
+  }
+});
