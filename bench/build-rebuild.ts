@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../test/helpers/daemon.js';
 import { importBusybox } from '../test/integration/build/fixtures.js';
+import { berthArgv } from '../test/integration/cli/berth-cli.js';
 
 const DOCKERFILE = `FROM busybox AS deps
 WORKDIR /app
@@ -86,6 +87,52 @@ async function benchBerth(d: TestDaemon, project: string, big: string): Promise<
   return out;
 }
 
+function finishedLines(d: TestDaemon): string[] {
+  return d.logs().split('\n').filter((l) => l.includes('build finished'));
+}
+
+/** berthd's context time of build number `n` (its log arrives once the event loop runs again). */
+async function contextMsOf(d: TestDaemon, n: number): Promise<number> {
+  for (let i = 0; i < 500 && finishedLines(d).length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  const line = finishedLines(d)[n - 1];
+  if (!line) throw new Error('berthd did not log the build');
+  return (JSON.parse(line.slice(line.indexOf('{'))) as { contextMs: number }).contextMs;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * `berth build` with the context sent as a tar (BERTH_BUILD_CONTEXT=tar, as before) and read in
+ * place by the daemon with its stat-keyed file-hash index: no-change and touch-one-file
+ * rebuilds, median of 3, wall time and berthd's context time.
+ */
+async function benchLocalContext(d: TestDaemon, project: string): Promise<void> {
+  const argv = [...berthArgv(), '-H', `unix://${d.socketPath}`, 'build', '-q', '-t', 'bench:1', project];
+  let builds = finishedLines(d).length;
+  const build = async (mode: string) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, argv, { env: { ...process.env, BERTH_BUILD_CONTEXT: mode }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`berth build (${mode}) failed: ${r.stderr}`);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+    return { wall, context: await contextMsOf(d, ++builds) };
+  };
+  console.log('berth build (CLI from source/dist), context as tar vs read in place; median of 3 (wall / berthd context):');
+  for (const mode of ['tar', 'local']) {
+    await build(mode); // warm: the index learns the files (changed more than 1 s ago by now)
+    const same = [await build(mode), await build(mode), await build(mode)];
+    const touched = [];
+    for (let i = 0; i < 3; i++) {
+      await writeFile(join(project, 'src', 'mod39', 'file49.txt'), randomBytes(15 * 1024).toString('base64'));
+      touched.push(await build(mode));
+    }
+    const fmt = (xs: Array<{ wall: number; context: number }>) => `${(median(xs.map((x) => x.wall)) / 1000).toFixed(2)} s / ${median(xs.map((x) => x.context))} ms`;
+    console.log(`  ${mode.padEnd(6)} no-change ${fmt(same)}   touch one file ${fmt(touched)}`);
+  }
+}
+
 const root = await mkdtemp(join(tmpdir(), 'berth-bench-build-'));
 const d = await startTestDaemon(undefined, { logLevel: 'info' });
 if (!d) {
@@ -101,6 +148,7 @@ try {
   await writeFile(join(big, 'Dockerfile'), 'FROM busybox\nLABEL transfer=1\n');
   await importBusybox(d);
   const r = await benchBerth(d, project, big);
+  await benchLocalContext(d, project);
   console.log('berth (docker CLI, legacy builder protocol), project: 2000 src files + 20 MB deps (~50 MB context), 16 steps');
   for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(36)} ${k.includes('MB)') ? v.toFixed(1) + ' MB' : (v / 1000).toFixed(2) + ' s'}`);
   console.log('berthd side of each build (context intake / steps):');

@@ -2,16 +2,9 @@
 // mismatch names the line and both digests) and symbolic COPY/ADD --chmod on files and dirs.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
 import { dockerBuild, makeContext, startBuildDaemon } from '../build/fixtures.js';
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-  });
-}
+import { serveHttp } from './http-server.js';
 
 test('ADD --checksum and symbolic --chmod', async (t) => {
   const d = await startBuildDaemon(t);
@@ -20,13 +13,11 @@ test('ADD --checksum and symbolic --chmod', async (t) => {
   const body = 'pinned download\n';
   const good = `sha256:${createHash('sha256').update(body).digest('hex')}`;
   let requests = 0;
-  const server = createServer((_req, res) => {
+  const server = await serveHttp(t, '127.0.0.1', (_req, res) => {
     requests++;
     res.end(body);
   });
-  const port = await listen(server);
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const url = `http://127.0.0.1:${port}/data.txt`;
+  const url = `${server.url}/data.txt`;
 
   await t.test('a download with the pinned digest is added, and a rebuild is cached without downloading', async (t) => {
     const dir = await makeContext(t, { Dockerfile: `FROM busybox\nADD --checksum=${good} ${url} /pinned/\nRUN cat /pinned/data.txt\n` });

@@ -3,30 +3,25 @@
 // `builder prune` skip them and the build finishes; once it is tagged they are free again.
 // The RUN step waits for a server the test binds on the harness bridge's gateway.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { dockerBuild, makeContext, startBuildDaemon } from '../build/fixtures.js';
+import { bridgeGateway, serveHttp } from './http-server.js';
 
 test('prune during a build', async (t) => {
   const d = await startBuildDaemon(t);
   if (!d) return;
   t.after(() => d.stop());
-  const net = await d.docker(['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}']);
-  assert.equal(net.code, 0, net.stderr);
-  const gateway = net.stdout.trim();
+  const gateway = await bridgeGateway((args) => d.docker(args));
 
   await t.test('image prune, rmi and builder prune during a build leave what it needs', async (t) => {
     let go = false;
     let waiting: () => void = () => undefined;
     const stepWaits = new Promise<void>((r) => (waiting = r));
-    const server = createServer((_req, res) => {
+    const { port } = await serveHttp(t, gateway, (_req, res) => {
       waiting();
       res.statusCode = go ? 200 : 503;
       res.end(go ? 'go\n' : 'wait\n');
     });
-    await new Promise<void>((r) => server.listen(0, gateway, () => r()));
-    t.after(() => new Promise<void>((r) => server.close(() => r())));
-    const port = (server.address() as { port: number }).port;
     const dir = await makeContext(t, {
       Dockerfile: [
         'FROM busybox',

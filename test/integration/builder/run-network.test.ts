@@ -3,20 +3,13 @@
 // `--network=none|host` keep their meaning. Traffic goes only to the gateway of the harness's
 // own bridge (prefix-named) and to loopback.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
 import { dockerBuild, makeContext, startBuildDaemon } from '../build/fixtures.js';
+import { serveHttp } from './http-server.js';
 
 interface NetworkInspect {
   Containers: Record<string, unknown>;
   IPAM: { Config: Array<{ Subnet: string; Gateway: string }> };
-}
-
-function listen(server: Server, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve((server.address() as { port: number }).port));
-  });
 }
 
 test('RUN steps and the default bridge', async (t) => {
@@ -32,9 +25,7 @@ test('RUN steps and the default bridge', async (t) => {
   assert.ok(gateway, 'the default bridge has a gateway');
 
   await t.test('a RUN step reaches a server listening on the bridge gateway and has an eth0', async (t) => {
-    const server = createServer((_req, res) => res.end('hello-from-gateway\n'));
-    const port = await listen(server, gateway);
-    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = await serveHttp(t, gateway, (_req, res) => res.end('hello-from-gateway\n'));
     const dir = await makeContext(t, {
       Dockerfile: [
         'FROM busybox',
@@ -69,9 +60,7 @@ test('RUN steps and the default bridge', async (t) => {
   });
 
   await t.test('--network host runs in the host namespace (loopback server reachable)', async (t) => {
-    const server = createServer((_req, res) => res.end('hello-from-loopback\n'));
-    const port = await listen(server, '127.0.0.1');
-    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = await serveHttp(t, '127.0.0.1', (_req, res) => res.end('hello-from-loopback\n'));
     const dir = await makeContext(t, { Dockerfile: `FROM busybox\nRUN wget -qO- http://127.0.0.1:${port}/\n` });
     const r = await dockerBuild(d, dir, ['--no-cache', '--network', 'host']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
