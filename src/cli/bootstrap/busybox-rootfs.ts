@@ -91,11 +91,12 @@ function write(pack: ReturnType<typeof tarPack>, header: Partial<Header> & { nam
  * A tar stream of the busybox rootfs. Entries carry the binary's mtime, so the same
  * busybox always yields the same layer (and the same diffID).
  */
-export async function busyboxRootfs(binary = BUSYBOX_BINARY, opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+export async function busyboxRootfs(binary = BUSYBOX_BINARY, opts: { signal?: AbortSignal; applets?: string[] } = {}): Promise<Readable> {
   const st = await stat(binary).catch((err: unknown) => {
     throw new BerthError('not-found', `read ${binary}: install Debian's busybox-static (apt-get install busybox-static)`, { cause: err });
   });
-  const applets = await listApplets(binary, opts);
+  // A foreign binary may not run here: its applet list is then the host busybox's.
+  const applets = opts.applets ?? (await listApplets(binary, opts));
   const mtime = st.mtime;
   const pack = tarPack();
   const base = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime };

@@ -71,6 +71,7 @@ export const systemCommands: CommandSpec[] = [
       { flags: '--only <image>', description: 'Create only this image: busybox or debian' },
       { flags: '--force', description: 'Rebuild images that already exist' },
       { flags: '--cache-dir <dir>', description: 'Where the Debian rootfs tarball is cached (default /var/cache/berth)' },
+      { flags: '--platform <list>', description: 'Also build busybox for these platforms (linux/arm64,…): busybox:latest becomes a multi-platform index' },
     ],
     load: () => import('../commands/bootstrap.js'),
   },

@@ -1,4 +1,4 @@
-// berth bootstrap [--only busybox|debian] [--force]
+// berth bootstrap [--only busybox|debian] [--force] [--platform linux/arm64[,…]]
 import { BerthError } from '../../util/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
@@ -16,6 +16,7 @@ export async function run(ctx: CommandContext, _args: string[], opts: CommandOpt
     only,
     force: opts['force'] === true,
     cacheDir: stringOpt(opts['cacheDir']),
+    platforms: stringOpt(opts['platform']),
     log: (l) => ctx.warn(l),
   });
   for (const r of results) {
