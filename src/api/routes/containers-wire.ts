@@ -360,6 +360,11 @@ export function hostConfigWire(s: ContainerSpec): HostConfig {
     NanoCpus: h.nanoCpus,
     CgroupParent: '',
     BlkioWeight: 0,
+    BlkioWeightDevice: null,
+    BlkioDeviceReadBps: null,
+    BlkioDeviceWriteBps: null,
+    BlkioDeviceReadIOps: null,
+    BlkioDeviceWriteIOps: null,
     CpuPeriod: h.cpuPeriod,
     CpuQuota: h.cpuQuota,
     CpuRealtimePeriod: 0,
@@ -373,12 +378,17 @@ export function hostConfigWire(s: ContainerSpec): HostConfig {
     MemorySwap: h.memorySwap,
     MemorySwappiness: null,
     OomKillDisable: h.oomKillDisable,
-    Init: h.init || null,
     PidsLimit: h.pidsLimit || null,
     Ulimits: h.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
     Mounts: h.mounts.length ? h.mounts.map(mountWire) : undefined,
     MaskedPaths: h.privileged ? null : (h.maskedPaths ?? MASKED_PATHS),
     ReadonlyPaths: h.privileged ? null : (h.readonlyPaths ?? READONLY_PATHS),
+    // Go's HostConfig field order (docker's typed `{{json .HostConfig}}`); Init is omitempty.
+    ...(h.init ? { Init: true } : {}),
   };
 }
 
@@ -407,6 +417,18 @@ export function configWire(c: Container): ContainerConfig {
   const volumes: Record<string, object> = {};
   for (const v of [...Object.keys(img.Volumes ?? {}), ...s.volumes]) volumes[v] = {};
   const health = s.healthcheck ?? (img.Healthcheck ? undefined : undefined);
+  const healthcheck = health
+    ? {
+        Test: health.test,
+        Interval: health.intervalNs || undefined,
+        Timeout: health.timeoutNs || undefined,
+        StartPeriod: health.startPeriodNs || undefined,
+        Retries: health.retries || undefined,
+      }
+    : img.Healthcheck;
+  const stopSignal = s.stopSignal ?? img.StopSignal;
+  // Keys in the field order of Go's container.Config (docker's typed `{{json .Config}}` and
+  // clients that print the raw JSON show them so); omitempty fields only when set.
   const cfg: ContainerConfig = {
     Hostname: s.hostname || c.id.slice(0, 12),
     Domainname: s.domainname,
@@ -414,33 +436,22 @@ export function configWire(c: Container): ContainerConfig {
     AttachStdin: s.attachStdin,
     AttachStdout: s.attachStdout,
     AttachStderr: s.attachStderr,
+    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
     Tty: s.tty,
     OpenStdin: s.openStdin,
     StdinOnce: s.stdinOnce,
     Env: env,
     Cmd: s.entrypoint !== undefined ? s.cmd ?? null : s.cmd ?? img.Cmd ?? null,
+    ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     Image: s.image,
     Volumes: Object.keys(volumes).length ? volumes : null,
     WorkingDir: s.workingDir || img.WorkingDir || '',
     Entrypoint: s.entrypoint !== undefined ? (s.entrypoint.length ? s.entrypoint : null) : img.Entrypoint ?? null,
     OnBuild: null,
     Labels: { ...(img.Labels ?? {}), ...s.labels },
+    ...(stopSignal ? { StopSignal: stopSignal } : {}),
+    ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
   };
-  if (Object.keys(exposed).length) cfg.ExposedPorts = exposed;
-  if (health) {
-    cfg.Healthcheck = {
-      Test: health.test,
-      Interval: health.intervalNs || undefined,
-      Timeout: health.timeoutNs || undefined,
-      StartPeriod: health.startPeriodNs || undefined,
-      Retries: health.retries || undefined,
-    };
-  } else if (img.Healthcheck) {
-    cfg.Healthcheck = img.Healthcheck;
-  }
-  const stopSignal = s.stopSignal ?? img.StopSignal;
-  if (stopSignal) cfg.StopSignal = stopSignal;
-  if (s.stopTimeout !== undefined) cfg.StopTimeout = s.stopTimeout;
   return cfg;
 }
 
@@ -539,7 +550,7 @@ export function inspectWire(c: Container, opts: { size?: { rw: number; rootFs: n
     AppArmorProfile: '',
     ExecIDs: c.execIds.size ? [...c.execIds] : null,
     HostConfig: hostConfigWire(c.config.spec),
-    GraphDriver: { Name: 'overlay2', Data: { MergedDir: c.rootfs, UpperDir: '', WorkDir: '' } },
+    GraphDriver: { Data: { MergedDir: c.rootfs, UpperDir: '', WorkDir: '' }, Name: 'overlay2' },
     Mounts: mountsWire(c),
     Config: configWire(c),
     NetworkSettings: {

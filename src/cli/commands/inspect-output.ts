@@ -34,7 +34,8 @@ export async function printInspected(
   format: string | undefined,
 ): Promise<number> {
   if (format) {
-    const tmpl = parseGoTemplate(format === 'json' ? '{{json .}}' : format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'));
+    // docker renders inspect templates against its typed structs: `json` keeps field order.
+    const tmpl = parseGoTemplate(format === 'json' ? '{{json .}}' : format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'), { jsonKeys: 'struct' });
     await ctx.print(results.map((r) => `${tmpl.execute(r)}\n`).join(''));
   } else {
     await ctx.print(`${JSON.stringify(results, null, 4)}\n`);

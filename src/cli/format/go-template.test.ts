@@ -26,7 +26,8 @@ test('json renders a value and works as a function or in a pipeline', () => {
   assert.equal(render('{{json .Config.Cmd}}', image), '["sh"]');
   assert.equal(render('{{.Config.Cmd | json}}', image), '["sh"]');
   assert.equal(render('{{json .}}', { B: 'x', A: 1 }), '{"A":1,"B":"x"}');
-  assert.equal(render('{{json .}}', { s: '<a&b>' }), '{"s":"\\u003ca\\u0026b\\u003e"}');
+  // docker's json function does not escape HTML characters; Go still escapes U+2028/9.
+  assert.equal(render('{{json .}}', { s: '<a&b>\u2028' }), '{"s":"<a&b>\\u2028"}');
 });
 
 test('docker template functions: join, index, upper, lower, title, split, truncate, pad, len', () => {
@@ -73,4 +74,18 @@ test('values print like fmt %v', () => {
   assert.equal(printValue([1, 'a', null]), '[1 a <nil>]');
   assert.equal(printValue({ b: [1], a: { c: 'd' } }), 'map[a:map[c:d] b:[1]]');
   assert.equal(printValue(1.5), '1.5');
+});
+
+test('json for inspect keeps the struct field order the API sent and sorts only what Go holds in maps', () => {
+  const c = {
+    Id: 'x',
+    Config: { Hostname: 'h', ExposedPorts: { '90/tcp': {}, '8080/tcp': {} }, Env: ['B=1', 'A=2'], Labels: { b: '2', a: '1' } },
+    HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } } },
+  };
+  const inspect = (tmpl: string) => parseGoTemplate(tmpl, { jsonKeys: 'struct' }).execute(c);
+  assert.equal(inspect('{{json .Config}}'), '{"Hostname":"h","ExposedPorts":{"8080/tcp":{},"90/tcp":{}},"Env":["B=1","A=2"],"Labels":{"a":"1","b":"2"}}');
+  assert.equal(inspect('{{.HostConfig.LogConfig | json}}'), '{"Type":"json-file","Config":{"max-file":"2","max-size":"1m"}}');
+  assert.equal(inspect('{{json .}}').slice(0, 24), '{"Id":"x","Config":{"Hos');
+  // Rows of ps/images are Go maps in docker: sorted.
+  assert.equal(render('{{json .}}', { Names: 'n', ID: 'i' }), '{"ID":"i","Names":"n"}');
 });

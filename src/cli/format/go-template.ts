@@ -281,6 +281,45 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Keys whose values are Go maps in Docker's API types (json.Marshal sorts their keys); every
+ * other object is a struct, marshalled in field order. `Config` is a map only in `LogConfig`.
+ */
+const GO_MAP_FIELDS = new Set([
+  'Labels', 'ExposedPorts', 'Volumes', 'Ports', 'Networks', 'Options', 'DriverOpts', 'Sysctls', 'StorageOpt', 'Tmpfs',
+  'Annotations', 'annotations', 'Data', 'Containers', 'Status', 'Services', 'PortBindings',
+]);
+
+/** A struct's JSON names: Go's exported fields, and the OCI descriptor/platform fields. */
+const STRUCT_KEY = /^[A-Z][A-Za-z0-9_]*$/;
+const OCI_FIELDS = new Set(['mediaType', 'digest', 'size', 'urls', 'annotations', 'platform', 'artifactType', 'data', 'architecture', 'os', 'os.version', 'os.features', 'variant']);
+
+/** Whether `o` (the value of `key` inside `parent`) is a Go map: by name, else by its keys. */
+function isGoMap(o: object, key: string, parent: string): boolean {
+  if (GO_MAP_FIELDS.has(key) || (key === 'Config' && parent === 'LogConfig')) return true;
+  return Object.keys(o).some((k) => !STRUCT_KEY.test(k) && !OCI_FIELDS.has(k));
+}
+
+/** A copy ordered as Go marshals Docker's typed structs: fields as received, maps sorted. */
+function structOrder(v: unknown, key = '', parent = ''): unknown {
+  if (Array.isArray(v)) return v.map((x) => structOrder(x, '', key));
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const isMap = isGoMap(o, key, parent);
+    return Object.fromEntries((isMap ? sortedKeys(o) : Object.keys(o)).map((k) => [k, structOrder(o[k], isMap ? '' : k, key)]));
+  }
+  return v;
+}
+
+/**
+ * docker's `json` template function: a json.Encoder with SetEscapeHTML(false), so `<`, `>`
+ * and `&` stay as they are; Go still escapes U+2028 and U+2029.
+ */
+function goJson(v: unknown, keys: JsonKeyOrder): string {
+  const value = v === NO_VALUE ? null : v;
+  return (JSON.stringify(keys === 'struct' ? structOrder(value) : sortKeys(value)) ?? 'null').replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 function goFloat(v: number): string {
   const s = String(v);
   return s.replace(/e\+?(-?)(\d)$/, 'e+$10$2').replace('e+-', 'e-');
@@ -328,8 +367,8 @@ function titleCase(s: string): string {
 }
 
 const FUNCS: Record<string, (...args: unknown[]) => unknown> = {
-  // Go's json.Marshal of decoded JSON: map keys sorted, and <, > and & escaped.
-  json: (v) => (JSON.stringify(sortKeys(v === NO_VALUE ? null : v)) ?? 'null').replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+  // Go's json.Marshal of decoded JSON (map keys sorted); see callFunc for the struct order.
+  json: (v) => goJson(v, 'sorted'),
   join: (v, sep) => (Array.isArray(v) ? v.map(toStr).join(toStr(sep)) : toStr(v)),
   split: (s, sep) => toStr(s).split(toStr(sep)),
   title: (s) => titleCase(toStr(s)),
@@ -384,21 +423,23 @@ function evalOperand(op: Operand, dot: unknown, scope: Scope): unknown {
       for (const f of op.path) v = field(v, f);
       return v;
     }
-    case 'ident': {
-      const fn = FUNCS[op.name];
-      if (!fn) throw templateError(`function "${op.name}" not defined`);
-      return fn();
-    }
+    case 'ident': return callFunc(op.name, [], scope);
   }
+}
+
+/** The key order `json` uses, kept in the scope under a name no template variable can have. */
+const JSON_KEYS = '\0jsonKeys';
+
+function callFunc(name: string, args: unknown[], scope: Scope): unknown {
+  if (name === 'json' && scope.get(JSON_KEYS) === 'struct') return goJson(args[0], 'struct');
+  const fn = FUNCS[name];
+  if (!fn) throw templateError(`function "${name}" not defined`);
+  return fn(...args);
 }
 
 function evalCommand(cmd: Command, dot: unknown, scope: Scope, piped: unknown[]): unknown {
   const [head, ...rest] = cmd;
-  if (head!.t === 'ident') {
-    const fn = FUNCS[head!.name];
-    if (!fn) throw templateError(`function "${head!.name}" not defined`);
-    return fn(...rest.map((o) => evalOperand(o, dot, scope)), ...piped);
-  }
+  if (head!.t === 'ident') return callFunc(head!.name, [...rest.map((o) => evalOperand(o, dot, scope)), ...piped], scope);
   if (rest.length || piped.length) throw templateError(`can't give argument to non-function`);
   return evalOperand(head!, dot, scope);
 }
@@ -457,13 +498,20 @@ export interface GoTemplate {
   execute(data: unknown): string;
 }
 
+/**
+ * How `json` orders object keys. `sorted`: as Go marshals a map (what docker's ps, images, …
+ * rows are). `struct`: as the API sent them, the way Go marshals the typed structs that
+ * `docker inspect` renders (field order), with the fields that are Go maps sorted.
+ */
+export type JsonKeyOrder = 'sorted' | 'struct';
+
 /** Parses a template once; `execute` renders it against one value. Errors are invalid-argument. */
-export function parseGoTemplate(src: string): GoTemplate {
+export function parseGoTemplate(src: string, opts: { jsonKeys?: JsonKeyOrder } = {}): GoTemplate {
   const nodes = parseTemplate(src);
   return {
     execute(data: unknown): string {
       const out: string[] = [];
-      exec(nodes, data, new Map([['$', data]]), out);
+      exec(nodes, data, new Map<string, unknown>([['$', data], [JSON_KEYS, opts.jsonKeys ?? 'sorted']]), out);
       return out.join('');
     },
   };

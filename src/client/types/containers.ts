@@ -98,6 +98,11 @@ export interface HostConfig {
   NanoCpus?: number;
   CgroupParent?: string;
   BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path?: string; Weight?: number }> | null;
+  BlkioDeviceReadBps?: Array<{ Path?: string; Rate?: number }> | null;
+  BlkioDeviceWriteBps?: Array<{ Path?: string; Rate?: number }> | null;
+  BlkioDeviceReadIOps?: Array<{ Path?: string; Rate?: number }> | null;
+  BlkioDeviceWriteIOps?: Array<{ Path?: string; Rate?: number }> | null;
   CpuPeriod?: number;
   CpuQuota?: number;
   CpuRealtimePeriod?: number;
