@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ExecInspectResponse } from '../../client/index.js';
 import type { ExecManager } from '../../runtime/index.js';
-import { BerthError } from '../../util/index.js';
+import { BerthError, errorMessage } from '../../util/index.js';
 import type { Route } from '../router.js';
 
 /** What these routes need of the runtime. */
@@ -57,7 +57,22 @@ export function execRoutes(backend: ExecBackend): Route[] {
       handler: async (ctx) => {
         const b = (await ctx.readJson(execStartSchema)) ?? {};
         const s = backend.get(ctx.param('id'));
-        const run = await backend.start(s.id, { signal: b.Detach ? undefined : ctx.signal });
+        let run: Awaited<ReturnType<ExecBackend['start']>>;
+        try {
+          run = await backend.start(s.id, { signal: b.Detach ? undefined : ctx.signal });
+        } catch (err) {
+          if (b.Detach) throw err;
+          // dockerd upgrades the connection before it starts the process, so a start failure
+          // (command not found, missing working directory or user) is a line on the stream's
+          // stdout and the client takes the status from the exec's inspect: the docker CLI
+          // printed "unable to upgrade to tcp, received 400" instead.
+          const h = ctx.hijack({ tty: s.spec.tty });
+          h.conn.on('error', () => undefined);
+          h.conn.resume();
+          await new Promise<void>((resolve) => h.output.stdout.write(Buffer.from(`${errorMessage(err)}\r\n`), () => resolve()));
+          h.close();
+          return;
+        }
         if (b.Detach) {
           // The output is still logged; nobody reads it. Drain the reader so it ends.
           void (async () => {
