@@ -163,6 +163,16 @@ export class BuildExecutor {
       img = await this.deps.images.resolve(base.ref, { signal, platform: formatPlatform(want) });
     } catch (err) {
       if (errorKind(err) !== 'not-found') throw err;
+      // A multi-platform image without this platform: say so rather than "not found".
+      const other = await this.deps.images.resolve(base.ref, { signal, platform: '' }).catch(() => undefined);
+      if (other) {
+        throw new SourceError(
+          this.df.file,
+          stage.from.startLine,
+          `${stage.from.original}: base image "${base.ref}" has no ${formatPlatform(want)} variant: load or bootstrap an image with that platform`,
+          { cause: err },
+        );
+      }
       throw new SourceError(this.df.file, stage.from.startLine, `${stage.from.original}: base image "${base.ref}" not found: pull it first (berth has no registry client yet)`, { cause: err });
     }
     const have = configPlatform(img.config);

@@ -39,6 +39,7 @@ export function forPlatform(images: BuilderDeps['images'], platform: Platform): 
     tag: (...a) => images.tag(...a),
     remove: (...a) => images.remove(...a),
     list: (...a) => images.list(...a),
+    // An empty platform asks for any stored one.
     resolve: (name, opts = {}) => images.resolve(name, { ...opts, platform: opts.platform ?? p }),
     commit: (args, opts) => images.commit(args.parent || args.platform ? args : { ...args, platform: p }, opts),
   };
