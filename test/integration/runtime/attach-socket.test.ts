@@ -7,8 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
 import { apiRequest, runCommand, type TestDaemon } from '../../helpers/daemon.js';
 import { REPO } from '../../helpers/entry-point.js';
 import { busyboxSuite } from '../../helpers/busybox-suite.js';
@@ -277,4 +280,41 @@ test('a container started before a kill -9 of berthd can be attached to by the r
   assert.equal(Buffer.concat(a.stdout).toString(), 'after\n');
   assert.equal(Buffer.concat(a.stderr).toString(), 'oops\n');
   assert.equal((await docker(['wait', id])).stdout.trim(), '0');
+});
+
+test('dockerode attaches before the start and demultiplexes the whole output', { skip }, async () => {
+  const docker = new Docker({ socketPath: d.socketPath });
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'seq 1 20000; echo done >&2'], HostConfig: { NetworkMode: 'none' } });
+  try {
+    const stream = await c.attach({ stream: true, stdout: true, stderr: true, hijack: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const [o, e] = [new PassThrough(), new PassThrough()];
+    o.on('data', (b: Buffer) => out.push(b));
+    e.on('data', (b: Buffer) => err.push(b));
+    docker.modem.demuxStream(stream, o, e);
+    const ended = new Promise((r) => stream.once('end', r));
+    await c.start();
+    await ended;
+    assert.equal(Buffer.concat(out).toString(), Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join(''));
+    assert.equal(Buffer.concat(err).toString(), 'done\n');
+  } finally {
+    await c.remove({ force: true });
+  }
+});
+
+const COMPOSE = '/usr/bin/docker-compose';
+test('docker-compose 1.29 up (attached) prints each service\'s output and returns when they exit', { skip: skip ?? (existsSync(COMPOSE) ? undefined : `needs docker-compose at ${COMPOSE}`) }, async (t) => {
+  const project = await mkdtemp(join(tmpdir(), 'berth-att-compose-'));
+  const file = join(project, 'docker-compose.yml');
+  const run = (args: string[]) => runCommand(COMPOSE, ['-p', 'bertatt', '-f', file, ...args], { env: d.env, timeoutMs: 120_000 });
+  t.after(async () => {
+    await run(['down', '-v', '--remove-orphans']);
+    await rm(project, { recursive: true, force: true });
+  });
+  await writeFile(file, 'version: "3"\nservices:\n  talker:\n    image: busybox\n    network_mode: none\n    command: ["sh", "-c", "seq 1 3; echo to-stderr >&2"]\n');
+  const r = await run(['up', '--no-color']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => l.includes('|')).map((l) => l.replace(/^[^|]*\|\s?/, ''));
+  for (const want of ['1', '2', '3', 'to-stderr']) assert.ok(lines.includes(want), `"${want}" in ${JSON.stringify(r.stdout)}`);
 });
