@@ -427,6 +427,23 @@ test('docker tag adds a registry name beside the local one and docker rmi of a t
   assert.equal((await ok(['images', '-q', 'myapp:1.0.0'])).trim().length, 12);
 });
 
+test('a rebuild under the same tag leaves the old image dangling, and docker image prune removes it', { skip }, async (t) => {
+  const dir = await context(t, { Dockerfile: 'FROM busybox\nCOPY app.txt /app.txt\n', 'app.txt': 'v1\n' });
+  t.after(async () => void (await d.docker(['rmi', '-f', 'bloat:latest'])));
+  await built(dir, ['-t', 'bloat']);
+  const oldId = (await ok(['image', 'inspect', '-f', '{{.Id}}', 'bloat'])).trim();
+  await writeFile(join(dir, 'app.txt'), 'v2\n');
+  await built(dir, ['-t', 'bloat']);
+  assert.notEqual((await ok(['image', 'inspect', '-f', '{{.Id}}', 'bloat'])).trim(), oldId);
+  assert.match(await ok(['images']), new RegExp(`^<none>\\s+<none>\\s+${oldId.slice(7, 19)}\\s`, 'm'));
+  assert.equal((await ok(['images', '-q', '--no-trunc', '--filter', 'dangling=true'])).trim(), oldId);
+  const pruned = await ok(['image', 'prune', '-f']);
+  assert.match(pruned, new RegExp(`^Deleted Images:\ndeleted: ${oldId}$`, 'm'));
+  assert.match(pruned, /^Total reclaimed space: \S+$/m);
+  assert.equal((await ok(['images', '-q', '--filter', 'dangling=true'])).trim(), '');
+  assert.equal(await ok(['run', '--rm', 'bloat', 'cat', '/app.txt']), 'v2\n');
+});
+
 test('berth build makes the same image as docker build for the same context', { skip }, async (t) => {
   const dir = await context(t, {
     Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY requirements.txt .\nRUN cat requirements.txt > installed.txt\nCOPY . .\nCMD ["cat", "installed.txt"]\n',
