@@ -4,7 +4,7 @@
 // it is installed. berthd and the CLI are bundled (esbuild) so the numbers are the shipped
 // programs'; berthd runs with the node flags of its shebang.
 //   node --import tsx bench/logs-throughput.ts [--mb 100] [--runs 3]
-// BERTH_BENCH_CPU_PROF=<dir> writes a CPU profile of berthd there.
+// BERTH_BENCH_CPU_PROF=<dir> writes CPU profiles of berthd there (and of berth in <dir>/cli).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 600 && !(await ping(sock)); i++) await new Promise((r) => setTimeout(r, 50));
     check(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], env);
     writeLog(env, 'logs100', 'busybox');
-    const berth = [process.execPath, cliEntry];
+    const prof = process.env['BERTH_BENCH_CPU_PROF'];
+    const berth = [process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'cli')}`] : []), cliEntry];
 
     console.log(`logs of a container that wrote ${MB} MB in ${LINE.length + 1}-byte lines, to /dev/null, median of ${RUNS}`);
     const dockerAll = timeToDevNull(DOCKER, ['logs', 'logs100'], env);

@@ -5,8 +5,8 @@
 // no string per line, the time parsed only when since/until need it (from the digits, with
 // the last one cached: conmon stamps every line of one read with the same time), and the
 // payloads moved down over the prefixes in place (copyWithin) so that consecutive records
-// of one stream come out as one Buffer. With `timestamps` each record gets Docker's
-// RFC3339Nano UTC time in front instead, written into a new buffer.
+// of one stream come out as one Buffer. With `timestamps` each line gets Docker's
+// RFC3339Nano UTC time in front instead (shorter than conmon's prefix, so in place too).
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -195,8 +195,8 @@ export class LogChunkParser {
   }
 
   /**
-   * Parses the whole lines of `chunk`. Without `timestamps` the payloads are moved over the
-   * chunk's own bytes (it must not be read again, and the records are views of it).
+   * Parses the whole lines of `chunk`. The payloads are moved over the chunk's own bytes (it
+   * must not be read again, and the records are views of it).
    */
   parse(chunk: Buffer): ParsedChunk {
     return this.opts.timestamps ? this.parseStamped(chunk) : this.parseInPlace(chunk);
@@ -309,10 +309,9 @@ export class LogChunkParser {
   private parseStamped(b: Buffer): ParsedChunk {
     const records: LogRecord[] = [];
     const ln = this.line;
-    // Docker's time (31 bytes with its space) is at most one byte longer than conmon's shortest
-    // prefix (`<20-byte time> stdout F `), and such a line is at least that long; odd lines
-    // (a shorter time) may need more room: a new buffer then.
-    let out = Buffer.allocUnsafe(b.length + Math.ceil(b.length / 30) + 64);
+    // Written over the chunk itself while Docker's time (31 bytes) fits in conmon's prefix
+    // (45 bytes in its usual form); a line where it does not switches to a new buffer.
+    let out = b;
     let w = 0;
     let segStart = 0;
     let segStream: 0 | 1 | 2 = 0;
@@ -335,10 +334,11 @@ export class LogChunkParser {
       }
       const c = this.timeOf(b, ln.start, ln.s1);
       const prefix = startsLine ? (c.formatted ??= Buffer.from(formatLogTime(c.text) + ' ', 'latin1')) : undefined;
-      const need = (prefix?.length ?? 0) + (ln.nl - ln.payload) + 1;
-      if (w + need > out.length) {
+      const prefixLen = prefix?.length ?? 0;
+      const need = prefixLen + (ln.nl - ln.payload) + 1;
+      if (out === b ? w + prefixLen > ln.payload : w + need > out.length) {
         close();
-        out = Buffer.allocUnsafe(Math.max(need, b.length - ln.start + 64));
+        out = Buffer.allocUnsafe(Math.max(need, b.length - ln.start + (b.length >> 4) + 64));
         w = 0;
         segStart = 0;
       }
@@ -348,7 +348,11 @@ export class LogChunkParser {
         segTime = c.text;
       }
       if (prefix) w += prefix.copy(out, w);
-      w += b.copy(out, w, ln.payload, ln.nl);
+      if (out === b) {
+        // Never past the start of this line's payload (checked above): the move is safe.
+        b.copyWithin(w, ln.payload, ln.nl);
+        w += ln.nl - ln.payload;
+      } else w += b.copy(out, w, ln.payload, ln.nl);
       if (ln.full) out[w++] = NL;
     }
     close();
