@@ -83,16 +83,22 @@ export class ImageCore {
       const index = this.store.getIndex(full);
       return index ? { index, ref: undefined } : undefined;
     }
-    let ref: ImageRef;
+    let ref: ImageRef | undefined;
     try {
       ref = parseImageRef(nameOrId);
     } catch (e) {
-      if (e instanceof BerthError && e.kind === 'invalid-argument') return undefined;
-      throw e;
+      if (!(e instanceof BerthError && e.kind === 'invalid-argument')) throw e;
     }
-    const target = this.store.lookupRef(ref);
-    const index = target ? this.store.getIndex(target) : undefined;
-    return index ? { index, ref } : undefined;
+    const target = ref ? this.store.lookupRef(ref) : undefined;
+    if (target) {
+      const index = this.store.getIndex(target);
+      return index ? { index, ref } : undefined;
+    }
+    // An id prefix (`docker run 3e73b46d2e0a` after a multi-platform build), unless an image has it.
+    if (this.store.searchId(nameOrId)) return undefined;
+    const byPrefix = this.store.searchIndexId(nameOrId);
+    const index = byPrefix ? this.store.getIndex(byPrefix) : undefined;
+    return index ? { index, ref: undefined } : undefined;
   }
 
   /** The locally stored image of `index` for `want` (the host's platform by default). */

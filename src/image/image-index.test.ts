@@ -52,6 +52,14 @@ test('a tag naming an index resolves to the host image, and to another platform 
   await assert.rejects(svc.resolve('multi:latest', { platform: 'linux/s390x' }), (e) => errorKind(e) === 'not-found' && /linux\/s390x/.test(String(e)));
 });
 
+test('an index is found by its digest and by a unique prefix of it', async (t) => {
+  const svc = await setup(t);
+  const { host, index } = await twoPlatforms(svc);
+  assert.equal((await svc.resolve(index)).id, host);
+  assert.equal((await svc.resolve(index.slice(7, 19))).id, host);
+  assert.equal((await svc.platforms(index.slice(7, 19))).index?.digest, index);
+});
+
 test('images lists the tag of an index once, on its host image, and inspect shows that image', async (t) => {
   const svc = await setup(t);
   const { host, foreign } = await twoPlatforms(svc);

@@ -163,6 +163,15 @@ export class ImageStore {
     return found;
   }
 
+  /** Finds an index by unique digest prefix; undefined when none. */
+  searchIndexId(prefix: string): Digest | undefined {
+    if (!isIdPrefix(prefix)) return undefined;
+    const hex = prefix.startsWith('sha256:') ? prefix.slice(7) : prefix;
+    const found = Object.keys(this.data.indexes ?? {}).filter((d) => d.startsWith(`sha256:${hex}`));
+    if (found.length > 1) throw invalidArgument(`ambiguous image id prefix "${prefix}": more than one image matches`);
+    return found[0] as Digest | undefined;
+  }
+
   /** Runs `fn` on a copy of the index under the lock and writes the result atomically; all or nothing. */
   async update<T>(fn: (txn: ImageIndexTxn) => T | Promise<T>): Promise<T> {
     return this.lock.run('index', async () => {
