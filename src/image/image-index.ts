@@ -6,9 +6,9 @@ import { conflict, notFound, type Digest } from '../util/index.js';
 import { normalizeUsers, type ImageCore, type Signal } from './image-core.js';
 import type { IndexEntry, IndexRecord } from './image-index-record.js';
 import type { ImageRecord } from './image-store.js';
-import { buildManifest } from './image-writer.js';
 import { MediaType } from './media-types.js';
 import { familiarString, refWithTag, shortId, type ImageRef } from './reference.js';
+import { manifestOf } from './save.js';
 import type { Descriptor, Platform } from './schemas.js';
 import type { DeleteItem } from './types.js';
 
@@ -32,14 +32,8 @@ export interface PlatformsView {
 }
 
 /** The manifest descriptor of a stored image (its recorded manifest, or one made for it). */
-export async function manifestDescriptorOf(core: ImageCore, rec: ImageRecord): Promise<{ digest: Digest; size: number; mediaType: string }> {
-  if (rec.manifestDigest) {
-    const info = await core.storage.content.info(rec.manifestDigest);
-    if (info) return { digest: rec.manifestDigest, size: info.size, mediaType: rec.manifestMediaType ?? MediaType.ociManifest };
-  }
-  const cfg = await core.storage.content.info(rec.id);
-  const info = await core.storage.content.put(JSON.stringify(buildManifest(rec.id, cfg?.size ?? 0, rec.layers)));
-  return { digest: info.digest, size: info.size, mediaType: MediaType.ociManifest };
+export function manifestDescriptorOf(core: ImageCore, rec: ImageRecord): Promise<{ digest: Digest; size: number; mediaType: string }> {
+  return manifestOf(core.ctx, rec);
 }
 
 async function platformOf(core: ImageCore, id: Digest): Promise<Platform> {

@@ -44,7 +44,7 @@ async function addBlob(ctx: ImageContext, pack: Pack, digest: Digest, signal: Ab
 }
 
 /** The manifest of a record: the stored one, or one made from the record for images without. */
-async function manifestOf(ctx: ImageContext, rec: ImageRecord): Promise<{ digest: Digest; size: number; mediaType: string }> {
+export async function manifestOf(ctx: ImageContext, rec: ImageRecord): Promise<{ digest: Digest; size: number; mediaType: string }> {
   if (rec.manifestDigest) {
     const info = await ctx.storage.content.info(rec.manifestDigest);
     if (info) return { digest: rec.manifestDigest, size: info.size, mediaType: rec.manifestMediaType ?? MediaType.ociManifest };
