@@ -3,7 +3,7 @@
 // conmon, no container record and no events. The builder's RUN steps use it: they need the
 // exit code and the output, and nothing must outlive the step.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, run as runCommand, spawnStreaming, writeFileAtomic } from '../util/index.js';
@@ -96,6 +96,12 @@ export class OneShotRunner {
       if (!(err instanceof Error)) throw err;
     }
     for (const s of states) if (s.bundle.startsWith(dir + '/')) await this.runc.delete(s.id, { force: true });
+    // A bridge run's endpoint and address outlive a crash in the network records: give them back.
+    const ids = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    if (this.opts.network) for (const id of ids) await this.opts.network.disconnect({ id });
     // Namespace files of bridge runs are bind mounts: never rm -r through them.
     for (const m of await readMounts()) if (m.mountPoint.startsWith(dir + '/')) await removeNetns(m.mountPoint);
     await rm(dir, { recursive: true, force: true });
@@ -191,14 +197,17 @@ export class OneShotRunner {
         opts.signal?.removeEventListener('abort', onAbort);
       }
     } finally {
+      // Every part is undone even when one fails; the first failure is reported.
+      let failure: unknown;
       // runc run was the parent of the container: if it died early the container may be left.
       await this.runc.delete(id, { force: true }).catch((err: unknown) => {
-        throw new BerthError('internal', `cannot remove build container ${id.slice(0, 12)}`, { cause: err });
+        failure ??= new BerthError('internal', `cannot remove build container ${id.slice(0, 12)}`, { cause: err });
       });
       // The endpoint goes before the namespace: deleting the host veth needs nothing inside.
-      if (bridge) await bridge.disconnect({ id });
-      if (netns) await removeNetns(netns);
-      await rm(bundle, { recursive: true, force: true });
+      if (bridge) await bridge.disconnect({ id }).catch((err: unknown) => (failure ??= err));
+      if (netns) await removeNetns(netns).catch((err: unknown) => (failure ??= err));
+      if (failure === undefined) await rm(bundle, { recursive: true, force: true });
+      if (failure !== undefined) throw failure;
     }
   }
 }
