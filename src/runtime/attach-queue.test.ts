@@ -23,7 +23,18 @@ async function drain(q: AttachQueue): Promise<OutputChunk[]> {
   return out;
 }
 
-test('chunks come out in order with their stream whether they waited in memory or on disk', async (t) => {
+/** Runs of one stream, joined: what a client sees whatever the queue joined or split. */
+function runs(chunks: OutputChunk[]): Array<[string, Buffer]> {
+  const out: Array<[string, Buffer[]]> = [];
+  for (const c of chunks) {
+    const last = out[out.length - 1];
+    if (last && last[0] === c.stream) last[1].push(c.data);
+    else out.push([c.stream, [c.data]]);
+  }
+  return out.map(([s, b]) => [s, Buffer.concat(b)]);
+}
+
+test('output comes out in order with its stream whether it waited in memory or on disk', async (t) => {
   const dir = await tempDir(t);
   const q = new AttachQueue(dir, 64 * 1024);
   const sent: OutputChunk[] = [];
@@ -31,11 +42,12 @@ test('chunks come out in order with their stream whether they waited in memory o
   for (const c of sent) q.push(c);
   assert.ok(q.isSpooling, 'a burst beyond the high-water mark goes to the spool');
   q.end();
-  const got = await drain(q);
-  assert.equal(got.length, sent.length);
-  got.forEach((c, i) => {
-    assert.equal(c.stream, sent[i]!.stream);
-    assert.ok(c.data.equals(sent[i]!.data), `chunk ${i} intact`);
+  const got = runs(await drain(q));
+  const want = runs(sent);
+  assert.equal(got.length, want.length);
+  got.forEach(([stream, data], i) => {
+    assert.equal(stream, want[i]![0]);
+    assert.ok(data.equals(want[i]![1]), `run ${i} intact`);
   });
   await q.close();
   assert.deepEqual(await readdir(dir), [], 'the spool file is removed');
@@ -55,9 +67,9 @@ test('a lagging reader leaves no more than the high-water mark in memory once th
   for (let i = 0; i < 1000 && q.bufferedBytes > high; i++) await new Promise((r) => setTimeout(r, 1));
   assert.ok(q.bufferedBytes <= high, `${q.bufferedBytes} bytes still held`);
   q.end();
-  const got = await drain(q);
-  assert.equal(got.length, 2000);
-  assert.ok(got.every((c, i) => c.data.readUInt32BE(0) === i), 'nothing lost, nothing reordered');
+  const got = Buffer.concat((await drain(q)).map((c) => c.data));
+  assert.equal(got.length, 2000 * 4096);
+  for (let i = 0; i < 2000; i++) assert.equal(got.readUInt32BE(i * 4096), i, 'nothing lost, nothing reordered');
   await q.close();
 });
 
@@ -68,7 +80,14 @@ test('a reader that catches up goes back to memory and later bursts spool again'
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 20; i++) q.push(chunk('stdout', n++, 4096));
     assert.ok(q.isSpooling);
-    for (let i = 0; i < 20; i++) assert.equal((await q.next())!.data.readUInt32BE(0), n - 20 + i);
+    const parts: Buffer[] = [];
+    for (let got = 0; got < 20 * 4096; ) {
+      const c = (await q.next())!;
+      parts.push(c.data);
+      got += c.data.length;
+    }
+    const data = Buffer.concat(parts);
+    for (let i = 0; i < 20; i++) assert.equal(data.readUInt32BE(i * 4096), n - 20 + i);
     // Caught up: the next read finds the spool drained, drops it and waits in memory.
     const waiting = q.next();
     await new Promise((r) => setImmediate(r));
@@ -112,4 +131,18 @@ test('a spool that cannot be written ends the output with the error', async (t) 
   assert.equal((await q.next())!.data.readUInt32BE(0), 0);
   await assert.rejects(q.next(), /ENOENT/);
   await q.close();
+});
+
+test('consecutive chunks of one stream waiting in memory come out joined, up to 64 KiB', async (t) => {
+  const q = new AttachQueue(await tempDir(t));
+  for (let i = 0; i < 10; i++) q.push(chunk('stdout', i, 8192));
+  q.push(chunk('stderr', 10, 100));
+  q.push(chunk('stdout', 11, 100));
+  q.end();
+  assert.deepEqual((await drain(q)).map((c) => [c.stream, c.data.length]), [
+    ['stdout', 65536],
+    ['stdout', 16384],
+    ['stderr', 100],
+    ['stdout', 100],
+  ]);
 });

@@ -20,6 +20,8 @@ export interface OutputChunk {
 }
 
 export const ATTACH_HIGH_WATER_BYTES = 1024 * 1024;
+/** Consecutive chunks of one stream waiting in memory come out joined, up to this size. */
+const JOIN_BYTES = 64 * 1024;
 
 /** A spool frame: 1 byte stream (1 stdout, 2 stderr), 4 bytes big-endian length, the data. */
 const FRAME_HEADER = 5;
@@ -96,11 +98,8 @@ export class AttachQueue {
   async next(): Promise<OutputChunk | undefined> {
     for (;;) {
       if (this.closed) return undefined;
-      const m = this.memory.shift();
-      if (m) {
-        this.memoryBytes -= m.data.length;
-        return m;
-      }
+      const m = this.takeMemory();
+      if (m) return m;
       const spool = this.spool;
       if (spool) {
         const c = await this.readSpool(spool);
@@ -131,6 +130,26 @@ export class AttachQueue {
     this.spool = undefined;
     if (spool) this.retiring.push(this.removeSpool(spool));
     await Promise.all(this.retiring);
+  }
+
+  /**
+   * The oldest chunk in memory, joined with those after it of the same stream (a reader that
+   * fell behind catches up in fewer, larger writes; one record per 8 KiB packet is costly).
+   */
+  private takeMemory(): OutputChunk | undefined {
+    const first = this.memory[0];
+    if (!first) return undefined;
+    let n = 1;
+    let bytes = first.data.length;
+    while (n < this.memory.length) {
+      const c = this.memory[n]!;
+      if (c.stream !== first.stream || bytes + c.data.length > JOIN_BYTES) break;
+      bytes += c.data.length;
+      n++;
+    }
+    const taken = this.memory.splice(0, n);
+    this.memoryBytes -= bytes;
+    return n === 1 ? first : { stream: first.stream, data: Buffer.concat(taken.map((c) => c.data), bytes) };
   }
 
   private notify(): void {
@@ -196,12 +215,23 @@ export class AttachQueue {
   }
 }
 
+/** The whole frames at the start of what was read back, joined while of one stream (see takeMemory). */
 function takeFrame(spool: Spool): OutputChunk | undefined {
   const b = spool.carry;
-  if (b.length < FRAME_HEADER) return undefined;
-  const len = b.readUInt32BE(1);
-  if (b.length < FRAME_HEADER + len) return undefined;
-  const chunk: OutputChunk = { stream: b[0] === 2 ? 'stderr' : 'stdout', data: Buffer.from(b.subarray(FRAME_HEADER, FRAME_HEADER + len)) };
-  spool.carry = b.subarray(FRAME_HEADER + len);
-  return chunk;
+  const parts: Buffer[] = [];
+  let at = 0;
+  let bytes = 0;
+  let stream: number | undefined;
+  while (b.length - at >= FRAME_HEADER) {
+    const len = b.readUInt32BE(at + 1);
+    if (b.length - at < FRAME_HEADER + len) break;
+    if (stream !== undefined && (b[at] !== stream || bytes + len > JOIN_BYTES)) break;
+    stream = b[at];
+    parts.push(b.subarray(at + FRAME_HEADER, at + FRAME_HEADER + len));
+    bytes += len;
+    at += FRAME_HEADER + len;
+  }
+  if (stream === undefined) return undefined;
+  spool.carry = b.subarray(at);
+  return { stream: stream === 2 ? 'stderr' : 'stdout', data: Buffer.concat(parts, bytes) };
 }
