@@ -152,8 +152,7 @@ export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
     throw new BerthError('internal', runcFailureMessage(msg.message ?? '', conmonErr));
   }
   // With --sync the process we started is the monitor (it writes no conmon pidfile then).
-  const fromFile = Number((await readFile(join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
-  return { pid: msg.data, conmonPid: fromFile > 0 ? fromFile : spawnedPid };
+  return { pid: msg.data, conmonPid: spawnedPid };
 }
 
 /** Keeps the useful part of runc's error text (the last `msg=` or the whole line). */

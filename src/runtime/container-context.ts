@@ -30,6 +30,16 @@ export interface ContainerServiceOptions {
   initBinary?: string;
 }
 
+export interface RemoveOptions {
+  force?: boolean;
+  removeVolumes?: boolean;
+  /**
+   * The auto-removal right after an exit that was not written to disk: the `removing` state
+   * is not written either (a crash meanwhile finds the exit file again and removes it then).
+   */
+  afterExit?: boolean;
+}
+
 /** What the daemon reads about its host once at start-up (ContainerService.init). */
 export interface HostFacts {
   /** The daemon's own capability bounding set (`--privileged` gets all of it). */
@@ -64,7 +74,7 @@ export abstract class ContainerContext {
   }
 
   /** Removes a container (its processes, mounts, files, record). */
-  abstract remove(ref: string, opts?: { force?: boolean; removeVolumes?: boolean }): Promise<void>;
+  abstract remove(ref: string, opts?: RemoveOptions): Promise<void>;
   /** Marks `c` restarting and starts it again after `delayMs` (restart policies). */
   abstract scheduleRestart(c: Container, delayMs: number): void;
 

@@ -1,8 +1,7 @@
 // `create`: a ContainerSpec becomes a record on disk (config.json + state.json), a prepared
 // rootfs snapshot and volume mount points. Nothing runs yet; a failure leaves nothing behind.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { BerthError } from '../util/index.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../image/index.js';
 import { settleAll, type ContainerContext } from './container-context.js';
@@ -44,6 +43,7 @@ export async function createContainer(
   let prepared = false;
   let volumesPrepared = false;
   try {
+    // Independent of each other: the snapshot, the volumes and the record's directories.
     const [, mountPoints] = await settleAll([
       ctx.opts.snapshotter.prepare(id, image.topChainId, opts).then(() => {
         prepared = true;
@@ -52,6 +52,7 @@ export async function createContainer(
         volumesPrepared = true;
         return m;
       }),
+      ctx.store.createDirs(id),
     ]);
     const config: ContainerConfigFile = {
       version: 1,
@@ -65,10 +66,8 @@ export async function createContainer(
       rootfsKey: id,
       mountPoints,
     };
-    const state = initialState();
-    await ctx.store.create(config, state);
-    await Promise.all([mkdir(join(dir, 'bundle'), { recursive: true }), mkdir(join(dir, 'exits'), { recursive: true })]);
-    const c = new Container(config, state, dir);
+    await ctx.store.create(config);
+    const c = new Container(config, initialState(), dir);
     ctx.containers.set(id, c);
     ctx.publish(c, 'create');
     return { id, warnings };

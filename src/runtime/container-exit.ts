@@ -67,18 +67,19 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
   const ranMs = at.getTime() - Date.parse(c.state.startedAt);
   c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
   if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
-  // An --rm container is removed right away; if berthd dies first, the exit file is still
-  // there and the exit is processed again at start-up, so this write need not be durable.
-  await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
+  // An --rm container is removed right away, so its exit is not written at all: if berthd
+  // dies first, the exit file is still there and the exit is processed again at start-up.
+  const autoRemoving = c.config.spec.host.autoRemove && !c.removing && !ctx.closed;
+  if (!autoRemoving) await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
   if (oomKilled) ctx.publish(c, 'oom');
   ctx.publish(c, 'die', { exitCode: String(exitCode) });
   settleNextExit(c, { exitCode, error: error || undefined });
-  if (ctx.closed) return;
-  if (c.config.spec.host.autoRemove && !c.removing) {
+  if (autoRemoving) {
     // dockerd's auto-remove is `rm -f -v`: anonymous volumes go with the container.
-    void ctx.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+    void ctx.remove(c.id, { force: true, removeVolumes: true, afterExit: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
     return;
   }
+  if (ctx.closed) return;
   if (shouldRestart(c, exitCode)) ctx.scheduleRestart(c, nextRestartDelay(c, ranMs));
 }
 

@@ -4,12 +4,12 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../util/index.js';
-import { settleAll, withTimeout, type ContainerContext } from './container-context.js';
+import { settleAll, withTimeout, type ContainerContext, type RemoveOptions } from './container-context.js';
 import { checkExitFile, stopLogKeeper } from './container-exit.js';
 import { checkTransition } from './container-state.js';
 import { KILL_WAIT_MS } from './container-stop.js';
 
-export async function removeContainer(ctx: ContainerContext, ref: string, opts: { force?: boolean; removeVolumes?: boolean } = {}): Promise<void> {
+export async function removeContainer(ctx: ContainerContext, ref: string, opts: RemoveOptions = {}): Promise<void> {
   const c = ctx.get(ref);
   if (c.removing) {
     throw new BerthError('conflict', `removal of container ${c.id.slice(0, 12)} is already in progress`);
@@ -34,7 +34,7 @@ export async function removeContainer(ctx: ContainerContext, ref: string, opts: 
       const prev = c.state.status;
       c.state.status = 'removing';
       // Lost in a crash, the container is simply seen in its previous state and can be removed again.
-      await ctx.saveState(c, { durable: false }).catch(() => undefined);
+      if (!opts.afterExit) await ctx.saveState(c, { durable: false }).catch(() => undefined);
       try {
         c.exitWatcher?.close();
         await stopLogKeeper(c, false);

@@ -5,6 +5,7 @@
 import { access, mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorMessage } from '../util/index.js';
+import { readMounts } from '../storage/index.js';
 import { readBoundingSet } from './capabilities.js';
 import { readExitFile } from './conmon.js';
 import type { ContainerContext } from './container-context.js';
@@ -49,13 +50,26 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
   await pruneCgroups(ctx);
   for (const c of [...ctx.containers.values()]) {
     // An --rm container that ended while berthd was away (or during its removal) goes now.
-    if (c.config.spec.host.autoRemove && !c.removing && c.state.hasBeenStarted && (c.state.status === 'exited' || c.state.status === 'dead')) {
+    if (c.config.spec.host.autoRemove && !c.removing && (await hasRunOnce(c))) {
+      // A start's mount may be there although the state (not fsynced) says otherwise.
+      if (!c.state.mounted) c.state.mounted = (await readMounts()).some((m) => m.mountPoint === c.rootfs);
       await ctx.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
       continue;
     }
     if (restartsAtDaemonStart(c)) ctx.scheduleRestart(c, 0);
     if (c.state.status === 'running') ctx.armHealthcheck(c);
   }
+}
+
+/**
+ * Whether an --rm container at daemon start is done: exited or dead after a start, or still
+ * `created` although a start got as far as writing its runc bundle (its running state, not
+ * fsynced, was lost; or berthd died during that start and `runc delete` ends what it began).
+ */
+async function hasRunOnce(c: Container): Promise<boolean> {
+  if (c.state.status === 'exited' || c.state.status === 'dead') return c.state.hasBeenStarted;
+  if (c.state.status !== 'created') return false;
+  return access(join(c.bundle, 'config.json')).then(() => true, () => false);
 }
 
 /** Rebuilds the state of one container after a daemon (re)start. */

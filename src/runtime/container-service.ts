@@ -8,7 +8,7 @@ import { BerthError, errorKind, errorMessage } from '../util/index.js';
 import { DEFAULT_DETACH_KEYS, forwardStdin, parseDetachKeys } from './attach.js';
 import type { Change, PathStat } from './archive.js';
 import { ContainerFilesystem, type CommitOptions } from './container-fs.js';
-import { ContainerContext, type ContainerServiceOptions } from './container-context.js';
+import { ContainerContext, type ContainerServiceOptions, type RemoveOptions } from './container-context.js';
 import { createContainer } from './container-create.js';
 import { logRotation } from './container-exit.js';
 import { settleNextExit, type Container, type CreateResult, type ExitInfo } from './container-record.js';
@@ -112,7 +112,7 @@ export class ContainerService extends ContainerContext {
     return waitFor(this, ref, condition, opts);
   }
 
-  remove(ref: string, opts: { force?: boolean; removeVolumes?: boolean } = {}): Promise<void> {
+  remove(ref: string, opts: RemoveOptions = {}): Promise<void> {
     return removeContainer(this, ref, opts);
   }
 

@@ -24,30 +24,33 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   const spec = c.config.spec;
   const cleanup: Array<() => Promise<unknown>> = [];
   const t0 = performance.now();
+  let tMount = t0;
   try {
-    // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
-    if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
-    await Promise.all([
-      rm(join(c.exitDir, c.id), { force: true }),
-      rm(join(c.bundle, 'oom'), { force: true }),
-      c.state.mounted
-        ? undefined
-        : ctx.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts).then(() => {
-            c.state.mounted = true;
-          }),
-    ]);
     cleanup.push(() => ctx.unmountRootfs(c));
-    const tMount = performance.now();
-    const netInfo = { id: c.id, name: c.name, spec };
+    const rootfsReady = (async () => {
+      // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
+      if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
+      await Promise.all([
+        rm(join(c.exitDir, c.id), { force: true }),
+        rm(join(c.bundle, 'oom'), { force: true }),
+        c.state.mounted
+          ? undefined
+          : ctx.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts).then(() => {
+              c.state.mounted = true;
+            }),
+      ]);
+      tMount = performance.now();
+    })();
     let args = [c.config.path, ...c.config.args];
-    // Independent preparations run side by side: each is file I/O or one small spawn.
+    // Independent preparations run side by side, those that need no rootfs while it is mounted:
+    // each is file I/O or one small spawn.
     const [network, user, extraMounts, hostDevs, requested] = await settleAll([
       prepareNetwork(ctx, c),
-      resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd),
-      ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec }),
+      rootfsReady.then(() => resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd)),
+      rootfsReady.then(() => ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec })),
       spec.host.privileged ? hostDevices() : Promise.resolve([]),
       requestedDevices(spec.host.devices ?? []),
-      checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/'),
+      rootfsReady.then(() => checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/')),
     ]);
     const devicePaths = new Set(requested.devices.map((d) => d.path));
     if (spec.host.init) args = [INIT_PATH, '--', ...args];
@@ -100,6 +103,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     c.nextStart = deferred();
     startedD.resolve();
     const tCreated = performance.now();
+    const netInfo = { id: c.id, name: c.name, spec };
     const settings = await ctx.opts.network.attach({ ...netInfo, pid: started.pid });
     cleanup.push(() => ctx.opts.network.detach(netInfo));
     watchExit(ctx, c);
@@ -120,7 +124,9 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       networkSettings: settings,
       health: probeConfigOf(c) ? { status: 'starting', failingStreak: 0, log: [] } : undefined,
     };
-    await ctx.saveState(c);
+    // An --rm container's running state is not fsynced: only a power loss could undo the write,
+    // and after one it is only removed (see restoreContainers for one seen as created).
+    await ctx.saveState(c, { durable: !spec.host.autoRemove });
     ctx.publish(c, 'start');
     ctx.log.trace('start phases', {
       container: c.id.slice(0, 12),

@@ -1,6 +1,7 @@
 // containers/<id>/config.json (what was asked) and state.json (what is), parsed with a
 // schema on read, written atomically (STYLE.md §6).
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BerthError, writeJsonAtomic } from '../util/index.js';
@@ -139,6 +140,9 @@ export interface StoredContainer {
   state: ContainerStateFile;
 }
 
+/** A container directory being deleted: renamed out of the id namespace first, so it is gone at once. */
+const TRASH_PREFIX = '.removed-';
+
 export class ContainerStore {
   constructor(readonly root: string) {}
 
@@ -146,14 +150,26 @@ export class ContainerStore {
     return join(this.root, id);
   }
 
+  /** Creates the root and deletes what removals a crash interrupted left behind. */
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    const names = await readdir(this.root);
+    await Promise.all(names.filter((n) => n.startsWith(TRASH_PREFIX)).map((n) => rm(join(this.root, n), { recursive: true, force: true })));
   }
 
-  async create(config: ContainerConfigFile, state: ContainerStateFile): Promise<void> {
-    const dir = this.dir(config.id);
-    await mkdir(join(dir, 'userdata'), { recursive: true });
-    await Promise.all([writeJsonAtomic(join(dir, 'config.json'), config), writeJsonAtomic(join(dir, 'state.json'), state)]);
+  /** The container's directories (userdata, bundle, exits); no record yet, so nothing loads it. */
+  async createDirs(id: string): Promise<void> {
+    const dir = this.dir(id);
+    await mkdir(dir, { recursive: true });
+    await Promise.all(['userdata', 'bundle', 'exits'].map((d) => mkdir(join(dir, d))));
+  }
+
+  /**
+   * Writes the record (config.json, durable). The initial state is implied: state.json is
+   * written at the first change, and a container without one loads as created.
+   */
+  async create(config: ContainerConfigFile): Promise<void> {
+    await writeJsonAtomic(join(this.dir(config.id), 'config.json'), config);
   }
 
   async saveConfig(config: ContainerConfigFile): Promise<void> {
@@ -167,9 +183,17 @@ export class ContainerStore {
 
   async load(id: string): Promise<StoredContainer> {
     const dir = this.dir(id);
-    const [c, s] = await Promise.all([readFile(join(dir, 'config.json'), 'utf8'), readFile(join(dir, 'state.json'), 'utf8')]);
+    const [c, s] = await Promise.all([
+      readFile(join(dir, 'config.json'), 'utf8'),
+      readFile(join(dir, 'state.json'), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        // Never started nor changed since its creation.
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      }),
+    ]);
     const config = configSchema.safeParse(JSON.parse(c));
     if (!config.success) throw new BerthError('internal', `container ${id.slice(0, 12)}: invalid config.json: ${config.error.message}`);
+    if (s === undefined) return { config: config.data as unknown as ContainerConfigFile, state: initialState() };
     const state = stateSchema.safeParse(JSON.parse(s));
     if (!state.success) throw new BerthError('internal', `container ${id.slice(0, 12)}: invalid state.json: ${state.error.message}`);
     // Validated above; the remaining fields are produced by this module only.
@@ -181,7 +205,19 @@ export class ContainerStore {
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n));
   }
 
+  /**
+   * Deletes the container's directory. It leaves the id namespace with one rename (the
+   * record is gone once this resolves); the files are deleted after, in the background
+   * (init deletes what a crash left).
+   */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    const trash = join(this.root, `${TRASH_PREFIX}${id}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(this.dir(id), trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    void rm(trash, { recursive: true, force: true }).catch(() => undefined);
   }
 }
