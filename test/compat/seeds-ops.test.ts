@@ -262,3 +262,20 @@ test('a named volume keeps database files across container removal until docker 
     await d.docker(['volume', 'rm', 'pgdata']);
   }
 });
+
+test('the prune commands ask first as docker does; berth asks the same and keeps everything on no', { skip }, async () => {
+  const id = (await ok(['create', '--name', 'seed-prompt', 'busybox', 'true'])).trim();
+  try {
+    for (const args of [['system', 'prune'], ['system', 'prune', '-a', '--volumes'], ['container', 'prune'], ['image', 'prune', '-a'], ['volume', 'prune']]) {
+      const theirs = await d.docker(args, { input: 'n\n' });
+      const ours = await berth(d.socketPath, args, { input: 'n\n', timeoutMs: 60_000 });
+      assert.match(theirs.stdout, /^WARNING! This will remove/);
+      assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], args.join(' '));
+    }
+    assert.equal((await ok(['ps', '-aq', '--no-trunc'])).trim(), id, 'answering no removed nothing');
+    const yes = await berth(d.socketPath, ['container', 'prune'], { input: 'y\n', timeoutMs: 60_000 });
+    assert.equal(yes.stdout, `WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Deleted Containers:\n${id}\n\nTotal reclaimed space: 0B\n`);
+  } finally {
+    await d.docker(['rm', '-f', 'seed-prompt']);
+  }
+});
