@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import { openStorage } from '../storage/index.js';
-import { EventBus, errorKind, type Digest } from '../util/index.js';
-import { tarOf } from './archive-fixtures.js';
+import { EventBus, errorKind, sha256Digest, type Digest } from '../util/index.js';
+import { buildImage, tarOf } from './archive-fixtures.js';
 import { ImageService } from './image-service.js';
 import { hostPlatform } from './platform.js';
 
@@ -136,4 +136,42 @@ test('prune removes an index no tag names, then its images as dangling', async (
   const deleted = r.imagesDeleted.map((d) => ('deleted' in d ? d.deleted : ''));
   for (const d of [index, host, foreign]) assert.ok(deleted.includes(d), d);
   assert.equal(svc.count(), 0);
+});
+
+test('a load of an index with platforms and attestations the archive lacks keeps the index and loads what is there', async (t) => {
+  const svc = await setup(t);
+  const img = buildImage({ layers: [await tarOf([{ name: 'x', data: 'x' }])], tags: [] });
+  const missing = `sha256:${'f'.repeat(64)}`;
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.manifestDigest, size: img.manifest.length, platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: missing, size: 500, platform: { os: 'linux', architecture: 's390x' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 300, platform: { os: 'unknown', architecture: 'unknown' } },
+      ],
+    }),
+  );
+  const indexDigest = sha256Digest(index);
+  const top = {
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: indexDigest, size: index.length, annotations: { 'io.containerd.image.name': 'docker.io/library/partial:1' } }],
+  };
+  const blob = (d: string, data: Buffer) => ({ name: `blobs/sha256/${d.slice(7)}`, data });
+  const archive = await tarOf([
+    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+    { name: 'index.json', data: JSON.stringify(top) },
+    blob(indexDigest, index),
+    blob(img.manifestDigest, img.manifest),
+    blob(img.configDigest, img.config),
+    ...img.blobs.map((b) => blob(b.digest, b.data)),
+  ]);
+  const r = await svc.load(Readable.from([archive]));
+  assert.deepEqual(r.messages, ['Loaded image: partial:1']);
+  const v = await svc.platforms('partial:1');
+  assert.equal(v.index?.digest, indexDigest);
+  assert.deepEqual(v.images.map((i) => [i.platform?.architecture, i.available]), [['amd64', true], ['s390x', false], ['unknown', false]]);
+  assert.equal((await svc.resolve('partial:1', { platform: 'linux/amd64' })).id, img.configDigest);
+  await assert.rejects(svc.resolve('partial:1', { platform: 'linux/s390x' }), (e) => errorKind(e) === 'not-found');
 });
