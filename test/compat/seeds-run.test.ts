@@ -102,6 +102,24 @@ test('shell pipelines work under the default seccomp profile, as in every RUN an
   assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'echo $(echo sub)']), 'sub\n');
 });
 
+test('each container of one image has its own writable layer, kept across stop/start and gone with rm', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'seed-layer1', 'busybox', 'sh', '-c', 'test -e /data.txt || echo one > /data.txt; exec sleep 300']);
+  await ok(['run', '-d', '--name', 'seed-layer2', 'busybox', 'sh', '-c', 'echo two > /data.txt; exec sleep 300']);
+  try {
+    await until('both wrote their file', async () => (await d.docker(['exec', 'seed-layer1', 'test', '-e', '/data.txt'])).code === 0 && (await d.docker(['exec', 'seed-layer2', 'test', '-e', '/data.txt'])).code === 0);
+    assert.equal(await ok(['exec', 'seed-layer1', 'cat', '/data.txt']), 'one\n');
+    assert.equal(await ok(['exec', 'seed-layer2', 'cat', '/data.txt']), 'two\n');
+    await ok(['exec', 'seed-layer1', 'sh', '-c', 'echo later >> /data.txt']);
+    await ok(['stop', '-t', '0', 'seed-layer1']);
+    await ok(['start', 'seed-layer1']);
+    assert.equal(await ok(['exec', 'seed-layer1', 'cat', '/data.txt']), 'one\nlater\n', 'the data survives docker stop');
+    await ok(['rm', '-f', 'seed-layer1']);
+    assert.equal((await d.docker(['run', '--rm', 'busybox', 'cat', '/data.txt'])).code, 1, 'a new container starts from the image again');
+  } finally {
+    await d.docker(['rm', '-f', 'seed-layer1', 'seed-layer2']);
+  }
+});
+
 test('several -e flags and an --env-file reach the process; -e wins over the file', { skip }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-seeds-env-'));
   try {
