@@ -170,5 +170,6 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   if (outputSpec) await (await import('./build-output.js')).writeOutput(client, imageId, outputSpec);
   const iidfile = str(opts['iidfile']);
   if (iidfile) await writeFile(iidfile, imageId);
-  if (quiet) await ctx.print(`${imageId}\n`);
+  // `-o -` owns stdout: the id would corrupt the tar.
+  if (quiet && outputSpec?.dest !== '-') await ctx.print(`${imageId}\n`);
 }
