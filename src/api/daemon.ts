@@ -147,7 +147,7 @@ async function loadEngine(cfg: FrozenConfig, events: EventBus): Promise<Engine> 
   routes.push(
     ...imageRoutes(images),
     ...systemDfRoutes(images, {
-      containers: (o) => containerDiskUsage(containerWiring.sizes)(o),
+      containers: (o) => containerDiskUsage(containerWiring.sizes, containerWiring.listedImage)(o),
       volumes: async (o) => (await volumes.usage(o)).map(toWireVolume),
       buildCache: async () => (await builder.diskUsage()).map(toWireBuildCache),
     }),
@@ -250,6 +250,15 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
     const [s, img] = await Promise.all([containers.sizeOf(c), images.inspect(c.config.image.id).catch(() => undefined)]);
     return { rw: s.rw, rootFs: s.rw + (img?.size ?? 0) };
   };
+  // `ps` shows the reference a container was created with while it still names that image,
+  // else the image id (after `rmi -f` of the tag, or the tag moved to a rebuilt image).
+  const listedImage = (ref: string, imageId: string): string => {
+    try {
+      return images.exists(ref) === imageId ? ref : imageId;
+    } catch {
+      return imageId;
+    }
+  };
   const resolveContainer = async (ref: string) => {
     const c = containers.get(ref);
     return { id: c.id, name: c.name.replace(/^\//, '') };
@@ -279,8 +288,9 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
   return {
     buildNetwork,
     imageUsers,
-    routes: [...containerRoutes(containers, { sizeOf }), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
+    routes: [...containerRoutes(containers, { sizeOf, listedImage }), ...execRoutes(execs), ...networkRoutes(networkBackend, resolveContainer)],
     sizes: { list: () => containers.list(), sizeOf },
+    listedImage,
     counts: () => {
       const all = containers.list();
       const running = all.filter((c) => c.state.status === 'running').length;

@@ -444,6 +444,25 @@ test('a rebuild under the same tag leaves the old image dangling, and docker ima
   assert.equal(await ok(['run', '--rm', 'bloat', 'cat', '/app.txt']), 'v2\n');
 });
 
+test('after a rebuild moves the tag, ps shows the old container\'s image by id and the new one by name', { skip }, async (t) => {
+  const dir = await context(t, { Dockerfile: 'FROM busybox\nCOPY app.txt /app.txt\nCMD ["sleep", "300"]\n', 'app.txt': 'v1\n' });
+  t.after(async () => {
+    await d.docker(['rm', '-f', 'seed-oldapp', 'seed-newapp']);
+    await d.docker(['rmi', '-f', 'redeploy:1']);
+  });
+  await built(dir, ['-t', 'redeploy:1']);
+  const oldId = (await ok(['image', 'inspect', '-f', '{{.Id}}', 'redeploy:1'])).trim();
+  await ok(['run', '-d', '--name', 'seed-oldapp', 'redeploy:1']);
+  await writeFile(join(dir, 'app.txt'), 'v2\n');
+  await built(dir, ['-t', 'redeploy:1']);
+  await ok(['run', '-d', '--name', 'seed-newapp', 'redeploy:1']);
+  const rows = (await ok(['ps', '--filter', 'name=seed-', '--format', '{{.Names}} {{.Image}}'])).trim().split('\n').sort();
+  assert.deepEqual(rows, [`seed-newapp redeploy:1`, `seed-oldapp ${oldId.slice(7, 19)}`]);
+  assert.deepEqual((await berth(d.socketPath, ['ps', '--filter', 'name=seed-', '--format', '{{.Names}} {{.Image}}'])).stdout.trim().split('\n').sort(), rows);
+  // The container keeps its original reference in Config.Image, as dockerd's inspect does.
+  assert.equal((await ok(['inspect', '-f', '{{.Config.Image}}', 'seed-oldapp'])).trim(), 'redeploy:1');
+});
+
 test('berth build makes the same image as docker build for the same context', { skip }, async (t) => {
   const dir = await context(t, {
     Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY requirements.txt .\nRUN cat requirements.txt > installed.txt\nCOPY . .\nCMD ["cat", "installed.txt"]\n',

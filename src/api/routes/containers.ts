@@ -28,6 +28,12 @@ export type ContainerBackend = Pick<
 export interface ContainerRoutesOptions {
   /** Size of a container's writable layer and of its whole rootfs (`size=1`), when available. */
   sizeOf?: (c: Container) => Promise<{ rw: number; rootFs: number }>;
+  /**
+   * The image a list shows for a container: its reference while that still names the image
+   * the container was created from, else the image id (dockerd's list after `rmi -f` or a
+   * re-tag of the name).
+   */
+  listedImage?: (ref: string, imageId: string) => string;
 }
 
 function writeChunk(w: Writable, data: Buffer): Promise<void> {
@@ -174,7 +180,11 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
         list = list.filter((c) => matchesListFilters(c, filters, (r) => backend.find(r)));
         if (limit > 0) list = list.slice(0, limit);
         const out = [];
-        for (const c of list) out.push(summaryWire(c, { size: await sizeIf(ctx, c) }));
+        for (const c of list) {
+          const w = summaryWire(c, { size: await sizeIf(ctx, c) });
+          if (opts.listedImage) w.Image = opts.listedImage(c.config.image.ref, c.config.image.id);
+          out.push(w);
+        }
         ctx.sendJson(200, out);
       },
     },

@@ -19,10 +19,17 @@ export interface DiskUsageParts {
  * The containers part, as dockerd lists it for `docker system df`: every container, running
  * or not, with the sizes of its writable layer and rootfs (`ListOptions{All, Size}`).
  */
-export function containerDiskUsage(backend: Pick<ContainerService, 'list' | 'sizeOf'>): NonNullable<DiskUsageParts['containers']> {
+export function containerDiskUsage(
+  backend: Pick<ContainerService, 'list' | 'sizeOf'>,
+  listedImage?: (ref: string, imageId: string) => string,
+): NonNullable<DiskUsageParts['containers']> {
   return async () => {
     const out: ContainerSummary[] = [];
-    for (const c of backend.list()) out.push(summaryWire(c, { size: await backend.sizeOf(c) }));
+    for (const c of backend.list()) {
+      const w = summaryWire(c, { size: await backend.sizeOf(c) });
+      if (listedImage) w.Image = listedImage(c.config.image.ref, c.config.image.id);
+      out.push(w);
+    }
     return out;
   };
 }
