@@ -3,7 +3,7 @@
 // `berth logs` (whole log, `--tail 10`, `-t`) are timed to /dev/null, beside dockerd when
 // it is installed. berthd and the CLI are bundled (esbuild) so the numbers are the shipped
 // programs'; berthd runs with the node flags of its shebang.
-//   node --import tsx bench/logs-throughput.ts [--mb 100] [--runs 3]
+//   node --import tsx bench/logs-throughput.ts [--mb 100] [--runs 3] [--only <case>]
 // BERTH_BENCH_CPU_PROF=<dir> writes CPU profiles of berthd there (and of berth in <dir>/cli).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
@@ -17,7 +17,9 @@ import { REPO, bundleBerthd } from './daemon-bundle.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, only: { type: 'string' } } });
+/** Only the cases whose name contains this (the plain `docker logs` always runs). */
+const ONLY = values.only;
 const MB = Number(values.mb);
 const RUNS = Number(values.runs);
 const PREFIX = `bl${process.pid.toString(36).slice(-5)}`;
@@ -130,9 +132,14 @@ async function main(): Promise<void> {
     console.log(`logs of a container that wrote ${MB} MB in ${LINE.length + 1}-byte lines, to /dev/null, median of ${RUNS}`);
     const dockerAll = timeToDevNull(DOCKER, ['logs', 'logs100'], env);
     console.log(row('docker logs → berthd', dockerAll));
-    console.log(row('berth logs', timeToDevNull(berth[0]!, [...berth.slice(1), 'logs', 'logs100'], env)));
-    console.log(row('docker logs -t → berthd', timeToDevNull(DOCKER, ['logs', '-t', 'logs100'], env)));
-    console.log(row('docker logs --since 2000-01-01 → berthd', timeToDevNull(DOCKER, ['logs', '--since', '2000-01-01T00:00:00Z', 'logs100'], env)));
+    const cases: Array<[string, string[], string[]]> = [
+      ['berth logs', berth, ['logs', 'logs100']],
+      ['docker logs -t → berthd', [DOCKER], ['logs', '-t', 'logs100']],
+      ['docker logs --since 2000-01-01 → berthd', [DOCKER], ['logs', '--since', '2000-01-01T00:00:00Z', 'logs100']],
+    ];
+    for (const [name, cmd, args] of cases) {
+      if (!ONLY || name.includes(ONLY)) console.log(row(name, timeToDevNull(cmd[0]!, [...cmd.slice(1), ...args], env)));
+    }
     const tail = timeToDevNull(DOCKER, ['logs', '--tail', '10', 'logs100'], env, 1000);
     console.log(`${'docker logs --tail 10 → berthd'.padEnd(46)} ${tail.toFixed(0).padStart(7)} ms`);
 

@@ -86,8 +86,8 @@ export function muxHeader(stream: StdStreamId, length: number): Buffer {
   return h;
 }
 
-/** Largest payload per frame (the docker CLI buffers a whole frame before writing it out). */
-const MAX_FRAME = 1 << 16;
+/** Largest payload per frame: few large frames cost fewer writes (clients buffer one frame at most). */
+const MAX_FRAME = 1 << 20;
 
 /** stdout/stderr writers over one connection: framed when multiplexed, raw for a TTY. */
 export interface StdioWriter {
