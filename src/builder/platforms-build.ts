@@ -2,7 +2,7 @@
 // (build-service), then one executor runs per platform, all at once (the first failure cancels
 // the others); the images become one OCI index under each tag. A single platform (the host's
 // or one `--platform`) is tagged directly, as docker build does.
-import type { Digest } from '../util/index.js';
+import { Semaphore, type Digest } from '../util/index.js';
 import { formatPlatform, type ImageService, type Platform } from '../image/index.js';
 import { parsePlatformList } from './platforms.js';
 import type { BuildEvent, BuildOptions, BuildResult } from './types.js';
@@ -22,6 +22,9 @@ export interface PlatformBuildHooks {
   flush(): Promise<void>;
   images: Pick<ImageService, 'tag' | 'createIndex'>;
 }
+
+/** Platforms built at the same time; emulated RUN steps are CPU-bound, more would only queue. */
+const MAX_PARALLEL_PLATFORMS = 4;
 
 /** Step texts carry their platform when several are built at once, as BuildKit's `[linux/arm64 2/5]`. */
 function labelled(e: BuildEvent, platform: Platform): BuildEvent {
@@ -44,15 +47,19 @@ export async function buildPlatforms(opts: BuildOptions, o: { signal: AbortSigna
   }
   const abort = new AbortController();
   const signal = AbortSignal.any([o.signal, abort.signal]);
+  const slots = new Semaphore(MAX_PARALLEL_PLATFORMS);
   const settled = await Promise.allSettled(
-    platforms.map(async (p) => {
-      try {
-        return await hooks.runOne({ ...opts, platform: formatPlatform(p) }, (e) => o.onEvent(labelled(e, p)), signal);
-      } catch (err) {
-        abort.abort(err);
-        throw err;
-      }
-    }),
+    platforms.map((p) =>
+      slots.run(async () => {
+        try {
+          signal.throwIfAborted();
+          return await hooks.runOne({ ...opts, platform: formatPlatform(p) }, (e) => o.onEvent(labelled(e, p)), signal);
+        } catch (err) {
+          if (!abort.signal.aborted) abort.abort(err);
+          throw err;
+        }
+      }),
+    ),
   );
   const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
