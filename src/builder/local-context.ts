@@ -99,9 +99,15 @@ export async function readLocalContext(
       entries.set(e.path, entry);
       bytes += s.size;
       pending.push(
-        hasher.digestOf(e.absPath, s, opts).then((d) => {
-          entry.digest = d;
-        }),
+        hasher.digestOf(e.absPath, s, opts).then(
+          (d) => {
+            entry.digest = d;
+          },
+          (err: unknown) => {
+            if (err instanceof Error && err.name === 'AbortError') throw err;
+            throw invalidArgument(`cannot read build context file "${e.path}": ${(err as Error).message}`, err);
+          },
+        ),
       );
       if (pending.length >= HASH_PARALLEL) {
         await Promise.all(pending);
