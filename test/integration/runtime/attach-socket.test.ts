@@ -319,3 +319,32 @@ test('docker-compose 1.29 up (attached) prints each service\'s output and return
   const lines = r.stdout.split('\n').filter((l) => l.includes('|')).map((l) => l.replace(/^[^|]*\|\s?/, ''));
   for (const want of ['1', '2', '3', 'to-stderr']) assert.ok(lines.includes(want), `"${want}" in ${JSON.stringify(r.stdout)}`);
 });
+
+test('docker start -a and docker attach print a run\'s output through the CLI', { skip }, async () => {
+  const created = await d.docker(['create', '--network', 'none', 'busybox', 'sh', '-c', 'echo started; echo e >&2']);
+  assert.equal(created.code, 0, created.stderr);
+  const id = created.stdout.trim();
+  const first = await d.docker(['start', '-a', id]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, 'started\n');
+  assert.equal(first.stderr, 'e\n');
+  // A second run: the attach only sees this one.
+  const again = await d.docker(['start', '-a', id]);
+  assert.equal(again.stdout, 'started\n');
+  await d.docker(['rm', id]);
+
+  const run = await d.docker(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', 'while [ ! -f /tmp/go ]; do sleep 0.05; done; echo attached-output; exit 3']);
+  const rid = run.stdout.trim();
+  const attached = d.docker(['attach', '--no-stdin', rid]);
+  // The attach is up once the docker CLI's attach event is published.
+  for (let i = 0; i < 200; i++) {
+    const ev = await d.request('GET', `/events?since=0&until=${Math.ceil(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ container: [rid], event: ['attach'] }))}`);
+    if (ev.text.includes('"attach"')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await d.docker(['exec', rid, 'touch', '/tmp/go'])).code, 0);
+  const r = await attached;
+  assert.equal(r.stdout, 'attached-output\n');
+  assert.equal(r.code, 3);
+  await d.docker(['rm', rid]);
+});
