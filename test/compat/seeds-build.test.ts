@@ -436,9 +436,11 @@ test('a rebuild under the same tag leaves the old image dangling, and docker ima
   await built(dir, ['-t', 'bloat']);
   assert.notEqual((await ok(['image', 'inspect', '-f', '{{.Id}}', 'bloat'])).trim(), oldId);
   assert.match(await ok(['images']), new RegExp(`^<none>\\s+<none>\\s+${oldId.slice(7, 19)}\\s`, 'm'));
-  assert.equal((await ok(['images', '-q', '--no-trunc', '--filter', 'dangling=true'])).trim(), oldId);
+  // Earlier rebuilds in this file left dangling images too: look for this one among them.
+  assert.ok((await ok(['images', '-q', '--no-trunc', '--filter', 'dangling=true'])).split('\n').includes(oldId));
   const pruned = await ok(['image', 'prune', '-f']);
-  assert.match(pruned, new RegExp(`^Deleted Images:\ndeleted: ${oldId}$`, 'm'));
+  assert.match(pruned, /^Deleted Images:\n/);
+  assert.match(pruned, new RegExp(`^deleted: ${oldId}$`, 'm'));
   assert.match(pruned, /^Total reclaimed space: \S+$/m);
   assert.equal((await ok(['images', '-q', '--filter', 'dangling=true'])).trim(), '');
   assert.equal(await ok(['run', '--rm', 'bloat', 'cat', '/app.txt']), 'v2\n');
