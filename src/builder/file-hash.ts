@@ -56,7 +56,11 @@ export class FileHasher {
     try {
       text = await readFile(indexPath, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Absent on a first start; unreadable is a lost cache, never a reason not to start.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        log.warn('cannot read the file-hash index, starting a new one', { path: indexPath, error: String(err) });
+        h.dirty = true;
+      }
     }
     if (text !== undefined) {
       let parsed: z.infer<typeof IndexFile> | undefined;
