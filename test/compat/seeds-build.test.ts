@@ -465,6 +465,22 @@ test('after a rebuild moves the tag, ps shows the old container\'s image by id a
   assert.equal((await ok(['inspect', '-f', '{{.Config.Image}}', 'seed-oldapp'])).trim(), 'redeploy:1');
 });
 
+test('COPY --chown or USER before the user exists fails on its Dockerfile line, which is why the seeds create the user first', { skip }, async (t) => {
+  const dir = await context(t, {
+    Dockerfile: 'FROM busybox\nCOPY --chown=appuser:appgroup app/ ./app/\n',
+    'user-first.Dockerfile': 'FROM busybox\nUSER appuser\nRUN id\n',
+    'app/main.py': 'x\n',
+  });
+  const chown = await build(dir, ['-t', 'chown-early:1']);
+  assert.equal(chown.code, 1);
+  assert.match(chown.stderr, /Dockerfile:2: COPY --chown=appuser:appgroup app\/ \.\/app\/: .*unable to find user appuser/);
+  const user = await build(dir, ['-f', join(dir, 'user-first.Dockerfile'), '-t', 'user-early:1']);
+  assert.equal(user.code, 1);
+  assert.match(user.stderr, /Dockerfile:3: RUN id: unable to find user appuser: no matching entries in passwd file/);
+  assert.equal((await d.docker(['image', 'inspect', 'chown-early:1'])).code, 1, 'no image and no tag are left behind');
+  assert.equal((await d.docker(['image', 'inspect', 'user-early:1'])).code, 1);
+});
+
 test('berth build makes the same image as docker build for the same context', { skip }, async (t) => {
   const dir = await context(t, {
     Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY requirements.txt .\nRUN cat requirements.txt > installed.txt\nCOPY . .\nCMD ["cat", "installed.txt"]\n',
