@@ -38,12 +38,12 @@ export interface ReadLogOptions {
 const RECORD_HEAD = 256;
 
 /**
- * Byte offset where the last `n` lines start, read backwards from the end. A line is the
- * records up to a full one (conmon splits long or slow lines into partial records); an
- * incomplete last record does not count.
+ * Where the last `n` lines start, read backwards from the end, and how many lines that is (`n`,
+ * or all the file has when it has fewer). A line is the records up to a full one (conmon
+ * splits long or slow lines into partial records); an incomplete last record does not count.
  */
-async function tailOffset(fh: FileHandle, size: number, n: number): Promise<number> {
-  if (n <= 0) return size;
+async function scanTail(fh: FileHandle, size: number, n: number): Promise<{ offset: number; lines: number }> {
+  if (n <= 0) return { offset: size, lines: 0 };
   const buf = Buffer.alloc(TAIL_CHUNK);
   const head = Buffer.alloc(RECORD_HEAD);
   let lines = 0;
@@ -51,7 +51,7 @@ async function tailOffset(fh: FileHandle, size: number, n: number): Promise<numb
   let recEnd = -1;
   let pos = size;
   let len = 0;
-  /** Whether the record from `start` to recEnd is full; counts it; the tail's start once enough lines are counted. */
+  /** Counts the record from `start` to recEnd if it is full; the tail's start once n are counted. */
   const step = async (start: number): Promise<number | undefined> => {
     let kind: ReturnType<typeof recordKind>;
     if (recEnd < pos + len) kind = recordKind(buf, start - pos, recEnd - pos);
@@ -73,16 +73,16 @@ async function tailOffset(fh: FileHandle, size: number, n: number): Promise<numb
       if (buf[i] !== 0x0a) continue;
       if (recEnd >= 0) {
         const found = await step(pos + i + 1);
-        if (found !== undefined) return found;
+        if (found !== undefined) return { offset: found, lines };
       }
       recEnd = pos + i;
     }
   }
   if (recEnd >= 0) {
     const found = await step(0);
-    if (found !== undefined) return found;
+    if (found !== undefined) return { offset: found, lines };
   }
-  return 0;
+  return { offset: 0, lines };
 }
 
 async function waitForChange(watcher: EventEmitter | undefined, done: Promise<unknown> | undefined, signal?: AbortSignal): Promise<'change' | 'done'> {
@@ -200,7 +200,7 @@ async function* follow(
   let next: FileHandle | undefined;
   try {
     let known = (await fh.stat()).size;
-    let pos = fromOffset ?? (opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(fh, known, opts.tail) : 0);
+    let pos = fromOffset ?? (opts.tail !== undefined && opts.tail >= 0 ? (await scanTail(fh, known, opts.tail)).offset : 0);
     const parser = new LogChunkParser(opts);
     // The start of an incomplete last line (copied in front of the next read).
     let pending = Buffer.alloc(0);
@@ -277,25 +277,9 @@ async function* follow(
   }
 }
 
-/** Number of lines (full records, as tailOffset counts them) in an open log. */
-async function countLines(fh: FileHandle): Promise<number> {
-  let n = 0;
-  let pending = Buffer.alloc(0);
-  for (let pos = 0; ; ) {
-    const buf = Buffer.allocUnsafe(pending.length + TAIL_CHUNK);
-    pending.copy(buf, 0);
-    const { bytesRead } = await fh.read(buf, pending.length, TAIL_CHUNK, pos);
-    if (bytesRead === 0) return n;
-    pos += bytesRead;
-    const chunk = buf.subarray(0, pending.length + bytesRead);
-    let at = 0;
-    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, at)) {
-      if (recordKind(chunk, at, nl) === 'full') n++;
-      at = nl + 1;
-    }
-    // An over-long record is not a line a reader shows.
-    pending = chunk.length - at > MAX_LINE ? Buffer.alloc(0) : Buffer.from(chunk.subarray(at));
-  }
+/** Lines at the end of an open log, counted backwards up to `n` (fewer when it has fewer). */
+async function linesAtEnd(fh: FileHandle, n: number): Promise<number> {
+  return (await scanTail(fh, (await fh.stat()).size, n)).lines;
 }
 
 /**
@@ -321,15 +305,15 @@ export async function* readLogSet(rotated: readonly string[], current: string, o
       else older.push({ fh, ino: st.ino });
     }
     const wantTail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
-    // With a tail: how many records the live log has decides how far back to go.
+    // With a tail: how many lines the live log has decides how far back to go.
     const fromOlder = new Map<number, number>();
     if (wantTail !== undefined) {
       const liveFh = await open(current, 'r').catch(() => undefined);
-      let need = wantTail - (liveFh ? await countLines(liveFh) : 0);
+      let need = wantTail - (liveFh ? await linesAtEnd(liveFh, wantTail) : 0);
       await liveFh?.close();
       next = older.length;
       for (let i = older.length - 1; i >= 0 && need > 0; i--) {
-        const n = await countLines(older[i]!.fh);
+        const n = await linesAtEnd(older[i]!.fh, need);
         next = i;
         if (n >= need) fromOlder.set(i, need);
         need -= n;
