@@ -61,11 +61,13 @@ export async function storeIndex(core: ImageCore, imageIds: Digest[], tags: stri
     entries.push({ ...m, platform, imageId: rec.id });
   }
   const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: descriptors });
-  const info = await core.storage.content.put(body, opts.signal ? { signal: opts.signal } : {});
-  const now = new Date().toISOString();
-  const record: IndexRecord = { digest: info.digest, mediaType: MediaType.ociIndex, size: info.size, created: now, manifests: entries };
-  await setIndexRefs(core, record, targets);
-  return record.digest;
+  // Under a lease: a GC between writing the blob and recording the index must not take it.
+  return core.withLease(async (signal) => {
+    const info = await core.storage.content.put(body, signal ? { signal } : {});
+    const record: IndexRecord = { digest: info.digest, mediaType: MediaType.ociIndex, size: info.size, created: new Date().toISOString(), manifests: entries };
+    await setIndexRefs(core, record, targets);
+    return record.digest;
+  }, opts);
 }
 
 /** Records `record` (keeping the first creation time) and points `targets` at it. */
