@@ -139,7 +139,8 @@ export class OneShotRunner {
       const hostname = spec.hostname ?? (netMode === 'host' ? osHostname() : id.slice(0, 12));
       let joined: { hostsEntries: string[]; resolvConf?: string | undefined } = { hostsEntries: [] };
       if (bridge) {
-        netns = await createNetns(join(bundle, 'netns'), opts.signal);
+        netns = join(bundle, 'netns'); // set first: an aborted unshare may still have mounted it
+        await createNetns(netns, opts.signal);
         joined = await bridge.connect({ id, name: `build-${id.slice(0, 12)}`, hostname }, netns, { ...(opts.signal ? { signal: opts.signal } : {}) });
       }
       const ownHosts = netMode === 'host' ? [] : joined.hostsEntries.length ? joined.hostsEntries : [`127.0.1.1\t${hostname}`];
@@ -213,10 +214,9 @@ export class OneShotRunner {
 }
 
 /** A network namespace kept alive by a bind mount on `path` (no process holds it). */
-async function createNetns(path: string, signal: AbortSignal | undefined): Promise<string> {
+async function createNetns(path: string, signal: AbortSignal | undefined): Promise<void> {
   await writeFile(path, '', { mode: 0o600 });
   await runCommand('unshare', [`--net=${path}`, 'true'], { timeoutMs: NETNS_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-  return path;
 }
 
 /** Unmounts a namespace file made by createNetns (the kernel frees the namespace with its last user). */
