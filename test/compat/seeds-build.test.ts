@@ -9,9 +9,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runCommand, type DockerResult, type TestDaemon } from '../helpers/daemon.js';
+import { REPO } from '../helpers/entry-point.js';
 import { busyboxSuite } from '../helpers/busybox-suite.js';
-import { berth } from '../integration/cli/berth-cli.js';
+import { berth, berthArgv } from '../integration/cli/berth-cli.js';
 
 const suite = busyboxSuite();
 const { skip } = suite;
@@ -499,6 +501,35 @@ test('berth build makes the same image as docker build for the same context', { 
   assert.equal(await ok(['run', '--rm', 'twin:berth']), 'flask==3.0.0\n');
   const ls = await berth(d.socketPath, ['run', '--rm', 'twin:berth', 'ls']);
   assert.equal(ls.stdout, 'Dockerfile\ninstalled.txt\nmain.py\nrequirements.txt\n');
+});
+
+/** `berth …` typed in `cwd` (relative paths as the seeds write them: `.`, `./custom.Dockerfile`). */
+function berthIn(cwd: string, args: string[]): Promise<DockerResult> {
+  // tsx is resolved from the working directory; name it by path so any cwd works.
+  const argv = berthArgv().map((a) => (a === 'tsx' ? pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href : a));
+  const quoted = [process.execPath, ...argv, '-H', `unix://${d.socketPath}`, ...args].map((a) => `'${a}'`).join(' ');
+  return runCommand('sh', ['-c', `cd '${cwd}' && ${quoted}`], { env: { ...process.env, DOCKER_HOST: '' }, timeoutMs: 120_000 });
+}
+
+test('berth build -t NAME . and -f ./custom.Dockerfile, typed in the project directory as the seeds do', { skip }, async (t) => {
+  const dir = await context(t, {
+    Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY . .\nCMD ["cat", "hello.txt"]\n',
+    'custom.Dockerfile': 'FROM busybox\nCOPY hello.txt /srv/\nCMD ["cat", "/srv/hello.txt"]\n',
+    '.dockerignore': '.env\n',
+    '.env': 'API_KEY=secret\n',
+    'hello.txt': 'hello from the project\n',
+  });
+  t.after(async () => void (await d.docker(['rmi', '-f', 'my-app:latest', 'myapp:1.0.0'])));
+  const r = await berthIn(dir, ['build', '-t', 'my-app:latest', '.']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await ok(['run', '--rm', 'my-app']), 'hello from the project\n');
+  assert.equal((await d.docker(['run', '--rm', 'my-app', 'test', '-e', '/app/.env'])).code, 1, '.env stays out of the image');
+  const f = await berthIn(dir, ['build', '-f', './custom.Dockerfile', '-t', 'myapp:1.0.0', '.']);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(await ok(['run', '--rm', 'myapp:1.0.0']), 'hello from the project\n');
+  // A relative bind mount, as compose files and newer docker CLIs accept it.
+  const v = await berthIn(dir, ['run', '--rm', '-v', './:/project:ro', 'busybox', 'cat', '/project/hello.txt']);
+  assert.deepEqual([v.code, v.stdout], [0, 'hello from the project\n'], v.stderr);
 });
 
 test('on a Debian base, useradd then USER and COPY --chown run the app as that user, as the seeds write it', {
