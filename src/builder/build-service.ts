@@ -80,7 +80,7 @@ export class BuildService {
     await rm(join(workRoot, 'tmp'), { recursive: true, force: true });
     await Promise.all([mkdir(join(workRoot, 'tmp'), { recursive: true, mode: 0o700 }), mkdir(runRoot, { recursive: true, mode: 0o700 })]);
     const cache = await BuildCacheStore.open(join(workRoot, 'cache'));
-    const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(o.network ? { network: o.network } : {}) });
+    const runner = new OneShotRunner({ execRoot: o.execRoot, ...(o.runcBinary ? { runcBinary: o.runcBinary } : {}), ...(o.cgroupParent ? { cgroupParent: o.cgroupParent } : {}), ...(o.network ? { network: o.network, stateDir: join(workRoot, 'bridge-runs') } : {}) });
     await runner.cleanupLeftovers();
     await removeWorkingSnapshots(o.storage, join(workRoot, 'mnt'));
     return new BuildService({ images: o.images, storage: o.storage, runner, hasher: await FileHasher.open(join(workRoot, 'file-index.json')), holds: new BuildHolds(o.storage), workRoot, runRoot }, cache, o.images);

@@ -47,6 +47,11 @@ export interface OneShotRunnerOptions {
   cgroupParent?: string;
   /** Connects `bridge` runs to the default bridge (api/daemon.ts wires the NetworkService). */
   network?: OneShotNetwork;
+  /**
+   * A directory that survives reboots (under the data-root) where bridge runs are noted while
+   * connected, so that start-up gives back the addresses of runs a crash interrupted.
+   */
+  stateDir?: string;
 }
 
 /**
@@ -96,12 +101,11 @@ export class OneShotRunner {
       if (!(err instanceof Error)) throw err;
     }
     for (const s of states) if (s.bundle.startsWith(dir + '/')) await this.runc.delete(s.id, { force: true });
-    // A bridge run's endpoint and address outlive a crash in the network records: give them back.
-    const ids = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [] as string[];
-      throw err;
-    });
+    // A bridge run's endpoint and address outlive a crash in the network records (and a reboot,
+    // which empties the exec-root but not the state dir): give them back.
+    const ids = new Set([...(await namesIn(dir)), ...(this.opts.stateDir ? await namesIn(this.opts.stateDir) : [])]);
     if (this.opts.network) for (const id of ids) await this.opts.network.disconnect({ id });
+    if (this.opts.stateDir) for (const id of ids) await rm(join(this.opts.stateDir, id), { force: true });
     // Namespace files of bridge runs are bind mounts: never rm -r through them.
     for (const m of await readMounts()) if (m.mountPoint.startsWith(dir + '/')) await removeNetns(m.mountPoint);
     await rm(dir, { recursive: true, force: true });
@@ -139,6 +143,10 @@ export class OneShotRunner {
       const hostname = spec.hostname ?? (netMode === 'host' ? osHostname() : id.slice(0, 12));
       let joined: { hostsEntries: string[]; resolvConf?: string | undefined } = { hostsEntries: [] };
       if (bridge) {
+        if (this.opts.stateDir) {
+          await mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
+          await writeFile(join(this.opts.stateDir, id), '');
+        }
         netns = join(bundle, 'netns'); // set first: an aborted unshare may still have mounted it
         await createNetns(netns, opts.signal);
         joined = await bridge.connect({ id, name: `build-${id.slice(0, 12)}`, hostname }, netns, { ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -205,12 +213,24 @@ export class OneShotRunner {
         failure ??= new BerthError('internal', `cannot remove build container ${id.slice(0, 12)}`, { cause: err });
       });
       // The endpoint goes before the namespace: deleting the host veth needs nothing inside.
-      if (bridge) await bridge.disconnect({ id }).catch((err: unknown) => (failure ??= err));
+      if (bridge) {
+        await bridge.disconnect({ id }).then(
+          () => (this.opts.stateDir ? rm(join(this.opts.stateDir, id), { force: true }) : undefined),
+          (err: unknown) => (failure ??= err),
+        );
+      }
       if (netns) await removeNetns(netns).catch((err: unknown) => (failure ??= err));
       if (failure === undefined) await rm(bundle, { recursive: true, force: true });
       if (failure !== undefined) throw failure;
     }
   }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
 }
 
 /** A network namespace kept alive by a bind mount on `path` (no process holds it). */
