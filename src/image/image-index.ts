@@ -47,22 +47,22 @@ async function platformOf(core: ImageCore, id: Digest): Promise<Platform> {
  */
 export async function storeIndex(core: ImageCore, imageIds: Digest[], tags: string[], opts: Signal = {}): Promise<Digest> {
   const targets: ImageRef[] = tags.map((t) => refWithTag(t, undefined));
-  const entries: IndexEntry[] = [];
-  const descriptors: Descriptor[] = [];
-  const seen = new Set<string>();
-  for (const id of imageIds) {
-    const { rec } = core.lookup(id);
-    const platform = await platformOf(core, rec.id);
-    const key = [platform.os, platform.architecture, platform.variant ?? ''].join('/');
-    if (seen.has(key)) throw conflict(`two images for platform ${key} in one index`);
-    seen.add(key);
-    const m = await manifestDescriptorOf(core, rec);
-    descriptors.push({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform });
-    entries.push({ ...m, platform, imageId: rec.id });
-  }
-  const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: descriptors });
-  // Under a lease: a GC between writing the blob and recording the index must not take it.
+  // Under a lease: a GC between writing the blobs and recording the index must not take them.
   return core.withLease(async (signal) => {
+    const entries: IndexEntry[] = [];
+    const descriptors: Descriptor[] = [];
+    const seen = new Set<string>();
+    for (const id of imageIds) {
+      const { rec } = core.lookup(id);
+      const platform = await platformOf(core, rec.id);
+      const key = [platform.os, platform.architecture, platform.variant ?? ''].join('/');
+      if (seen.has(key)) throw conflict(`two images for platform ${key} in one index`);
+      seen.add(key);
+      const m = await manifestDescriptorOf(core, rec);
+      descriptors.push({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform });
+      entries.push({ ...m, platform, imageId: rec.id });
+    }
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: descriptors });
     const info = await core.storage.content.put(body, signal ? { signal } : {});
     const record: IndexRecord = { digest: info.digest, mediaType: MediaType.ociIndex, size: info.size, created: new Date().toISOString(), manifests: entries };
     await setIndexRefs(core, record, targets);
