@@ -1,15 +1,18 @@
-// Bundles berthd the way scripts/build.mjs does (ESM, code splitting, packages external)
-// into bench/out/berthd/, so benchmarks measure the shipped daemon rather than tsx.
+// Bundles berthd (and the berth CLI) the way scripts/build.mjs does (ESM, code splitting,
+// packages external) into bench/out/<name>/, so benchmarks measure the shipped programs
+// rather than tsx.
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
-/** Returns the path of the bundled entry (`bench/out/berthd/berthd.mjs`). */
-export async function bundleBerthd(): Promise<string> {
-  const outdir = join(REPO, 'bench/out/berthd');
+const ENTRIES = { berthd: 'src/cli/berthd.ts', berth: 'src/cli/main.ts' } as const;
+
+/** Returns the path of the bundled entry (`bench/out/<name>/<name>.mjs`). */
+export async function bundleEntry(name: keyof typeof ENTRIES): Promise<string> {
+  const outdir = join(REPO, 'bench/out', name);
   await build({
-    entryPoints: { berthd: join(REPO, 'src/cli/berthd.ts') },
+    entryPoints: { [name]: join(REPO, ENTRIES[name]) },
     outdir,
     bundle: true,
     splitting: true,
@@ -21,5 +24,10 @@ export async function bundleBerthd(): Promise<string> {
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   });
-  return join(outdir, 'berthd.mjs');
+  return join(outdir, `${name}.mjs`);
+}
+
+/** Returns the path of the bundled daemon (`bench/out/berthd/berthd.mjs`). */
+export function bundleBerthd(): Promise<string> {
+  return bundleEntry('berthd');
 }

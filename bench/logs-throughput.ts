@@ -12,8 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-import { REPO, bundleBerthd } from './daemon-bundle.js';
+import { REPO, bundleBerthd, bundleEntry } from './daemon-bundle.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
@@ -84,24 +83,6 @@ function timeToDevNull(cmd: string, args: string[], env: NodeJS.ProcessEnv, daem
   }
 }
 
-async function bundleCli(): Promise<string> {
-  const outdir = join(REPO, 'bench/out/berth');
-  await build({
-    entryPoints: { berth: join(REPO, 'src/cli/main.ts') },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    chunkNames: 'chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'warning',
-  });
-  return join(outdir, 'berth.mjs');
-}
-
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((res) => {
     const req = request({ socketPath, path: '/_ping' }, (r) => {
@@ -138,7 +119,7 @@ async function main(): Promise<void> {
   const sock = join(root, 'berth.sock');
   const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
   try {
-    const [daemonEntry, cliEntry] = await Promise.all([bundleBerthd(), bundleCli()]);
+    const [daemonEntry, cliEntry] = await Promise.all([bundleBerthd(), bundleEntry('berth')]);
     const rootfs = join(root, 'rootfs');
     await buildBusyboxRootfs(rootfs);
     check('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.'], env);
