@@ -45,6 +45,7 @@ test('the aarch64 magic matches an arm64 ELF header and no other architecture', 
 test('the host platform always runs, without binfmt_misc', async (t) => {
   const dir = await binfmtDir(t, {});
   assert.deepEqual(await emulationFor(HOST, { binfmtDir: dir, host: HOST }), { ok: true, via: 'host' });
+  assert.deepEqual(await emulationFor({ os: '', architecture: '' }, { binfmtDir: dir, host: HOST }), { ok: true, via: 'host' }, 'a config without a platform is the host\'s');
 });
 
 test('a foreign platform runs through an enabled F entry whose interpreter exists', async (t) => {

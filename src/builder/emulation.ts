@@ -93,8 +93,9 @@ export type EmulationStatus =
 /** Whether binaries of `platform` run here, and through which binfmt entry. */
 export async function emulationFor(platform: Platform, opts: { binfmtDir?: string; host?: Platform } = {}): Promise<EmulationStatus> {
   const host = opts.host ?? hostPlatform();
-  if (platform.os !== 'linux') return { ok: false, reason: `${platform.os} binaries do not run on linux` };
-  if (platform.architecture === host.architecture) return { ok: true, via: 'host' };
+  // A config without os/architecture (some old images) is taken for the host's, as docker does.
+  if (platform.os !== 'linux' && platform.os !== '') return { ok: false, reason: `${platform.os} binaries do not run on linux` };
+  if (platform.architecture === host.architecture || platform.architecture === '') return { ok: true, via: 'host' };
   // 32-bit x86 runs natively on amd64 kernels.
   if (host.architecture === 'amd64' && platform.architecture === '386') return { ok: true, via: 'host' };
   const header = elfHeaderFor(platform.architecture);
