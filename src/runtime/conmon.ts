@@ -6,7 +6,7 @@
 // their lifetimes together (own session/process group, no pipes that berthd holds).
 import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -177,19 +177,21 @@ async function killConmonOf(bundle: string, spawnedPid: number): Promise<void> {
 
 /** Reads conmon's exit file: the container's exit status, or undefined while it runs. */
 export async function readExitFile(exitDir: string, id: string): Promise<{ exitCode: number; at: Date } | undefined> {
-  const path = join(exitDir, id);
-  let text: string;
+  let fh: FileHandle;
   try {
-    text = await readFile(path, 'utf8');
+    fh = await open(join(exitDir, id), 'r');
   } catch {
     // No exit file yet: the container has not exited.
     return undefined;
   }
-  const fh = await open(path, 'r').catch(() => undefined);
-  const at = fh ? (await fh.stat()).mtime : new Date();
-  await fh?.close();
-  const n = Number(text.trim());
-  return { exitCode: Number.isFinite(n) ? n : 255, at };
+  try {
+    // One open for both: the code, and the time conmon wrote it (the exit time).
+    const [text, st] = await Promise.all([fh.readFile('utf8'), fh.stat()]);
+    const n = Number(text.trim());
+    return { exitCode: Number.isFinite(n) ? n : 255, at: st.mtime };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Asks conmon to resize the container's TTY (the `ctl` fifo in the bundle). */

@@ -43,30 +43,35 @@ export async function createContainer(
   let prepared = false;
   let volumesPrepared = false;
   try {
-    // Independent of each other: the snapshot, the volumes and the record's directories.
-    const [, mountPoints] = await settleAll([
+    // Independent of each other: the snapshot, and the volumes followed by the record (its
+    // directories made meanwhile). A crash before the snapshot exists leaves a created
+    // container whose start fails and whose removal succeeds.
+    const dirsMade = ctx.store.createDirs(id);
+    const recordWritten = ctx.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) }).then(async (mountPoints) => {
+      volumesPrepared = true;
+      const record: ContainerConfigFile = {
+        version: 1,
+        id,
+        name,
+        created: new Date().toISOString(),
+        spec,
+        image: { id: image.id, ref: spec.image, config: image.config, topChainId: image.topChainId },
+        path: argv[0]!,
+        args: argv.slice(1),
+        rootfsKey: id,
+        mountPoints,
+      };
+      await dirsMade;
+      await ctx.store.create(record);
+      return record;
+    });
+    const [, config] = await settleAll([
       ctx.opts.snapshotter.prepare(id, image.topChainId, opts).then(() => {
         prepared = true;
       }),
-      ctx.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) }).then((m) => {
-        volumesPrepared = true;
-        return m;
-      }),
-      ctx.store.createDirs(id),
+      recordWritten,
+      dirsMade,
     ]);
-    const config: ContainerConfigFile = {
-      version: 1,
-      id,
-      name,
-      created: new Date().toISOString(),
-      spec,
-      image: { id: image.id, ref: spec.image, config: image.config, topChainId: image.topChainId },
-      path: argv[0]!,
-      args: argv.slice(1),
-      rootfsKey: id,
-      mountPoints,
-    };
-    await ctx.store.create(config);
     const c = new Container(config, initialState(), dir);
     ctx.containers.set(id, c);
     ctx.publish(c, 'create');

@@ -23,6 +23,8 @@ export interface RuncState {
 }
 
 export class RuncRuntime {
+  private cgroupRoots: Promise<string[]> | undefined;
+
   constructor(
     readonly binary: string,
     readonly root: string,
@@ -119,7 +121,9 @@ export class RuncRuntime {
    * (a shared pid namespace) make rmdir fail; then runc does it, killing them.
    */
   async deleteStopped(id: string, cgroupPath: string): Promise<void> {
-    const ctrls = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+    // The cgroup hierarchies do not change while berthd runs: listed once.
+    this.cgroupRoots ??= readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+    const ctrls = await this.cgroupRoots;
     const results = await Promise.all(
       ctrls.map((ctrl) =>
         rmdir(join('/sys/fs/cgroup', ctrl, cgroupPath)).then(
