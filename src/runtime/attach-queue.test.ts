@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttachQueue, type OutputChunk } from './attach-queue.js';
@@ -145,4 +145,16 @@ test('consecutive chunks of one stream waiting in memory come out joined, up to 
     ['stderr', 100],
     ['stdout', 100],
   ]);
+});
+
+test('a spool left by a killed daemon goes when the next one is made in its directory', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'attach-0123456789ab.spool'), 'old');
+  await writeFile(join(dir, 'other-file'), 'kept');
+  const q = new AttachQueue(dir, 10);
+  q.push(chunk('stdout', 0, 100));
+  assert.equal((await q.next())!.data.readUInt32BE(0), 0);
+  assert.deepEqual((await readdir(dir)).filter((n) => !n.startsWith('attach-') || n === 'attach-0123456789ab.spool'), ['other-file']);
+  await q.close();
+  assert.deepEqual(await readdir(dir), ['other-file']);
 });

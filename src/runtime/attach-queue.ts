@@ -9,7 +9,7 @@
 // by a slow client.
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { open, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogStream } from './logs.js';
 
@@ -27,6 +27,16 @@ const JOIN_BYTES = 64 * 1024;
 const FRAME_HEADER = 5;
 /** How much of the spool is read back at once (bounded: this is the memory it may take). */
 const SPOOL_READ_BYTES = 256 * 1024;
+
+/** Spool files of this process's attaches; any other in a container's directory is a crash's leftover. */
+const liveSpools = new Set<string>();
+const SPOOL_NAME = /^attach-[0-9a-f]{12}\.spool$/;
+
+/** Removes spool files a killed berthd left beside the one being created. */
+async function removeLeftoverSpools(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => SPOOL_NAME.test(n) && !liveSpools.has(join(dir, n))).map((n) => rm(join(dir, n), { force: true })));
+}
 
 interface Spool {
   path: string;
@@ -160,7 +170,8 @@ export class AttachQueue {
 
   private openSpool(): Spool {
     const path = join(this.spoolDir, `attach-${randomBytes(6).toString('hex')}.spool`);
-    const fh = open(path, 'wx+', 0o600);
+    liveSpools.add(path);
+    const fh = removeLeftoverSpools(this.spoolDir).then(() => open(path, 'wx+', 0o600));
     // A failure is reported by the first write or read that awaits it.
     fh.catch(() => undefined);
     return { path, fh, written: 0, read: 0, pending: [], writing: false, carry: Buffer.alloc(0) };
@@ -212,6 +223,7 @@ export class AttachQueue {
     while (spool.writing) await new Promise((r) => setImmediate(r));
     await spool.fh.then((fh) => fh.close()).catch(() => undefined);
     await rm(spool.path, { force: true });
+    liveSpools.delete(spool.path);
   }
 }
 
