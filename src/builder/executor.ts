@@ -176,7 +176,7 @@ export class BuildExecutor {
       throw new SourceError(this.df.file, stage.from.startLine, `${stage.from.original}: base image "${base.ref}" not found: pull it first (berth has no registry client yet)`, { cause: err });
     }
     const have = configPlatform(img.config);
-    if (asked && !platformMatches(asked, have)) {
+    if (asked && have.architecture !== '' && !platformMatches(asked, have)) {
       throw new SourceError(
         this.df.file,
         stage.from.startLine,
