@@ -238,8 +238,7 @@ async function* follow(
         // The old file is drained (its last bytes were read after the replacement was seen).
         await fh.close();
         fh = next;
-        ino = (await fh.stat()).ino;
-        known = 0;
+        ({ ino, size: known } = await fh.stat());
         next = undefined;
         pos = 0;
         pending = Buffer.alloc(0);
