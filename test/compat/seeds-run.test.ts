@@ -219,6 +219,23 @@ test('--restart unless-stopped brings an exited container back until docker stop
   }
 });
 
+test('failures inside --health-start-period keep the container starting; the first success makes it healthy', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'seed-start', '--health-cmd', 'test -e /tmp/ready || exit 1', '--health-interval', '300ms', '--health-retries', '1', '--health-start-period', '40s', 'busybox', 'sleep', '300']);
+  try {
+    const health = async () => JSON.parse(await ok(['inspect', '-f', '{{json .State.Health}}', 'seed-start'])) as { Status: string; FailingStreak: number; Log: Array<{ ExitCode: number }> };
+    await until('a few probes failed', async () => (await health()).Log.length >= 3);
+    const h = await health();
+    assert.equal(h.Status, 'starting');
+    assert.equal(h.FailingStreak, 0, 'failures in the start period are not counted');
+    assert.ok(h.Log.every((l) => l.ExitCode === 1));
+    assert.match(await ok(['ps', '--filter', 'name=seed-start', '--format', '{{.Status}}']), /\(health: starting\)$/m);
+    await ok(['exec', 'seed-start', 'touch', '/tmp/ready']);
+    await until('healthy', async () => (await health()).Status === 'healthy');
+  } finally {
+    await d.docker(['rm', '-f', 'seed-start']);
+  }
+});
+
 test('docker exec -it opens an interactive shell in a running container', { skip: skip || (!existsSync('/usr/bin/script') && 'needs script(1)') }, async () => {
   await ok(['run', '-d', '--name', 'seed-shell', 'busybox', 'sleep', '300']);
   try {
