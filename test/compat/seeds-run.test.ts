@@ -236,6 +236,20 @@ test('failures inside --health-start-period keep the container starting; the fir
   }
 });
 
+test('an HTTP health check against the app on localhost turns healthy, then unhealthy when /health goes away', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'seed-http-hc', '--health-cmd', 'wget -q -O /dev/null http://localhost:8000/health || exit 1', '--health-interval', '500ms', '--health-timeout', '3s', '--health-retries', '2',
+    'busybox', 'sh', '-c', 'mkdir -p /www && echo ok > /www/health && exec httpd -f -p 8000 -h /www']);
+  try {
+    const status = async () => (await ok(['inspect', '-f', '{{.State.Health.Status}}', 'seed-http-hc'])).trim();
+    await until('healthy', async () => (await status()) === 'healthy');
+    await ok(['exec', 'seed-http-hc', 'rm', '/www/health']);
+    await until('unhealthy', async () => (await status()) === 'unhealthy');
+    assert.ok(Number((await ok(['inspect', '-f', '{{.State.Health.FailingStreak}}', 'seed-http-hc'])).trim()) >= 2);
+  } finally {
+    await d.docker(['rm', '-f', 'seed-http-hc']);
+  }
+});
+
 test('docker exec -it opens an interactive shell in a running container', { skip: skip || (!existsSync('/usr/bin/script') && 'needs script(1)') }, async () => {
   await ok(['run', '-d', '--name', 'seed-shell', 'busybox', 'sleep', '300']);
   try {
