@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StepRef } from '../../builder/index.js';
-import { legacyLines, toWireBuildCache } from './build.js';
+import { logger } from '../../util/index.js';
+import { RequestContext } from '../context.js';
+import { buildOptionsFrom, legacyLines, toWireBuildCache } from './build.js';
 
 const ref: StepRef = { step: 3, total: 7, stage: 1, stageCount: 1, text: 'COPY src/ ./src/', line: 3 };
 
@@ -21,4 +24,27 @@ test('toWireBuildCache spells a cache entry as system df does', () => {
   assert.equal(w.Size, 10);
   assert.equal(w.UsageCount, 2);
   assert.equal(w.InUse, false);
+});
+
+function contextOver(remoteAddress: string | undefined, query: string): RequestContext {
+  const req = { socket: { remoteAddress } } as unknown as IncomingMessage;
+  return new RequestContext({
+    req,
+    res: {} as ServerResponse,
+    params: {},
+    query: new URLSearchParams(query),
+    apiVersion: '1.51',
+    signal: new AbortController().signal,
+    log: logger('test'),
+    commonHeaders: {},
+  });
+}
+
+test('buildOptionsFrom reads a context directory and secrets only from unix-socket clients', () => {
+  const local = buildOptionsFrom(contextOver(undefined, 'berthcontext=/srv/app'));
+  assert.equal(local.localContext, '/srv/app');
+  assert.throws(() => buildOptionsFrom(contextOver('127.0.0.1', 'berthcontext=/srv/app')), /only over the unix socket/);
+  const secrets = encodeURIComponent(JSON.stringify([{ id: 'tok', src: '/etc/shadow' }]));
+  assert.throws(() => buildOptionsFrom(contextOver('127.0.0.1', `berthsecrets=${secrets}`)), /only over the unix socket/);
+  assert.equal(buildOptionsFrom(contextOver('127.0.0.1', 't=app')).localContext, undefined);
 });

@@ -45,6 +45,11 @@ export function buildOptionsFrom(ctx: RequestContext): BuildOptions {
   // berth build over the local socket: the context directory on this host instead of a tar.
   const localContext = ctx.queryString('berthcontext') || undefined;
   if (localContext !== undefined && !localContext.startsWith('/')) throw new BerthError('invalid-argument', `invalid berthcontext "${localContext}": expected an absolute directory path`);
+  // Reading host paths is the trust a root-only unix socket gives; a TCP client gets no such access.
+  if (ctx.req.socket.remoteAddress !== undefined) {
+    if (localContext !== undefined) throw new BerthError('invalid-argument', 'berthcontext is accepted only over the unix socket: send the context as a tar');
+    if (secrets.length > 0) throw new BerthError('invalid-argument', 'berthsecrets is accepted only over the unix socket');
+  }
   return {
     localContext,
     dockerfile: ctx.queryString('dockerfile') || 'Dockerfile',
