@@ -8,11 +8,11 @@ export const REPO = resolve(import.meta.dirname, '..');
 
 const ENTRIES = { berthd: 'src/cli/berthd.ts', berth: 'src/cli/main.ts' } as const;
 
-/** Returns the path of the bundled entry (`bench/out/<name>/<name>.mjs`). */
-export async function bundleEntry(name: keyof typeof ENTRIES): Promise<string> {
-  const outdir = join(REPO, 'bench/out', name);
+/** Returns the path of the bundled entry (`<root>/bench/out/<name>/<name>.mjs`); `root` is another checkout to compare with. */
+export async function bundleEntry(name: keyof typeof ENTRIES, root = REPO): Promise<string> {
+  const outdir = join(root, 'bench/out', name);
   await build({
-    entryPoints: { [name]: join(REPO, ENTRIES[name]) },
+    entryPoints: { [name]: join(root, ENTRIES[name]) },
     outdir,
     bundle: true,
     splitting: true,
@@ -27,7 +27,7 @@ export async function bundleEntry(name: keyof typeof ENTRIES): Promise<string> {
   return join(outdir, `${name}.mjs`);
 }
 
-/** Returns the path of the bundled daemon (`bench/out/berthd/berthd.mjs`). */
-export function bundleBerthd(): Promise<string> {
-  return bundleEntry('berthd');
+/** Returns the path of the bundled daemon (`<root>/bench/out/berthd/berthd.mjs`). */
+export function bundleBerthd(root = REPO): Promise<string> {
+  return bundleEntry('berthd', root);
 }

@@ -99,6 +99,8 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       signal: opts.signal,
     });
     cleanup.push(() => ctx.runc.delete(c.id, { force: true }));
+    // Read while the rest goes on; a start time is set at fork, the exec does not change it.
+    const startTimes = Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
     const startedD = c.nextStart;
     c.nextStart = deferred();
     startedD.resolve();
@@ -108,7 +110,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     cleanup.push(() => ctx.opts.network.detach(netInfo));
     watchExit(ctx, c);
     await ctx.runc.startViaFifo(c.id, started.pid, opts);
-    const [pidStart, conmonStart] = await Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
+    const [pidStart, conmonStart] = await startTimes;
     c.state = {
       ...c.state,
       status: 'running',
