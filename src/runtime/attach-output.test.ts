@@ -22,6 +22,8 @@ interface Fixture {
   target: AttachTarget & { nextStart: Deferred<void>; removed: Deferred<unknown> };
   /** Plays conmon: listens on the container's attach socket. */
   listen(onConnection: (s: SeqpacketSocket) => void): void;
+  /** Stops listening (conmon exits); the socket file goes. */
+  closeAll(): Promise<void>;
 }
 
 async function fixture(t: TestContext, opts: { running: boolean; log?: string; tty?: boolean; longSocketDir?: boolean }): Promise<Fixture> {
@@ -44,6 +46,7 @@ async function fixture(t: TestContext, opts: { running: boolean; log?: string; t
     target: {
       id,
       dir,
+      exitDir: join(dir, 'exits'),
       logPath,
       isRunning: opts.running,
       nextStart: deferred<void>(),
@@ -62,6 +65,11 @@ async function fixture(t: TestContext, opts: { running: boolean; log?: string; t
         process.chdir(cwd);
       }
       servers.push(server);
+    },
+    async closeAll() {
+      for (const s of servers.splice(0)) s.close();
+      // conmon unlinks a stale socket file before it binds again.
+      await rm(join(socketDir, id, 'attach'), { force: true });
     },
   };
 }
@@ -154,4 +162,38 @@ test('a socket whose path exceeds sun_path is reached through the socket dir\'s 
     s.end();
   });
   assert.deepEqual(await collect(await openAttachOutput(f.target, f.socketDir, { logs: false, stream: true })), [['stdout', 'far\n']]);
+});
+
+test('a start under way when the attach comes (no exit file, conmon answering) is attached at once', async (t) => {
+  const f = await fixture(t, { running: false });
+  f.listen((s) => {
+    s.write(packet(2, 'under-way\n'));
+    s.end();
+  });
+  assert.deepEqual(await collect(await openAttachOutput(f.target, f.socketDir, { logs: false, stream: true })), [['stdout', 'under-way\n']]);
+});
+
+test('with an exit file, a conmon still answering is the last run finishing: the attach waits for the next start', async (t) => {
+  const f = await fixture(t, { running: false });
+  await mkdir(f.target.exitDir);
+  await writeFile(join(f.target.exitDir, f.target.id), '0');
+  let oldConnections = 0;
+  f.listen((s) => {
+    oldConnections++;
+    s.write(packet(2, 'old-tail\n'));
+    s.end();
+  });
+  const gen = await openAttachOutput(f.target, f.socketDir, { logs: false, stream: true });
+  const next = gen.next();
+  // Time for a wrong connection to happen (this can only let a bug pass, never fail a good run).
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(oldConnections, 0);
+  await f.closeAll();
+  f.listen((s) => {
+    s.write(packet(2, 'new-run\n'));
+    s.end();
+  });
+  f.target.nextStart.resolve();
+  assert.deepEqual((await next).value?.data.toString(), 'new-run\n');
+  assert.deepEqual(await collect(gen), []);
 });

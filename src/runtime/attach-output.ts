@@ -3,9 +3,9 @@
 // conmon (2.1.6, src/ctr_stdio.c + conn_sock.c) copies every chunk it reads from the
 // container's stdout/stderr (at most 8192 bytes) first to the log, then to each connected
 // attach socket as one SOCK_SEQPACKET packet: one byte naming the pipe (its stdpipe_t: 2
-// stdout, 3 stderr; everything is stdout with a TTY) followed by the bytes. The accepted sockets are blocking: a
-// reader that stops reading stops conmon (and with it the container's output), it never
-// drops. We read eagerly and let AttachQueue absorb a slow client, so the container does not
+// stdout, 3 stderr; everything is stdout with a TTY) followed by the bytes. The accepted
+// sockets are blocking: a reader that stops reading stops conmon (and with it the container's
+// output), it never drops. We read eagerly and let AttachQueue absorb a slow client, so the container does not
 // wait for it and nothing is lost, even when conmon replaces the log (`--log-size-max`) many
 // times during a burst. When conmon exits (after the container, having drained its pipes)
 // the socket ends: that is the end of the attach.
@@ -19,6 +19,8 @@
 // - a running container without `logs`: output from the moment of the attach.
 // - a running container with `logs` (history, then live): the log is the only source with a
 //   defined position, so that case follows the log as before (see docs/runtime.md).
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BerthError, errorMessage } from '../util/index.js';
 import { AttachQueue } from './attach-queue.js';
 import { connectableSocketPath, loadSeqpacket } from './attach-socket.js';
@@ -34,6 +36,8 @@ export interface AttachTarget {
   readonly id: string;
   /** The container's directory (the spool for a slow client goes there). */
   readonly dir: string;
+  /** Where conmon writes the exit file `<exitDir>/<id>` of a run. */
+  readonly exitDir: string;
   readonly logPath: string;
   readonly isRunning: boolean;
   readonly nextStart: { readonly promise: Promise<void> };
@@ -144,33 +148,41 @@ function connectNow(mod: SeqpacketModule, path: string, queue: AttachQueue): Liv
  * A container that is not running: connect at its next start (or end at its removal or the
  * signal). The connect happens inside the nextStart reaction itself, with no await before it:
  * the starter announces the start before it lets the process run, and a reaction queued by
- * that announcement runs before the starter's own next step. A start that is already under
- * way (announced, state not yet "running") is found by connecting at once.
+ * that announcement runs before the starter's own next step.
+ *
+ * A start already under way (announced, state not yet "running") is found by connecting at
+ * once — but only when the container has no exit file: with one, whoever answers on the socket
+ * is the previous run's conmon finishing, and the attach is for the next run.
  */
 function connectAtNextStart(mod: SeqpacketModule, path: string, c: AttachTarget, queue: AttachQueue, signal?: AbortSignal): LiveSocket {
-  let current = tryConnect(mod, path, queue);
+  let current: LiveSocket | undefined;
   let over = false;
   const onAbort = () => {
     over = true;
     queue.end();
     current?.close();
   };
-  if (!current) {
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    c.nextStart.promise.then(
-      () => {
-        if (!over) current = connectNow(mod, path, queue);
-      },
-      () => undefined,
-    );
-    c.removed.promise.then(
-      () => {
-        if (!current) onAbort();
-      },
-      () => undefined,
-    );
-  }
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  c.nextStart.promise.then(
+    () => {
+      if (!over && !current) current = connectNow(mod, path, queue);
+    },
+    () => undefined,
+  );
+  c.removed.promise.then(
+    () => {
+      if (!current) onAbort();
+    },
+    () => undefined,
+  );
+  void stat(join(c.exitDir, c.id)).then(
+    () => undefined,
+    () => {
+      // No exit file: never run, or a start is under way.
+      if (!over && !current) current = tryConnect(mod, path, queue);
+    },
+  );
   return {
     close: () => {
       over = true;
