@@ -114,13 +114,13 @@ test('entrypoint override drops the image CMD; no command at all is an error', (
   assert.throws(() => commandFor({}, {}), /No command specified/);
 });
 
-test('user names and groups resolve from passwd and group files', () => {
+test('user names and groups resolve from passwd and group files, the primary group first among the supplementary ones', () => {
   const pw = parsePasswd('root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n');
   const gr = parseGroup('root:x:0:\nnogroup:x:65534:\napp:x:1000:\nwheel:x:10:app\n');
-  assert.deepEqual(resolveUserFrom('nobody', [], pw, gr), { uid: 65534, gid: 65534, additionalGids: [], home: '/nonexistent' });
-  assert.deepEqual(resolveUserFrom('app', [], pw, gr).additionalGids, [10]);
-  assert.deepEqual(resolveUserFrom('1000:10', [], pw, gr), { uid: 1000, gid: 10, additionalGids: [], home: '/home/app' });
-  assert.deepEqual(resolveUserFrom('4242', ['wheel'], pw, gr), { uid: 4242, gid: 0, additionalGids: [10], home: '/' });
+  assert.deepEqual(resolveUserFrom('nobody', [], pw, gr), { uid: 65534, gid: 65534, additionalGids: [65534], home: '/nonexistent' });
+  assert.deepEqual(resolveUserFrom('app', [], pw, gr).additionalGids, [1000, 10]);
+  assert.deepEqual(resolveUserFrom('1000:10', [], pw, gr), { uid: 1000, gid: 10, additionalGids: [10], home: '/home/app' });
+  assert.deepEqual(resolveUserFrom('4242', ['wheel'], pw, gr), { uid: 4242, gid: 0, additionalGids: [0, 10], home: '/' });
   assert.throws(() => resolveUserFrom('ghost', [], pw, gr), /unable to find user ghost/);
 });
 

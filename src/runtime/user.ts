@@ -101,7 +101,9 @@ export function resolveUserFrom(
     if (!grp) throw invalidArgument(`Unable to find group ${a}: no matching entries in group file`);
     extra.add(grp.gid);
   }
-  return { uid, gid, additionalGids: [...extra], home };
+  // dockerd lists the primary gid first (moby's fix for CVE-2023-25173), so `id` shows it under groups=.
+  extra.delete(gid);
+  return { uid, gid, additionalGids: [gid, ...extra], home };
 }
 
 export async function resolveUser(rootfs: string, user: string, groupAdd: string[]): Promise<ResolvedUser> {

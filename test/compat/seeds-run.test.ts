@@ -150,7 +150,7 @@ test('-u runs as a user from the image or as a numeric uid:gid', { skip }, async
   assert.match(missing.stderr, /unable to find user appuser: no matching entries in passwd file/);
 });
 
-test("a user's primary group is also among its supplementary groups, as dockerd sets them", { skip, todo: 'runtime (src/runtime/user.ts): dockerd puts the primary gid first in additionalGids; berth leaves it out, so `id` prints no groups= for nobody' }, async () => {
+test("a user's primary group is also among its supplementary groups, as dockerd sets them", { skip }, async () => {
   assert.equal(await ok(['run', '--rm', '-u', 'nobody', 'busybox', 'id']), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n');
   assert.equal(await ok(['run', '--rm', 'busybox', 'id', '-G']), '0\n');
 });

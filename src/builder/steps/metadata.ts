@@ -2,7 +2,7 @@
 // HEALTHCHECK, SHELL, STOPSIGNAL, ONBUILD, CMD, ENTRYPOINT, MAINTAINER, and ARG (key only).
 import { posix } from 'node:path';
 import type { ContainerConfig } from '../../image/index.js';
-import { exposedPortKeys, type Instruction } from '../dockerfile/index.js';
+import { exposedPortKeys, goQuote, type Instruction } from '../dockerfile/index.js';
 import type { StepContext, StepPlan } from './step.js';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -18,6 +18,16 @@ function setEnv(env: readonly string[], key: string, value: string): string[] {
 
 function quoteValue(v: string): string {
   return /[\s"'\\$]/.test(v) || v === '' ? JSON.stringify(v) : v;
+}
+
+/** Go's `%q` of a string list, which BuildKit's history uses for CMD and ENTRYPOINT: `["a" "b"]`. */
+function goQuotedList(list: readonly string[]): string {
+  return `[${list.map(goQuote).join(' ')}]`;
+}
+
+/** Go's `%v` of a string list (VOLUME and SHELL history): `[/data /logs]`. */
+function goList(list: readonly string[]): string {
+  return `[${list.join(' ')}]`;
 }
 
 /** The exec or shell form as the config stores it. */
@@ -63,14 +73,12 @@ export function metadataStep(ins: Instruction, ctx: StepContext): StepPlan | und
     case 'user':
       return plan(`USER ${ins.user}`, `USER ${ins.user}`, (c) => ({ ...c, User: ins.user }));
     case 'volume': {
-      const text = `VOLUME ${JSON.stringify(ins.volumes)}`;
-      return plan(text, text, (c) => ({ ...c, Volumes: { ...(c.Volumes ?? {}), ...Object.fromEntries(ins.volumes.map((v) => [v, {}])) } }));
+      return plan(`VOLUME ${JSON.stringify(ins.volumes)}`, `VOLUME ${goList(ins.volumes)}`, (c) => ({ ...c, Volumes: { ...(c.Volumes ?? {}), ...Object.fromEntries(ins.volumes.map((v) => [v, {}])) } }));
     }
     case 'stopsignal':
       return plan(`STOPSIGNAL ${ins.signal}`, `STOPSIGNAL ${ins.signal}`, (c) => ({ ...c, StopSignal: ins.signal }));
     case 'shell': {
-      const text = `SHELL ${JSON.stringify(ins.shell)}`;
-      return plan(text, text, (c) => ({ ...c, Shell: [...ins.shell] }));
+      return plan(`SHELL ${JSON.stringify(ins.shell)}`, `SHELL ${goList(ins.shell)}`, (c) => ({ ...c, Shell: [...ins.shell] }));
     }
     case 'onbuild': {
       const text = `ONBUILD ${ins.expression}`;
@@ -80,15 +88,14 @@ export function metadataStep(ins: Instruction, ctx: StepContext): StepPlan | und
       return plan(`MAINTAINER ${ins.maintainer}`, `MAINTAINER ${ins.maintainer}`, (c) => c);
     case 'cmd': {
       const cmd = commandOf(ins.cmdLine, ins.prependShell, shell);
-      const text = `CMD ${JSON.stringify(cmd)}`;
-      return plan(text, text, (c) => ({ ...c, Cmd: cmd }));
+      return plan(`CMD ${JSON.stringify(cmd)}`, `CMD ${goQuotedList(cmd)}`, (c) => ({ ...c, Cmd: cmd }));
     }
     case 'entrypoint': {
       const ep = commandOf(ins.cmdLine, ins.prependShell, shell);
       const text = `ENTRYPOINT ${JSON.stringify(ep)}`;
       // A new ENTRYPOINT drops an inherited CMD unless CMD was set in this stage (Docker's rule).
       const keepCmd = ctx.state.cmdSet === true;
-      return plan(`${text}${keepCmd ? '' : ' (resets CMD)'}`, text, (c) => (keepCmd ? { ...c, Entrypoint: ep } : { ...c, Entrypoint: ep, Cmd: null }));
+      return plan(`${text}${keepCmd ? '' : ' (resets CMD)'}`, `ENTRYPOINT ${goQuotedList(ep)}`, (c) => (keepCmd ? { ...c, Entrypoint: ep } : { ...c, Entrypoint: ep, Cmd: null }));
     }
     case 'healthcheck': {
       const h = ins.health;
