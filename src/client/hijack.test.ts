@@ -16,6 +16,22 @@ test('frames split back into stdout and stderr even across chunk boundaries', as
   assert.deepEqual(frames, [[1, 'out\n'], [2, 'err\n'], [1, '']]);
 });
 
+test('a frame of several MiB split into many small chunks, and many frames in one chunk, come out whole and in order', async () => {
+  const big = Buffer.alloc(3 * 1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = i % 253;
+  const small = Array.from({ length: 50 }, (_, i) => frame(i % 2 === 0 ? 1 : 2, `line ${i}\n`));
+  const bytes = Buffer.concat([frame(1, big), ...small]);
+  const chunks: Uint8Array[] = [];
+  // Odd sizes up to the big frame's end, then all the small frames as one chunk.
+  for (let off = 0; off < big.length + 8; off += 4099) chunks.push(new Uint8Array(bytes.subarray(off, Math.min(off + 4099, big.length + 8))));
+  chunks.push(bytes.subarray(big.length + 8));
+  const frames = [];
+  for await (const f of demultiplex(Readable.from(chunks))) frames.push(f);
+  assert.equal(frames.length, 51);
+  assert.ok(frames[0]!.data.equals(big));
+  assert.deepEqual(frames.slice(1).map((f) => [f.stream, f.data.toString()]), small.map((_, i) => [i % 2 === 0 ? 1 : 2, `line ${i}\n`]));
+});
+
 test('a truncated frame is an error, not a short read', async () => {
   const cut = frame(1, 'hello').subarray(0, 10);
   await assert.rejects(async () => {
