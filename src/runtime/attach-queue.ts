@@ -57,7 +57,7 @@ export class AttachQueue {
   private memoryBytes = 0;
   private spool: Spool | undefined;
   /** Spools that were drained and are being closed and removed. */
-  private retiring: Promise<void>[] = [];
+  private readonly retiring = new Set<Promise<void>>();
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -117,7 +117,7 @@ export class AttachQueue {
         if (spool.read === spool.written && !spool.writing && spool.pending.length === 0 && spool.carry.length === 0) {
           // Caught up: back to memory; the drained file goes.
           this.spool = undefined;
-          this.retiring.push(this.removeSpool(spool));
+          this.retire(spool);
           continue;
         }
       } else if (this.ended) {
@@ -138,7 +138,7 @@ export class AttachQueue {
     this.notify();
     const spool = this.spool;
     this.spool = undefined;
-    if (spool) this.retiring.push(this.removeSpool(spool));
+    if (spool) this.retire(spool);
     await Promise.all(this.retiring);
   }
 
@@ -160,6 +160,14 @@ export class AttachQueue {
     const taken = this.memory.splice(0, n);
     this.memoryBytes -= bytes;
     return n === 1 ? first : { stream: first.stream, data: Buffer.concat(taken.map((c) => c.data), bytes) };
+  }
+
+  private retire(spool: Spool): void {
+    // A spool that cannot be removed stays a leftover: the next spool made there removes it.
+    const done: Promise<void> = this.removeSpool(spool)
+      .catch(() => undefined)
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
   }
 
   private notify(): void {
