@@ -1,18 +1,20 @@
 // `docker run --rm busybox true` latency through berthd (median of N), beside dockerd and
-// podman when they are installed, and bare `runc run` of a prepared bundle as the floor.
-// berthd is bundled like scripts/build.mjs does, so the numbers are the shipped daemon's.
+// podman when they are installed, and bare `runc run` of a prepared bundle as the floor; then
+// DETACHED × `run -d … sleep` and one `rm -f` of them all, with the daemon's (and monitors') RSS
+// while they run, for each engine. berthd and the berth CLI are bundled like scripts/build.mjs
+// does, so the numbers are the shipped programs'. Peers: see bench/peers.ts.
 //   node --import tsx bench/run-latency.ts [--runs N] [--detached N] [--against DIR]
 // --against DIR: another checkout (e.g. `git worktree add DIR <rev>`, or `git archive <rev>`
 // unpacked with node_modules linked) whose berthd runs beside this one; `--network none` runs
 // alternate between the two, so both see the same load (medians and lower quartiles printed).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd } from './daemon-bundle.js';
+import { REPO, bundleBerthd, bundleEntry } from './daemon-bundle.js';
+import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman, rssMb, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
@@ -55,11 +57,6 @@ function ping(socketPath: string, path: string): Promise<number> {
   });
 }
 
-async function vmRss(pid: number): Promise<number> {
-  const m = /VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Promise<{ child: ChildProcess; env: NodeJS.ProcessEnv }> {
   const entry = await bundleBerthd(checkout);
   const sock = join(root, 'berth.sock');
@@ -99,6 +96,20 @@ async function runcFloor(root: string, rootfs: string): Promise<number[]> {
   return sample(RUNS, () => timed('runc', ['--root', state, 'run', '--bundle', bundle, `floor${process.pid}-${n++}`]));
 }
 
+/** DETACHED × `run -d … sleep 300`, then one `rm -f` of them all: total ms, and `whileRunning()` sampled before the rm. */
+function detachedRound<T>(argv: string[], env: NodeJS.ProcessEnv, runArgs: string[], image: string, whileRunning: () => T): { ms: number; sample: T } {
+  const t0 = performance.now();
+  const ids: string[] = [];
+  for (let i = 0; i < DETACHED; i++) {
+    const r = spawnSync(argv[0]!, [...argv.slice(1), 'run', '-d', ...runArgs, image, 'sleep', '300'], { env, encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} run -d failed (${r.status}): ${r.stderr}`);
+    ids.push(r.stdout.trim());
+  }
+  const sample = whileRunning();
+  if (ids.length) timed(argv[0]!, [...argv.slice(1), 'rm', '-f', ...ids], env);
+  return { ms: performance.now() - t0, sample };
+}
+
 function line(name: string, ms: number, ref?: number): string {
   return `${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms${ref ? `   ${(ms / ref).toFixed(2)}× berth` : ''}`;
 }
@@ -122,15 +133,11 @@ async function main(): Promise<void> {
 
     const berthRun = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', 'busybox', 'true'], b.env)));
     const berthNone = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], b.env)));
-    const t0 = performance.now();
-    const ids: string[] = [];
-    for (let i = 0; i < DETACHED; i++) {
-      const r = spawnSync(DOCKER, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '300'], { env: b.env, encoding: 'utf8' });
-      ids.push(r.stdout.trim());
-    }
-    const rss = await vmRss(berthd.pid!);
-    if (ids.length) timed(DOCKER, ['rm', '-f', ...ids], b.env);
-    const detachedTotal = performance.now() - t0;
+    const berthCli = [process.execPath, await bundleEntry('berth'), '-H', b.env['DOCKER_HOST']!];
+    const berthCliRun = median(sample(RUNS, () => timed(berthCli[0]!, [...berthCli.slice(1), 'run', '--rm', 'busybox', 'true'], b.env)));
+    const berthPid = berthd.pid!;
+    const round = detachedRound([DOCKER], b.env, ['--network', 'none'], 'busybox', () => ({ daemon: rssMb(berthPid), monitors: rssOfProcesses('conmon', root) }));
+    const detachedTotal = round.ms;
     const floor = median(await runcFloor(root, rootfs));
     let comparison: { mine: number[]; other: number[] } | undefined;
     if (values.against) {
@@ -142,12 +149,13 @@ async function main(): Promise<void> {
       comparison = interleaved(b.env, a.env);
     }
 
-    console.log(`docker run --rm busybox true, median of ${RUNS}`);
+    console.log(`docker run --rm busybox true, median of ${RUNS} (load ${loadAverage()})`);
     console.log(line('berth (default bridge network)', berthRun));
     console.log(line('berth (--network none)', berthNone));
+    console.log(line('berth CLI: berth run --rm (default bridge)', berthCliRun, berthRun));
     console.log(line('runc run of a prepared bundle (floor)', floor, berthRun));
     console.log(line(`berth: ${DETACHED} × run -d sleep, then rm -f all`, detachedTotal));
-    console.log(`${'berthd RSS with those containers running'.padEnd(44)} ${rss.toFixed(1).padStart(8)} MB`);
+    console.log(`${'berthd RSS with those containers running'.padEnd(44)} ${round.sample.daemon.toFixed(1).padStart(8)} MB   + ${round.sample.monitors.count} conmon ${round.sample.monitors.mb.toFixed(1)} MB`);
     if (comparison) {
       const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
       console.log(`--network none, ${RUNS} runs alternating with ${values.against} (load ${load}):`);
@@ -155,28 +163,34 @@ async function main(): Promise<void> {
       console.log(`${'  the other: median / lower quartile'.padEnd(44)} ${median(comparison.other).toFixed(1).padStart(8)} / ${quantile(comparison.other, 0.25).toFixed(1)} ms`);
     }
 
-    const peers: Array<[string, string, string[]]> = [
-      ['dockerd', '/var/run/docker.sock', []],
-      ['podman --runtime runc', '/usr/bin/podman', []],
-    ];
-    for (const [name, probe] of peers) {
-      if (!existsSync(probe)) {
-        console.log(`${name.padEnd(44)}  not installed: skipped`);
-        continue;
-      }
-      if (name === 'dockerd') {
-        const env = { ...process.env, DOCKER_HOST: 'unix:///var/run/docker.sock' };
-        const ok = spawnSync(DOCKER, ['image', 'inspect', 'busybox'], { env }).status === 0;
-        if (!ok) timed(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], env);
-        const ms = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', 'busybox', 'true'], env)));
-        console.log(line('dockerd', ms, berthRun));
-        console.log(`${''.padEnd(44)} target: berth ≤ 1/4 of dockerd → ${(berthRun <= ms / 4 ? 'met' : 'not met')}`);
-      } else {
-        const ok = spawnSync('podman', ['image', 'exists', 'localhost/busybox-bench']).status === 0;
-        if (!ok) timed('podman', ['import', join(root, 'bb.tar'), 'localhost/busybox-bench']);
-        const ms = median(sample(RUNS, () => timed('podman', ['--runtime', 'runc', 'run', '--rm', 'localhost/busybox-bench', 'true'])));
-        console.log(line(name, ms, berthRun));
-      }
+    const denv = dockerdEnv();
+    if (!denv) console.log(`${'dockerd'.padEnd(44)}  not running on /var/run/docker.sock: skipped`);
+    else {
+      ensureDockerImage(denv, join(root, 'bb.tar'));
+      // dockerd started with --bridge=none has no default bridge: its default run is `--network none`.
+      const bridged = spawnSync(DOCKER, ['network', 'inspect', 'bridge'], { env: denv, stdio: 'ignore' }).status === 0;
+      const ms = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', 'busybox', 'true'], denv)));
+      const msNone = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], denv)));
+      const ref = bridged ? berthRun : berthNone;
+      console.log(line(`dockerd (${bridged ? 'default bridge' : 'no bridge: --bridge=none'})`, ms, ref));
+      console.log(line('dockerd (--network none)', msNone, berthNone));
+      console.log(`${''.padEnd(44)} target: berth ≤ 1/4 of dockerd → ${ref <= ms / 4 ? 'met' : 'not met'} (${(ref / ms).toFixed(2)}); --network none: ${(berthNone / msNone).toFixed(2)}; berth CLI: ${(berthCliRun / ms).toFixed(2)}`);
+      const pid = dockerdPid();
+      const d = detachedRound([DOCKER], denv, ['--network', 'none'], 'busybox', () => ({ daemon: rssMb(pid), containerd: rssOfProcesses('containerd', 'containerd.toml'), shims: rssOfProcesses('containerd-shim', 'moby') }));
+      console.log(line(`dockerd: ${DETACHED} × run -d sleep, then rm -f all`, d.ms, detachedTotal));
+      console.log(`${''.padEnd(44)} target: berth ≤ 1/3 of dockerd → ${detachedTotal <= d.ms / 3 ? 'met' : 'not met'} (${(detachedTotal / d.ms).toFixed(2)})`);
+      console.log(`${'dockerd RSS with those containers running'.padEnd(44)} ${d.sample.daemon.toFixed(1).padStart(8)} MB   + containerd ${d.sample.containerd.mb.toFixed(1)} MB + ${d.sample.shims.count} shims ${d.sample.shims.mb.toFixed(1)} MB`);
+    }
+
+    const pm = podman();
+    if (!pm) console.log(`${'podman'.padEnd(44)}  not installed: skipped`);
+    else {
+      const image = ensurePodmanImage(pm.argv, join(root, 'bb.tar'));
+      const ms = median(sample(RUNS, () => timed(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runArgs, image, 'true'])));
+      console.log(line('podman --runtime runc (--network none)', ms, berthNone));
+      const d = detachedRound(pm.argv, process.env, pm.runArgs, image, () => rssOfProcesses('conmon', '/tmp/berth-bench-podman'));
+      console.log(line(`podman: ${DETACHED} × run -d sleep, then rm -f all`, d.ms, detachedTotal));
+      console.log(`${'podman (no daemon) with those containers running'.padEnd(44)} ${d.sample.count} conmon ${d.sample.mb.toFixed(1)} MB`);
     }
   } finally {
     if (againstDaemon && againstRoot) {
