@@ -105,16 +105,17 @@ export class ExecManager {
     const c = this.containers.get(s.containerId);
     if (c.state.status !== 'running') throw new BerthError('conflict', `Container ${c.id} is not running`);
     s.started = true;
-    await mkdir(join(s.dir, 'exits'), { recursive: true });
-    const proc = await this.processSpec(c, s.spec);
     const specPath = join(s.dir, 'process.json');
-    await writeFileAtomic(specPath, JSON.stringify(proc), { durable: false });
     const logPath = join(s.dir, 'exec.log');
-    // The log exists before conmon starts so the reader below never misses a line.
-    await writeFileAtomic(logPath, '', { durable: false });
-    // Watched before conmon starts, so an exit as fast as the start is not missed.
-    const watcher = this.watchSession(c, s);
+    let watcher: { check(): Promise<void>; close(): void } | undefined;
     try {
+      await mkdir(join(s.dir, 'exits'), { recursive: true });
+      const proc = await this.processSpec(c, s.spec);
+      await writeFileAtomic(specPath, JSON.stringify(proc), { durable: false });
+      // The log exists before conmon starts so the reader below never misses a line.
+      await writeFileAtomic(logPath, '', { durable: false });
+      // Watched before conmon starts, so an exit as fast as the start is not missed.
+      watcher = this.watchSession(c, s);
       const started = await startConmon(this.containers.runc, {
         id: c.id,
         uuid: s.id,
@@ -134,13 +135,15 @@ export class ExecManager {
       Object.assign(s, { pid: started.pid, pidStartTime, conmonPid: started.conmonPid, conmonStartTime, running: true });
       c.execIds.add(s.id);
     } catch (err) {
-      watcher.close();
-      this.settle(c, s, 126);
-      throw translateExecError(err);
+      // Like dockerd: a start that fails (user lookup, runc) ends the exec with 127 or 126.
+      watcher?.close();
+      const e = translateExecError(err);
+      this.settle(c, s, execStartFailureCode(errorMessage(e)));
+      throw e;
     }
     await this.save(c, s);
     this.containers.publish(c, `exec_start: ${s.spec.cmd.join(' ')}`, { execID: s.id });
-    void watcher.check();
+    void watcher!.check();
     const socketDir = this.containers.sockets;
     return {
       output: readLog(logPath, { follow: true, done: s.exited, signal: opts.signal }),
@@ -264,14 +267,18 @@ function recordFields(s: Omit<ExecRecord, 'version'>): Omit<ExecRecord, 'version
   return { id, containerId, created, spec, started, running, exitCode, pid, pidStartTime, conmonPid, conmonStartTime };
 }
 
-/** runc's exec errors in Docker's words (the CLI derives 126/127 from them). */
-function translateExecError(err: unknown): Error {
+/** runc's exec errors in Docker's words (the CLI prints them; `docker exec` exits with the exec's code). */
+export function translateExecError(err: unknown): Error {
   const msg = errorMessage(err);
-  if (/executable file not found|no such file or directory/.test(msg)) {
-    return new BerthError('invalid-argument', `OCI runtime exec failed: exec failed: unable to start container process: ${msg.replace(/^OCI runtime create failed: /, '')}: unknown`, { cause: err });
-  }
-  if (/permission denied/.test(msg)) {
-    return new BerthError('invalid-argument', `OCI runtime exec failed: exec failed: unable to start container process: ${msg.replace(/^OCI runtime create failed: /, '')}: unknown`, { cause: err });
-  }
-  return err instanceof Error ? err : new BerthError('internal', msg);
+  const RUNC_PREFIX = 'OCI runtime create failed: ';
+  if (!msg.startsWith(RUNC_PREFIX)) return err instanceof Error ? err : new BerthError('internal', msg);
+  let detail = msg.slice(RUNC_PREFIX.length);
+  const START = 'exec failed: unable to start container process: ';
+  if (!detail.startsWith(START)) detail = START + detail;
+  return new BerthError('invalid-argument', `OCI runtime exec failed: ${detail}: unknown`, { cause: err });
+}
+
+/** dockerd's exit code for an exec that could not start: 127 not found, 126 otherwise. */
+export function execStartFailureCode(message: string): number {
+  return /executable file not found|no such file or directory/.test(message) ? 127 : 126;
 }
