@@ -15,6 +15,8 @@ import { BuildCacheStore } from './cache-store.js';
 import { DockerignoreMatcher, dockerignoreCandidates } from './context/index.js';
 import { unpackContext, type ContextFiles, type IntakeResult } from './context-intake.js';
 import { readLocalContext } from './local-context.js';
+import { fetchRemoteContext, parseRemote, redactUrl, type RemoteContext } from './remote-context.js';
+import { decompressContext } from './remote-context-compression.js';
 import { parseDockerfile } from './dockerfile/index.js';
 import { BuildExecutor } from './executor.js';
 import { parsePlatformList } from './platforms.js';
@@ -101,7 +103,27 @@ export class BuildService {
     if (opts.platform) parsePlatformList(opts.platform); // a bad --platform is a 400 before the stream
   }
 
-  async build(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
+  /**
+   * Fetches a `remote=` context (git clone, or the response headers of a tarball/Dockerfile
+   * URL) before the build's stream starts, so a bad URL, ref or subdir is an HTTP error.
+   * `file://` repositories are on the daemon's host: only with `allowLocal`.
+   */
+  async openRemote(remote: string, o: { signal?: AbortSignal; allowLocal: boolean }): Promise<RemoteContext> {
+    const source = parseRemote(remote);
+    if (source.kind === 'git' && source.transport === 'file' && !o.allowLocal) {
+      throw invalidArgument(`remote context "${redactUrl(remote)}": file:// repositories are accepted only over the unix socket`);
+    }
+    const dir = await mkdtemp(join(this.deps.workRoot, 'tmp', 'remote-'));
+    try {
+      const ctx = await fetchRemoteContext(source, dir, o.signal ? { signal: o.signal } : {});
+      return { ...ctx, close: () => ctx.close().finally(() => rm(dir, { recursive: true, force: true })) };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async build(context: Readable | RemoteContext, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
     this.validate(opts);
     this.active++;
     try {
@@ -111,16 +133,22 @@ export class BuildService {
     }
   }
 
-  private async buildInner(context: Readable, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
+  private async buildInner(context: Readable | RemoteContext, opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }): Promise<BuildResult> {
     const dir = await mkdtemp(join(this.deps.workRoot, 'tmp', 'ctx-'));
     let spool: ContextFiles | undefined;
     try {
       const t0 = Date.now();
+      const remote = 'kind' in context ? context : undefined;
+      // A remote Dockerfile URL is the whole context: its name replaces dockerfile=.
+      if (remote?.kind === 'directory' && remote.dockerfile) opts = { ...opts, dockerfile: remote.dockerfile };
       // berth build on this host names its context directory: read in place, hashes from the stat index.
-      if (opts.localContext) context.resume();
-      const intake = opts.localContext
-        ? await readLocalContext(opts.localContext, opts.dockerfile || 'Dockerfile', this.deps.hasher, join(dir, 'tree'), { signal: o.signal })
-        : await unpackContext(context, dir, { signal: o.signal });
+      if (opts.localContext && !remote) (context as Readable).resume();
+      const intake = remote?.kind === 'directory'
+        ? // A fresh checkout: its files are new, a stat index would only fill with dead paths.
+          await readLocalContext(remote.root, opts.dockerfile || 'Dockerfile', new FileHasher(), join(dir, 'tree'), { signal: o.signal })
+        : opts.localContext && !remote
+          ? await readLocalContext(opts.localContext, opts.dockerfile || 'Dockerfile', this.deps.hasher, join(dir, 'tree'), { signal: o.signal })
+          : await unpackContext(await decompressContext(remote?.kind === 'archive' ? remote.stream : (context as Readable), { signal: o.signal }), dir, { signal: o.signal });
       spool = intake.spool;
       o.onEvent({ type: 'context', bytes: intake.bytes, files: intake.entries.size, durationMs: Date.now() - t0 });
       const dfPath = opts.dockerfile || 'Dockerfile';

@@ -5,7 +5,7 @@ import type { BuildCacheUsage, BuildEvent, BuildOptions, BuildService } from '..
 import { BerthError, errorMessage } from '../../util/index.js';
 import type { RequestContext, Route } from '../router.js';
 
-export type BuildBackend = Pick<BuildService, 'build' | 'prune' | 'validate'>;
+export type BuildBackend = Pick<BuildService, 'build' | 'prune' | 'validate' | 'openRemote'>;
 
 const stringMap = z.record(z.string(), z.string().nullable());
 const stringList = z.array(z.string());
@@ -32,7 +32,6 @@ function shortId(id: string): string {
 
 /** Query → BuildOptions; every check that can fail runs before the stream starts. */
 export function buildOptionsFrom(ctx: RequestContext): BuildOptions {
-  if (ctx.queryString('remote')) throw new BerthError('not-implemented', 'building from a remote context is not supported');
   const args = ctx.queryJson('buildargs', stringMap) ?? {};
   const buildArgs: Record<string, string> = {};
   for (const [k, v] of Object.entries(args)) if (v !== null) buildArgs[k] = v;
@@ -96,33 +95,42 @@ export function buildRoutes(builder: BuildBackend): Route[] {
       handler: async (ctx) => {
         const opts = buildOptionsFrom(ctx);
         builder.validate(opts);
-        const quiet = ctx.queryBool('q');
-        const structured = ctx.queryBool('berthprogress');
-        const w = ctx.startJsonStream();
-        let queue: Promise<void> = Promise.resolve();
-        const send = (v: BuildStreamLine) => {
-          queue = queue.then(() => w.write(v));
-        };
-        const onEvent = (e: BuildEvent) => {
-          if (structured) send({ berth: e as BuildProgressWire });
-          else if (!quiet) for (const l of legacyLines(e)) send(l);
-        };
+        // remote=: a git URL or a tarball/Dockerfile URL the daemon fetches (the body is unused).
+        // Fetched before the stream starts, so an unreachable URL or a bad ref is an HTTP error.
+        const remoteUrl = ctx.queryString('remote');
+        if (remoteUrl !== undefined && remoteUrl !== '') ctx.body.resume();
+        const remote = remoteUrl ? await builder.openRemote(remoteUrl, { signal: ctx.signal, allowLocal: ctx.req.socket.remoteAddress === undefined }) : undefined;
         try {
-          const r = await builder.build(ctx.body, opts, { signal: ctx.signal, onEvent });
-          send({ aux: { ID: r.imageId } });
-          if (structured) send({ berth: { type: 'result', imageId: r.imageId, tags: r.tags, cached: r.cached, executed: r.executed } });
-          else if (quiet) send({ stream: `${r.imageId}\n` });
-          else {
-            send({ stream: `Successfully built ${shortId(r.imageId)}\n` });
-            for (const t of r.tags) send({ stream: `Successfully tagged ${t.includes(':') && !/:[0-9]+\/[^:]*$/.test(t) ? t : `${t}:latest`}\n` });
+          const quiet = ctx.queryBool('q');
+          const structured = ctx.queryBool('berthprogress');
+          const w = ctx.startJsonStream();
+          let queue: Promise<void> = Promise.resolve();
+          const send = (v: BuildStreamLine) => {
+            queue = queue.then(() => w.write(v));
+          };
+          const onEvent = (e: BuildEvent) => {
+            if (structured) send({ berth: e as BuildProgressWire });
+            else if (!quiet) for (const l of legacyLines(e)) send(l);
+          };
+          try {
+            const r = await builder.build(remote ?? ctx.body, opts, { signal: ctx.signal, onEvent });
+            send({ aux: { ID: r.imageId } });
+            if (structured) send({ berth: { type: 'result', imageId: r.imageId, tags: r.tags, cached: r.cached, executed: r.executed } });
+            else if (quiet) send({ stream: `${r.imageId}\n` });
+            else {
+              send({ stream: `Successfully built ${shortId(r.imageId)}\n` });
+              for (const t of r.tags) send({ stream: `Successfully tagged ${t.includes(':') && !/:[0-9]+\/[^:]*$/.test(t) ? t : `${t}:latest`}\n` });
+            }
+            await queue;
+            w.end();
+          } catch (err) {
+            await queue;
+            if (ctx.signal.aborted) throw err;
+            ctx.log.debug('build failed', { error: errorMessage(err) });
+            await w.error(errorMessage(err));
           }
-          await queue;
-          w.end();
-        } catch (err) {
-          await queue;
-          if (ctx.signal.aborted) throw err;
-          ctx.log.debug('build failed', { error: errorMessage(err) });
-          await w.error(errorMessage(err));
+        } finally {
+          await remote?.close();
         }
       },
     },

@@ -1,0 +1,84 @@
+// Context tars that arrive compressed with bzip2, xz or zstd (the docker CLI sends `docker build
+// - < ctx.tar.xz` as is, and a remote tarball may be any of them) are decompressed by the
+// Debian binaries as they stream; gzip and plain tars go on untouched (the intake reads those).
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, isAbortError, spawnStreaming } from '../util/index.js';
+
+/** A context stream may take this long to arrive; the caller's signal ends it sooner. */
+const DECOMPRESS_TIMEOUT_MS = 60 * 60_000;
+
+type Compression = 'bzip2' | 'xz' | 'zstd';
+
+const DECOMPRESSORS: Record<Compression, string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
+
+export function sniffCompression(head: Buffer): Compression | undefined {
+  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+  return undefined;
+}
+
+/** `input` with its first bytes looked at: decompressed when bzip2/xz/zstd, else as it was. */
+export async function decompressContext(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < 6) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    parts.push(r.value);
+    size += r.value.length;
+  }
+  const head = Buffer.concat(parts);
+  const whole = Readable.from(
+    (async function* () {
+      if (head.length > 0) yield head;
+      if (done) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    })(),
+    { objectMode: false },
+  );
+  const compression = sniffCompression(head);
+  if (!compression) return whole;
+  const child = spawnStreaming(DECOMPRESSORS[compression], ['-dc'], { timeoutMs: DECOMPRESS_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) });
+  let feedError: unknown;
+  let exited = false;
+  child.done.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
+  pipeline(whole, child.stdin).catch((err: unknown) => {
+    // The sender went away or the decompressor stopped reading: its exit says which.
+    feedError ??= err;
+    if (!exited) child.kill();
+  });
+  const failure = (err: unknown): unknown => {
+    const e = feedError ?? err;
+    if (isAbortError(e) || e instanceof BerthError && e.kind !== 'internal') return e;
+    return new BerthError('invalid-argument', `cannot decompress the build context (${compression}): ${(e as Error).message}`, { cause: e });
+  };
+  // The tar ends only when the decompressor exited 0: a truncated or corrupt input is an error,
+  // never a shorter context.
+  return Readable.from(
+    (async function* () {
+      try {
+        for await (const c of child.stdout as AsyncIterable<Buffer>) yield c;
+        await child.done;
+      } catch (err) {
+        throw failure(err);
+      } finally {
+        if (!exited) child.kill();
+      }
+    })(),
+    { objectMode: false },
+  );
+}
