@@ -1,16 +1,20 @@
 // Build benchmark on a realistic project (multi-stage, 16 steps, ~2000 files / ~50 MB context):
 // cold build, no-change rebuild, rebuild after touching one late-copied file, and a 200 MB
-// context transfer with berthd's RSS sampled during it. Driven through the real docker CLI
-// (legacy builder, POST /build). dockerd / buildah are compared only when installed.
+// context transfer with the daemon's RSS sampled during it. Driven through the real docker CLI
+// (legacy builder, POST /build), the same steps against dockerd (DOCKER_BUILDKIT=0) and
+// `podman build` (buildah inside; --network none, --pull=never) when they are there, each on
+// its own copy of the project. Peers: see bench/peers.ts.
 //   node --import tsx bench/build-rebuild.ts
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../test/helpers/daemon.js';
+import { DOCKER_CLI, runCommand, startTestDaemon, type TestDaemon } from '../test/helpers/daemon.js';
 import { importBusybox } from '../test/integration/build/fixtures.js';
 import { berthArgv } from '../test/integration/cli/berth-cli.js';
+import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
+import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman } from './peers.js';
 
 const DOCKERFILE = `FROM busybox AS deps
 WORKDIR /app
@@ -48,9 +52,9 @@ async function makeProject(dir: string): Promise<void> {
   await writeFile(join(dir, '.dockerignore'), '*.tmp\n');
 }
 
-function timed(label: string, env: NodeJS.ProcessEnv, args: string[]): number {
+function timed(label: string, env: NodeJS.ProcessEnv, args: string[], argv = [DOCKER_CLI]): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(DOCKER_CLI, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(argv[0]!, [...argv.slice(1), ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr}`);
   return ms;
@@ -61,30 +65,64 @@ async function rssKb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
 }
 
-async function benchBerth(d: TestDaemon, project: string, big: string): Promise<Record<string, number>> {
-  const env = { ...d.env, DOCKER_BUILDKIT: '0' };
+/** One engine: `argv` is its build command line (docker CLI or podman), `pid` its daemon's (RSS). */
+interface Engine {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  pid: number | undefined;
+  /** Extra `build` flags (podman: no network, no pull, the host's nofile limit). */
+  buildArgs: string[];
+}
+
+async function benchEngine(e: Engine, project: string, big: string): Promise<Record<string, number>> {
+  const build = (label: string, dir: string) => timed(label, e.env, ['build', '-q', ...e.buildArgs, '-t', 'bench:1', dir], e.argv);
   const out: Record<string, number> = {};
-  out['cold build'] = timed('cold', env, ['build', '-q', '-t', 'bench:1', project]);
-  out['no-change rebuild'] = timed('rebuild', env, ['build', '-q', '-t', 'bench:1', project]);
+  out['cold build'] = build('cold', project);
+  out['no-change rebuild'] = build('rebuild', project);
   await writeFile(join(project, 'src', 'mod39', 'file49.txt'), randomBytes(15 * 1024).toString('base64'));
-  out['touch late file'] = timed('touch', env, ['build', '-q', '-t', 'bench:1', project]);
-  const base = await rssKb(d.pid);
+  out['touch late file'] = build('touch', project);
+  const base = e.pid ? await rssKb(e.pid) : NaN;
   let peak = base;
   const sampler = setInterval(() => {
-    void rssKb(d.pid).then((v) => (peak = Math.max(peak, v)), () => undefined);
+    if (e.pid) void rssKb(e.pid).then((v) => (peak = Math.max(peak, v)), () => undefined);
   }, 20);
   try {
     // spawnSync would block the sampler: run the transfer asynchronously.
     const t0 = process.hrtime.bigint();
-    const r = await d.docker(['build', '-q', big], { env, timeoutMs: 600_000 });
+    const r = await runCommand(e.argv[0]!, [...e.argv.slice(1), 'build', '-q', ...e.buildArgs, big], { env: e.env, timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`200MB build failed: ${r.stderr}`);
     out['200MB context'] = Number(process.hrtime.bigint() - t0) / 1e6;
   } finally {
     clearInterval(sampler);
   }
-  out['berthd RSS before (MB)'] = base / 1024;
-  out['berthd RSS peak during 200MB (MB)'] = peak / 1024;
+  out['daemon RSS before (MB)'] = base / 1024;
+  out['daemon RSS peak during 200MB (MB)'] = peak / 1024;
   return out;
+}
+
+function printResults(title: string, r: Record<string, number>, ref?: Record<string, number>): void {
+  console.log(title);
+  for (const [k, v] of Object.entries(r)) {
+    const ratio = ref && !k.includes('MB)') ? `   berth/this ${(ref[k]! / v).toFixed(2)}` : '';
+    console.log(`  ${k.padEnd(36)} ${k.includes('MB)') ? v.toFixed(1) + ' MB' : (v / 1000).toFixed(2) + ' s'}${ratio}`);
+  }
+}
+
+/** The same build steps on a peer, on its own copy of the project (cold for it); its images removed after. */
+async function benchPeer(name: string, e: Engine, pristine: string, big: string, cleanup: () => void, ref: Record<string, number>): Promise<void> {
+  const project = `${pristine}-${name}`;
+  await cp(pristine, project, { recursive: true });
+  try {
+    const r = await benchEngine(e, project, big);
+    printResults(`${name} (same project, same steps; load ${loadAverage()})`, r, ref);
+    if (name === 'dockerd') {
+      const targets: Array<[string, number]> = [['cold build', 1], ['no-change rebuild', 1 / 3], ['touch late file', 1 / 2], ['200MB context', 1]];
+      console.log(`  targets (berth/dockerd): ${targets.map(([k, max]) => `${k} ≤ ${max.toFixed(2)} ${ref[k]! / r[k]! <= max ? 'met' : 'NOT met'}`).join('; ')}`);
+    }
+  } finally {
+    cleanup();
+    await rm(project, { recursive: true, force: true });
+  }
 }
 
 function finishedLines(d: TestDaemon): string[] {
@@ -147,7 +185,9 @@ try {
   for (let i = 0; i < 20; i++) await writeFile(join(big, `blob${i}.bin`), randomBytes(10 * 1024 * 1024));
   await writeFile(join(big, 'Dockerfile'), 'FROM busybox\nLABEL transfer=1\n');
   await importBusybox(d);
-  const r = await benchBerth(d, project, big);
+  const pristine = join(root, 'pristine');
+  await cp(project, pristine, { recursive: true });
+  const r = await benchEngine({ argv: [DOCKER_CLI], env: { ...d.env, DOCKER_BUILDKIT: '0' }, pid: d.pid, buildArgs: [] }, project, big);
   await benchLocalContext(d, project);
   console.log('berth (docker CLI, legacy builder protocol), project: 2000 src files + 20 MB deps (~50 MB context), 16 steps');
   for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(36)} ${k.includes('MB)') ? v.toFixed(1) + ' MB' : (v / 1000).toFixed(2) + ' s'}`);
@@ -157,9 +197,30 @@ try {
     console.log(`  context ${j.contextMs} ms, steps ${j.stepsMs} ms (${j.cached} cached, ${j.executed} executed)`);
   }
   console.log(`load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
-  for (const other of ['dockerd', 'buildah']) {
-    const found = spawnSync('sh', ['-c', `command -v ${other}`]).status === 0;
-    console.log(`${other}: ${found ? 'installed but not driven by this bench (start it yourself and point DOCKER_HOST at it)' : 'not installed, skipped'}`);
+  const bbTar = join(root, 'bb.tar');
+  const rootfs = join(root, 'rootfs');
+  await buildBusyboxRootfs(rootfs);
+  spawnSync('tar', ['-C', rootfs, '-cf', bbTar, '.']);
+  const denv = dockerdEnv();
+  if (!denv) console.log('dockerd: not running on /var/run/docker.sock, skipped');
+  else {
+    ensureDockerImage(denv, bbTar);
+    const env = { ...denv, DOCKER_BUILDKIT: '0' };
+    const cleanup = () => {
+      spawnSync(DOCKER_CLI, ['rmi', '-f', 'bench:1'], { env });
+      spawnSync(DOCKER_CLI, ['image', 'prune', '-f'], { env });
+    };
+    await benchPeer('dockerd', { argv: [DOCKER_CLI], env, pid: dockerdPid(), buildArgs: [] }, pristine, big, cleanup, r);
+  }
+  const pm = podman();
+  if (!pm) console.log('podman (buildah): not installed, skipped');
+  else {
+    ensurePodmanImage(pm.argv, bbTar, 'localhost/busybox');
+    const cleanup = () => {
+      spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'rmi', '-f', 'localhost/bench:1']);
+      spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'image', 'prune', '-f']);
+    };
+    await benchPeer('podman build', { argv: pm.argv, env: process.env, pid: undefined, buildArgs: ['--pull=never', ...pm.runArgs] }, pristine, big, cleanup, r);
   }
 } finally {
   await d.stop();

@@ -1,4 +1,5 @@
-// Benchmark: `docker load` of a ~170 MB Debian image into berthd (and dockerd when installed),
+// Benchmark: `docker load` of a ~170 MB Debian image into berthd (and dockerd when it runs on
+// /var/run/docker.sock, see bench/peers.ts),
 // layer unpack against `tar -xf` of the same layer, and `docker images` latency with 200 images.
 // Run as root: node --import tsx bench/image-load.ts
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { pack as tarPack } from 'tar-stream';
 import { DOCKER_CLI, isRoot, startTestDaemon, type TestDaemon } from '../test/helpers/daemon.js';
 import { tarOf } from '../src/image/archive-fixtures.js';
 import { openStorage } from '../src/storage/index.js';
+import { dockerdEnv } from './peers.js';
 
 const CACHE_DIR = '/var/cache/berth';
 
@@ -154,6 +156,8 @@ async function main(): Promise<void> {
     // whoever does it. CPU seconds (berthd and its children) are printed too: with the 2 cores
     // shared, they vary less than wall time.
     const runs = 3;
+    const denv = dockerdEnv();
+    const dockerdLoads: number[] = [];
     const loads: Array<{ ms: number; cpu: number }> = [];
     const tars: Array<{ ms: number; cpu: number }> = [];
     for (let i = 0; i < runs; i++) {
@@ -168,6 +172,11 @@ async function main(): Promise<void> {
       const load = timeCommand(DOCKER_CLI, ['load', '-q', '-i', arch], d!.env);
       if (!load.ok) throw new Error(`docker load failed: ${load.stderr}`);
       loads.push({ ms: load.ms, cpu: (await cpuSeconds(d!.pid)) - cpu0 });
+      if (denv) {
+        const peer = timeCommand(DOCKER_CLI, ['load', '-q', '-i', arch], denv);
+        if (!peer.ok) throw new Error(`docker load into dockerd failed: ${peer.stderr}`);
+        dockerdLoads.push(peer.ms);
+      }
       await rm(arch);
 
       // The same layer unpacked by GNU tar, the floor for layer extraction.
@@ -191,9 +200,11 @@ async function main(): Promise<void> {
     const parts = await loadBreakdown(layer, work);
     console.log(`  in process, one after the other: ingest ${parts.ingestMs.toFixed(0)} ms, apply ${parts.applyMs.toFixed(0)} ms`);
 
-    const dockerd = spawnSync('sh', ['-c', 'command -v dockerd'], { timeout: 5_000 });
-    if (dockerd.status === 0) console.log('dockerd is installed but this benchmark does not start it (it would take over /var/run/docker.sock); compare by hand');
-    else console.log('dockerd: not installed, no ratio');
+    if (denv) {
+      const m = median(dockerdLoads);
+      console.log(`dockerd: docker load median ${m.toFixed(0)} ms (${(mb / (m / 1000)).toFixed(0)} MB/s); runs ${dockerdLoads.map((x) => x.toFixed(0)).join(', ')} ms; berth/dockerd = ${(mLoad / m).toFixed(2)}`);
+      spawnSync(DOCKER_CLI, ['rmi', ...Array.from({ length: runs }, (_, i) => `bench/debian:run${i}`)], { env: denv, timeout: 120_000 });
+    } else console.log('dockerd: not running on /var/run/docker.sock, no ratio');
 
     await benchImagesList(d!);
   } finally {

@@ -45,22 +45,27 @@ export function dockerdPid(): number | undefined {
 /**
  * The podman command line every podman run of a bench starts with (own storage, runc,
  * cgroupfs, no journald), or undefined when podman is not installed. podman raises the
- * container's nofile limit above this host's hard limit by default, which runc refuses:
- * `runArgs` pins it to the host's.
+ * container's nofile and nproc limits above this host's hard limits by default, which runc
+ * refuses: `runArgs` pins them to the host's.
  */
 export function podman(): { argv: string[]; runArgs: string[] } | undefined {
   if (!existsSync(PODMAN)) return undefined;
-  const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const hard = (name: string) => {
+    const v = new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits)?.[1] ?? 'unlimited';
+    return v === 'unlimited' ? '-1' : v;
+  };
+  const [nofile, nproc] = [hard('Max open files'), hard('Max processes')];
   return {
     argv: [PODMAN, '--root', `${PODMAN_ROOT}/root`, '--runroot', `${PODMAN_ROOT}/run`, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'],
-    runArgs: ['--network', 'none', '--ulimit', `nofile=${hard}:${hard}`],
+    runArgs: ['--network', 'none', '--ulimit', `nofile=${nofile}:${nofile}`, '--ulimit', `nproc=${nproc}:${nproc}`],
   };
 }
 
 /** Imports a rootfs tar as `name` into a docker engine (berthd or dockerd) unless it is there. */
 export function ensureDockerImage(env: NodeJS.ProcessEnv, tar: string, name = 'busybox:latest'): void {
   if (spawnSync(DOCKER, ['image', 'inspect', name], { env, stdio: 'ignore' }).status === 0) return;
-  const r = spawnSync(DOCKER, ['import', '--change', 'CMD ["sh"]', tar, name], { env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(DOCKER, ['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'CMD ["sh"]', tar, name], { env, encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`docker import into ${env['DOCKER_HOST']} failed: ${r.stderr}`);
 }
 
