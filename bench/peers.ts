@@ -46,14 +46,15 @@ export function dockerdPid(): number | undefined {
  * The podman command line every podman run of a bench starts with (own storage, runc,
  * cgroupfs, no journald), or undefined when podman is not installed. podman raises the
  * container's nofile and nproc limits above this host's hard limits by default, which runc
- * refuses: `runArgs` pins them to the host's.
+ * refuses: `runArgs` pins them to at most 4096 (and the host's hard limit).
  */
 export function podman(): { argv: string[]; runArgs: string[] } | undefined {
   if (!existsSync(PODMAN)) return undefined;
   const limits = readFileSync('/proc/self/limits', 'utf8');
   const hard = (name: string) => {
     const v = new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits)?.[1] ?? 'unlimited';
-    return v === 'unlimited' ? '-1' : v;
+    // Lowered to at most 4096: raising nproc to this host's hard limit is refused by runc too.
+    return String(Math.min(v === 'unlimited' ? Infinity : Number(v), 4096));
   };
   const [nofile, nproc] = [hard('Max open files'), hard('Max processes')];
   return {
