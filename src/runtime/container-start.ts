@@ -11,6 +11,7 @@ import { startConmon } from './conmon.js';
 import { settleAll, type ContainerContext } from './container-context.js';
 import { checkExitFile, unwatchExit, watchExit } from './container-exit.js';
 import { deferred, type Container } from './container-record.js';
+import type { ContainerSpec } from './container-spec.js';
 import { hostDevices, requestedDevices } from './devices.js';
 import { probeConfigOf } from './health.js';
 import { conmonLogSizeMax } from './logs.js';
@@ -105,7 +106,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     c.nextStart = deferred();
     startedD.resolve();
     const tCreated = performance.now();
-    const netInfo = { id: c.id, name: c.name, spec };
+    const netInfo = { id: c.id, name: c.name, spec: networkSpecOf(c) };
     const settings = await ctx.opts.network.attach({ ...netInfo, pid: started.pid });
     cleanup.push(() => ctx.opts.network.detach(netInfo));
     watchExit(ctx, c);
@@ -164,7 +165,7 @@ async function prepareNetwork(ctx: ContainerContext, c: Container): Promise<Name
   if (netMode.startsWith('container:')) {
     ns = { mode: 'path', path: `/proc/${pidOf(ctx, netMode.slice(10))}/ns/net` };
   } else {
-    const plan = await ctx.opts.network.plan({ id: c.id, name: c.name, spec });
+    const plan = await ctx.opts.network.plan({ id: c.id, name: c.name, spec: networkSpecOf(c) });
     ns = plan.namespace;
     hostsEntries = plan.hostsEntries;
     resolvConf = plan.resolvConf;
@@ -186,6 +187,16 @@ async function prepareNetwork(ctx: ContainerContext, c: Container): Promise<Name
     ),
   ]);
   return ns;
+}
+
+/**
+ * The spec as the network sees it: the image's EXPOSEd ports merged in, as dockerd merges them
+ * into the container's config (so `-P` publishes them).
+ */
+function networkSpecOf(c: Container): ContainerSpec {
+  const fromImage = Object.keys(c.config.image.config.ExposedPorts ?? {}).map((k) => (k.includes('/') ? k : `${k}/tcp`));
+  if (!fromImage.length) return c.config.spec;
+  return { ...c.config.spec, exposedPorts: [...new Set([...fromImage, ...c.config.spec.exposedPorts])] };
 }
 
 /** Docker's 127 / 126 wording (the docker CLI picks its exit code from it). */
