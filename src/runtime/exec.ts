@@ -76,7 +76,11 @@ export class ExecManager {
     this.sessions.set(s.id, s);
     // The id is answered only once it is on disk: a restarted daemon knows every id it gave out.
     try {
-      await mkdir(s.dir, { recursive: true });
+      // Not recursive above exec/: a container directory removed meanwhile is not made again.
+      await mkdir(join(c.dir, 'exec')).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      await mkdir(s.dir);
       await this.save(c, s);
     } catch (err) {
       this.sessions.delete(s.id);
