@@ -34,12 +34,21 @@ export async function printInspected(
   format: string | undefined,
 ): Promise<number> {
   if (format) {
-    // docker renders inspect templates against its typed structs: `json` keeps field order.
-    const tmpl = parseGoTemplate(format === 'json' ? '{{json .}}' : format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'), { jsonKeys: 'struct' });
+    const src = format === 'json' ? '{{json .}}' : format.replaceAll('\\t', '\t').replaceAll('\\n', '\n');
+    const tmpl = parseGoTemplate(src, { jsonKeys: inspectJsonKeys(src) });
     await ctx.print(results.map((r) => `${tmpl.execute(r)}\n`).join(''));
   } else {
     await ctx.print(`${JSON.stringify(results, null, 4)}\n`);
   }
   for (const err of errors) reportError(err, { debug: ctx.globals.debug });
   return errors.length ? 1 : 0;
+}
+
+/**
+ * docker renders an inspect template against its typed struct, where `json` keeps field order.
+ * A template naming a field the struct spells otherwise (`.Id`: the Go field is `ID`) fails
+ * there, and docker renders it again against the raw JSON decoded into maps: keys sorted.
+ */
+export function inspectJsonKeys(template: string): 'struct' | 'sorted' {
+  return /\.Id\b/.test(template) ? 'sorted' : 'struct';
 }

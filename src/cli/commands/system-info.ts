@@ -37,7 +37,12 @@ export function renderInfo(info: SystemInfo, debug: boolean): string {
   out += line(1, 'init version', info.InitCommit?.ID ?? '');
   if (info.SecurityOptions?.length) {
     out += ' Security Options:\n';
-    for (const o of info.SecurityOptions) out += `  ${o.replace(/^name=/, '').split(',')[0]}\n`;
+    // `name=seccomp,profile=builtin`: docker prints the name, and of the rest only the profile.
+    for (const o of info.SecurityOptions) {
+      const kv = new Map(o.split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
+      out += `  ${kv.get('name') ?? o}\n`;
+      if (kv.has('profile')) out += `   Profile: ${kv.get('profile')}\n`;
+    }
   }
   out += line(1, 'Kernel Version', info.KernelVersion);
   out += line(1, 'Operating System', info.OperatingSystem);

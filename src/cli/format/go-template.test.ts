@@ -26,8 +26,13 @@ test('json renders a value and works as a function or in a pipeline', () => {
   assert.equal(render('{{json .Config.Cmd}}', image), '["sh"]');
   assert.equal(render('{{.Config.Cmd | json}}', image), '["sh"]');
   assert.equal(render('{{json .}}', { B: 'x', A: 1 }), '{"A":1,"B":"x"}');
-  // docker's json function does not escape HTML characters; Go still escapes U+2028/9.
-  assert.equal(render('{{json .}}', { s: '<a&b>\u2028' }), '{"s":"<a&b>\\u2028"}');
+  // docker's json function does not escape HTML characters in a value; Go still escapes U+2028/9.
+  assert.equal(render('{{json .Name}}', { Name: '<a&b>\u2028' }), '"<a&b>\\u2028"');
+  assert.equal(parseGoTemplate('{{json .}}', { jsonKeys: 'struct' }).execute({ s: '<a&b>' }), '{"s":"<a&b>"}');
+});
+
+test('json of a whole list row escapes HTML characters, as a row marshals itself with json.Marshal', () => {
+  assert.equal(render('{{json .}}', { Digest: '<none>', Tag: 'a&b' }), '{"Digest":"\\u003cnone\\u003e","Tag":"a\\u0026b"}');
 });
 
 test('docker template functions: join, index, upper, lower, title, split, truncate, pad, len', () => {

@@ -317,7 +317,14 @@ function structOrder(v: unknown, key = '', parent = ''): unknown {
  */
 function goJson(v: unknown, keys: JsonKeyOrder): string {
   const value = v === NO_VALUE ? null : v;
-  return (JSON.stringify(keys === 'struct' ? structOrder(value) : sortKeys(value)) ?? 'null').replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  const text = (JSON.stringify(keys === 'struct' ? structOrder(value) : sortKeys(value)) ?? 'null').replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  // A list row (`docker images --format '{{json .}}'`) marshals itself with json.Marshal, which
+  // does escape HTML; the encoder keeps those escapes. Inspect values and plain strings do not.
+  return keys === 'sorted' && value !== null && typeof value === 'object' ? escapeHtml(text) : text;
+}
+
+function escapeHtml(json: string): string {
+  return json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }
 
 function goFloat(v: number): string {
