@@ -183,7 +183,9 @@ export class BuildService {
     for (const cand of dockerignoreCandidates(dockerfile)) {
       const e = entries.get(cand);
       if (e?.type === 'file') {
-        matcher = DockerignoreMatcher.parse((await spool.read(e, MAX_DOCKERFILE_BYTES)).toString('utf8')).keeping([dockerfile, '.dockerignore']);
+        // An ignored Dockerfile/.dockerignore was read above and now leaves the context, as
+        // dockerd and BuildKit do (the docker CLI's `-f -` hides its Dockerfile that way).
+        matcher = DockerignoreMatcher.parse((await spool.read(e, MAX_DOCKERFILE_BYTES)).toString('utf8'));
         break;
       }
     }

@@ -1,9 +1,10 @@
 // berth build: packs the context (.dockerignore applied, as the docker CLI does) into a tar
-// stream, sends it to POST /build with berth's structured progress, and shows a BuildKit-like
-// display (`--progress plain|tty|auto|quiet`), cache hits, misses with their reason, timings.
+// stream (stdin and URL contexts: build-context.ts), sends it to POST /build with berth's
+// structured progress, and shows a BuildKit-like display (`--progress plain|tty|auto|quiet`),
+// cache hits, misses with their reason, timings.
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, readlink, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import type { BuildStreamLine, EngineClient } from '../../client/index.js';
@@ -13,6 +14,7 @@ import { BerthError } from '../../util/index.js';
 import type { CommandOptions } from '../catalog/index.js';
 import type { CommandContext } from '../context.js';
 import { progressView, type Mode } from './build-progress.js';
+import { resolveBuildContext } from './build-context.js';
 
 function list(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
@@ -67,32 +69,48 @@ function entry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: Readable
   });
 }
 
-/** The context as a tar stream; the Dockerfile is added under a hidden name when it lies outside. */
-export function contextTar(root: string, dockerfile: string, matcher: Awaited<ReturnType<typeof loadDockerignore>>): { stream: Readable; dockerfileName: string; done: Promise<{ files: number }> } {
+/**
+ * The context as a tar stream. A Dockerfile outside the context (or read from stdin) is added
+ * under a hidden name that `.dockerignore` then lists, as the docker CLI does, so the daemon
+ * reads it but COPY never sees it.
+ */
+export function contextTar(root: string, dockerfile: string | { text: Buffer }, matcher: Awaited<ReturnType<typeof loadDockerignore>>): { stream: Readable; dockerfileName: string; done: Promise<{ files: number }> } {
   const pack = tarPack();
   const out = new PassThrough();
   pack.pipe(out);
-  const relDf = relative(root, dockerfile);
+  const relDf = typeof dockerfile === 'string' ? relative(root, dockerfile) : '..';
   const inside = !relDf.startsWith('..') && !isAbsolute(relDf);
   const dockerfileName = inside ? relDf.split('\\').join('/') : `.dockerfile.${Math.random().toString(16).slice(2, 14)}`;
   const m = matcher?.matcher.keeping([dockerfileName, '.dockerignore']);
+  const hiding = (ignore: Buffer) => Buffer.concat([ignore, Buffer.from(`\n${dockerfileName}\n`)]);
   const done = (async () => {
     let files = 0;
+    let sawIgnore = false;
     for await (const e of walkContext(root, m)) {
       const st = e.stats;
       const base = { name: e.path, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
       if (st.isDirectory()) await entry(pack, { ...base, type: 'directory' });
       else if (st.isSymbolicLink()) await entry(pack, { ...base, type: 'symlink', linkname: await readlink(e.absPath) });
-      else if (st.isFile()) {
+      else if (st.isFile() && !inside && e.path === '.dockerignore') {
+        sawIgnore = true;
+        const text = hiding(await readFile(e.absPath));
+        await entryBuffer(pack, { ...base, type: 'file', size: text.length }, text);
+      } else if (st.isFile()) {
         files++;
         // Small files in one read: a stream per file costs more than the bytes themselves.
         if (st.size <= SMALL_FILE) await entryBuffer(pack, { ...base, type: 'file', size: st.size }, await readFile(e.absPath));
         else await entry(pack, { ...base, type: 'file', size: st.size }, createReadStream(e.absPath));
       }
     }
-    if (!inside) {
+    if (typeof dockerfile !== 'string') {
+      await entryBuffer(pack, { name: dockerfileName, mode: 0o600, mtime: new Date(), size: dockerfile.text.length, type: 'file' }, dockerfile.text);
+    } else if (!inside) {
       const st = await stat(dockerfile);
       await entry(pack, { name: dockerfileName, mode: 0o644, mtime: st.mtime, size: st.size, type: 'file' }, createReadStream(dockerfile));
+    }
+    if (!inside && !sawIgnore) {
+      const text = hiding(Buffer.from('.dockerignore'));
+      await entryBuffer(pack, { name: '.dockerignore', mode: 0o600, mtime: new Date(), size: text.length, type: 'file' }, text);
     }
     pack.finalize();
     return { files };
@@ -114,11 +132,7 @@ async function takesLocalContext(client: EngineClient): Promise<boolean> {
 
 export async function run(ctx: CommandContext, args: string[], opts: CommandOptions): Promise<void> {
   const contextArg = args[0] ?? '.';
-  if (contextArg === '-' || /^[a-z]+:\/\//.test(contextArg)) throw new BerthError('not-implemented', 'berth build takes a local directory as its context');
-  const root = resolve(contextArg);
-  if (!(await lstat(root).catch(() => undefined))?.isDirectory()) throw new BerthError('invalid-argument', `unable to prepare context: path "${contextArg}" not found`);
-  const dockerfile = str(opts['file']) ? resolve(str(opts['file'])!) : join(root, 'Dockerfile');
-  if (!(await stat(dockerfile).catch(() => undefined))?.isFile()) throw new BerthError('invalid-argument', `unable to prepare context: cannot find Dockerfile "${dockerfile}"`);
+  const source = await resolveBuildContext(contextArg, str(opts['file']), process.stdin);
   const quiet = opts['quiet'] === true;
   const progressOpt = str(opts['progress']) ?? 'auto';
   if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(progressOpt)) throw new BerthError('invalid-argument', `invalid progress mode "${progressOpt}": expected auto, plain, tty or quiet`);
@@ -128,14 +142,15 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
     throw new BerthError('invalid-argument', `secret "${s.id}": cannot read "${s.src}"`, { cause: err });
   });
   const client = await ctx.client();
-  const relDf = relative(root, dockerfile);
-  const local = !relDf.startsWith('..') && !isAbsolute(relDf) && process.env['BERTH_BUILD_CONTEXT'] !== 'tar' && (await takesLocalContext(client));
-  const tar = local ? undefined : contextTar(root, dockerfile, await loadDockerignore(root, relDf));
+  const dir = source.kind === 'directory' ? source : undefined;
+  const relDf = dir && typeof dir.dockerfile === 'string' ? relative(dir.root, dir.dockerfile) : undefined;
+  const local = dir !== undefined && relDf !== undefined && !relDf.startsWith('..') && !isAbsolute(relDf) && process.env['BERTH_BUILD_CONTEXT'] !== 'tar' && (await takesLocalContext(client));
+  const tar = dir && !local ? contextTar(dir.root, dir.dockerfile, await loadDockerignore(dir.root, relDf ?? '.dockerfile.stdin')) : undefined;
   const outputSpec = str(opts['output']) ? (await import('./build-output.js')).parseOutput(str(opts['output'])!) : undefined; // bad specs fail before the build
   // Like buildx, a build written out with --output is not tagged in the store.
   const exported = outputSpec !== undefined && outputSpec.type !== 'image';
   const query: Record<string, string | string[]> = {
-    dockerfile: tar ? tar.dockerfileName : relDf.split('\\').join('/'),
+    dockerfile: tar ? tar.dockerfileName : source.kind === 'directory' ? (relDf ?? '').split('\\').join('/') : source.dockerfile,
     t: exported ? [] : list(opts['tag']),
     buildargs: JSON.stringify(keyValues(list(opts['buildArg']), 'build-arg')),
     labels: JSON.stringify(keyValues(list(opts['label']), 'label')),
@@ -150,8 +165,11 @@ export async function run(ctx: CommandContext, args: string[], opts: CommandOpti
   if (secrets.length) query['berthsecrets'] = JSON.stringify(secrets);
   if (list(opts['addHost']).length) query['extrahosts'] = list(opts['addHost']).join(',');
   // Same host: the daemon reads the directory in place (hashes from its stat index), no tar.
-  if (local) query['berthcontext'] = root;
-  const res = await client.stream('POST', '/build', { query, ...(tar ? { body: tar.stream } : {}), contentType: 'application/x-tar', longLived: true });
+  if (local && dir) query['berthcontext'] = dir.root;
+  // A URL is fetched by the daemon (git clone or download); a stdin tar goes as it arrives.
+  if (source.kind === 'remote') query['remote'] = source.remote;
+  const body = tar ? tar.stream : source.kind === 'stream' ? source.body : undefined;
+  const res = await client.stream('POST', '/build', { query, ...(body ? { body } : {}), contentType: 'application/x-tar', longLived: true });
   const view = progressView(mode, (s) => ctx.stderr.write(s), opts['explain'] === true);
   let imageId: string | undefined;
   let error: string | undefined;
