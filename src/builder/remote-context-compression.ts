@@ -1,7 +1,7 @@
 // Context tars that arrive compressed with bzip2, xz or zstd (the docker CLI sends `docker build
 // - < ctx.tar.xz` as is, and a remote tarball may be any of them) are decompressed by the
 // Debian binaries as they stream; gzip and plain tars go on untouched (the intake reads those).
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, isAbortError, spawnStreaming } from '../util/index.js';
 
@@ -61,6 +61,10 @@ export async function decompressContext(input: Readable, opts: { signal?: AbortS
     feedError ??= err;
     if (!exited) child.kill();
   });
+  // Read from now on: node resumes (and drops) a child's unread stdout when the child exits,
+  // and a small input's decompressor can exit before the intake starts reading.
+  const output = new PassThrough();
+  child.stdout.pipe(output);
   const failure = (err: unknown): unknown => {
     const e = feedError ?? err;
     if (isAbortError(e) || e instanceof BerthError && e.kind !== 'internal') return e;
@@ -71,7 +75,7 @@ export async function decompressContext(input: Readable, opts: { signal?: AbortS
   return Readable.from(
     (async function* () {
       try {
-        for await (const c of child.stdout as AsyncIterable<Buffer>) yield c;
+        for await (const c of output as AsyncIterable<Buffer>) yield c;
         await child.done;
       } catch (err) {
         throw failure(err);

@@ -214,3 +214,14 @@ test('a truncated xz context is an error, never a shorter tar', async (t) => {
   assert.equal(errorKind(err), 'invalid-argument');
   assert.match(String((err as Error).message), /cannot decompress the build context \(xz\)/);
 });
+
+test('a decompressor that exits before the reader starts loses no output', async (t) => {
+  const dir = await tempDir(t);
+  const tar = await tarOf({ Dockerfile: 'FROM scratch\n' });
+  await writeFile(join(dir, 'c.tar'), tar);
+  await run('xz', ['-k', '-f', join(dir, 'c.tar')], { timeoutMs: 30_000 });
+  const out = await decompressContext(Readable.from([await readFile(join(dir, 'c.tar.xz'))]));
+  // xz has long exited by now (node drops a child's unread stdout at its exit).
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(await drain(out), tar);
+});
