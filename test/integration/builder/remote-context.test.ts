@@ -72,6 +72,49 @@ async function serveStatic(t: TestContext, root: string): Promise<string> {
   return url;
 }
 
+/** git's smart HTTP protocol on 127.0.0.1: `git http-backend` as a CGI per request. */
+async function serveSmartHttp(t: TestContext, root: string): Promise<string> {
+  const { url } = await serveHttp(t, '127.0.0.1', (req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const child = spawn('git', ['http-backend'], {
+      env: {
+        ...GIT_ENV,
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: u.pathname,
+        QUERY_STRING: u.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+        GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+        REMOTE_ADDR: '127.0.0.1',
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    req.pipe(child.stdin);
+    let head = Buffer.alloc(0);
+    let headersDone = false;
+    child.stdout.on('data', (c: Buffer) => {
+      if (headersDone) return void res.write(c);
+      head = Buffer.concat([head, c]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      headersDone = true;
+      let status = 200;
+      for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
+        const i = line.indexOf(':');
+        const [k, v] = [line.slice(0, i).trim(), line.slice(i + 1).trim()];
+        if (k.toLowerCase() === 'status') status = Number.parseInt(v, 10);
+        else res.setHeader(k, v);
+      }
+      res.writeHead(status);
+      res.write(head.subarray(end + 4));
+    });
+    child.stdout.on('end', () => res.end());
+  });
+  return url;
+}
+
 async function freePort(): Promise<number> {
   const s = createNetServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
@@ -143,6 +186,47 @@ test('remote and stdin build contexts', async (t) => {
     const g = await berth(d.socketPath, ['build', '-q', '-t', 'remote:gitd', `${daemonUrl}/app.git#v2.0`], { timeoutMs: 120_000 });
     assert.equal(g.code, 0, g.stderr);
     assert.equal(await catIn(d, 'remote:gitd', '/a.txt'), 'v2\n');
+  });
+
+  await t.test('a repository over smart HTTP is fetched shallow, and its submodules come along', async (t) => {
+    const smart = await serveSmartHttp(t, repoRoot);
+    const r = await berth(d.socketPath, ['build', '-q', '-t', 'remote:smart', `${smart}/app.git#v2`], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await catIn(d, 'remote:smart', '/a.txt'), 'v2\n');
+    // A superproject whose submodule is served by git daemon (git refuses file:// submodules).
+    const base = await mkdtemp(join(tmpdir(), 'berth-remote-sub-'));
+    t.after(() => rm(base, { recursive: true, force: true }));
+    const daemonUrl = await gitDaemon(t, base);
+    await writeFiles(join(base, 'lib-work'), { 'lib.txt': 'from-submodule\n' });
+    await git(join(base, 'lib-work'), ['init', '-q', '-b', 'main']);
+    await git(join(base, 'lib-work'), ['add', '-A']);
+    await git(join(base, 'lib-work'), ['commit', '-q', '-m', 'lib']);
+    await git(base, ['clone', '-q', '--bare', join(base, 'lib-work'), join(base, 'lib.git')]);
+    await writeFiles(join(base, 'top-work'), { Dockerfile: 'FROM busybox\nCOPY lib/lib.txt /lib.txt\n' });
+    await git(join(base, 'top-work'), ['init', '-q', '-b', 'main']);
+    await git(join(base, 'top-work'), ['submodule', '-q', 'add', `${daemonUrl}/lib.git`, 'lib']);
+    await git(join(base, 'top-work'), ['add', '-A']);
+    await git(join(base, 'top-work'), ['commit', '-q', '-m', 'top']);
+    await git(base, ['clone', '-q', '--bare', join(base, 'top-work'), join(base, 'top.git')]);
+    const sub = await berth(d.socketPath, ['build', '-q', '-t', 'remote:submodule', `file://${join(base, 'top.git')}`], { timeoutMs: 120_000 });
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.equal(await catIn(d, 'remote:submodule', '/lib.txt'), 'from-submodule\n');
+  });
+
+  await t.test('the docker CLI builds a git URL and a tarball URL it fetches itself', async (t) => {
+    const http = await serveStatic(t, repoRoot);
+    const g = await d.docker(['build', '-q', '-t', 'docker:git', `${http}/app.git#v2`], { env: { ...d.env, ...LEGACY }, timeoutMs: 120_000 });
+    assert.equal(g.code, 0, g.stderr);
+    assert.equal(await catIn(d, 'docker:git', '/a.txt'), 'v2\n');
+    const ctx = await makeContext(t, { Dockerfile: 'FROM busybox\nCOPY u.txt /u.txt\n', 'u.txt': 'url\n' });
+    const tgz = `${ctx}.tgz`;
+    t.after(() => rm(tgz, { force: true }));
+    assert.equal((await runCommand('tar', ['-czf', tgz, '-C', ctx, '.'])).code, 0);
+    const body = await readFile(tgz);
+    const { url } = await serveHttp(t, '127.0.0.1', (_req, res) => res.end(body));
+    const u = await d.docker(['build', '-q', '-t', 'docker:url', `${url}/ctx.tar.gz`], { env: { ...d.env, ...LEGACY }, timeoutMs: 120_000 });
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(await catIn(d, 'docker:url', '/u.txt'), 'url\n');
   });
 
   await t.test('a bad ref, a missing subdirectory and a missing repository fail naming what failed', async () => {
