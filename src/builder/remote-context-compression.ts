@@ -19,23 +19,23 @@ export function sniffCompression(head: Buffer): Compression | undefined {
   return undefined;
 }
 
-/** `input` with its first bytes looked at: decompressed when bzip2/xz/zstd, else as it was. */
-export async function decompressContext(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<Readable> {
-  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/** Reads at least `n` bytes from the front of `it` (fewer only at the end of the stream). */
+export async function readHead(it: AsyncIterator<Buffer>, n: number): Promise<{ head: Buffer; done: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
-  let done = false;
-  while (size < 6) {
+  while (size < n) {
     const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    parts.push(r.value);
-    size += r.value.length;
+    if (r.done) return { head: Buffer.concat(parts), done: true };
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    parts.push(chunk);
+    size += chunk.length;
   }
-  const head = Buffer.concat(parts);
-  const whole = Readable.from(
+  return { head: Buffer.concat(parts), done: false };
+}
+
+/** The stream again: `head` first, then what `it` still has. */
+export function withHead(head: Buffer, done: boolean, it: AsyncIterator<Buffer>): Readable {
+  return Readable.from(
     (async function* () {
       if (head.length > 0) yield head;
       if (done) return;
@@ -47,6 +47,13 @@ export async function decompressContext(input: Readable, opts: { signal?: AbortS
     })(),
     { objectMode: false },
   );
+}
+
+/** `input` with its first bytes looked at: decompressed when bzip2/xz/zstd, else as it was. */
+export async function decompressContext(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<Readable> {
+  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const { head, done } = await readHead(it, 6);
+  const whole = withHead(head, done, it);
   const compression = sniffCompression(head);
   if (!compression) return whole;
   const child = spawnStreaming(DECOMPRESSORS[compression], ['-dc'], { timeoutMs: DECOMPRESS_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) });

@@ -5,8 +5,9 @@
 // removes; every child process and every HTTP phase has a timeout.
 import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Agent, errors as undiciErrors, interceptors, request, type Dispatcher } from 'undici';
+import { readHead, sniffCompression, withHead } from './remote-context-compression.js';
 import { BerthError, ExecError, errorMessage, invalidArgument, isAbortError, run, type ErrorKind } from '../util/index.js';
 
 /** Tarball contexts bigger than this are refused (the stream is cut, nothing is kept). */
@@ -237,26 +238,10 @@ function httpFailure(url: string, err: unknown): unknown {
   return new BerthError(timedOut ? 'unavailable' : 'internal', `cannot fetch the build context from "${redactUrl(url)}": ${cause}`, { cause: err });
 }
 
-/** Reads up to `n` bytes from the front of `it` (fewer at the end of the stream). */
-async function readHead(it: AsyncIterator<Buffer>, n: number): Promise<{ head: Buffer; done: boolean }> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  while (size < n) {
-    const r = await it.next();
-    if (r.done) return { head: Buffer.concat(parts), done: true };
-    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    parts.push(chunk);
-    size += chunk.length;
-  }
-  return { head: Buffer.concat(parts), done: false };
-}
-
 /** Magic numbers of a tar (`ustar` at 257) or of the compressions a context may come in. */
 export function isArchiveHead(head: Buffer): boolean {
   if (head[0] === 0x1f && head[1] === 0x8b) return true; // gzip
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') return true;
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true; // xz
-  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return true; // zstd
+  if (sniffCompression(head)) return true;
   return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
@@ -296,25 +281,9 @@ export async function fetchUrlContext(url: string, dir: string, opts: { signal?:
   }
   const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
   if (isArchiveHead(first.head) || (!contentType.startsWith('text/') && first.head.includes(0))) {
-    const rest = Readable.from(
-      (async function* () {
-        yield first.head;
-        if (first.done) return;
-        for (;;) {
-          let r: IteratorResult<Buffer>;
-          try {
-            r = await it.next();
-          } catch (err) {
-            throw httpFailure(url, err);
-          }
-          if (r.done) return;
-          yield r.value;
-        }
-      })(),
-      { objectMode: false },
-    );
+    const rest = withHead(first.head, first.done, it);
     const limited = rest.pipe(sizeLimit(MAX_REMOTE_CONTEXT_BYTES, url));
-    rest.on('error', (e) => limited.destroy(e));
+    rest.on('error', (e) => limited.destroy(httpFailure(url, e) as Error));
     return {
       kind: 'archive',
       stream: limited,
