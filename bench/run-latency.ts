@@ -135,6 +135,8 @@ async function main(): Promise<void> {
     const berthNone = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], b.env)));
     const berthCli = [process.execPath, await bundleEntry('berth'), '-H', b.env['DOCKER_HOST']!];
     const berthCliRun = median(sample(RUNS, () => timed(berthCli[0]!, [...berthCli.slice(1), 'run', '--rm', 'busybox', 'true'], b.env)));
+    // The docker CLI's own start + one round trip: a floor both engines' `docker run` include.
+    const cliFloor = median(sample(RUNS, () => timed(DOCKER, ['version'], b.env)));
     const berthPid = berthd.pid!;
     const round = detachedRound([DOCKER], b.env, ['--network', 'none'], 'busybox', () => ({ daemon: rssMb(berthPid), monitors: rssOfProcesses('conmon', root) }));
     const detachedTotal = round.ms;
@@ -154,6 +156,7 @@ async function main(): Promise<void> {
     console.log(line('berth (--network none)', berthNone));
     console.log(line('berth CLI: berth run --rm (default bridge)', berthCliRun, berthRun));
     console.log(line('runc run of a prepared bundle (floor)', floor, berthRun));
+    console.log(line('docker version → berthd (the CLI floor)', cliFloor, berthRun));
     console.log(line(`berth: ${DETACHED} × run -d sleep, then rm -f all`, detachedTotal));
     console.log(`${'berthd RSS with those containers running'.padEnd(44)} ${round.sample.daemon.toFixed(1).padStart(8)} MB   + ${round.sample.monitors.count} conmon ${round.sample.monitors.mb.toFixed(1)} MB`);
     if (comparison) {
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
       const ms = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', 'busybox', 'true'], denv)));
       const msNone = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], denv)));
       const ref = bridged ? berthRun : berthNone;
+      console.log(line('docker version → dockerd (the CLI floor)', median(sample(RUNS, () => timed(DOCKER, ['version'], denv))), cliFloor));
       console.log(line(`dockerd (${bridged ? 'default bridge' : 'no bridge: --bridge=none'})`, ms, ref));
       console.log(line('dockerd (--network none)', msNone, berthNone));
       console.log(`${''.padEnd(44)} target: berth ≤ 1/4 of dockerd → ${ref <= ms / 4 ? 'met' : 'not met'} (${(ref / ms).toFixed(2)}); --network none: ${(berthNone / msNone).toFixed(2)}; berth CLI: ${(berthCliRun / ms).toFixed(2)}`);
