@@ -211,9 +211,9 @@ async function checkExecutable(c: Container, cmd: string, env: string[], cwd: st
   const mounted = [...c.config.mountPoints.map((m) => m.destination), ...Object.keys(c.config.spec.host.tmpfs)];
   const underMount = (p: string) => mounted.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : `${d}/`));
   if (candidates.some(underMount)) return;
-  for (const cand of candidates) {
-    const host = await resolveInRoot(c.rootfs, cand);
-    const st = await stat(host).catch(() => undefined);
+  // Every PATH candidate looked up at once (a few lstats each); the first in PATH order wins.
+  const found = await Promise.all(candidates.map((cand) => resolveInRoot(c.rootfs, cand).then((host) => stat(host)).catch(() => undefined)));
+  for (const st of found) {
     if (!st) continue;
     if (st.isDirectory() || (st.mode & 0o111) === 0) {
       if (!cmd.includes('/')) continue;
