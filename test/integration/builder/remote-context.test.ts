@@ -73,8 +73,12 @@ async function serveStatic(t: TestContext, root: string): Promise<string> {
 }
 
 /** git's smart HTTP protocol on 127.0.0.1: `git http-backend` as a CGI per request. */
-async function serveSmartHttp(t: TestContext, root: string): Promise<string> {
+async function serveSmartHttp(t: TestContext, root: string): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = [];
   const { url } = await serveHttp(t, '127.0.0.1', (req, res) => {
+    const seen: Buffer[] = [];
+    req.on('data', (c: Buffer) => seen.push(c));
+    req.on('end', () => requests.push(`${req.method} ${req.url} ${Buffer.concat(seen).toString('latin1')}`));
     const u = new URL(req.url ?? '/', 'http://x');
     const child = spawn('git', ['http-backend'], {
       env: {
@@ -112,7 +116,7 @@ async function serveSmartHttp(t: TestContext, root: string): Promise<string> {
     });
     child.stdout.on('end', () => res.end());
   });
-  return url;
+  return { url, requests };
 }
 
 async function freePort(): Promise<number> {
@@ -190,8 +194,9 @@ test('remote and stdin build contexts', async (t) => {
 
   await t.test('a repository over smart HTTP is fetched shallow, and its submodules come along', async (t) => {
     const smart = await serveSmartHttp(t, repoRoot);
-    const r = await berth(d.socketPath, ['build', '-q', '-t', 'remote:smart', `${smart}/app.git#v2`], { timeoutMs: 120_000 });
+    const r = await berth(d.socketPath, ['build', '-q', '-t', 'remote:smart', `${smart.url}/app.git#v2`], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(smart.requests.some((q) => q.startsWith('POST /app.git/git-upload-pack') && q.includes('deepen 1')), smart.requests.join('\n'));
     assert.equal(await catIn(d, 'remote:smart', '/a.txt'), 'v2\n');
     // A superproject whose submodule is served by git daemon (git refuses file:// submodules).
     const base = await mkdtemp(join(tmpdir(), 'berth-remote-sub-'));
