@@ -1,7 +1,8 @@
 // Every context form `docker build` takes, through berth build, the docker CLI (legacy
 // builder) and the API's `remote=` (docker-py, dockerode): a git repository over file://, dumb
 // HTTP and git://, a tarball and a plain Dockerfile over HTTP, a tar (compressed or not) or a
-// bare Dockerfile on stdin, and `-f -`. Every server listens on 127.0.0.1 only.
+// bare Dockerfile on stdin, and `-f -`; dockerode's and docker-py's remote=. Every server
+// listens on 127.0.0.1 only.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -10,6 +11,7 @@ import { connect as netConnect, createServer as createNetServer } from 'node:net
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import Docker from 'dockerode';
 import { berth } from '../cli/berth-cli.js';
 import { makeContext, startBuildDaemon, writeFiles } from '../build/fixtures.js';
 import { runCommand, type TestDaemon } from '../../helpers/daemon.js';
@@ -274,6 +276,31 @@ test('remote and stdin build contexts', async (t) => {
     const r4 = await build(`remote=${encodeURIComponent(`file://${repo}#v2:`)}&dockerfile=Dockerfile&t=remote:api-git`);
     assert.equal(r4.status, 200, r4.text);
     assert.equal(await catIn(d, 'remote:api-git', '/a.txt'), 'v2\n');
+  });
+
+  await t.test('dockerode and docker-py build a remote= tarball and git URL', async (t) => {
+    const ctx = await makeContext(t, { Dockerfile: 'FROM busybox\nCOPY c.txt /c.txt\n', 'c.txt': 'client\n' });
+    const tgz = `${ctx}.tgz`;
+    t.after(() => rm(tgz, { force: true }));
+    assert.equal((await runCommand('tar', ['-czf', tgz, '-C', ctx, '.'])).code, 0);
+    const body = await readFile(tgz);
+    const { url } = await serveHttp(t, '127.0.0.1', (_req, res) => res.end(body));
+    const docker = new Docker({ socketPath: d.socketPath });
+    const stream = await docker.buildImage(undefined as unknown as string, { remote: `${url}/ctx.tar.gz`, t: 'dockerode:remote' });
+    const output = await new Promise<Array<{ error?: string; aux?: { ID: string } }>>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: unknown[]) => (err ? reject(err) : resolve(out as never))));
+    assert.ok(output.some((l) => l.aux?.ID), JSON.stringify(output));
+    assert.equal(await catIn(d, 'dockerode:remote', '/c.txt'), 'client\n');
+    // docker-py treats http(s)://, git://, github.com/ and git@ paths as remote= (not file://).
+    const http = await serveStatic(t, repoRoot);
+    const py = [
+      'import docker, sys',
+      `c = docker.APIClient(base_url='unix://${d.socketPath}', version='1.41')`,
+      'for line in c.build(path=sys.argv[1], tag=sys.argv[2], decode=True):',
+      '    if "error" in line: sys.exit(line["error"])',
+    ].join('\n');
+    const r = await runCommand('python3', ['-c', py, `${http}/app.git#v2`, 'py:remote'], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await catIn(d, 'py:remote', '/a.txt'), 'v2\n');
   });
 
   await t.test('remote= errors are HTTP statuses with a message, before any stream', async (t) => {
