@@ -3,7 +3,7 @@
 // like a container's. Sessions are kept in memory and recorded in the container's dir
 // (exec-store.ts), so they survive a daemon restart and go with their container.
 import { randomBytes } from 'node:crypto';
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -145,7 +145,8 @@ export class ExecManager {
       this.settle(c, s, execStartFailureCode(errorMessage(e)));
       throw e;
     }
-    await this.save(c, s);
+    // The process runs: a failed write is logged (in save), not an error of the start.
+    await this.save(c, s).catch(() => undefined);
     this.containers.publish(c, `exec_start: ${s.spec.cmd.join(' ')}`, { execID: s.id });
     void watcher!.check();
     const socketDir = this.containers.sockets;
@@ -180,17 +181,23 @@ export class ExecManager {
    */
   private watchSession(c: Container, s: ExecSession): { check(): Promise<void>; close(): void } {
     const exitDir = join(s.dir, 'exits');
-    const watcher = watch(exitDir, { persistent: true }, () => void check());
-    watcher.on('error', () => undefined);
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(exitDir, { persistent: true }, () => void check());
+      watcher.on('error', () => undefined);
+    } catch (err) {
+      // No exits/ to watch (a record whose files went): the container's exit still ends it.
+      this.containers.log.warn('cannot watch an exec session', { container: c.id.slice(0, 12), exec: s.id.slice(0, 12), error: errorMessage(err) });
+    }
     const check = async () => {
       const exit = await readExitFile(exitDir, c.id);
       if (exit && s.running) this.settle(c, s, exit.exitCode);
     };
-    void s.exited.then(() => watcher.close());
+    void s.exited.then(() => watcher?.close());
     void c.nextExit.promise.then(() => {
       if (s.running) this.settle(c, s, EXEC_KILLED_EXIT_CODE);
     });
-    return { check, close: () => watcher.close() };
+    return { check, close: () => watcher?.close() };
   }
 
   /** Records the session's end (once), wakes its waiters and saves it. */
