@@ -345,7 +345,7 @@ test('remote and stdin build contexts', async (t) => {
     assert.match(both.stderr, /can't use stdin for both build context and dockerfile/);
   });
 
-  await t.test('the docker CLI builds from a Dockerfile on stdin, a gzip tar on stdin and -f- with a directory', async (t) => {
+  await t.test('the docker CLI builds from a Dockerfile on stdin, a gzip or bzip2 tar on stdin and -f- with a directory', async (t) => {
     const df = await d.docker(['build', '-q', '-t', 'docker:df', '-'], { input: 'FROM busybox\nRUN echo docker-stdin > /m\n', env: { ...d.env, ...LEGACY }, timeoutMs: 120_000 });
     assert.equal(df.code, 0, df.stderr);
     assert.equal(await catIn(d, 'docker:df', '/m'), 'docker-stdin\n');
@@ -356,6 +356,13 @@ test('remote and stdin build contexts', async (t) => {
     const gz = await d.docker(['build', '-q', '-t', 'docker:tgz', '-'], { input: await readFile(tarball), env: { ...d.env, ...LEGACY }, timeoutMs: 120_000 });
     assert.equal(gz.code, 0, gz.stderr);
     assert.equal(await catIn(d, 'docker:tgz', '/ctx/x.txt'), 'x\n');
+    // The docker CLI sends a compressed archive as it is: the daemon decompresses bzip2 too.
+    const bz = `${ctx}.tbz`;
+    t.after(() => rm(bz, { force: true }));
+    assert.equal((await runCommand('tar', ['-cjf', bz, '-C', ctx, '.'])).code, 0);
+    const b = await d.docker(['build', '-q', '-t', 'docker:tbz', '-'], { input: await readFile(bz), env: { ...d.env, ...LEGACY }, timeoutMs: 120_000 });
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(await catIn(d, 'docker:tbz', '/ctx/x.txt'), 'x\n');
     const dir = await makeContext(t, { 'y.txt': 'y\n' });
     const f = await d.docker(['build', '-q', '-t', 'docker:f', '-f-', dir], { input: 'FROM busybox\nCOPY . /ctx/\n', env: { ...d.env, ...LEGACY }, timeoutMs: 120_000 });
     assert.equal(f.code, 0, f.stderr);
