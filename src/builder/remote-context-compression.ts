@@ -13,7 +13,9 @@ type Compression = 'bzip2' | 'xz' | 'zstd';
 const DECOMPRESSORS: Record<Compression, string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
 
 export function sniffCompression(head: Buffer): Compression | undefined {
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  // BZh, the block size digit, then a block's or the end-of-stream's magic (a tar whose first
+  // member is named "BZh…" is not bzip2).
+  if (/^BZh[1-9]$/.test(head.subarray(0, 4).toString('latin1')) && ['314159265359', '177245385090'].includes(head.subarray(4, 10).toString('hex'))) return 'bzip2';
   if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
   if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
   return undefined;

@@ -225,3 +225,8 @@ test('a decompressor that exits before the reader starts loses no output', async
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(await drain(out), tar);
 });
+
+test('a plain tar whose first member is named like a bzip2 magic is not taken for bzip2', async () => {
+  const tar = await tarOf({ BZh9file: 'x' });
+  assert.deepEqual(await drain(await decompressContext(Readable.from([tar]))), tar);
+});
