@@ -106,16 +106,20 @@ export class BuildService {
   /**
    * Fetches a `remote=` context (git clone, or the response headers of a tarball/Dockerfile
    * URL) before the build's stream starts, so a bad URL, ref or subdir is an HTTP error.
-   * `file://` repositories are on the daemon's host: only with `allowLocal`.
+   * `file://` repositories are on the daemon's host: only with `allowLocal`. A git checkout
+   * loses its `.git` unless the build arg BUILDKIT_CONTEXT_KEEP_GIT_DIR is 1/true.
    */
-  async openRemote(remote: string, o: { signal?: AbortSignal; allowLocal: boolean }): Promise<RemoteContext> {
+  async openRemote(remote: string, o: { signal?: AbortSignal; allowLocal: boolean; buildArgs?: Record<string, string> }): Promise<RemoteContext> {
     const source = parseRemote(remote);
     if (source.kind === 'git' && source.transport === 'file' && !o.allowLocal) {
       throw invalidArgument(`remote context "${redactUrl(remote)}": file:// repositories are accepted only over the unix socket`);
     }
     const dir = await mkdtemp(join(this.deps.workRoot, 'tmp', 'remote-'));
     try {
-      const ctx = await fetchRemoteContext(source, dir, o.signal ? { signal: o.signal } : {});
+      // BuildKit's build arg for keeping a git context's .git directory.
+      const keep = o.buildArgs?.['BUILDKIT_CONTEXT_KEEP_GIT_DIR'];
+      const keepGitDir = keep !== undefined && ['1', 'true'].includes(keep.toLowerCase());
+      const ctx = await fetchRemoteContext(source, dir, { keepGitDir, ...(o.signal ? { signal: o.signal } : {}) });
       return { ...ctx, close: () => ctx.close().finally(() => rm(dir, { recursive: true, force: true })) };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });

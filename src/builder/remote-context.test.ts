@@ -123,8 +123,14 @@ test('a git remote is cloned at its default branch, a branch, a tag, and a subdi
     assert.equal(ctx.kind, 'directory');
     if (ctx.kind !== 'directory') return;
     assert.equal(await readFile(join(ctx.root, file), 'utf8'), want, url);
+    // No .git unless asked for, as BuildKit.
+    await assert.rejects(readFile(join(ctx.root, '.git', 'HEAD')));
     await ctx.close();
   }
+  const kept = await fetchRemoteContext(parseRemote(`file://${repo}`), dir, { keepGitDir: true });
+  assert.equal(kept.kind, 'directory');
+  if (kept.kind === 'directory') assert.match(await readFile(join(kept.root, '.git', 'HEAD'), 'utf8'), /^[0-9a-f]{40}\n$/);
+  await kept.close();
 });
 
 test('a bad ref, a missing or escaping subdirectory and an absent repository are errors naming them', async (t) => {

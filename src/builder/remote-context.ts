@@ -95,13 +95,17 @@ export function redactUrl(s: string): string {
 
 /**
  * Fetches `source` under `dir` (which must exist and belong to the caller; `close()` removes
- * what was fetched, the caller still removes `dir`).
+ * what was fetched, the caller still removes `dir`). `keepGitDir` keeps a checkout's `.git`.
  */
-export async function fetchRemoteContext(source: RemoteSource, dir: string, opts: { signal?: AbortSignal } = {}): Promise<RemoteContext> {
+export async function fetchRemoteContext(source: RemoteSource, dir: string, opts: { signal?: AbortSignal; keepGitDir?: boolean } = {}): Promise<RemoteContext> {
   if (source.kind === 'git') {
     const checkout = join(dir, 'git');
     try {
       const root = await cloneGitContext(source, checkout, join(dir, 'git-home'), opts);
+      // As BuildKit: no .git in the context unless asked (BUILDKIT_CONTEXT_KEEP_GIT_DIR). A fresh
+      // clone's .git differs every time (index stat data, FETCH_HEAD), so `COPY . .` would
+      // never hit the cache.
+      if (!opts.keepGitDir) await rm(join(checkout, '.git'), { recursive: true, force: true });
       return { kind: 'directory', root, close: () => rm(checkout, { recursive: true, force: true }) };
     } catch (err) {
       await rm(checkout, { recursive: true, force: true });

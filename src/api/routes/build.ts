@@ -99,7 +99,7 @@ export function buildRoutes(builder: BuildBackend): Route[] {
         // Fetched before the stream starts, so an unreachable URL or a bad ref is an HTTP error.
         const remoteUrl = ctx.queryString('remote');
         if (remoteUrl !== undefined && remoteUrl !== '') ctx.body.resume();
-        const remote = remoteUrl ? await builder.openRemote(remoteUrl, { signal: ctx.signal, allowLocal: ctx.req.socket.remoteAddress === undefined }) : undefined;
+        const remote = remoteUrl ? await builder.openRemote(remoteUrl, { signal: ctx.signal, allowLocal: ctx.req.socket.remoteAddress === undefined, buildArgs: opts.buildArgs }) : undefined;
         try {
           const quiet = ctx.queryBool('q');
           const structured = ctx.queryBool('berthprogress');

@@ -174,13 +174,21 @@ test('remote and stdin build contexts', async (t) => {
     }
   });
 
-  await t.test('a #ref:subdir fragment makes the subdirectory the context, -f is relative to it', async () => {
+  await t.test('a #ref:subdir fragment makes the subdirectory the context, -f is relative to it, a rebuild is cached', async () => {
     const r = await berth(d.socketPath, ['build', '-q', '-t', 'remote:sub', `file://${repo}#main:docker/sub`], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     const ls = await d.docker(['run', '--rm', '--network', 'none', 'remote:sub', 'ls', '/ctx']);
     assert.equal(ls.stdout.split('\n').filter(Boolean).sort().join(','), 'Dockerfile,in-sub.txt');
-    const f = await berth(d.socketPath, ['build', '-q', '-f', 'docker/sub/Dockerfile', `file://${repo}`], { timeoutMs: 120_000 });
+    const f = await berth(d.socketPath, ['build', '-q', '-t', 'remote:root', '-f', 'docker/sub/Dockerfile', `file://${repo}`], { timeoutMs: 120_000 });
     assert.equal(f.code, 0, f.stderr);
+    // The whole checkout without .git (as BuildKit), so a rebuild of the same commit is all cached.
+    const all = await d.docker(['run', '--rm', '--network', 'none', 'remote:root', 'ls', '-a', '/ctx']);
+    assert.doesNotMatch(all.stdout, /^\.git$/m);
+    assert.match(all.stdout, /^a\.txt$/m);
+    const again = await berth(d.socketPath, ['build', '--progress', 'plain', '-f', 'docker/sub/Dockerfile', `file://${repo}`], { timeoutMs: 120_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /cache miss/);
+    assert.match(again.stderr, /CACHED/);
   });
 
   await t.test('a repository over dumb HTTP (full fetch) and over git:// (shallow) on 127.0.0.1', async (t) => {
