@@ -27,7 +27,7 @@ import {
   type NetworkChange,
   type UpdatableHostSpec,
 } from './container-update.js';
-import { openLog, readLogSet, type LogRecord, type ReadLogOptions } from './logs.js';
+import { readLogSet, type LogRecord, type ReadLogOptions } from './logs.js';
 import { rotatedPaths } from './log-rotation.js';
 import { sampleStats, type StatsSample } from './stats.js';
 import { topOf, type TopResult } from './top.js';
@@ -174,20 +174,6 @@ export class ContainerService extends ContainerContext {
     const done = c.isRunning || c.state.status === 'restarting' ? c.nextExit.promise : Promise.resolve();
     const { maxFile } = logRotation(c.config.spec.host.logConfig.config);
     return readLogSet(rotatedPaths(c.logPath, maxFile), c.logPath, { ...opts, done });
-  }
-
-  /**
-   * Output for `attach`: everything written from now until the next exit (or the current
-   * run's exit). With `logs`, the existing log is replayed first.
-   */
-  async attachOutput(ref: string, opts: { logs: boolean; stream: boolean; signal?: AbortSignal }): Promise<AsyncGenerator<LogRecord>> {
-    const c = this.get(ref);
-    // Opened now (not when the caller starts reading): output written from here on is kept
-    // even if conmon replaces the file (--log-size-max) in between.
-    const fromEnd = !opts.logs;
-    this.publish(c, 'attach');
-    if (!opts.stream) return openLog(c.logPath, { follow: false, fromEnd, signal: opts.signal });
-    return openLog(c.logPath, { follow: true, fromEnd, done: c.nextExit.promise, signal: opts.signal });
   }
 
   /**

@@ -18,6 +18,7 @@ import { conmonLogSizeMax } from './logs.js';
 import { generateOciSpec, INIT_PATH, type NamespaceSource } from './oci-spec.js';
 import { processStartTime } from './proc.js';
 import { resolveInRoot } from './rootfs-path.js';
+import { hostSecurity } from './security-opts.js';
 import { resolveUser } from './user.js';
 
 /** Starts `c`'s process; called under the container lock with a transition already checked. */
@@ -45,13 +46,14 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     let args = [c.config.path, ...c.config.args];
     // Independent preparations run side by side, those that need no rootfs while it is mounted:
     // each is file I/O or one small spawn.
-    const [network, user, extraMounts, hostDevs, requested] = await settleAll([
+    const [network, user, extraMounts, hostDevs, requested, , security] = await settleAll([
       prepareNetwork(ctx, c),
       rootfsReady.then(() => resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd)),
       rootfsReady.then(() => ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec })),
       spec.host.privileged ? hostDevices() : Promise.resolve([]),
       requestedDevices(spec.host.devices ?? []),
       rootfsReady.then(() => checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/')),
+      hostSecurity(),
     ]);
     const devicePaths = new Set(requested.devices.map((d) => d.path));
     if (spec.host.init) args = [INIT_PATH, '--', ...args];
@@ -82,6 +84,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       hostHostname: ctx.host.hostname,
       devices: [...hostDevs.filter((d) => !devicePaths.has(d.path)), ...requested.devices],
       deviceRules: requested.rules,
+      hostSecurity: security,
     });
     await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
     const started = await startConmon(ctx.runc, {
@@ -102,6 +105,9 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     cleanup.push(() => ctx.runc.delete(c.id, { force: true }));
     // Read while the rest goes on; a start time is set at fork, the exec does not change it.
     const startTimes = Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
+    // Attach (attach-output.ts) connects to conmon's socket when nextStart resolves: that must
+    // happen after conmon is up, before startViaFifo lets the process run, with at least one
+    // await between (network attach below), or the first bytes of `docker run` are lost.
     const startedD = c.nextStart;
     c.nextStart = deferred();
     startedD.resolve();

@@ -166,7 +166,6 @@ test('EXPOSE only documents a port: nothing is published without -p', { skip }, 
 
 test('-P publishes the ports the image EXPOSEs on random host ports', {
   skip,
-  todo: 'runtime (src/runtime/container-start.ts): the network attach gets spec.exposedPorts only (the create body\'s), not the image\'s ExposedPorts that dockerd merges into the container config, so -P publishes nothing for an image EXPOSE',
 }, async (t) => {
   const dir = await context(t, { Dockerfile: 'FROM busybox\nEXPOSE 8000\nCMD ["sleep", "300"]\n' });
   t.after(async () => {

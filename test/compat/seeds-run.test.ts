@@ -279,7 +279,6 @@ test('docker exec -it opens an interactive shell in a running container', { skip
 
 test('a failed exec start reports dockerd\'s message and status: 127 not found, 126 not executable or unknown user', {
   skip,
-  todo: 'runtime (src/runtime/exec.ts): start failures settle 126 always (dockerd: 127 for "executable file not found"/"no such file or directory"), a failing user lookup settles nothing (inspect ExitCode null: the CLI exits 0), and translateExecError repeats "exec failed: unable to start container process: "',
 }, async () => {
   await ok(['run', '-d', '--name', 'seed-execfail', 'busybox', 'sleep', '300']);
   try {
