@@ -68,16 +68,17 @@ async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Prom
   return { child, env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') } };
 }
 
-/** `--network none` runs alternating between this berthd and the other checkout's (same load for both). */
-function interleaved(envMine: NodeJS.ProcessEnv, envOther: NodeJS.ProcessEnv): { mine: number[]; other: number[] } {
-  const args = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+const NONE_ARGS = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+
+/** Runs alternating between this berthd and another engine (the other checkout's, dockerd): same load for both. */
+function interleaved(envMine: NodeJS.ProcessEnv, envOther: NodeJS.ProcessEnv, argsMine = NONE_ARGS, argsOther = argsMine): { mine: number[]; other: number[] } {
   const mine: number[] = [];
   const other: number[] = [];
-  timed(DOCKER, args, envMine);
-  timed(DOCKER, args, envOther);
+  timed(DOCKER, argsMine, envMine);
+  timed(DOCKER, argsOther, envOther);
   for (let i = 0; i < RUNS; i++) {
     const order = i % 2 ? [envMine, envOther] : [envOther, envMine];
-    for (const env of order) (env === envMine ? mine : other).push(timed(DOCKER, args, env));
+    for (const env of order) (env === envMine ? mine : other).push(timed(DOCKER, env === envMine ? argsMine : argsOther, env));
   }
   return { mine, other };
 }
@@ -179,6 +180,11 @@ async function main(): Promise<void> {
       console.log(line(`dockerd (${bridged ? 'default bridge' : 'no bridge: --bridge=none'})`, ms, ref));
       console.log(line('dockerd (--network none)', msNone, berthNone));
       console.log(`${''.padEnd(44)} target: berth ≤ 1/4 of dockerd → ${ref <= ms / 4 ? 'met' : 'not met'} (${(ref / ms).toFixed(2)}); --network none: ${(berthNone / msNone).toFixed(2)}; berth CLI: ${(berthCliRun / ms).toFixed(2)}`);
+      // The same comparison with the runs alternating (the load swings between the phases above).
+      const defaultArgs = ['run', '--rm', 'busybox', 'true'];
+      const pair = interleaved(b.env, denv, bridged ? defaultArgs : NONE_ARGS, defaultArgs);
+      const [pm, pd] = [median(pair.mine), median(pair.other)];
+      console.log(`${`alternating, berth ${bridged ? 'default bridge' : '--network none'} / dockerd default`.padEnd(44)} ${pm.toFixed(1).padStart(8)} / ${pd.toFixed(1)} ms = ${(pm / pd).toFixed(2)} (lower quartiles ${quantile(pair.mine, 0.25).toFixed(1)} / ${quantile(pair.other, 0.25).toFixed(1)} ms, load ${loadAverage()})`);
       const pid = dockerdPid();
       const d = detachedRound([DOCKER], denv, ['--network', 'none'], 'busybox', () => ({ daemon: rssMb(pid), containerd: rssOfProcesses('containerd', 'containerd.toml'), shims: rssOfProcesses('containerd-shim', 'moby') }));
       console.log(line(`dockerd: ${DETACHED} × run -d sleep, then rm -f all`, d.ms, detachedTotal));
