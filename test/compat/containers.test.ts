@@ -9,19 +9,13 @@ import { DOCKER_CLI, runCommand, type TestDaemon } from '../helpers/daemon.js';
 import { busyboxSuite } from '../helpers/busybox-suite.js';
 
 const suite = busyboxSuite();
-const { skip } = suite;
+const { skip, ok } = suite;
 
 let d: TestDaemon;
 
 before(async () => {
   if (!skip) d = await suite.ready();
 });
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await d.docker(args, { input });
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
 
 test('docker run --rm prints the output and leaves no container', { skip }, async () => {
   assert.equal(await ok(['run', '--rm', 'busybox', 'echo', 'hello']), 'hello\n');

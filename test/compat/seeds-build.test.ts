@@ -16,7 +16,7 @@ import { busyboxSuite } from '../helpers/busybox-suite.js';
 import { berth, berthArgv } from '../integration/cli/berth-cli.js';
 
 const suite = busyboxSuite();
-const { skip } = suite;
+const { skip, ok } = suite;
 const DEBIAN_TAR = '/var/cache/berth/debian-bookworm-minbase.tar';
 
 let d: TestDaemon;
@@ -24,12 +24,6 @@ let d: TestDaemon;
 before(async () => {
   if (!skip) d = await suite.ready();
 });
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await d.docker(args, { input });
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
 
 /** A temp build context with `files` (relative path → content), removed after the test. */
 async function context(t: TestContext, files: Record<string, string>): Promise<string> {

@@ -13,19 +13,13 @@ import { busyboxSuite } from '../helpers/busybox-suite.js';
 import { berth } from '../integration/cli/berth-cli.js';
 
 const suite = busyboxSuite();
-const { skip } = suite;
+const { skip, ok } = suite;
 
 let d: TestDaemon;
 
 before(async () => {
   if (!skip) d = await suite.ready();
 });
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await d.docker(args, { input });
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
 
 async function berthOk(args: string[], input?: string): Promise<string> {
   const r = await berth(d.socketPath, args, { input, timeoutMs: 60_000 });

@@ -2,6 +2,7 @@
 // the whole file, every container removed and the daemon stopped (with its leak check) at the
 // end, and the reason to skip when the machine cannot run it.
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { importBusyboxImage } from '../integration/runtime/fixtures.js';
 import { DOCKER_CLI, isRoot, startTestDaemon, type TestDaemon } from './daemon.js';
@@ -11,6 +12,8 @@ export interface BusyboxSuite {
   skip: string | undefined;
   /** Starts the suite's daemon on first call (call it from the file's `before`). */
   ready(): Promise<TestDaemon>;
+  /** Runs the docker CLI against the suite's daemon and returns its stdout; a non-zero exit fails the test. */
+  ok(args: string[], input?: string): Promise<string>;
 }
 
 export function busyboxSuite(): BusyboxSuite {
@@ -29,13 +32,19 @@ export function busyboxSuite(): BusyboxSuite {
     if (ids.length) await d.docker(['rm', '-f', ...ids]);
     await d.stop();
   });
+  const ready = (): Promise<TestDaemon> =>
+    (started ??= (async () => {
+      const d = (await startTestDaemon())!;
+      await importBusyboxImage(d, 'busybox:latest');
+      return d;
+    })());
   return {
     skip,
-    ready: () =>
-      (started ??= (async () => {
-        const d = (await startTestDaemon())!;
-        await importBusyboxImage(d, 'busybox:latest');
-        return d;
-      })()),
+    ready,
+    ok: async (args, input) => {
+      const r = await (await ready()).docker(args, { input });
+      assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return r.stdout;
+    },
   };
 }
