@@ -60,7 +60,8 @@ function ping(socketPath: string, path: string): Promise<number> {
 async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Promise<{ child: ChildProcess; env: NodeJS.ProcessEnv }> {
   const entry = await bundleBerthd(checkout);
   const sock = join(root, 'berth.sock');
-  const child = spawn(process.execPath, [entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', prefix, '--log-level', 'warn'], {
+  // The node flags of the shipped daemon's shebang (scripts/build.mjs), as the other benches do.
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', prefix, '--log-level', 'warn'], {
     cwd: checkout,
     stdio: 'ignore',
   });
