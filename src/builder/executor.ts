@@ -117,7 +117,8 @@ export class BuildExecutor {
     const declared = new Set<string>([...PROXY_ARG_NAMES]);
     for (const a of this.df.metaArgs) for (const kv of a.args) declared.add(kv.key);
     for (const s of stages) for (const i of s.instructions) if (i.kind === 'arg') for (const kv of i.args) declared.add(kv.key);
-    const unused = Object.keys(this.opts.buildArgs).filter((k) => !declared.has(k)).sort();
+    // BUILDKIT_* args are options to the builder itself (BUILDKIT_CONTEXT_KEEP_GIT_DIR), never ARGs.
+    const unused = Object.keys(this.opts.buildArgs).filter((k) => !declared.has(k) && !k.startsWith('BUILDKIT_')).sort();
     if (unused.length) this.emit({ type: 'warning', message: `One or more build-args [${unused.join(' ')}] were not consumed` });
   }
 

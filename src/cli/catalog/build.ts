@@ -5,7 +5,7 @@ import type { CommandSpec } from './command-spec.js';
 export const buildCommands: CommandSpec[] = [
   {
     names: ['build', 'image build', 'builder build'],
-    usage: '[OPTIONS] PATH',
+    usage: '[OPTIONS] PATH | URL | -',
     description: 'Build an image from a Dockerfile',
     args: { min: 1, max: 1 },
     options: [
