@@ -1,7 +1,7 @@
 // The only importer of node:child_process (STYLE.md §8). Every child has a timeout,
 // runs in its own process group and is killed as a group on timeout or abort.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { BerthError } from './errors.js';
 
 const STDERR_TAIL_BYTES = 4096;
@@ -115,6 +115,21 @@ export interface StreamingChild {
   kill(sig?: NodeJS.Signals): void;
 }
 
+/**
+ * The child's stdout, read from now on. Node resumes (and so drops) a child's stdout that
+ * nothing reads when the child exits, so a caller that starts reading after an await would
+ * lose a quick child's whole output. Backpressure still reaches the child through the pipe;
+ * a consumer that destroys the stream closes the child's end, as destroying stdout would.
+ */
+function heldOutput(src: Readable): Readable {
+  const out = new PassThrough();
+  src.on('error', (err) => out.destroy(err));
+  out.on('close', () => {
+    if (!src.readableEnded) src.destroy();
+  });
+  return src.pipe(out);
+}
+
 /** Spawns a command whose stdin/stdout are streamed by the caller (e.g. tar, zstd). */
 export function spawnStreaming(
   cmd: string,
@@ -132,7 +147,7 @@ export function spawnStreaming(
   done.catch(() => undefined);
   return {
     stdin: child.stdin!,
-    stdout: child.stdout ?? (null as unknown as Readable),
+    stdout: child.stdout ? heldOutput(child.stdout) : (null as unknown as Readable),
     done,
     kill: (sig: NodeJS.Signals = 'SIGKILL') => killGroup(child, sig),
   };
