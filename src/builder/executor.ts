@@ -30,7 +30,7 @@ import type { BuildContextView, BuilderDeps, StageOutput, StageState, StepContex
 import { workdirStep } from './steps/workdir.js';
 import type { BuildEvent, BuildOptions, StepRef } from './types.js';
 import type { BuildHold } from './build-holds.js';
-import { assertCanRun } from './emulation.js';
+import { assertCanRun } from '../runtime/index.js';
 import { configPlatform, forPlatform } from './platforms.js';
 
 const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -108,8 +108,10 @@ export class BuildExecutor {
     const results = await runGraph(nodes, this.opts.maxParallelStages ?? 3, (idx, sig) => this.runStage(stages, this.df.stages[idx]!, globals, sig), { signal });
     const last = stages[stages.length - 1]!;
     let final = results.get(last.index)!;
-    if (Object.keys(this.opts.labels).length) final = await this.labelStep(final, signal);
-    if (!final.imageId) final = await this.commitEmpty(final, signal);
+    // A stage from scratch is of its FROM's platform (`FROM --platform=linux/arm64 scratch`), as in BuildKit.
+    const finalPlatform = this.stagePlatforms.get(last.index) ?? this.target;
+    if (Object.keys(this.opts.labels).length) final = await this.labelStep(final, finalPlatform, signal);
+    if (!final.imageId) final = await this.commitEmpty(final, finalPlatform, signal);
     return { imageId: final.imageId!, cached: this.cached, executed: this.executed };
   }
 
@@ -234,14 +236,14 @@ export class BuildExecutor {
           continue;
         }
         const parentKey = state.key;
-        const fromSource = this.opts.noCache ? undefined : await this.fromCacheSource(plan, state, signal);
+        const fromSource = this.opts.noCache ? undefined : await this.fromCacheSource(plan, state, platform, signal);
         if (!fromSource) {
           const reason = this.opts.noCache ? '--no-cache' : await explainMiss(this.cache, state.key, plan.inputs, parentMissed);
           parentMissed = true;
           this.emit({ type: 'step-miss', ref, reason });
         } else this.emit({ type: 'step-cached', ref, imageId: fromSource.id });
         if (!fromSource && raw.kind === 'run') await assertCanRun(platform);
-        const { id, size } = fromSource ?? (await this.execute(plan, state, signal));
+        const { id, size } = fromSource ?? (await this.execute(plan, state, platform, signal));
         const img = await this.deps.images.resolve(id, { signal });
         state.imageId = id;
         state.config = structuredClone(img.config.config ?? {});
@@ -324,26 +326,27 @@ export class BuildExecutor {
   }
 
   /** A step satisfied by a --cache-from image: its layer and history entry, our config. */
-  private async fromCacheSource(plan: StepPlan, state: StageState, signal: AbortSignal): Promise<{ id: Digest; size: number } | undefined> {
+  private async fromCacheSource(plan: StepPlan, state: StageState, platform: Platform, signal: AbortSignal): Promise<{ id: Digest; size: number } | undefined> {
     if (!this.cacheFrom || this.cacheFrom.isEmpty) return undefined;
     const hit = await this.cacheFrom.find(state.imageId, plan.createdBy, signal);
     if (!hit) return undefined;
     const config = plan.configAfter ? plan.configAfter() : state.config;
     const counter = hit.layer ? byteCounter() : undefined;
     const id = await this.deps.images.commit(
-      { parent: state.imageId, layer: hit.layer && counter ? hit.layer.pipe(counter) : undefined, config, createdBy: plan.createdBy },
+      { parent: state.imageId, ...stagePlatform(state, platform), layer: hit.layer && counter ? hit.layer.pipe(counter) : undefined, config, createdBy: plan.createdBy },
       { signal },
     );
     return { id, size: counter?.bytes ?? 0 };
   }
 
-  private async execute(plan: StepPlan, state: StageState, signal: AbortSignal): Promise<{ id: Digest; size: number }> {
+  private async execute(plan: StepPlan, state: StageState, platform: Platform, signal: AbortSignal): Promise<{ id: Digest; size: number }> {
     const r = await plan.execute();
     try {
       const counter = r.layer ? byteCounter() : undefined;
       const id = await this.deps.images.commit(
         {
           parent: state.imageId,
+          ...stagePlatform(state, platform),
           layer: r.layer && counter ? r.layer.pipe(counter) : undefined,
           config: r.config,
           createdBy: plan.createdBy,
@@ -356,7 +359,7 @@ export class BuildExecutor {
     }
   }
 
-  private async labelStep(state: StageOutput, signal: AbortSignal): Promise<StageOutput> {
+  private async labelStep(state: StageOutput, platform: Platform, signal: AbortSignal): Promise<StageOutput> {
     const labels = this.opts.labels;
     const text = 'LABEL ' + Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(' ');
     const ref: StepRef = { step: this.total, total: this.total, stage: 0, stageCount: 0, text, line: 0 };
@@ -370,17 +373,25 @@ export class BuildExecutor {
       return { ...state, imageId: hit.id, key };
     }
     const config = { ...state.config, Labels: { ...(state.config.Labels ?? {}), ...labels } };
-    const id = await this.deps.images.commit({ parent: state.imageId, config, createdBy: text }, { signal });
+    const id = await this.deps.images.commit({ parent: state.imageId, ...stagePlatform(state, platform), config, createdBy: text }, { signal });
     await this.cache.put(key, { imageId: id, parentKey: state.key, size: 0, inputs });
     this.emit({ type: 'step-done', ref, imageId: id, cached: false, durationMs: 0 });
     return { ...state, imageId: id, config, key };
   }
 
   /** `FROM scratch` alone: an image with no layers. */
-  private async commitEmpty(state: StageOutput, signal: AbortSignal): Promise<StageOutput> {
-    const id = await this.deps.images.commit({ config: state.config, createdBy: 'FROM scratch' }, { signal });
+  private async commitEmpty(state: StageOutput, platform: Platform, signal: AbortSignal): Promise<StageOutput> {
+    const id = await this.deps.images.commit({ config: state.config, ...stagePlatform(state, platform), createdBy: 'FROM scratch' }, { signal });
     return { ...state, imageId: id };
   }
+}
+
+/**
+ * The platform of an image committed without a parent: its stage's (the FROM's `--platform`,
+ * else the target). An image with a parent inherits the parent's.
+ */
+function stagePlatform(state: StageState, platform: Platform): { platform?: string } {
+  return state.imageId ? {} : { platform: formatPlatform(platform) };
 }
 
 /** The image service as a build sees it: every image it resolves or commits is held. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Digest } from '../util/index.js';
-import { buildPlatforms, type PlatformBuildHooks } from './platforms-build.js';
+import { BerthError, SourceError, errorKind, type Digest } from '../util/index.js';
+import { buildPlatforms, platformError, type PlatformBuildHooks } from './platforms-build.js';
 import type { BuildEvent, BuildOptions } from './types.js';
 
 const base: BuildOptions = {
@@ -67,4 +67,34 @@ test('the first failing platform is reported, the others are cancelled and nothi
   );
   assert.deepEqual(calls.cancelled, ['linux/amd64']);
   assert.deepEqual(calls.index, []);
+});
+
+test('a failing platform is named in the one-line error with its step, as BuildKit does', async () => {
+  const ref = { step: 2, total: 3, stage: 1, stageCount: 1, text: 'RUN false', line: 2 };
+  const hooks: PlatformBuildHooks = {
+    runOne: async (opts, onEvent) => {
+      if (opts.platform !== 'linux/arm64') return { imageId: id('a'), cached: 0, executed: 1, release: () => undefined };
+      const detail = 'RUN false: process "/bin/sh -c false" did not complete successfully: exit code: 1';
+      onEvent({ type: 'step-error', ref, message: `Dockerfile:2: ${detail}` });
+      throw new SourceError('Dockerfile', 2, detail);
+    },
+    flush: async () => undefined,
+    images: { tag: async () => undefined, createIndex: async () => id('c') },
+  };
+  await assert.rejects(buildPlatforms({ ...base, platform: 'linux/amd64,linux/arm64' }, { signal: new AbortController().signal, onEvent: () => undefined }, hooks), (err: Error) => {
+    assert.equal(err.message, '[linux/arm64 2/3] RUN false: process "/bin/sh -c false" did not complete successfully: exit code: 1');
+    assert.equal(errorKind(err), 'invalid-argument', 'the kind of the step error is kept');
+    return true;
+  });
+});
+
+test('a platform error names the stage, and strips file:line from step errors that are not source errors', () => {
+  const ref = { step: 4, total: 6, stage: 2, stageCount: 2, stageName: 'build', text: 'COPY a b', line: 5 };
+  const err = platformError(new BerthError('not-found', 'Dockerfile:5: COPY a b: a: no such file'), { os: 'linux', architecture: 'arm', variant: 'v7' }, ref) as Error;
+  assert.equal(err.message, '[linux/arm/v7 build 4/6] COPY a b: a: no such file');
+  assert.equal(errorKind(err), 'not-found');
+  const early = platformError(new Error('base image missing'), { os: 'linux', architecture: 'arm64' }, undefined) as Error;
+  assert.equal(early.message, '[linux/arm64] base image missing');
+  const cancelled = new BerthError('cancelled', 'build cancelled');
+  assert.equal(platformError(cancelled, { os: 'linux', architecture: 'arm64' }, ref), cancelled);
 });

@@ -2,10 +2,10 @@
 // (build-service), then one executor runs per platform, all at once (the first failure cancels
 // the others); the images become one OCI index under each tag. A single platform (the host's
 // or one `--platform`) is tagged directly, as docker build does.
-import { Semaphore, type Digest } from '../util/index.js';
+import { BerthError, SourceError, errorKind, Semaphore, type Digest } from '../util/index.js';
 import { formatPlatform, type ImageService, type Platform } from '../image/index.js';
 import { parsePlatformList } from './platforms.js';
-import type { BuildEvent, BuildOptions, BuildResult } from './types.js';
+import type { BuildEvent, BuildOptions, BuildResult, StepRef } from './types.js';
 
 /** What one platform's executor produced; `release` lets prune have its images again. */
 export interface PlatformOutcome {
@@ -32,6 +32,20 @@ function labelled(e: BuildEvent, platform: Platform): BuildEvent {
   return { ...e, ref: { ...e.ref, text: `[${formatPlatform(platform)}] ${e.ref.text}` } };
 }
 
+/**
+ * A failed platform's error in BuildKit's one-line form, naming the platform and the step:
+ * `[linux/arm64 2/3] RUN false: process "/bin/sh -c false" did not complete successfully: exit code: 1`.
+ * Cancellations pass unchanged.
+ */
+export function platformError(err: unknown, platform: Platform, failed: StepRef | undefined): unknown {
+  if (!(err instanceof Error) || err.name === 'AbortError' || errorKind(err) === 'cancelled') return err;
+  const where = failed ? ` ${failed.stageName ? `${failed.stageName} ` : ''}${failed.step}/${failed.total}` : '';
+  const label = `[${formatPlatform(platform)}${where}]`;
+  // A SourceError's detail starts with the instruction; other step errors carry `file:line: ` first.
+  const detail = err instanceof SourceError ? err.detail : err.message.replace(/^[^\s:]+:\d+: /, '');
+  return new BerthError(errorKind(err), `${label} ${detail}`, { cause: err });
+}
+
 export async function buildPlatforms(opts: BuildOptions, o: { signal: AbortSignal; onEvent: (e: BuildEvent) => void }, hooks: PlatformBuildHooks): Promise<BuildResult> {
   const platforms = opts.platform ? parsePlatformList(opts.platform) : undefined;
   if (!platforms || platforms.length === 1) {
@@ -51,10 +65,16 @@ export async function buildPlatforms(opts: BuildOptions, o: { signal: AbortSigna
   const settled = await Promise.allSettled(
     platforms.map((p) =>
       slots.run(async () => {
+        let failedStep: StepRef | undefined;
+        const onEvent = (e: BuildEvent) => {
+          if (e.type === 'step-error') failedStep ??= e.ref;
+          o.onEvent(labelled(e, p));
+        };
         try {
           signal.throwIfAborted();
-          return await hooks.runOne({ ...opts, platform: formatPlatform(p) }, (e) => o.onEvent(labelled(e, p)), signal);
-        } catch (err) {
+          return await hooks.runOne({ ...opts, platform: formatPlatform(p) }, onEvent, signal);
+        } catch (raw) {
+          const err = abort.signal.aborted ? raw : platformError(raw, p, failedStep);
           if (!abort.signal.aborted) abort.abort(err);
           throw err;
         }

@@ -35,3 +35,5 @@ export { parseSeccompProfile, toOciSeccomp } from './seccomp.js';
 export type { OciSeccomp, SeccompChoice } from './seccomp.js';
 export { DEFAULT_SECCOMP_PROFILE } from './seccomp-profile.js';
 export type { DockerSeccompProfile } from './seccomp-profile.js';
+export { BINFMT_DIR, assertCanRun, elfHeaderFor, emulationFor, entryMatches, parseBinfmtEntry } from './emulation.js';
+export type { BinfmtEntry, EmulationStatus } from './emulation.js';

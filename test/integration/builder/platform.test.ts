@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { extract as tarExtract } from 'tar-stream';
 import { createReadStream } from 'node:fs';
-import { emulationFor } from '../../../src/builder/emulation.js';
+import { emulationFor } from '../../../src/runtime/index.js';
 import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { makeContext } from '../build/fixtures.js';
 import { berth } from '../cli/berth-cli.js';

@@ -1,5 +1,5 @@
-// Can this machine run binaries of a platform? The host's, or any platform for which
-// binfmt_misc has an enabled entry whose magic/mask matches that architecture's ELF header,
+// Can this machine run binaries of a platform? Asked by container create and by the builder's
+// RUN. The host's, or any platform for which binfmt_misc has an enabled entry whose magic/mask matches that architecture's ELF header,
 // whose interpreter exists, and that has the F flag (the kernel opens the interpreter at
 // registration, so it works inside a container's mount namespace, where the path is absent).
 // `scripts/setup` registers qemu-user-static that way.
