@@ -3,12 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { BerthError } from '../util/index.js';
-import { formatPlatform, parsePlatform, platformMatches } from '../image/index.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches } from '../image/index.js';
 import { settleAll, type ContainerContext } from './container-context.js';
 import { Container, type CreateResult } from './container-record.js';
 import type { ContainerSpec } from './container-spec.js';
 import { initialState, type ContainerConfigFile } from './container-store.js';
 import { requestedDevices } from './devices.js';
+import { assertCanRun } from './emulation.js';
 import { parseMaxFile } from './log-rotation.js';
 import { generateName, validateName } from './names.js';
 import { commandFor } from './oci-spec.js';
@@ -31,6 +32,8 @@ export async function createContainer(
   }
   const image = await ctx.opts.images.resolve(spec.image, opts);
   if (opts.platform) checkPlatform(spec.image, opts.platform, image.platform);
+  const foreign = await foreignPlatformWarning(spec.image, image.platform, opts.platform);
+  if (foreign) warnings.push(foreign);
   const argv = commandFor(spec, image.config);
   // Checked again at start; failing here makes it a create error (docker CLI: 125).
   await requestedDevices(spec.host.devices ?? []);
@@ -99,4 +102,17 @@ export function checkPlatform(ref: string, wanted: string, have: ResolvedImage['
     'not-found',
     `image with reference ${shown} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(actual)}`,
   );
+}
+
+/**
+ * An image of another platform than the host's: create fails naming the platform and the fix
+ * when nothing here runs its binaries (binfmt_misc emulation); otherwise, when no `--platform`
+ * was asked, docker's warning (the docker CLI prints create's Warnings as `WARNING: ...`).
+ */
+export async function foreignPlatformWarning(ref: string, have: ResolvedImage['platform'], asked: string | undefined, opts: { binfmtDir?: string } = {}): Promise<string | undefined> {
+  if (!have?.architecture) return undefined;
+  const platform = normalizePlatform({ os: have.os || 'linux', architecture: have.architecture, ...(have.variant ? { variant: have.variant } : {}) });
+  const via = await assertCanRun(platform, { ...opts, subject: `image ${ref} is ${formatPlatform(platform)}` });
+  if (via === 'host' || asked) return undefined;
+  return `The requested image's platform (${formatPlatform(platform)}) does not match the detected host platform (${formatPlatform(hostPlatform())}) and no specific platform was requested`;
 }

@@ -138,14 +138,16 @@ function platformText(p: Platform): string {
 }
 
 /**
- * Throws a one-line error naming the platform and the fix when RUN cannot execute binaries of
- * `platform` here (BuildKit only reports "exec format error" at that point).
+ * Throws a one-line error naming the platform and the fix when binaries of `platform` cannot run
+ * here (a RUN step, a container's process: the kernel only reports "exec format error").
+ * Resolves to how they run: `host`, or the binfmt_misc entry that emulates them.
  */
-export async function assertCanRun(platform: Platform, opts: { binfmtDir?: string; host?: Platform } = {}): Promise<void> {
+export async function assertCanRun(platform: Platform, opts: { binfmtDir?: string; host?: Platform; subject?: string } = {}): Promise<string> {
   const s = await emulationFor(platform, opts);
-  if (s.ok) return;
+  if (s.ok) return s.via;
+  const subject = opts.subject ? `${opts.subject}: ` : '';
   throw new BerthError(
     'unavailable',
-    `cannot run ${platformText(platform)} binaries on this ${platformText(opts.host ?? hostPlatform())} host: ${s.reason} (exec format error); install qemu-user-static and register it with binfmt_misc with the F flag (berth's scripts/setup does both)`,
+    `${subject}cannot run ${platformText(platform)} binaries on this ${platformText(opts.host ?? hostPlatform())} host: ${s.reason} (exec format error); install qemu-user-static and register it with binfmt_misc with the F flag (berth's scripts/setup does both)`,
   );
 }
