@@ -11,7 +11,7 @@ import { extract as tarExtract } from 'tar-stream';
 import { createReadStream } from 'node:fs';
 import { emulationFor } from '../../../src/runtime/index.js';
 import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { makeContext } from '../build/fixtures.js';
+import { dockerBuild, makeContext } from '../build/fixtures.js';
 import { berth } from '../cli/berth-cli.js';
 
 const ARM64 = { os: 'linux', architecture: 'arm64' };
@@ -150,6 +150,18 @@ test('multi-platform images, builds and outputs', async (t) => {
     assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Architecture}}', id])).stdout.trim(), 'arm64');
   });
 
+  await t.test('a failing platform is named with its step in the one-line error of berth build and of the legacy docker build stream', async (t) => {
+    const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nARG TARGETARCH\nRUN test $TARGETARCH = amd64\n' });
+    const line = /\[linux\/arm64 3\/3\] RUN test \$TARGETARCH = amd64: process "\/bin\/sh -c test \$TARGETARCH = amd64" did not complete successfully: exit code: 1/;
+    const r = await berth(d.socketPath, ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-t', 'fails:1', dir], { timeoutMs: BUILD_TIMEOUT });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, line);
+    const legacy = await dockerBuild(d, dir, ['--platform', 'linux/amd64,linux/arm64', '-t', 'fails:1']);
+    assert.notEqual(legacy.code, 0);
+    assert.match(legacy.stderr, line);
+    assert.notEqual((await d.docker(['image', 'inspect', 'fails:1'])).code, 0, 'nothing is tagged');
+  });
+
   await t.test('a platform the base image lacks fails naming that platform', async (t) => {
     const dir = await makeContext(t, { Dockerfile: 'FROM busybox\nRUN true\n' });
     const r = await berth(d.socketPath, ['build', '--progress', 'plain', '--platform', 'linux/riscv64', dir], { timeoutMs: BUILD_TIMEOUT });
@@ -184,4 +196,15 @@ test('a foreign RUN without emulation fails with one line naming the platform an
   assert.match(line, /qemu-user-static/);
   assert.match(line, /binfmt_misc/);
   assert.notEqual((await d.docker(['image', 'inspect', 'never:1'])).code, 0);
+
+  // FROM --platform=<foreign> scratch in a build targeting the host: the image is the FROM's platform, as in BuildKit.
+  const host = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+  const scratch = await makeContext(t, { Dockerfile: `FROM --platform=${foreign} scratch\nCOPY f /f\n`, f: 'x\n' });
+  const built = await berth(d.socketPath, ['build', '-q', '--platform', host, '-t', 'scratchfrom:1', scratch], { timeoutMs: BUILD_TIMEOUT });
+  assert.equal(built.code, 0, built.stderr);
+  assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'scratchfrom:1'])).stdout.trim(), foreign);
+  const empty2 = await makeContext(t, { Dockerfile: `FROM --platform=${foreign} scratch\nLABEL a=b\n` });
+  const labelled = await berth(d.socketPath, ['build', '-q', '--label', 'x=y', '-t', 'scratchlabel:1', empty2], { timeoutMs: BUILD_TIMEOUT });
+  assert.equal(labelled.code, 0, labelled.stderr);
+  assert.equal((await d.docker(['image', 'inspect', '--format', '{{.Architecture}}', 'scratchlabel:1'])).stdout.trim(), foreign.split('/')[1]);
 });
