@@ -77,3 +77,11 @@ test('without emulation the error is one line naming the platform and the fix', 
   });
   await assert.rejects(assertCanRun(ARM64, { binfmtDir: join(dir, 'absent'), host: HOST }), /not mounted/);
 });
+
+test('32-bit x86 on amd64 and 32-bit arm on arm64 count as native, without any binfmt_misc entry', async (t) => {
+  const dir = await binfmtDir(t, {});
+  assert.deepEqual(await emulationFor({ os: 'linux', architecture: '386' }, { binfmtDir: dir, host: HOST }), { ok: true, via: 'host' });
+  assert.deepEqual(await emulationFor({ os: 'linux', architecture: 'arm', variant: 'v7' }, { binfmtDir: dir, host: ARM64 }), { ok: true, via: 'host' });
+  assert.equal((await emulationFor({ os: 'linux', architecture: 'arm', variant: 'v7' }, { binfmtDir: dir, host: HOST })).ok, false);
+  assert.deepEqual(await emulationFor({ os: 'windows', architecture: 'amd64' }, { binfmtDir: dir, host: HOST }), { ok: false, reason: 'windows binaries do not run on linux' });
+});

@@ -98,6 +98,8 @@ export async function emulationFor(platform: Platform, opts: { binfmtDir?: strin
   if (platform.architecture === host.architecture || platform.architecture === '') return { ok: true, via: 'host' };
   // 32-bit x86 runs natively on amd64 kernels.
   if (host.architecture === 'amd64' && platform.architecture === '386') return { ok: true, via: 'host' };
+  // 32-bit arm usually does on arm64 (AArch32 compat; a CPU without it fails at exec, as under docker).
+  if (host.architecture === 'arm64' && platform.architecture === 'arm') return { ok: true, via: 'host' };
   const header = elfHeaderFor(platform.architecture);
   if (!header) return { ok: false, reason: `no emulation is known for architecture ${platform.architecture}` };
   // BERTH_BINFMT_DIR lets a test point the daemon at a binfmt_misc without emulators.
