@@ -82,6 +82,9 @@ test('with emulation a foreign container runs, and an image of another platform 
   assert.equal(unasked.code, 0, unasked.stderr);
   assert.equal(unasked.stdout.trim(), 'aarch64');
   assert.ok(unasked.stderr.includes(MISMATCH), unasked.stderr);
+  const ours = await berth(d.socketPath, ['run', '--rm', 'armonly:1', 'uname', '-m']);
+  assert.equal(ours.stdout.trim(), 'aarch64', ours.stderr);
+  assert.ok(ours.stderr.includes(MISMATCH), `berth run prints the warning too: ${ours.stderr}`);
   const create = await d.request('POST', '/containers/create', { Image: 'armonly:1', Cmd: ['true'] });
   assert.equal(create.status, 201, create.text);
   const body = create.json<{ Id: string; Warnings: string[] }>();
