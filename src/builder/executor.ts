@@ -1,6 +1,7 @@
 // Dockerfile stages → steps → images. Each step looks its cache key up in the index (a hit
 // reuses the image it produced), otherwise runs and commits a new intermediate image, as the
 // legacy builder does; every miss carries the reason. Stages run through runGraph.
+import { pipeline, type Readable } from 'node:stream';
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches, type ContainerConfig, type Platform } from '../image/index.js';
 import { BerthError, errorKind, SourceError, type Digest } from '../util/index.js';
 import { CacheFrom } from './cache-from.js';
@@ -333,7 +334,7 @@ export class BuildExecutor {
     const config = plan.configAfter ? plan.configAfter() : state.config;
     const counter = hit.layer ? byteCounter() : undefined;
     const id = await this.deps.images.commit(
-      { parent: state.imageId, ...stagePlatform(state, platform), layer: hit.layer && counter ? hit.layer.pipe(counter) : undefined, config, createdBy: plan.createdBy },
+      { parent: state.imageId, ...stagePlatform(state, platform), layer: hit.layer && counter ? counted(hit.layer, counter) : undefined, config, createdBy: plan.createdBy },
       { signal },
     );
     return { id, size: counter?.bytes ?? 0 };
@@ -347,7 +348,7 @@ export class BuildExecutor {
         {
           parent: state.imageId,
           ...stagePlatform(state, platform),
-          layer: r.layer && counter ? r.layer.pipe(counter) : undefined,
+          layer: r.layer && counter ? counted(r.layer, counter) : undefined,
           config: r.config,
           createdBy: plan.createdBy,
         },
@@ -384,6 +385,15 @@ export class BuildExecutor {
     const id = await this.deps.images.commit({ config: state.config, ...stagePlatform(state, platform), createdBy: 'FROM scratch' }, { signal });
     return { ...state, imageId: id };
   }
+}
+
+/**
+ * `layer` through the byte counter on its way to commit. Not `pipe()`: a layer that fails
+ * (its tar killed when the build is cancelled mid-commit) must fail the commit, not go
+ * unhandled and take the daemon down; a commit that gives up stops the layer.
+ */
+export function counted(layer: Readable, counter: ReturnType<typeof byteCounter>): Readable {
+  return pipeline(layer, counter, () => undefined);
 }
 
 /**
