@@ -98,3 +98,24 @@ test('a platform error names the stage, and strips file:line from step errors th
   const cancelled = new BerthError('cancelled', 'build cancelled');
   assert.equal(platformError(cancelled, { os: 'linux', architecture: 'arm64' }, ref), cancelled);
 });
+
+test('the step of a platform cancelled because another failed says CANCELED and names the failed platform', async () => {
+  const ref = { step: 3, total: 3, stage: 1, stageCount: 1, text: 'RUN x', line: 3 };
+  const hooks: PlatformBuildHooks = {
+    runOne: async (opts, onEvent, signal) => {
+      if (opts.platform === 'linux/arm64') {
+        onEvent({ type: 'step-error', ref, message: 'Dockerfile:3: RUN x: exit code: 1' });
+        throw new SourceError('Dockerfile', 3, 'RUN x: exit code: 1');
+      }
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      onEvent({ type: 'step-error', ref, message: 'Dockerfile:3: RUN x: The operation was aborted' });
+      throw new BerthError('cancelled', 'The operation was aborted');
+    },
+    flush: async () => undefined,
+    images: { tag: async () => undefined, createIndex: async () => id('c') },
+  };
+  const errors: string[] = [];
+  const onEvent = (e: BuildEvent) => void (e.type === 'step-error' && errors.push(`${e.ref.text} | ${e.message}`));
+  await assert.rejects(buildPlatforms({ ...base, platform: 'linux/amd64,linux/arm64' }, { signal: new AbortController().signal, onEvent }, hooks), /^BerthError: \[linux\/arm64 3\/3\] RUN x: exit code: 1$/);
+  assert.deepEqual(errors.sort(), ['[linux/amd64] RUN x | CANCELED: linux/arm64 failed', '[linux/arm64] RUN x | Dockerfile:3: RUN x: exit code: 1']);
+});

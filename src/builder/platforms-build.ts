@@ -62,12 +62,17 @@ export async function buildPlatforms(opts: BuildOptions, o: { signal: AbortSigna
   const abort = new AbortController();
   const signal = AbortSignal.any([o.signal, abort.signal]);
   const slots = new Semaphore(MAX_PARALLEL_PLATFORMS);
+  let failedPlatform: Platform | undefined;
   const settled = await Promise.allSettled(
     platforms.map((p) =>
       slots.run(async () => {
         let failedStep: StepRef | undefined;
         const onEvent = (e: BuildEvent) => {
-          if (e.type === 'step-error') failedStep ??= e.ref;
+          if (e.type === 'step-error') {
+            failedStep ??= e.ref;
+            // A step stopped because another platform failed was cancelled, not in error (BuildKit: CANCELED).
+            if (failedPlatform && abort.signal.aborted) e = { ...e, message: `CANCELED: ${formatPlatform(failedPlatform)} failed` };
+          }
           o.onEvent(labelled(e, p));
         };
         try {
@@ -75,7 +80,10 @@ export async function buildPlatforms(opts: BuildOptions, o: { signal: AbortSigna
           return await hooks.runOne({ ...opts, platform: formatPlatform(p) }, onEvent, signal);
         } catch (raw) {
           const err = abort.signal.aborted ? raw : platformError(raw, p, failedStep);
-          if (!abort.signal.aborted) abort.abort(err);
+          if (!abort.signal.aborted) {
+            failedPlatform = p;
+            abort.abort(err);
+          }
           throw err;
         }
       }),
