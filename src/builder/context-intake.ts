@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header as Headers } from 'tar-stream';
 import { BerthError, invalidArgument, type Digest } from '../util/index.js';
+import { SpoolWriter } from './spool-writer.js';
 
 export interface IntakeEntry {
   type: 'file' | 'dir' | 'symlink';
@@ -186,6 +187,7 @@ export async function unpackContext(input: Readable, dir: string, opts: { signal
 
   const spoolPath = join(dir, 'context.data');
   const out = await open(spoolPath, 'w', 0o600);
+  const spool = new SpoolWriter(out);
   let offset = 0;
   const ex = tarExtract();
   const src = await decompressed(input, (n) => (bytes += n));
@@ -215,7 +217,7 @@ export async function unpackContext(input: Readable, dir: string, opts: { signal
           const start = offset;
           for await (const chunk of entry as AsyncIterable<Buffer>) {
             hash.update(chunk);
-            await out.write(chunk, 0, chunk.length, offset);
+            await spool.write(chunk);
             offset += chunk.length;
           }
           entries.set(rel, { type: 'file', mode, size: offset - start, mtime, offset: start, digest: `sha256:${hash.digest('hex')}` as Digest });
@@ -251,7 +253,9 @@ export async function unpackContext(input: Readable, dir: string, opts: { signal
   // A rejected member stops the parser too, or the feeding side would wait on backpressure forever.
   consume.catch(() => ex.destroy());
   const feeding = pipeline(src, blockPadder(), ex, opts.signal ? { signal: opts.signal } : {});
-  const [a, b] = await Promise.allSettled([consume, feeding]);
+  const [a, b] = await Promise.allSettled([consume.then(() => spool.end()), feeding]);
+  // Every queued write settles before the file closes, even when the intake failed.
+  await spool.end().catch(() => undefined);
   await out.close();
   if (a.status === 'rejected') {
     ex.destroy();
