@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, runCommand, startTestDaemon, type TestDaemon } from '../test/helpers/daemon.js';
@@ -143,6 +144,42 @@ function median(xs: number[]): number {
 }
 
 /**
+ * The docker CLI's own floor for a no-change rebuild: `docker build -q` of the project against a
+ * server that answers /_ping and only drains the /build body. No engine can finish a
+ * docker-CLI build of this context faster than the CLI walks, tars and sends it.
+ */
+async function benchUploadFloor(project: string, dir: string): Promise<number> {
+  const sock = join(dir, 'drain.sock');
+  const server = createServer((req, res) => {
+    if (req.url?.includes('/_ping')) {
+      res.writeHead(200, { 'Api-Version': '1.41', 'Content-Type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify({ aux: { ID: `sha256:${'0'.repeat(64)}` } })}\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(sock, resolve));
+  try {
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_BUILDKIT: '0' };
+    // spawnSync would block the server this process runs: time the child asynchronously.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await runCommand(DOCKER_CLI, ['build', '-q', project], { env, timeoutMs: 120_000 });
+      if (r.code !== 0) throw new Error(`docker build against the draining server failed: ${r.stderr}`);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return median(times);
+  } finally {
+    server.close();
+  }
+}
+
+/**
  * `berth build` with the context sent as a tar (BERTH_BUILD_CONTEXT=tar, as before) and read in
  * place by the daemon with its stat-keyed file-hash index: no-change and touch-one-file
  * rebuilds, median of 3, wall time and berthd's context time.
@@ -189,6 +226,7 @@ try {
   await cp(project, pristine, { recursive: true });
   const r = await benchEngine({ argv: [DOCKER_CLI], env: { ...d.env, DOCKER_BUILDKIT: '0' }, pid: d.pid, buildArgs: [] }, project, big);
   await benchLocalContext(d, project);
+  const floor = await benchUploadFloor(project, root);
   console.log('berth (docker CLI, legacy builder protocol), project: 2000 src files + 20 MB deps (~50 MB context), 16 steps');
   for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(36)} ${k.includes('MB)') ? v.toFixed(1) + ' MB' : (v / 1000).toFixed(2) + ' s'}`);
   console.log('berthd side of each build (context intake / steps):');
@@ -196,6 +234,7 @@ try {
     const j = JSON.parse(line.slice(line.indexOf('{'))) as { contextMs: number; stepsMs: number; cached: number; executed: number };
     console.log(`  context ${j.contextMs} ms, steps ${j.stepsMs} ms (${j.cached} cached, ${j.executed} executed)`);
   }
+  console.log(`docker CLI floor: docker build -q of the same context to a server that only drains it: ${(floor / 1000).toFixed(2)} s`);
   console.log(`load average during the run: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
   const bbTar = join(root, 'bb.tar');
   const rootfs = join(root, 'rootfs');
