@@ -16,14 +16,19 @@ export interface BusyboxSuite {
   ok(args: string[], input?: string): Promise<string>;
 }
 
-export function busyboxSuite(): BusyboxSuite {
-  const skip = !isRoot()
+/** Why a test driving the docker CLI against a busybox image cannot run here, if it cannot. */
+export function dockerCliSkipReason(): string | undefined {
+  return !isRoot()
     ? 'needs root'
     : !existsSync(DOCKER_CLI)
       ? `needs the docker CLI at ${DOCKER_CLI}`
       : !existsSync('/bin/busybox')
         ? 'needs busybox-static'
         : undefined;
+}
+
+export function busyboxSuite(): BusyboxSuite {
+  const skip = dockerCliSkipReason();
   let started: Promise<TestDaemon> | undefined;
   after(async () => {
     if (!started) return;

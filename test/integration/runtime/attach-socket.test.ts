@@ -3,8 +3,6 @@
 // run without a gap or a duplicate, detach keys, and a container that outlives its client.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -12,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
-import { apiRequest, runCommand, type TestDaemon } from '../../helpers/daemon.js';
-import { REPO } from '../../helpers/entry-point.js';
+import { runCommand, type TestDaemon } from '../../helpers/daemon.js';
 import { busyboxSuite } from '../../helpers/busybox-suite.js';
-import { buildBusyboxRootfs } from './fixtures.js';
+import { startRestartableBerthd } from '../../helpers/restartable-berthd.js';
 
 const suite = busyboxSuite();
 const { skip } = suite;
@@ -229,52 +226,19 @@ test('docker run prints each run\'s stdout and stderr apart, from its first byte
   }
 });
 
-/** A berthd of this test's own, on roots that outlive it (restarted on the same ones). */
-async function startOwnBerthd(root: string, prefix: string): Promise<ChildProcess> {
-  const sock = join(root, 'b.sock');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/berthd.ts', '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', prefix],
-    { cwd: REPO, stdio: 'ignore', detached: true },
-  );
-  for (let i = 0; i < 600; i++) {
-    if (await apiRequest(sock, 'GET', '/_ping', undefined, { timeoutMs: 1000 }).then((r) => r.status === 200, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error('berthd did not come up');
-}
-
 test('a container started before a kill -9 of berthd can be attached to by the restarted berthd', { skip }, async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'berth-att-'));
-  const sock = join(root, 'b.sock');
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
-  const docker = (args: string[]) => runCommand('/usr/local/bin/docker', args, { env, timeoutMs: 60_000 });
-  let daemon: ChildProcess | undefined;
-  t.after(async () => {
-    if (daemon) {
-      const ids = (await docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await docker(['rm', '-f', ...ids]);
-      daemon.kill('SIGTERM');
-      await new Promise((r) => daemon!.once('exit', r));
-    }
-    await rm(root, { recursive: true, force: true });
-  });
-  const prefix = `ba${randomBytes(2).toString('hex')}`;
-  daemon = await startOwnBerthd(root, prefix);
-  await buildBusyboxRootfs(join(root, 'rootfs'));
-  await runCommand('tar', ['-C', join(root, 'rootfs'), '-cf', join(root, 'bb.tar'), '.'], { timeoutMs: 30_000 });
-  assert.equal((await docker(['import', join(root, 'bb.tar'), 'busybox:latest'])).code, 0);
+  const b = await startRestartableBerthd(t);
+  const { root, docker } = b;
+  await b.importBusybox();
   const script = 'echo before; while [ ! -f /m/go ]; do sleep 0.05; done; echo after; echo oops >&2';
   const run = await docker(['run', '-d', '--network', 'none', '-v', `${root}:/m`, 'busybox', 'sh', '-c', script]);
   assert.equal(run.code, 0, run.stderr);
   const id = run.stdout.trim();
 
-  daemon.kill('SIGKILL');
-  await new Promise((r) => daemon!.once('exit', r));
-  daemon = await startOwnBerthd(root, prefix);
+  await b.kill9();
+  await b.restart();
 
-  const a = await attach(id, 'stream=1&stdout=1&stderr=1', { socketPath: sock });
+  const a = await attach(id, 'stream=1&stdout=1&stderr=1', { socketPath: b.socketPath });
   // The answer came after the socket was connected: all that follows reaches this client.
   await writeFile(join(root, 'go'), '');
   await a.ended;

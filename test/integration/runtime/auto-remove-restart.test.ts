@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER_CLI } from '../../helpers/daemon.js';
 import { skipReason } from './fixtures.js';
-import { startRestartableBerthd } from './restartable-berthd.js';
+import { startRestartableBerthd } from '../../helpers/restartable-berthd.js';
 
 const skip = skipReason ?? (existsSync(DOCKER_CLI) ? undefined : `needs the docker CLI at ${DOCKER_CLI}`);
 

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER_CLI } from '../../helpers/daemon.js';
 import { skipReason } from './fixtures.js';
-import { startRestartableBerthd, type RestartableBerthd } from './restartable-berthd.js';
+import { startRestartableBerthd, type RestartableBerthd } from '../../helpers/restartable-berthd.js';
 
 const skip = skipReason ?? (existsSync(DOCKER_CLI) ? undefined : `needs the docker CLI at ${DOCKER_CLI}`);
 const WAIT_MS = 20_000;

@@ -7,19 +7,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { DOCKER_CLI, apiRequest, runCommand, type ApiResponse, type DockerResult } from '../../helpers/daemon.js';
-import { REPO, entryArgv } from '../../helpers/entry-point.js';
-import { buildBusyboxRootfs } from './fixtures.js';
+import { buildBusyboxRootfs } from '../integration/runtime/fixtures.js';
+import { DOCKER_CLI, apiRequest, runCommand, type ApiResponse, type DockerResult } from './daemon.js';
+import { REPO, entryArgv } from './entry-point.js';
 
 const READY_TIMEOUT_MS = 30_000;
 
 export interface RestartableBerthd {
   root: string;
   dataRoot: string;
+  socketPath: string;
+  /** The prefix of its bridges, chains, netns and cgroup parent. */
+  prefix: string;
   docker(args: string[]): Promise<DockerResult>;
   request(method: string, path: string, body?: unknown): Promise<ApiResponse>;
   /** SIGKILL of berthd (containers and their conmons stay). */
   kill9(): Promise<void>;
+  /** A clean stop (SIGTERM), containers left as they are. */
+  stop(): Promise<void>;
   /** Starts berthd again on the same roots; resolves once it answers. */
   restart(): Promise<void>;
   /** Imports a busybox rootfs as `busybox:latest`. */
@@ -74,9 +79,12 @@ export async function startRestartableBerthd(t: TestContext): Promise<Restartabl
   return {
     root,
     dataRoot,
+    socketPath: sock,
+    prefix,
     docker,
     request: (method, path, body) => apiRequest(sock, method, path, body),
     kill9: () => stop('SIGKILL'),
+    stop: () => stop('SIGTERM'),
     restart: start,
     importBusybox: async () => {
       await buildBusyboxRootfs(join(root, 'rootfs'));
