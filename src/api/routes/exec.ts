@@ -57,23 +57,8 @@ export function execRoutes(backend: ExecBackend): Route[] {
       handler: async (ctx) => {
         const b = (await ctx.readJson(execStartSchema)) ?? {};
         const s = backend.get(ctx.param('id'));
-        let run: Awaited<ReturnType<ExecBackend['start']>>;
-        try {
-          run = await backend.start(s.id, { signal: b.Detach ? undefined : ctx.signal });
-        } catch (err) {
-          if (b.Detach) throw err;
-          // dockerd upgrades the connection before it starts the process, so a start failure
-          // (command not found, missing working directory or user) is a line on the stream's
-          // stdout and the client takes the status from the exec's inspect: the docker CLI
-          // printed "unable to upgrade to tcp, received 400" instead.
-          const h = ctx.hijack({ tty: s.spec.tty });
-          h.conn.on('error', () => undefined);
-          h.conn.resume();
-          await new Promise<void>((resolve) => h.output.stdout.write(Buffer.from(`${errorMessage(err)}\r\n`), () => resolve()));
-          h.close();
-          return;
-        }
         if (b.Detach) {
+          const run = await backend.start(s.id);
           // The output is still logged; nobody reads it. Drain the reader so it ends.
           void (async () => {
             for await (const _ of run.output) void _;
@@ -81,8 +66,22 @@ export function execRoutes(backend: ExecBackend): Route[] {
           ctx.sendText(200, '', 'application/json');
           return;
         }
+        // As dockerd: the connection is upgraded before the process starts. A client that
+        // parses the 101 through a buffered reader (docker-py, so docker-compose 1.29) loses
+        // output that arrives with the head, and a quick command's output would.
         const h = ctx.hijack({ tty: s.spec.tty });
         h.conn.on('error', () => undefined);
+        let run: Awaited<ReturnType<ExecBackend['start']>>;
+        try {
+          run = await backend.start(s.id, { signal: ctx.signal });
+        } catch (err) {
+          // A start failure (command not found, missing working directory or user) is a line
+          // on the stream's stdout; the client takes the status from the exec's inspect.
+          h.conn.resume();
+          await new Promise<void>((resolve) => h.output.stdout.write(Buffer.from(`${errorMessage(err)}\r\n`), () => resolve()));
+          h.close();
+          return;
+        }
         if (s.spec.attachStdin) {
           run.attachStdin(h.conn).catch((err: unknown) => ctx.log.debug('exec stdin ended', { error: String(err) }));
         } else {
