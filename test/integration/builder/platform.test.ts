@@ -10,9 +10,10 @@ import { test, type TestContext } from 'node:test';
 import { extract as tarExtract } from 'tar-stream';
 import { createReadStream } from 'node:fs';
 import { emulationFor } from '../../../src/runtime/index.js';
-import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { startTestDaemon } from '../../helpers/daemon.js';
 import { dockerBuild, makeContext } from '../build/fixtures.js';
 import { berth } from '../cli/berth-cli.js';
+import { startDaemonWithoutEmulation } from '../../helpers/no-emulation.js';
 
 const ARM64 = { os: 'linux', architecture: 'arm64' };
 /** Where bootstrap caches Debian's busybox-static:arm64 (shared across runs: a download is slow). */
@@ -171,20 +172,8 @@ test('multi-platform images, builds and outputs', async (t) => {
 });
 
 test('a foreign RUN without emulation fails with one line naming the platform and the fix', async (t) => {
-  const empty = await mkdtemp(join(tmpdir(), 'berth-binfmt-'));
-  t.after(() => rm(empty, { recursive: true, force: true }));
-  // The daemon reads BERTH_BINFMT_DIR: point it at a binfmt_misc with nothing registered.
-  const saved = process.env['BERTH_BINFMT_DIR'];
-  process.env['BERTH_BINFMT_DIR'] = empty;
-  let d: TestDaemon | undefined;
-  try {
-    d = await startTestDaemon(t);
-  } finally {
-    if (saved === undefined) delete process.env['BERTH_BINFMT_DIR'];
-    else process.env['BERTH_BINFMT_DIR'] = saved;
-  }
+  const d = await startDaemonWithoutEmulation(t);
   if (!d) return;
-  t.after(() => d.stop());
   const foreign = process.arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
   const dir = await makeContext(t, { Dockerfile: 'FROM scratch\nRUN ["/true"]\n' });
   const r = await berth(d.socketPath, ['build', '--progress', 'plain', '--platform', foreign, '-t', 'never:1', dir], { timeoutMs: BUILD_TIMEOUT });

@@ -3,14 +3,14 @@
 // --platform, gets docker's WARNING; without emulation create fails (exit 125) with one line
 // naming the platform and the fix, and leaves no container behind.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { emulationFor } from '../../../src/runtime/index.js';
-import { startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { startTestDaemon } from '../../helpers/daemon.js';
 import { dockerBuild, makeContext } from '../build/fixtures.js';
 import { berth } from '../cli/berth-cli.js';
+import { startDaemonWithoutEmulation } from '../../helpers/no-emulation.js';
 
 /** Where bootstrap caches Debian's busybox-static:arm64 (shared with the builder's platform test). */
 const CACHE_DIR = process.env['BERTH_TEST_CACHE_DIR'] ?? '/var/cache/berth';
@@ -19,20 +19,8 @@ const HOST = process.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
 const MISMATCH = `WARNING: The requested image's platform (linux/arm64) does not match the detected host platform (${HOST}) and no specific platform was requested`;
 
 test('a foreign-platform image without emulation is refused at create with the platform and the fix, leaving nothing behind', async (t) => {
-  const empty = await mkdtemp(join(tmpdir(), 'berth-binfmt-'));
-  t.after(() => rm(empty, { recursive: true, force: true }));
-  // The daemon reads BERTH_BINFMT_DIR: point it at a binfmt_misc with nothing registered.
-  const saved = process.env['BERTH_BINFMT_DIR'];
-  process.env['BERTH_BINFMT_DIR'] = empty;
-  let d: TestDaemon | undefined;
-  try {
-    d = await startTestDaemon(t);
-  } finally {
-    if (saved === undefined) delete process.env['BERTH_BINFMT_DIR'];
-    else process.env['BERTH_BINFMT_DIR'] = saved;
-  }
+  const d = await startDaemonWithoutEmulation(t);
   if (!d) return;
-  t.after(() => d.stop());
   // FROM --platform=<foreign> scratch makes an image of that platform (no RUN: nothing executes).
   const dir = await makeContext(t, { Dockerfile: `FROM --platform=linux/${FOREIGN} scratch\nCOPY hello /hello\n`, hello: 'hi\n' });
   const built = await dockerBuild(d, dir, ['-t', 'foreign:1']);
