@@ -154,7 +154,7 @@ export class ContainerEndpoints {
           const withRoute: boolean = !routed && !rec.internal;
           routed ||= withRoute;
           const dep = this.state.driverEndpoint(rec, ep, netnsPath, ifName, withRoute);
-          await this.state.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
+          await this.state.attachEndpoint(rec, dep, opts);
           ep.live = {
             netnsPath,
             netnsDev: nsId.dev,
@@ -252,7 +252,7 @@ export class ContainerEndpoints {
           while (used.has(`eth${n}`)) n++;
           const hasRoute = this.state.liveEndpoints(container.id).some(([r]) => r.driver === 'bridge' && !r.internal);
           const dep = this.state.driverEndpoint(rec, ep, live.netnsPath, `eth${n}`, !hasRoute && !rec.internal);
-          await this.state.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
+          await this.state.attachEndpoint(rec, dep, opts);
           ep.live = { ...live, hostVeth: dep.hostVeth, ifName: dep.ifName, ports: [] };
         }
         await this.state.store.save(rec);

@@ -120,7 +120,7 @@ export class NetworkService {
             // The namespace survived but lost its link (bridge removed by hand, cleanupAll): re-plumb.
             const route = !rec.internal && ep.live.ifName === 'eth0';
             const dep = this.state.driverEndpoint(rec, ep, ep.live.netnsPath, ep.live.ifName, route);
-            await this.driver.attachEndpoint(this.state.driverNetwork(rec), dep, opts);
+            await this.state.attachEndpoint(rec, dep, opts);
             continue;
           }
           if (isBridge) {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { BerthError, invalidArgument, notFound } from '../util/index.js';
 import { allocateAddress, planFromConfig } from './ipam.js';
 import { formatIpv4, isIpv4, macForIpv4, parseCidr, parseIpv4, type Cidr } from './ipv4.js';
-import type { DriverEndpoint, DriverNetwork, FirewallState, NetworkDriver } from './network-driver.js';
+import type { DriverEndpoint, DriverNetwork, FirewallState, NetworkDriver, OpOptions } from './network-driver.js';
 import { prefixLenOf } from './network-inspect.js';
 import type { NetworkStore } from './network-store.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './types.js';
@@ -109,6 +109,22 @@ export class NetworkState {
       dnsNames: dnsNamesOf(container, aliases, rec),
       ...(req.dnsServers?.length ? { dnsServers: req.dnsServers } : {}),
     };
+  }
+
+  /**
+   * Attaches an endpoint. A bridge that vanished behind the daemon's back (deleted by hand, a
+   * host network reset) is made again once, instead of failing every container until a
+   * restart as dockerd does.
+   */
+  async attachEndpoint(rec: NetworkRecord, ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
+    const net = this.driverNetwork(rec);
+    try {
+      await this.driver.attachEndpoint(net, ep, opts);
+    } catch (err) {
+      if (rec.driver !== 'bridge' || (await this.driver.listResources(opts)).bridges.includes(net.bridgeName)) throw err;
+      await this.driver.ensureNetwork(net, opts);
+      await this.driver.attachEndpoint(net, ep, opts);
+    }
   }
 
   driverNetwork(rec: NetworkRecord): DriverNetwork {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { DOCKER_CLI, runCommand, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { importBusyboxImage } from '../runtime/fixtures.js';
 
 const IMAGE = 'nettest:1';
@@ -172,4 +172,20 @@ test('inspect follows connect and disconnect, and the next start joins the netwo
     await ok(d, ['rm', '-f', 'sw']);
   }
   await ok(d, ['network', 'rm', 'left', 'right']);
+});
+
+test('a bridge deleted while berthd runs is made again by the next container that joins it', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  t.after(() => d.stop());
+  const bridge = await ok(d, ['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'bridge']);
+  assert.match(bridge, /^\S+$/);
+  // The bridge exists once a container has used the network.
+  await ok(d, ['run', '--rm', IMAGE, 'true']);
+  assert.equal(existsSync(`/sys/class/net/${bridge}`), true);
+  const del = await runCommand('ip', ['link', 'del', bridge], { timeoutMs: 10_000 });
+  assert.equal(del.code, 0, del.stderr);
+  assert.equal(existsSync(`/sys/class/net/${bridge}`), false);
+  assert.equal(await ok(d, ['run', '--rm', IMAGE, 'sh', '-c', 'ip -o -4 addr show eth0 | wc -l']), '1');
+  assert.equal(existsSync(`/sys/class/net/${bridge}`), true, 'the bridge is back');
 });
