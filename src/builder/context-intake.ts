@@ -253,9 +253,9 @@ export async function unpackContext(input: Readable, dir: string, opts: { signal
   // A rejected member stops the parser too, or the feeding side would wait on backpressure forever.
   consume.catch(() => ex.destroy());
   const feeding = pipeline(src, blockPadder(), ex, opts.signal ? { signal: opts.signal } : {});
-  const [a, b] = await Promise.allSettled([consume.then(() => spool.end()), feeding]);
+  const [a, b] = await Promise.allSettled([consume, feeding]);
   // Every queued write settles before the file closes, even when the intake failed.
-  await spool.end().catch(() => undefined);
+  const written = await spool.end().then(() => undefined, (err: unknown) => err ?? new Error('spool write failed'));
   await out.close();
   if (a.status === 'rejected') {
     ex.destroy();
@@ -263,6 +263,7 @@ export async function unpackContext(input: Readable, dir: string, opts: { signal
     throw wrap(a.reason);
   }
   if (b.status === 'rejected') throw wrap(b.reason);
+  if (written !== undefined) throw wrap(written);
   return { entries, bytes, spool: new ContextSpool(spoolPath, entries, join(dir, 'tree')) };
 }
 
