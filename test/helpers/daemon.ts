@@ -2,6 +2,7 @@
 // with a random `bt<rand>` name prefix, and a leak check when it stops (STYLE.md §10):
 // no mounts under the temp root, no processes still using it, no links/netns/iptables
 // chains carrying the prefix. Needs root; without it the test is skipped with the reason.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -136,6 +137,13 @@ export function runCommand(
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input);
   });
+}
+
+/** Runs the docker CLI against `d` and returns its trimmed stdout; a non-zero exit fails the test. */
+export async function dockerOk(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await d.docker(args, { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<boolean> {

@@ -1,37 +1,25 @@
 // Networking through the real docker CLI against a harness berthd: user networks with DNS by
 // name and alias, published ports answering on 127.0.0.1, inspect's addresses, and
 // `network rm` refusing a network in use. The image is a busybox rootfs (`docker import`).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { DOCKER_CLI, runCommand, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { importBusyboxImage } from '../runtime/fixtures.js';
+import { dockerOk as ok, runCommand, type TestDaemon } from '../../helpers/daemon.js';
+import { startDaemonWithBusybox } from '../runtime/fixtures.js';
 
 const IMAGE = 'nettest:1';
 
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.docker(args, { timeoutMs: 120_000 });
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promise<TestDaemon | undefined> {
-  if (!existsSync(DOCKER_CLI) || !existsSync('/bin/busybox')) {
-    t?.skip(`needs ${DOCKER_CLI} and /bin/busybox (busybox-static)`);
-    return undefined;
-  }
-  const d = await startTestDaemon(t);
-  if (!d) return undefined;
-  await importBusyboxImage(d, IMAGE, {
+/** A daemon with the test image, or undefined when the test is skipped. */
+function daemonWithImage(t: TestContext): Promise<TestDaemon | undefined> {
+  return startDaemonWithBusybox(t, IMAGE, {
     customize: async (rootfs) => {
       await mkdir(join(rootfs, 'www'), { recursive: true });
       await writeFile(join(rootfs, 'www', 'index.html'), 'hello from a container\n');
     },
   });
-  return d;
 }
 
 function httpGet(port: number): Promise<string> {

@@ -7,16 +7,10 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../../src/util/index.js';
-import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { DOCKER_CLI, dockerOk as ok, startTestDaemon } from '../../helpers/daemon.js';
 import { importBusyboxImage } from '../runtime/fixtures.js';
 
 const IMAGE = 'porttest:1';
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.docker(args, { timeoutMs: 120_000 });
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 async function cgroupDirsOf(id: string): Promise<string[]> {
   const found: string[] = [];

@@ -1,11 +1,12 @@
 // Test fixtures for runtime integration tests: a busybox rootfs built from Debian's
 // busybox-static, an overlay "snapshotter" over it, and an image lookup that knows it.
 import { existsSync } from 'node:fs';
-import { after } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { mkdir, mkdtemp, readFile, rm, symlink, copyFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { BerthError, EventBus, run } from '../../../src/util/index.js';
 import {
   BasicNetworkAttacher,
@@ -199,4 +200,23 @@ export async function importBusyboxImage(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A harness daemon holding the busybox image `tag` (with `customize`/`changes` as in
+ * importBusyboxImage), or undefined when the test skips: not root, or no docker CLI or busybox.
+ */
+export async function startDaemonWithBusybox(
+  t: TestContext,
+  tag: string,
+  opts: { customize?: (rootfs: string) => Promise<void>; changes?: string[] } = {},
+): Promise<TestDaemon | undefined> {
+  if (!existsSync(DOCKER_CLI) || !existsSync('/bin/busybox')) {
+    t.skip(`needs ${DOCKER_CLI} and /bin/busybox (busybox-static)`);
+    return undefined;
+  }
+  const d = await startTestDaemon(t);
+  if (!d) return undefined;
+  await importBusyboxImage(d, tag, opts);
+  return d;
 }

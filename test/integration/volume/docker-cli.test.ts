@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { DOCKER_CLI, dockerOk as ok, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 
 async function daemonFor(t: Parameters<typeof startTestDaemon>[0]): Promise<TestDaemon | undefined> {
   if (!existsSync(DOCKER_CLI)) {
@@ -10,12 +10,6 @@ async function daemonFor(t: Parameters<typeof startTestDaemon>[0]): Promise<Test
     return undefined;
   }
   return startTestDaemon(t);
-}
-
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
 }
 
 const lines = (s: string) => s.split('\n').filter(Boolean).sort();

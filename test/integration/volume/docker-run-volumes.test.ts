@@ -1,32 +1,19 @@
 // Volumes through the real docker CLI against a harness berthd: `docker run -v`,
 // `--mount`, `--tmpfs`, copy-up from an image directory, anonymous volumes and `rm -v`.
 // The image is a busybox rootfs imported with `docker import --change 'VOLUME …'`.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MountPointWire } from '../../../src/client/index.js';
-import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { importBusyboxImage } from '../runtime/fixtures.js';
+import { dockerOk as ok, type TestDaemon } from '../../helpers/daemon.js';
+import { startDaemonWithBusybox } from '../runtime/fixtures.js';
 
 const IMAGE = 'voltest:1';
 
-async function ok(d: TestDaemon, args: string[]): Promise<string> {
-  const r = await d.docker(args, { timeoutMs: 120_000 });
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
 /** A daemon with the test image, or undefined when the test is skipped. */
-async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promise<TestDaemon | undefined> {
-  if (!existsSync(DOCKER_CLI) || !existsSync('/bin/busybox')) {
-    t?.skip(`needs ${DOCKER_CLI} and /bin/busybox (busybox-static)`);
-    return undefined;
-  }
-  const d = await startTestDaemon(t);
-  if (!d) return undefined;
-  await importBusyboxImage(d, IMAGE, {
+function daemonWithImage(t: TestContext): Promise<TestDaemon | undefined> {
+  return startDaemonWithBusybox(t, IMAGE, {
     customize: async (rootfs) => {
       await mkdir(join(rootfs, 'srv', 'app'), { recursive: true });
       await writeFile(join(rootfs, 'srv', 'app', 'seed.txt'), 'from the image\n');
@@ -35,7 +22,6 @@ async function daemonWithImage(t: Parameters<typeof startTestDaemon>[0]): Promis
     },
     changes: ['VOLUME /srv/app', 'CMD ["sh"]'],
   });
-  return d;
 }
 
 async function mountsOf(d: TestDaemon, container: string): Promise<MountPointWire[]> {
