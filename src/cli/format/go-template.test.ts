@@ -32,7 +32,8 @@ test('json renders a value and works as a function or in a pipeline', () => {
 });
 
 test('json of a whole list row escapes HTML characters, as a row marshals itself with json.Marshal', () => {
-  assert.equal(render('{{json .}}', { Digest: '<none>', Tag: 'a&b' }), '{"Digest":"\\u003cnone\\u003e","Tag":"a\\u0026b"}');
+  const row = parseGoTemplate('{{json .}}', { listRows: true });
+  assert.equal(row.execute({ Digest: '<none>', Tag: 'a&b' }), '{"Digest":"\\u003cnone\\u003e","Tag":"a\\u0026b"}');
 });
 
 test('docker template functions: join, index, upper, lower, title, split, truncate, pad, len', () => {

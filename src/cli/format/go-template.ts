@@ -315,12 +315,12 @@ function structOrder(v: unknown, key = '', parent = ''): unknown {
  * docker's `json` template function: a json.Encoder with SetEscapeHTML(false), so `<`, `>`
  * and `&` stay as they are; Go still escapes U+2028 and U+2029.
  */
-function goJson(v: unknown, keys: JsonKeyOrder): string {
+function goJson(v: unknown, json: JsonOptions): string {
   const value = v === NO_VALUE ? null : v;
-  const text = (JSON.stringify(keys === 'struct' ? structOrder(value) : sortKeys(value)) ?? 'null').replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  const text = (JSON.stringify(json.keys === 'struct' ? structOrder(value) : sortKeys(value)) ?? 'null').replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
   // A list row (`docker images --format '{{json .}}'`) marshals itself with json.Marshal, which
-  // does escape HTML; the encoder keeps those escapes. Inspect values and plain strings do not.
-  return keys === 'sorted' && value !== null && typeof value === 'object' ? escapeHtml(text) : text;
+  // does escape HTML; the encoder keeps those escapes. Plain strings and other values do not.
+  return json.listRows && value !== null && typeof value === 'object' ? escapeHtml(text) : text;
 }
 
 function escapeHtml(json: string): string {
@@ -374,8 +374,6 @@ function titleCase(s: string): string {
 }
 
 const FUNCS: Record<string, (...args: unknown[]) => unknown> = {
-  // Go's json.Marshal of decoded JSON (map keys sorted); see callFunc for the struct order.
-  json: (v) => goJson(v, 'sorted'),
   join: (v, sep) => (Array.isArray(v) ? v.map(toStr).join(toStr(sep)) : toStr(v)),
   split: (s, sep) => toStr(s).split(toStr(sep)),
   title: (s) => titleCase(toStr(s)),
@@ -434,11 +432,11 @@ function evalOperand(op: Operand, dot: unknown, scope: Scope): unknown {
   }
 }
 
-/** The key order `json` uses, kept in the scope under a name no template variable can have. */
-const JSON_KEYS = '\0jsonKeys';
+/** How `json` renders (JsonOptions), kept in the scope under a name no template variable can have. */
+const JSON_OPTIONS = '\0json';
 
 function callFunc(name: string, args: unknown[], scope: Scope): unknown {
-  if (name === 'json' && scope.get(JSON_KEYS) === 'struct') return goJson(args[0], 'struct');
+  if (name === 'json') return goJson(args[0], scope.get(JSON_OPTIONS) as JsonOptions);
   const fn = FUNCS[name];
   if (!fn) throw templateError(`function "${name}" not defined`);
   return fn(...args);
@@ -512,13 +510,20 @@ export interface GoTemplate {
  */
 export type JsonKeyOrder = 'sorted' | 'struct';
 
+interface JsonOptions {
+  keys: JsonKeyOrder;
+  /** The data are rows of a list command (`renderList`), which docker marshals HTML-escaped. */
+  listRows: boolean;
+}
+
 /** Parses a template once; `execute` renders it against one value. Errors are invalid-argument. */
-export function parseGoTemplate(src: string, opts: { jsonKeys?: JsonKeyOrder } = {}): GoTemplate {
+export function parseGoTemplate(src: string, opts: { jsonKeys?: JsonKeyOrder; listRows?: boolean } = {}): GoTemplate {
   const nodes = parseTemplate(src);
+  const json: JsonOptions = { keys: opts.jsonKeys ?? 'sorted', listRows: opts.listRows === true };
   return {
     execute(data: unknown): string {
       const out: string[] = [];
-      exec(nodes, data, new Map<string, unknown>([['$', data], [JSON_KEYS, opts.jsonKeys ?? 'sorted']]), out);
+      exec(nodes, data, new Map<string, unknown>([['$', data], [JSON_OPTIONS, json]]), out);
       return out.join('');
     },
   };

@@ -24,7 +24,7 @@ export function renderList(spec: ListFormat, rows: readonly object[]): string {
   if (table) format = format.slice('table'.length);
   else if (format === 'json') format = '{{json .}}';
   format = format.trim().replaceAll('\\t', '\t').replaceAll('\\n', '\n');
-  const tmpl = parseGoTemplate(format);
+  const tmpl = parseGoTemplate(format, { listRows: true });
   const lines: string[] = [];
   if (table) lines.push(tmpl.execute(headerContext(spec.headers)));
   for (const row of rows) lines.push(tmpl.execute(row));
