@@ -1,7 +1,8 @@
 // Builds small image archives in memory for tests and benchmarks: docker-archive (legacy and
 // Docker 25+) and OCI layout tars, with plain or gzip layers. Not used by the daemon.
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack } from 'tar-stream';
+import type { Readable } from 'node:stream';
+import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { digestHex, sha256Digest, spawnStreaming, type Digest } from '../util/index.js';
 import { MediaType } from './media-types.js';
 
@@ -42,6 +43,22 @@ export async function tarOf(files: FixtureFile[]): Promise<Buffer> {
   p.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+/** The members of a tar stream by name, with their contents (the inverse of `tarOf`). */
+export async function tarEntries(r: Readable): Promise<Map<string, Buffer>> {
+  const ex = tarExtract();
+  const out = new Map<string, Buffer>();
+  const done = (async () => {
+    for await (const e of ex) {
+      const parts: Buffer[] = [];
+      for await (const c of e) parts.push(c as Buffer);
+      out.set(e.header.name, Buffer.concat(parts));
+    }
+  })();
+  r.pipe(ex);
+  await done;
+  return out;
 }
 
 export interface FixtureImage {

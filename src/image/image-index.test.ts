@@ -4,10 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { extract as tarExtract } from 'tar-stream';
 import { openStorage } from '../storage/index.js';
 import { EventBus, errorKind, sha256Digest, type Digest } from '../util/index.js';
-import { buildImage, tarOf } from './archive-fixtures.js';
+import { buildImage, tarEntries, tarOf } from './archive-fixtures.js';
 import { ImageService } from './image-service.js';
 import { hostPlatform } from './platform.js';
 
@@ -27,21 +26,6 @@ async function twoPlatforms(svc: ImageService): Promise<{ host: Digest; foreign:
   const foreign = await svc.importRootfs(Readable.from([await tarOf([{ name: 'arch', data: 'foreign\n' }])]), { platform: FOREIGN });
   const index = await svc.createIndex([host, foreign], ['multi:latest']);
   return { host, foreign, index };
-}
-
-async function entries(r: Readable): Promise<Map<string, Buffer>> {
-  const ex = tarExtract();
-  const out = new Map<string, Buffer>();
-  const done = (async () => {
-    for await (const e of ex) {
-      const parts: Buffer[] = [];
-      for await (const c of e) parts.push(c as Buffer);
-      out.set(e.header.name, Buffer.concat(parts));
-    }
-  })();
-  r.pipe(ex);
-  await done;
-  return out;
 }
 
 test('a tag naming an index resolves to the host image, and to another platform when asked', async (t) => {
@@ -107,7 +91,7 @@ test('rmi of the tag removes the index and the images only it kept; prune leaves
 test('save writes the index and every platform, and load into a fresh store keeps the index', async (t) => {
   const svc = await setup(t);
   const { host, foreign, index } = await twoPlatforms(svc);
-  const files = await entries(svc.save(['multi:latest']));
+  const files = await tarEntries(svc.save(['multi:latest']));
   const top = JSON.parse(files.get('index.json')!.toString()) as { manifests: Array<{ digest: string; mediaType: string }> };
   assert.deepEqual(top.manifests.map((m) => m.digest), [index]);
   assert.ok(files.has(`blobs/sha256/${foreign.slice(7)}`));

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { extract as tarExtract } from 'tar-stream';
+import { tarEntries } from '../../../src/image/archive-fixtures.js';
 import { createReadStream } from 'node:fs';
 import { emulationFor } from '../../../src/runtime/index.js';
 import { startTestDaemon } from '../../helpers/daemon.js';
@@ -19,21 +19,6 @@ const ARM64 = { os: 'linux', architecture: 'arm64' };
 /** Where bootstrap caches Debian's busybox-static:arm64 (shared across runs: a download is slow). */
 const CACHE_DIR = process.env['BERTH_TEST_CACHE_DIR'] ?? '/var/cache/berth';
 const BUILD_TIMEOUT = 300_000;
-
-async function tarMembers(file: string): Promise<Map<string, Buffer>> {
-  const ex = tarExtract();
-  const out = new Map<string, Buffer>();
-  const done = (async () => {
-    for await (const e of ex) {
-      const parts: Buffer[] = [];
-      for await (const c of e) parts.push(c as Buffer);
-      out.set(e.header.name, Buffer.concat(parts));
-    }
-  })();
-  createReadStream(file).pipe(ex);
-  await done;
-  return out;
-}
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-platform-'));
@@ -127,13 +112,13 @@ test('multi-platform images, builds and outputs', async (t) => {
 
     const tar = await berth(d.socketPath, [...both, '-o', `type=tar,dest=${join(out, 'fs.tar')}`, ctx], { timeoutMs: BUILD_TIMEOUT });
     assert.equal(tar.code, 0, tar.stderr);
-    const members = await tarMembers(join(out, 'fs.tar'));
+    const members = await tarEntries(createReadStream(join(out, 'fs.tar')));
     assert.equal(members.get('linux_arm64/arch')?.toString(), 'aarch64\n');
     assert.equal(members.get('linux_amd64/targetarch')?.toString(), 'amd64\n');
 
     const oci = await berth(d.socketPath, [...both, '-o', `type=oci,dest=${join(out, 'oci.tar')}`, ctx], { timeoutMs: BUILD_TIMEOUT });
     assert.equal(oci.code, 0, oci.stderr);
-    const layout = await tarMembers(join(out, 'oci.tar'));
+    const layout = await tarEntries(createReadStream(join(out, 'oci.tar')));
     assert.ok(layout.has('oci-layout'));
     const top = JSON.parse(layout.get('index.json')!.toString()) as { manifests: Array<{ digest: string; mediaType: string }> };
     assert.equal(top.manifests.length, 1);
