@@ -34,6 +34,8 @@ export interface ContainerNetworkPlan {
   namespace: { mode: 'new' } | { mode: 'host' };
   hostsEntries: string[];
   resolvConf?: string;
+  /** attach will put links into the namespace. */
+  plumbed?: boolean;
 }
 
 /** What runtime stores as `networkSettings` and the container inspect renders (a type, so it is a plain record). */
@@ -81,8 +83,9 @@ export class ContainerNetworkAttacher {
     const hostname = c.spec.hostname || c.id.slice(0, 12);
     const first = reserved[0];
     const hostsEntries = first?.ipv4 ? [`${first.ipv4}\t${hostname}`] : [];
+    const plumbed = reserved.length > 0;
     const dnsNet = reserved.find((r) => r.dns);
-    if (!dnsNet) return { namespace: { mode: 'new' }, hostsEntries };
+    if (!dnsNet) return { namespace: { mode: 'new' }, hostsEntries, plumbed };
     const host = await this.hostResolv();
     const search = c.spec.host.dnsSearch.length ? c.spec.host.dnsSearch : host.search;
     const options = c.spec.host.dnsOptions.length ? c.spec.host.dnsOptions : host.options.length ? host.options : ['ndots:0'];
@@ -90,10 +93,10 @@ export class ContainerNetworkAttacher {
     const lines = [`nameserver ${dnsNet.gateway}`];
     if (search.length) lines.push(`search ${search.join(' ')}`);
     if (options.length) lines.push(`options ${options.join(' ')}`);
-    return { namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n' };
+    return { namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n', plumbed };
   }
 
-  async attach(c: AttachableContainer & { pid: number }): Promise<ContainerNetworkSettings> {
+  async attach(c: AttachableContainer & { netnsPath: string }): Promise<ContainerNetworkSettings> {
     const mode = c.spec.host.networkMode;
     if (mode === 'host' || mode === 'none') {
       return { networks: { [mode]: emptyEndpoint(this.networks.resolve(mode).id) }, ports: {} };
@@ -108,7 +111,7 @@ export class ContainerNetworkAttacher {
       exposedPorts: c.spec.exposedPorts,
       publishAll: c.spec.host.publishAllPorts,
     });
-    const res = await this.networks.attach({ id: c.id, name: c.name }, `/proc/${c.pid}/ns/net`, this.joins(c), ports);
+    const res = await this.networks.attach({ id: c.id, name: c.name }, c.netnsPath, this.joins(c), ports);
     const networks = this.networksOf(c.id);
     const portMap: ContainerNetworkSettings['ports'] = {};
     for (const [k, v] of Object.entries(portMapOf(res.ports))) {

@@ -9,7 +9,7 @@ export class BasicNetworkAttacher implements NetworkAttacher {
     return { namespace: { mode: 'new' }, hostsEntries: [] };
   }
 
-  async attach(c: NetworkContainerInfo & { pid: number }): Promise<Record<string, unknown>> {
+  async attach(c: NetworkContainerInfo & { netnsPath: string }): Promise<Record<string, unknown>> {
     const mode = c.spec.host.networkMode;
     return { networks: { [mode === 'default' ? 'bridge' : mode]: {} } };
   }

@@ -12,6 +12,7 @@ import { settleNextExit, type Container } from './container-record.js';
 import { nextRestartDelay, shouldRestart } from './container-restart-policy.js';
 import { conmonLogSizeMax } from './logs.js';
 import { LogKeeper, parseMaxFile } from './log-rotation.js';
+import { removeNetnsFile } from './netns-file.js';
 
 /** Stops the max-file keeper. `finalStep`: one last look (an exit); not when the container's files are being removed. */
 export function stopLogKeeper(c: Container, finalStep = true): Promise<void> {
@@ -57,11 +58,12 @@ export async function checkExitFile(ctx: ContainerContext, c: Container): Promis
 export async function onExit(ctx: ContainerContext, c: Container, exitCode: number, at: Date, error = ''): Promise<void> {
   unwatchExit(c);
   clearTimeout(c.healthTimer);
-  const [, , , oomKilled] = await Promise.all([
+  const [, , , , oomKilled] = await Promise.all([
     ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
     ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined),
-    // The container's processes are gone: its rootfs can go at the same time.
+    // The container's processes are gone: its rootfs and namespace can go at the same time.
     ctx.unmountRootfs(c),
+    removeNetnsFile(c.netnsFile).catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) })),
     access(join(c.bundle, 'oom')).then(() => true, () => false),
   ]);
   const ranMs = at.getTime() - Date.parse(c.state.startedAt);

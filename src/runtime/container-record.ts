@@ -75,6 +75,10 @@ export class Container {
   get userdata(): string {
     return join(this.dir, 'userdata');
   }
+  /** The network namespace while it runs on a bridge (a bind-mounted file, see container-start.ts). */
+  get netnsFile(): string {
+    return join(this.bundle, 'netns');
+  }
   get isRunning(): boolean {
     return this.state.status === 'running' || this.state.status === 'paused';
   }

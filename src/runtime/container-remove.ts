@@ -8,6 +8,7 @@ import { settleAll, withTimeout, type ContainerContext, type RemoveOptions } fro
 import { checkExitFile, stopLogKeeper } from './container-exit.js';
 import { checkTransition } from './container-state.js';
 import { KILL_WAIT_MS } from './container-stop.js';
+import { removeNetnsFile } from './netns-file.js';
 
 export async function removeContainer(ctx: ContainerContext, ref: string, opts: RemoveOptions = {}): Promise<void> {
   const c = ctx.get(ref);
@@ -41,7 +42,8 @@ export async function removeContainer(ctx: ContainerContext, ref: string, opts: 
         clearTimeout(c.healthTimer);
         // runc keeps state only for a container it still knows; skip the spawn otherwise.
         if (await access(join(ctx.runc.root, c.id)).then(() => true, () => false)) await ctx.runc.delete(c.id, { force: true });
-        await ctx.unmountRootfs(c);
+        // A start cut short by a crash may have left the namespace file mounted.
+        await Promise.all([ctx.unmountRootfs(c), removeNetnsFile(c.netnsFile)]);
         // Independent of each other; the record goes last, so a failure leaves it for a retry.
         await settleAll([
           ctx.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {

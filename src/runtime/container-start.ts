@@ -1,7 +1,7 @@
 // Starting a container's process (start, restart, restart policy): mount the rootfs, prepare
-// userdata / user / mounts / devices side by side, write runc's config.json, start conmon
-// (which runs `runc create`), attach the network, release the process through runc's
-// exec.fifo. Any failure undoes what was done, in reverse.
+// userdata / user / mounts / devices / network namespace side by side, write runc's
+// config.json, start conmon (which runs `runc create`) while the network is attached, release
+// the process through runc's exec.fifo. Any failure undoes what was done, in reverse.
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorMessage, writeFileAtomic } from '../util/index.js';
@@ -18,6 +18,7 @@ import { conmonLogSizeMax } from './logs.js';
 import { generateOciSpec, INIT_PATH, type NamespaceSource } from './oci-spec.js';
 import { processStartTime } from './proc.js';
 import { resolveInRoot } from './rootfs-path.js';
+import { createNetnsFile, removeNetnsFile } from './netns-file.js';
 import { hostSecurity } from './security-opts.js';
 import { resolveUser } from './user.js';
 
@@ -27,6 +28,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   const cleanup: Array<() => Promise<unknown>> = [];
   const t0 = performance.now();
   let tMount = t0;
+  let attaching: Promise<Record<string, unknown>> | undefined;
   try {
     cleanup.push(() => ctx.unmountRootfs(c));
     const rootfsReady = (async () => {
@@ -47,7 +49,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     // Independent preparations run side by side, those that need no rootfs while it is mounted:
     // each is file I/O or one small spawn.
     const [network, user, extraMounts, hostDevs, requested, , security] = await settleAll([
-      prepareNetwork(ctx, c),
+      prepareNetwork(ctx, c, cleanup),
       rootfsReady.then(() => resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd)),
       rootfsReady.then(() => ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec })),
       spec.host.privileged ? hostDevices() : Promise.resolve([]),
@@ -70,7 +72,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       bounding: ctx.host.bounding,
       hostHardLimits: ctx.host.hardLimits,
       cgroupsPath: ctx.cgroupPathOf(c),
-      network,
+      network: network.ns,
       ipc: spec.host.ipcMode.startsWith('container:')
         ? { mode: 'path', path: `/proc/${pidOf(ctx, spec.host.ipcMode.slice(10))}/ns/ipc` }
         : ns(spec.host.ipcMode),
@@ -87,7 +89,8 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       hostSecurity: security,
     });
     await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
-    const started = await startConmon(ctx.runc, {
+    const netInfo = { id: c.id, name: c.name, spec: networkSpecOf(c) };
+    const starting = startConmon(ctx.runc, {
       id: c.id,
       name: c.name,
       bundle: c.bundle,
@@ -102,18 +105,26 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       leaveStdinOpen: !spec.stdinOnce || spec.tty,
       signal: opts.signal,
     });
+    // A namespace file is there already: its links are plumbed while runc creates the container.
+    if (network.file) {
+      attaching = ctx.opts.network.attach({ ...netInfo, netnsPath: network.file });
+      // Awaited below (or in the catch): a failure before that is not an unhandled rejection.
+      attaching.catch(() => undefined);
+    }
+    const started = await starting;
     cleanup.push(() => ctx.runc.delete(c.id, { force: true }));
     // Read while the rest goes on; a start time is set at fork, the exec does not change it.
     const startTimes = Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
     // Attach (attach-output.ts) connects to conmon's socket when nextStart resolves: that must
     // happen after conmon is up, before startViaFifo lets the process run, with at least one
-    // await between (network attach below), or the first bytes of `docker run` are lost.
+    // await between (the network attach below), or the first bytes of `docker run` are lost.
     const startedD = c.nextStart;
     c.nextStart = deferred();
     startedD.resolve();
     const tCreated = performance.now();
-    const netInfo = { id: c.id, name: c.name, spec: networkSpecOf(c) };
-    const settings = await ctx.opts.network.attach({ ...netInfo, pid: started.pid });
+    attaching ??= ctx.opts.network.attach({ ...netInfo, netnsPath: `/proc/${started.pid}/ns/net` });
+    const settings = await attaching;
+    attaching = undefined;
     cleanup.push(() => ctx.opts.network.detach(netInfo));
     watchExit(ctx, c);
     await ctx.runc.startViaFifo(c.id, started.pid, opts);
@@ -149,6 +160,9 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     void checkExitFile(ctx, c);
   } catch (err) {
     unwatchExit(c);
+    // An attach still under way (runc create failed beside it) ends before it is undone.
+    if (attaching) cleanup.push(() => ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }));
+    await attaching?.catch(() => undefined);
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
     c.state.error = errorMessage(err);
     await ctx.saveState(c).catch(() => undefined);
@@ -161,11 +175,15 @@ export function startFailureExitCode(message: string): number {
   return /executable file not found|no such file or directory/.test(message) ? 127 : /permission denied/.test(message) ? 126 : 128;
 }
 
-/** The network namespace (planned by the attacher, or another container's) and the userdata files. */
-async function prepareNetwork(ctx: ContainerContext, c: Container): Promise<NamespaceSource> {
+/**
+ * The network namespace (planned by the attacher, or another container's) and the userdata
+ * files. A namespace the attacher plumbs is made now, as a file in the bundle (`file`).
+ */
+async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Array<() => Promise<unknown>>): Promise<{ ns: NamespaceSource; file?: string }> {
   const spec = c.config.spec;
   const netMode = spec.host.networkMode;
   let ns: NamespaceSource;
+  let file: string | undefined;
   let hostsEntries: string[] = [];
   let resolvConf: string | undefined;
   if (netMode.startsWith('container:')) {
@@ -175,9 +193,18 @@ async function prepareNetwork(ctx: ContainerContext, c: Container): Promise<Name
     ns = plan.namespace;
     hostsEntries = plan.hostsEntries;
     resolvConf = plan.resolvConf;
+    if (plan.plumbed && ns.mode === 'new') {
+      file = c.netnsFile;
+      const made = file;
+      cleanup.push(() => removeNetnsFile(made));
+      // A file left mounted by a start that berthd did not live to finish.
+      await removeNetnsFile(made);
+      await createNetnsFile(made);
+      ns = { mode: 'path', path: made };
+    }
   }
-  const hostname = spec.hostname || (ns.mode === 'host' ? ctx.host.hostname : c.id.slice(0, 12));
-  const ownEntry = ns.mode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
+  const hostname = spec.hostname || (netMode === 'host' ? ctx.host.hostname : c.id.slice(0, 12));
+  const ownEntry = netMode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
   await Promise.all([
     writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
     writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),
@@ -188,11 +215,11 @@ async function prepareNetwork(ctx: ContainerContext, c: Container): Promise<Name
           dns: spec.host.dns,
           dnsSearch: spec.host.dnsSearch,
           dnsOptions: spec.host.dnsOptions,
-          hostNetwork: ns.mode === 'host',
+          hostNetwork: netMode === 'host',
         }),
     ),
   ]);
-  return ns;
+  return file ? { ns, file } : { ns };
 }
 
 /**

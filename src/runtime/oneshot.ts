@@ -6,13 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { BerthError, run as runCommand, spawnStreaming, writeFileAtomic } from '../util/index.js';
+import { BerthError, spawnStreaming, writeFileAtomic } from '../util/index.js';
 import { readMounts } from '../storage/index.js';
 import { readBoundingSet } from './capabilities.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { defaultContainerSpec } from './container-spec.js';
 import { generateOciSpec, readHostHardLimits, type OciMount } from './oci-spec.js';
 import { RuncRuntime } from './runc.js';
+import { createNetnsFile, removeNetnsFile } from './netns-file.js';
 import { resolveUser } from './user.js';
 
 /** A build step may run long (package installs); the caller's signal cancels earlier. */
@@ -69,9 +70,6 @@ export interface OneShotNetwork {
   disconnect(sandbox: { id: string }): Promise<void>;
 }
 
-/** unshare/umount of a run's network namespace file. */
-const NETNS_TIMEOUT_MS = 30_000;
-
 export class OneShotRunner {
   private readonly runc: RuncRuntime;
   private host: Promise<{ bounding: string[]; hard: Record<string, number>; resolv: string }> | undefined;
@@ -107,7 +105,7 @@ export class OneShotRunner {
     if (this.opts.network) for (const id of ids) await this.opts.network.disconnect({ id });
     if (this.opts.stateDir) for (const id of ids) await rm(join(this.opts.stateDir, id), { force: true });
     // Namespace files of bridge runs are bind mounts: never rm -r through them.
-    for (const m of await readMounts()) if (m.mountPoint.startsWith(dir + '/')) await removeNetns(m.mountPoint);
+    for (const m of await readMounts()) if (m.mountPoint.startsWith(dir + '/')) await removeNetnsFile(m.mountPoint);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -148,7 +146,7 @@ export class OneShotRunner {
           await writeFile(join(this.opts.stateDir, id), '');
         }
         netns = join(bundle, 'netns'); // set first: an aborted unshare may still have mounted it
-        await createNetns(netns, opts.signal);
+        await createNetnsFile(netns, opts.signal);
         joined = await bridge.connect({ id, name: `build-${id.slice(0, 12)}`, hostname }, netns, { ...(opts.signal ? { signal: opts.signal } : {}) });
       }
       const ownHosts = netMode === 'host' ? [] : joined.hostsEntries.length ? joined.hostsEntries : [`127.0.1.1\t${hostname}`];
@@ -219,7 +217,7 @@ export class OneShotRunner {
           (err: unknown) => (failure ??= err),
         );
       }
-      if (netns) await removeNetns(netns).catch((err: unknown) => (failure ??= err));
+      if (netns) await removeNetnsFile(netns).catch((err: unknown) => (failure ??= err));
       if (failure === undefined) await rm(bundle, { recursive: true, force: true });
       if (failure !== undefined) throw failure;
     }
@@ -231,22 +229,6 @@ async function namesIn(dir: string): Promise<string[]> {
     if (err.code === 'ENOENT') return [];
     throw err;
   });
-}
-
-/** A network namespace kept alive by a bind mount on `path` (no process holds it). */
-async function createNetns(path: string, signal: AbortSignal | undefined): Promise<void> {
-  await writeFile(path, '', { mode: 0o600 });
-  await runCommand('unshare', [`--net=${path}`, 'true'], { timeoutMs: NETNS_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-}
-
-/** Unmounts a namespace file made by createNetns (the kernel frees the namespace with its last user). */
-async function removeNetns(path: string): Promise<void> {
-  if (await isMountPoint(path)) await runCommand('umount', [path], { timeoutMs: NETNS_TIMEOUT_MS });
-  await rm(path, { force: true });
-}
-
-async function isMountPoint(path: string): Promise<boolean> {
-  return (await readMounts()).some((m) => m.mountPoint === path);
 }
 
 const KILL_RETRY_MS = 100;

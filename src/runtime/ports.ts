@@ -51,6 +51,11 @@ export interface NetworkPlan {
   hostsEntries: string[];
   /** Content of /etc/resolv.conf; undefined = derived from the host's. */
   resolvConf?: string;
+  /**
+   * `attach` puts links into the new namespace (bridge networks): the runtime makes the
+   * namespace first, as a file, so that attach runs beside `runc create` instead of after it.
+   */
+  plumbed?: boolean;
 }
 
 export interface NetworkContainerInfo {
@@ -60,13 +65,14 @@ export interface NetworkContainerInfo {
 }
 
 /**
- * Connects a container to its networks. `plan` runs before `runc create`, `attach` after it
- * (the network namespace exists, the process has not started), `detach` after it exited.
+ * Connects a container to its networks. `plan` runs before `runc create`, `attach` once the
+ * network namespace exists (a file made beside `runc create` when the plan is `plumbed`, else
+ * the created process's) and before the process starts, `detach` after it exited.
  * The network service implements this for bridges; runtime has a basic one for none/host.
  */
 export interface NetworkAttacher {
   plan(c: NetworkContainerInfo): Promise<NetworkPlan>;
-  attach(c: NetworkContainerInfo & { pid: number }): Promise<Record<string, unknown>>;
+  attach(c: NetworkContainerInfo & { netnsPath: string }): Promise<Record<string, unknown>>;
   detach(c: NetworkContainerInfo): Promise<void>;
   /** The networks of a container as they are now (after connect/disconnect), in `attach`'s `networks` shape. */
   networksOf?(containerId: string): Record<string, unknown>;

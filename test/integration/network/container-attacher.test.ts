@@ -36,7 +36,7 @@ test('the attacher plans hosts and resolv.conf, publishes ports and reports Dock
   assert.deepEqual(plan.namespace, { mode: 'new' });
   assert.deepEqual(plan.hostsEntries, [`10.79.1.2\t${c.id.slice(0, 12)}`]);
   assert.equal(plan.resolvConf, 'nameserver 10.79.1.1\nsearch corp.test\noptions ndots:0\n');
-  const settings = (await attacher.attach({ ...c, pid: process.pid })) as {
+  const settings = (await attacher.attach({ ...c, netnsPath: `/proc/${process.pid}/ns/net` })) as {
     networks: Record<string, { ipAddress: string; aliases: string[] }>;
     ports: Record<string, Array<{ hostIp: string; hostPort: string }>>;
   };
@@ -51,12 +51,12 @@ test('the attacher plans hosts and resolv.conf, publishes ports and reports Dock
   const plain = { id: 'e1'.repeat(32), name: 'plain', spec: defaultContainerSpec('busybox') };
   const p2 = await attacher.plan(plain);
   assert.equal(p2.resolvConf, undefined, 'the default bridge keeps the host resolvers');
-  const s2 = (await attacher.attach({ ...plain, pid: process.pid })) as { networks: Record<string, unknown> };
+  const s2 = (await attacher.attach({ ...plain, netnsPath: `/proc/${process.pid}/ns/net` })) as { networks: Record<string, unknown> };
   assert.deepEqual(Object.keys(s2.networks), ['bridge']);
   await attacher.detach(plain);
 
   const shared = { id: 'd3'.repeat(32), name: 'sidecar', spec: defaultContainerSpec('busybox') };
   shared.spec.host.networkMode = `container:${c.id}`;
-  assert.deepEqual(await attacher.attach({ ...shared, pid: process.pid }), { networks: {}, ports: {} });
+  assert.deepEqual(await attacher.attach({ ...shared, netnsPath: `/proc/${process.pid}/ns/net` }), { networks: {}, ports: {} });
   await attacher.detach(shared);
 });

@@ -1,0 +1,27 @@
+// Network namespaces kept alive by a bind mount on a file instead of by a process. A container
+// on a bridge gets one before `runc create`, so that its links are plumbed while runc and
+// conmon start rather than after them; build steps get one for the same reason.
+import { access, rm, writeFile } from 'node:fs/promises';
+import { run } from '../util/index.js';
+import { readMounts } from '../storage/index.js';
+
+/** unshare and umount do one mount call each; this only bounds a wedged host. */
+const NETNS_TIMEOUT_MS = 30_000;
+
+/** A new network namespace, held by a bind mount on `path`. */
+export async function createNetnsFile(path: string, signal?: AbortSignal): Promise<void> {
+  await writeFile(path, '', { mode: 0o600 });
+  await run('unshare', [`--net=${path}`, 'true'], { timeoutMs: NETNS_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Lets go of a namespace made by createNetnsFile (the kernel frees it with its last user, and
+ * with it the container's end of each veth pair). Absent or no longer mounted is fine.
+ */
+export async function removeNetnsFile(path: string): Promise<void> {
+  // Most starts and exits have none: a stat is cheaper than reading the mount table.
+  if (!(await access(path).then(() => true, () => false))) return;
+  const mounted = (await readMounts()).some((m) => m.mountPoint === path);
+  if (mounted) await run('umount', [path], { timeoutMs: NETNS_TIMEOUT_MS });
+  await rm(path, { force: true });
+}
