@@ -8,6 +8,16 @@ import { execFileSync } from 'node:child_process';
 /** Node flags berthd runs with (its shebang, and the CLI when it starts the daemon). */
 const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
 
+/**
+ * The CLI's shebang. Node 20 parses the NODE_EXTRA_CA_CERTS bundle (and builds its whole root
+ * store) when the process starts, before any JS runs: measured ~50 ms of every `berth` run on
+ * a host that sets it. The CLI makes no TLS connection (unix socket or plain tcp to the
+ * daemon), so it starts without the variable; main.ts puts it back (from
+ * BERTH_NODE_EXTRA_CA_CERTS, expanded by `env -S` before the -u) for whatever the CLI starts,
+ * berthd included. The tests and benches that run `node dist/berth.js` bypass this line.
+ */
+const CLI_SHEBANG = '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS BERTH_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --';
+
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 function gitCommit() {
@@ -51,7 +61,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // `--` ends node's own options: Node 20 otherwise treats a user's `berth run --env-file x`
   // as its own --env-file and exits 9 when x is missing.
-  banner: { js: '#!/usr/bin/env -S node --' },
+  banner: { js: CLI_SHEBANG },
   define: {
     __BERTH_VERSION__: JSON.stringify(pkg.version),
     __BERTH_COMMIT__: JSON.stringify(gitCommit()),

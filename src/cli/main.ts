@@ -2,6 +2,15 @@
 // (node:http, no commander, no undici) and everything else loads the commander program
 // and then only the module of the command being run (esbuild splits them into chunks).
 
+// The shebang (scripts/build.mjs) starts node without NODE_EXTRA_CA_CERTS, which costs
+// ~50 ms at node's start and is of no use to the CLI; children (berthd started on demand,
+// helpers) get the environment the user gave us.
+const savedCaCerts = process.env['BERTH_NODE_EXTRA_CA_CERTS'];
+if (savedCaCerts !== undefined) {
+  delete process.env['BERTH_NODE_EXTRA_CA_CERTS'];
+  if (savedCaCerts) process.env['NODE_EXTRA_CA_CERTS'] = savedCaCerts;
+}
+
 /** Global flags that take a value (they may precede the command word). */
 const VALUE_FLAGS = new Set(['-H', '--host', '--data-root', '-l', '--log-level']);
 
