@@ -4,13 +4,11 @@
 // It is spawned detached ON PURPOSE: the container must keep running (and logging) when
 // berthd stops or is killed, so conmon may not be berthd's child in any way that ties
 // their lifetimes together (own session/process group, no pipes that berthd holds).
-import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
-import { createServer, connect, type Socket } from 'node:net';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { BerthError, spawnDetached } from '../util/index.js';
+import { BerthError, spawnDetachedWithReport } from '../util/index.js';
 import type { RuncRuntime } from './runc.js';
 
 /** conmon forks, runs `runc create` and reports the pid; a sane create never takes this long. */
@@ -31,8 +29,6 @@ export interface ConmonStartOptions {
   logSizeMax: number;
   /** Directory of the attach socket links (`--socket-dir-path`), short to fit sun_path. */
   socketDir: string;
-  /** A short directory for the temporary sync socket (sun_path is 108 bytes). */
-  tmpDir: string;
   tty: boolean;
   stdin: boolean;
   /** Keep the container's stdin open when an attached client goes (not StdinOnce). */
@@ -83,7 +79,7 @@ interface SyncMessage {
   message?: string;
 }
 
-async function readSyncMessage(sock: Socket, signal: AbortSignal): Promise<SyncMessage> {
+async function readSyncMessage(sock: Readable, signal: AbortSignal): Promise<SyncMessage> {
   let buf = '';
   sock.setEncoding('utf8');
   const onAbort = () => sock.destroy(new BerthError('unavailable', 'conmon did not report the container pid in time'));
@@ -111,48 +107,33 @@ async function readSyncMessage(sock: Socket, signal: AbortSignal): Promise<SyncM
  * "created") with its pid. On failure the error carries runc's message.
  */
 export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Promise<ConmonStarted> {
-  const sockPath = join(o.tmpDir, `sync-${randomBytes(6).toString('hex')}.sock`);
-  const server = createServer();
-  server.listen(sockPath);
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const ours = connect(sockPath);
-  await once(ours, 'connect');
-  const [peer] = await accepted;
-  server.close();
-  await rm(sockPath, { force: true });
   const errPath = join(o.bundle, 'conmon.err');
   const errFile = await open(errPath, 'w');
   const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
-  let spawnedPid = 0;
+  let spawned: { pid: number; report: Readable };
   try {
-    spawnedPid = spawnDetached('conmon', conmonArgs(runc, o), {
-      // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe.
-      env: { ...process.env, _OCI_SYNCPIPE: '3' },
-      cwd: o.bundle,
-      stdio: ['ignore', 'ignore', errFile.fd, ours],
-    });
+    // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe, fd 3.
+    spawned = spawnDetachedWithReport('conmon', conmonArgs(runc, o), { env: { ...process.env, _OCI_SYNCPIPE: '3' }, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd] });
   } finally {
-    // The child holds its own copies of these descriptors now.
-    ours.destroy();
+    // The child holds its own copy of the descriptor now.
     await errFile.close();
   }
   let msg: SyncMessage;
   try {
-    msg = await readSyncMessage(peer, signal);
+    msg = await readSyncMessage(spawned.report, signal);
   } catch (err) {
-    await killConmonOf(o.bundle, spawnedPid);
+    await killConmonOf(o.bundle, spawned.pid);
     if (!o.execProcessSpec) await runc.delete(o.id, { force: true }).catch(() => undefined);
     throw err;
   } finally {
-    peer.destroy();
+    spawned.report.destroy();
   }
   if (msg.data < 0) {
     const conmonErr = await readFile(errPath, 'utf8').catch(() => '');
     throw new BerthError('internal', runcFailureMessage(msg.message ?? '', conmonErr));
   }
   // With --sync the process we started is the monitor (it writes no conmon pidfile then).
-  return { pid: msg.data, conmonPid: spawnedPid };
+  return { pid: msg.data, conmonPid: spawned.pid };
 }
 
 /** Keeps the useful part of runc's error text (the last `msg=` or the whole line). */

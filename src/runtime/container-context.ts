@@ -64,6 +64,8 @@ export abstract class ContainerContext {
   readonly socketDir: string;
   /** Set by close(): exits are still recorded, but nothing is restarted or removed any more. */
   closed = false;
+  /** Work that outlives the request that began it (see track). */
+  private readonly pending = new Set<Promise<unknown>>();
   /** Health check hooks are installed by the health module (see health.ts). */
   healthArmer: ((c: Container) => void) | undefined;
 
@@ -139,6 +141,26 @@ export abstract class ContainerContext {
     return `${this.opts.cgroupParent ?? '/berth'}/${c.id}`;
   }
 
+  /** Keeps `work` (which must not reject) until it settles, so that close can wait for it. */
+  track(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Waits for every tracked piece of work, including what those started meanwhile. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  /** Mounts the rootfs unless it is; called under the container lock. */
+  async mountRootfs(c: Container, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
+    if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
+    if (c.state.mounted) return;
+    await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts);
+    c.state.mounted = true;
+  }
+
   async unmountRootfs(c: Container): Promise<void> {
     if (!c.state.mounted) return;
     try {
@@ -150,6 +172,14 @@ export abstract class ContainerContext {
       if (!still) c.state.mounted = false;
       else this.log.warn('unmount failed', { container: c.id.slice(0, 12), error: errorMessage(err) });
     }
+  }
+
+  /**
+   * The network namespace file of a container on a bridge (see container-start.ts). Under the
+   * exec-root, not the container's directory: it is let go after the exit, maybe after removal.
+   */
+  netnsFileOf(c: Container): string {
+    return join(this.opts.execRoot, 'netns', c.id);
   }
 
   get execRoot(): string {

@@ -58,12 +58,10 @@ export async function checkExitFile(ctx: ContainerContext, c: Container): Promis
 export async function onExit(ctx: ContainerContext, c: Container, exitCode: number, at: Date, error = ''): Promise<void> {
   unwatchExit(c);
   clearTimeout(c.healthTimer);
-  const [, , , , oomKilled] = await Promise.all([
-    ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
-    ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch(() => undefined),
-    // The container's processes are gone: its rootfs and namespace can go at the same time.
+  releaseInBackground(ctx, c);
+  const [, oomKilled] = await Promise.all([
+    // The container's processes are gone: its rootfs can go at the same time.
     ctx.unmountRootfs(c),
-    removeNetnsFile(c.netnsFile).catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) })),
     access(join(c.bundle, 'oom')).then(() => true, () => false),
   ]);
   const ranMs = at.getTime() - Date.parse(c.state.startedAt);
@@ -83,6 +81,24 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
   }
   if (ctx.closed) return;
   if (shouldRestart(c, exitCode)) ctx.scheduleRestart(c, nextRestartDelay(c, ranMs));
+}
+
+/**
+ * Lets go of the run's cgroups, runc state, network endpoints and namespace without holding up the exit
+ * (and with it `docker run --rm`, `rm -f`): nothing that follows needs them gone but the next
+ * start, which waits for `c.released`, and close, which waits for every release.
+ */
+function releaseInBackground(ctx: ContainerContext, c: Container): void {
+  c.releasing = true;
+  const done = Promise.all([
+    ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+    ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch((e: unknown) => ctx.log.warn('network detach failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+    removeNetnsFile(ctx.netnsFileOf(c)).catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+  ]).then(() => {
+    c.releasing = false;
+  });
+  c.released = done;
+  ctx.track(done);
 }
 
 /** max-size/max-file as conmon and the log keeper use them; max-file counts only with a size limit. */

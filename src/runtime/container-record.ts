@@ -41,6 +41,12 @@ export class Container {
   /** Resolves once conmon runs the next start (its attach socket exists). */
   nextStart: Deferred<void> = deferred();
   removed: Deferred<ExitInfo> = deferred();
+  /**
+   * What the last run held that is let go after its exit is recorded (cgroups and runc state,
+   * network endpoints: the kernel takes 10-20 ms to delete a veth). The next start waits for it.
+   */
+  released: Promise<void> = Promise.resolve();
+  releasing = false;
   restartTimer: NodeJS.Timeout | undefined;
   healthTimer: NodeJS.Timeout | undefined;
   restartBackoffMs = RESTART_BACKOFF_START_MS;
@@ -74,10 +80,6 @@ export class Container {
   }
   get userdata(): string {
     return join(this.dir, 'userdata');
-  }
-  /** The network namespace while it runs on a bridge (a bind-mounted file, see container-start.ts). */
-  get netnsFile(): string {
-    return join(this.bundle, 'netns');
   }
   get isRunning(): boolean {
     return this.state.status === 'running' || this.state.status === 'paused';

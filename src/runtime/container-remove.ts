@@ -8,7 +8,6 @@ import { settleAll, withTimeout, type ContainerContext, type RemoveOptions } fro
 import { checkExitFile, stopLogKeeper } from './container-exit.js';
 import { checkTransition } from './container-state.js';
 import { KILL_WAIT_MS } from './container-stop.js';
-import { removeNetnsFile } from './netns-file.js';
 
 export async function removeContainer(ctx: ContainerContext, ref: string, opts: RemoveOptions = {}): Promise<void> {
   const c = ctx.get(ref);
@@ -40,10 +39,10 @@ export async function removeContainer(ctx: ContainerContext, ref: string, opts: 
         c.exitWatcher?.close();
         await stopLogKeeper(c, false);
         clearTimeout(c.healthTimer);
-        // runc keeps state only for a container it still knows; skip the spawn otherwise.
-        if (await access(join(ctx.runc.root, c.id)).then(() => true, () => false)) await ctx.runc.delete(c.id, { force: true });
-        // A start cut short by a crash may have left the namespace file mounted.
-        await Promise.all([ctx.unmountRootfs(c), removeNetnsFile(c.netnsFile)]);
+        // runc keeps state only for a container it still knows; skip the spawn otherwise, and
+        // when the exit's release (container-exit.ts) is letting go of it already.
+        if (!c.releasing && (await access(join(ctx.runc.root, c.id)).then(() => true, () => false))) await ctx.runc.delete(c.id, { force: true });
+        await ctx.unmountRootfs(c);
         // Independent of each other; the record goes last, so a failure leaves it for a retry.
         await settleAll([
           ctx.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {

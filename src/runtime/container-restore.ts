@@ -16,6 +16,7 @@ import { readHostHardLimits } from './oci-spec.js';
 import { loadExecRecords, reconcileExecRecord } from './exec-store.js';
 import { isSameProcess } from './proc.js';
 import { RuncRuntime } from './runc.js';
+import { removeNetnsFile } from './netns-file.js';
 
 /** Loads every container from disk and reconciles it with the kernel (runc state, conmon, exit files). */
 export async function restoreContainers(ctx: ContainerContext): Promise<void> {
@@ -23,6 +24,7 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
   ctx.runc = new RuncRuntime(await findBinary(ctx.opts.runcBinary ?? 'runc'), ctx.runc.root);
   await mkdir(ctx.socketDir, { recursive: true });
   await mkdir(join(ctx.opts.execRoot, 'runc'), { recursive: true });
+  await mkdir(join(ctx.opts.execRoot, 'netns'), { recursive: true });
   const [bounding, hardLimits, resolvConf, swapAccounting] = await Promise.all([
     readBoundingSet(),
     readHostHardLimits(),
@@ -47,7 +49,7 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
   // Exec sessions are settled against their containers as they are now.
   await Promise.all([...ctx.containers.values()].map((c) => restoreExecs(ctx, c)));
   // Leftovers of a crash (containers that ended while berthd was away, a parent left empty).
-  await pruneCgroups(ctx);
+  await Promise.all([pruneCgroups(ctx), pruneNetnsFiles(ctx)]);
   for (const c of [...ctx.containers.values()]) {
     // An --rm container that ended while berthd was away (or during its removal) goes now.
     if (c.config.spec.host.autoRemove && !c.removing && (await hasRunOnce(c))) {
@@ -128,7 +130,35 @@ export async function closeContainers(ctx: ContainerContext): Promise<void> {
     clearTimeout(c.restartTimer);
     clearTimeout(c.healthTimer);
   }
+  await ctx.settled();
+  // Created containers are mounted ahead of their start (container-create.ts): a stopped
+  // daemon leaves only running containers' mounts.
+  await Promise.all(
+    [...ctx.containers.values()].map((c) =>
+      ctx.locks.run(c.id, async () => {
+        if (c.isRunning || !c.state.mounted) return;
+        await ctx.unmountRootfs(c);
+        await ctx.saveState(c, { durable: false });
+      }).catch((e: unknown) => ctx.log.warn('cannot unmount a stopped container', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+    ),
+  );
   await pruneCgroups(ctx);
+}
+
+/**
+ * Namespace files of containers that no longer run: a crash between an exit (or a start that
+ * failed) and the release of its namespace leaves one mounted.
+ */
+async function pruneNetnsFiles(ctx: ContainerContext): Promise<void> {
+  const dir = join(ctx.opts.execRoot, 'netns');
+  const live = new Set([...ctx.containers.values()].filter((c) => c.isRunning).map((c) => c.id));
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      // An exit processed above lets go of its own (container-exit.ts).
+      .filter((n) => !live.has(n) && !ctx.containers.get(n)?.releasing)
+      .map((n) => removeNetnsFile(join(dir, n)).catch((e: unknown) => ctx.log.warn('cannot release a network namespace', { file: n.slice(0, 12), error: errorMessage(e) }))),
+  );
 }
 
 /**

@@ -5,7 +5,6 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorMessage, writeFileAtomic } from '../util/index.js';
-import { readMounts } from '../storage/index.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { startConmon } from './conmon.js';
 import { settleAll, type ContainerContext } from './container-context.js';
@@ -29,20 +28,12 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   const t0 = performance.now();
   let tMount = t0;
   let attaching: Promise<Record<string, unknown>> | undefined;
+  // The previous run's cgroups and endpoints (same paths and names) go first.
+  await c.released;
   try {
     cleanup.push(() => ctx.unmountRootfs(c));
     const rootfsReady = (async () => {
-      // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
-      if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
-      await Promise.all([
-        rm(join(c.exitDir, c.id), { force: true }),
-        rm(join(c.bundle, 'oom'), { force: true }),
-        c.state.mounted
-          ? undefined
-          : ctx.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts).then(() => {
-              c.state.mounted = true;
-            }),
-      ]);
+      await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
       tMount = performance.now();
     })();
     let args = [c.config.path, ...c.config.args];
@@ -98,7 +89,6 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       logPath: c.logPath,
       logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
       socketDir: ctx.socketDir,
-      tmpDir: ctx.opts.execRoot,
       tty: spec.tty,
       stdin: spec.openStdin,
       // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
@@ -194,7 +184,7 @@ async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Arra
     hostsEntries = plan.hostsEntries;
     resolvConf = plan.resolvConf;
     if (plan.plumbed && ns.mode === 'new') {
-      file = c.netnsFile;
+      file = ctx.netnsFileOf(c);
       const made = file;
       cleanup.push(() => removeNetnsFile(made));
       // A file left mounted by a start that berthd did not live to finish.

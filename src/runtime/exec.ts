@@ -129,7 +129,6 @@ export class ExecManager {
         logPath,
         logSizeMax: 0,
         socketDir: this.containers.sockets,
-        tmpDir: this.containers.execRoot,
         tty: s.spec.tty,
         stdin: s.spec.attachStdin,
         execProcessSpec: specPath,

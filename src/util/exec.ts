@@ -172,3 +172,26 @@ export function spawnDetached(
   if (child.pid === undefined) throw new BerthError('internal', `cannot start ${cmd}`);
   return child.pid;
 }
+
+/**
+ * spawnDetached with one more descriptor, the child's fd 3: a socket whose other end comes back
+ * as `report`, for a child that reports once how its start went (conmon's sync pipe). No
+ * listening socket on disk and no extra event-loop turns; the caller destroys `report` once it
+ * has read what it needs, so nothing ties the child's lifetime to berth's.
+ */
+export function spawnDetachedWithReport(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdio: ['ignore' | number, 'ignore' | number, 'ignore' | number] },
+): { pid: number; report: Readable } {
+  const child = spawn(cmd, args, {
+    detached: true,
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: [...opts.stdio, 'pipe'],
+  });
+  child.unref();
+  const report = child.stdio[3];
+  if (child.pid === undefined || !report) throw new BerthError('internal', `cannot start ${cmd}`);
+  return { pid: child.pid, report: report as Readable };
+}
