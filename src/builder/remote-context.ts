@@ -6,7 +6,7 @@
 import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { Agent, errors as undiciErrors, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { readHead, sniffCompression, withHead } from './remote-context-compression.js';
 import { BerthError, ExecError, errorMessage, invalidArgument, isAbortError, run, type ErrorKind } from '../util/index.js';
 
@@ -24,6 +24,8 @@ const HTTP_HEADERS_TIMEOUT_MS = 60_000;
 /** Longest silence while a tarball is streamed. */
 const HTTP_IDLE_TIMEOUT_MS = 120_000;
 const HTTP_MAX_REDIRECTIONS = 10;
+/** undici's timeout errors (matched by code: undici itself is loaded only when a URL is fetched). */
+const HTTP_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export type GitTransport = 'https' | 'http' | 'git' | 'ssh' | 'file';
 
@@ -145,9 +147,10 @@ function gitFailure(what: string, source: RemoteSource & { kind: 'git' }, err: u
 async function supportsShallow(source: RemoteSource & { kind: 'git' }, signal?: AbortSignal): Promise<boolean> {
   if (source.transport !== 'http' && source.transport !== 'https') return true;
   try {
+    const { request } = await import('undici');
     const res = await request(`${source.url}/info/refs?service=git-upload-pack`, {
       method: 'GET',
-      dispatcher: httpDispatcher(),
+      dispatcher: await httpDispatcher(),
       ...(signal ? { signal } : {}),
     });
     res.body.resume();
@@ -211,7 +214,9 @@ async function resolveSubdir(root: string, subdir: string, source: RemoteSource 
 // ---- http(s) ----
 
 let dispatcher: Dispatcher | undefined;
-function httpDispatcher(): Dispatcher {
+/** undici (~10 MB of berthd's RSS once loaded) is imported at the first http(s) context. */
+async function httpDispatcher(): Promise<Dispatcher> {
+  const { Agent, interceptors } = await import('undici');
   dispatcher ??= new Agent({ connect: { timeout: HTTP_CONNECT_TIMEOUT_MS }, headersTimeout: HTTP_HEADERS_TIMEOUT_MS, bodyTimeout: HTTP_IDLE_TIMEOUT_MS }).compose(
     interceptors.redirect({ maxRedirections: HTTP_MAX_REDIRECTIONS }),
   );
@@ -236,8 +241,7 @@ function statusKind(status: number): ErrorKind {
 
 function httpFailure(url: string, err: unknown): unknown {
   if (isAbortError(err)) return err;
-  const timedOut =
-    err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
+  const timedOut = HTTP_TIMEOUT_CODES.has(String((err as { code?: unknown } | null)?.code));
   const cause = err instanceof Error && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : errorMessage(err);
   return new BerthError(timedOut ? 'unavailable' : 'internal', `cannot fetch the build context from "${redactUrl(url)}": ${cause}`, { cause: err });
 }
@@ -268,7 +272,8 @@ function sizeLimit(max: number, url: string): Transform {
 export async function fetchUrlContext(url: string, dir: string, opts: { signal?: AbortSignal } = {}): Promise<RemoteContext> {
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, { method: 'GET', dispatcher: httpDispatcher(), ...(opts.signal ? { signal: opts.signal } : {}) });
+    const { request } = await import('undici');
+    res = await request(url, { method: 'GET', dispatcher: await httpDispatcher(), ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (err) {
     throw httpFailure(url, err);
   }
