@@ -12,6 +12,15 @@ export interface GlobalOptions {
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 export const DEFAULT_EXEC_ROOT = '/run/berth';
 
+/**
+ * A client main.ts made before the command's modules loaded, its /_ping already sent: the
+ * round trip overlaps the loading, and its kept-alive connection carries the first request.
+ */
+export interface EarlyClient {
+  host: string;
+  client: EngineClient;
+}
+
 export class CommandContext {
   readonly globals: GlobalOptions;
   /** `image ls`: the name the command was invoked by (for messages). */
@@ -21,9 +30,12 @@ export class CommandContext {
   private clientPromise: Promise<EngineClient> | undefined;
   private opened: EngineClient | undefined;
 
-  constructor(globals: GlobalOptions, commandName: string) {
+  private early: EarlyClient | undefined;
+
+  constructor(globals: GlobalOptions, commandName: string, early?: EarlyClient) {
     this.globals = globals;
     this.commandName = commandName;
+    this.early = early;
   }
 
   /** Writes to stdout, waiting when the pipe is full (large outputs, slow readers). */
@@ -44,7 +56,7 @@ export class CommandContext {
   private async connect(): Promise<EngineClient> {
     const { EngineClient, resolveHost, isDefaultHost, DaemonUnreachableError } = await import('../client/index.js');
     const host = resolveHost(this.globals.host);
-    const client = new EngineClient({ host });
+    const client = this.early?.host === host ? this.early.client : new EngineClient({ host });
     this.opened = client;
     try {
       await client.apiVersion();

@@ -46,6 +46,27 @@ function peek(argv: string[]): Peek {
   return p;
 }
 
+/** Commands that never talk to the daemon: no early /_ping for them. */
+const OFFLINE_COMMANDS = new Set(['help', 'daemon', 'docker-env', 'context', 'lint']);
+
+/**
+ * Starts the daemon connection and its /_ping while the command's modules load (the docker
+ * CLI's first request too). Anything wrong here (a bad -H, a dead socket) is left for the
+ * command to find and report as it always did; this only saves the wait.
+ */
+async function earlyClient(p: Peek, argv: string[]): Promise<import('./context.js').EarlyClient | undefined> {
+  if (p.command === undefined || OFFLINE_COMMANDS.has(p.command) || argv.includes('--help') || argv.includes('-h')) return undefined;
+  try {
+    const { EngineClient, resolveHost } = await import('../client/index.js');
+    const host = resolveHost(p.host);
+    const client = new EngineClient({ host });
+    client.apiVersion().catch(() => undefined);
+    return { host, client };
+  } catch {
+    return undefined;
+  }
+}
+
 async function finish(code: number): Promise<never> {
   // Let buffered stdout reach a pipe before exiting.
   await new Promise<void>((r) => process.stdout.write('', () => r()));
@@ -64,8 +85,14 @@ async function main(argv: string[]): Promise<number> {
     const { runFastVersion } = await import('./commands/version-fast.js');
     return runFastVersion({ host: p.host, dataRoot: p.dataRoot, format: p.rest[1] });
   }
-  const { runProgram } = await import('./program.js');
-  return runProgram(argv);
+  const [{ runProgram }, early] = await Promise.all([import('./program.js'), earlyClient(p, argv)]);
+  // `berth --help run` is the program's help: it needs every command.
+  const helpFirst = p.command !== undefined && argv.slice(0, argv.indexOf(p.command)).some((a) => a === '-h' || a === '--help');
+  try {
+    return await runProgram(argv, { commandWord: helpFirst ? undefined : p.command, early });
+  } finally {
+    await early?.client.close();
+  }
 }
 
 // A reader that went away (`berth save x | head -c 1`): stop quietly with the status a

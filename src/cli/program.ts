@@ -2,7 +2,7 @@
 // by main.ts, so `berth version` never pays for commander.
 import { Command, CommanderError, Option } from 'commander';
 import { commands, groups, type CommandSpec } from './catalog/index.js';
-import { CommandContext, type GlobalOptions } from './context.js';
+import { CommandContext, type EarlyClient, type GlobalOptions } from './context.js';
 import { EXIT_ENGINE, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
 import { reportError } from './report-error.js';
 
@@ -37,7 +37,7 @@ interface RunState {
   code: number;
 }
 
-function addCommand(parent: Command, leaf: string, fullName: string, spec: CommandSpec, program: Command, state: RunState) {
+function addCommand(parent: Command, leaf: string, fullName: string, spec: CommandSpec, program: Command, state: RunState, early?: EarlyClient) {
   const cmd = parent.command(leaf).description(spec.description).usage(spec.usage).argument('[args...]');
   for (const o of spec.options) {
     const opt = new Option(o.flags, o.description);
@@ -59,7 +59,7 @@ function addCommand(parent: Command, leaf: string, fullName: string, spec: Comma
       state.code = EXIT_FAILURE;
       return;
     }
-    const ctx = new CommandContext(globals, fullName);
+    const ctx = new CommandContext(globals, fullName, early);
     try {
       const mod = await spec.load();
       const code = await mod.run(ctx, args, opts);
@@ -73,7 +73,12 @@ function addCommand(parent: Command, leaf: string, fullName: string, spec: Comma
   });
 }
 
-export function buildProgram(state: RunState): Command {
+/**
+ * Builds the program. `commandWord` (the first word after the global flags) limits it to the
+ * command or group of that name: commander's setup of all ~100 commands and their options is
+ * a measurable part of a short command. An unknown word, `help`, or none registers all.
+ */
+export function buildProgram(state: RunState, commandWord?: string, early?: EarlyClient): Command {
   const program = new Command('berth')
     .description('A Docker-compatible container engine')
     .usage('[OPTIONS] COMMAND')
@@ -87,19 +92,23 @@ export function buildProgram(state: RunState): Command {
     .configureHelp(HELP)
     .configureOutput({ outputError: (str, write) => write(dockerizeError(str)) })
     .showHelpAfterError("\nRun 'berth --help' for more information");
+  const known = commandWord !== undefined && commands.some((c) => c.names.some((n) => n.split(' ')[0] === commandWord));
+  const wanted = (name: string) => !known || name.split(' ')[0] === commandWord;
   const groupCmds = new Map<string, Command>();
   for (const g of groups) {
+    if (!wanted(g.name)) continue;
     const gc = program.command(g.name).description(g.description).usage('COMMAND').exitOverride().configureHelp(HELP);
     groupCmds.set(g.name, gc);
   }
   for (const spec of commands) {
     for (const name of spec.names) {
+      if (!wanted(name)) continue;
       const parts = name.split(' ');
-      if (parts.length === 1) addCommand(program, name, name, spec, program, state);
+      if (parts.length === 1) addCommand(program, name, name, spec, program, state, early);
       else {
         const parent = groupCmds.get(parts[0]!);
         if (!parent) throw new Error(`catalog: command "${name}" names an unknown group`);
-        addCommand(parent, parts[1]!, name, spec, program, state);
+        addCommand(parent, parts[1]!, name, spec, program, state, early);
       }
     }
   }
@@ -107,9 +116,9 @@ export function buildProgram(state: RunState): Command {
 }
 
 /** Parses argv, runs the command and returns the exit code. */
-export async function runProgram(argv: string[]): Promise<number> {
+export async function runProgram(argv: string[], opts: { commandWord?: string; early?: EarlyClient } = {}): Promise<number> {
   const state: RunState = { code: 0 };
-  const program = buildProgram(state);
+  const program = buildProgram(state, opts.commandWord, opts.early);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

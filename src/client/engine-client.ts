@@ -32,6 +32,13 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** An ordinary request may sit silent this long (waiting for headers or between chunks). */
 const IDLE_TIMEOUT_MS = 5 * 60_000;
 
+/**
+ * Request options for plain HTTP: servername '' (a TLS field, absent from node:http's types)
+ * stops the agent from running the host header through net.isIP, whose IPv6 regex costs a
+ * short CLI run ~1–4 ms to compile.
+ */
+export const NO_SERVERNAME: object = { servername: '' };
+
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
 /** Error bodies are small; don't read a runaway one. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -231,7 +238,7 @@ export class EngineClient {
     }
     const idleMs = opts.longLived ? 0 : IDLE_TIMEOUT_MS;
     return new Promise<StreamResponse>((resolve, reject) => {
-      const req = httpRequest({ ...this.target, agent: this.agent, method, path: path + encodeQuery(opts.query), headers, signal: opts.signal });
+      const req = httpRequest({ ...this.target, ...NO_SERVERNAME, agent: this.agent, method, path: path + encodeQuery(opts.query), headers, signal: opts.signal });
       req.once('socket', (sock) => {
         if (sock.connecting) {
           // Named timeouts (STYLE.md §8): connect first, then idle once connected.

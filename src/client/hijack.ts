@@ -4,7 +4,7 @@
 // request goes through node:http. A non-101 answer is read as a normal API error.
 import { request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DaemonUnreachableError, EngineApiError, encodeQuery, type QueryValue } from './engine-client.js';
+import { DaemonUnreachableError, EngineApiError, NO_SERVERNAME, encodeQuery, type QueryValue } from './engine-client.js';
 import { parseHost } from './host.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -45,6 +45,7 @@ export function hijack(
   return new Promise((resolve, reject) => {
     const req = request({
       ...target,
+      ...NO_SERVERNAME,
       method,
       path: path + encodeQuery(opts.query),
       signal: opts.signal,
