@@ -21,6 +21,21 @@ export interface EarlyClient {
   client: EngineClient;
 }
 
+/**
+ * Creates the client for `hostFlag` and sends its /_ping at once. Undefined for a host that
+ * does not parse; a failed ping is left for the command to meet and report as always.
+ */
+export function earlyClient(client: typeof import('../client/index.js'), hostFlag: string | undefined): EarlyClient | undefined {
+  try {
+    const host = client.resolveHost(hostFlag);
+    const c = new client.EngineClient({ host });
+    c.apiVersion().catch(() => undefined);
+    return { host, client: c };
+  } catch {
+    return undefined;
+  }
+}
+
 export class CommandContext {
   readonly globals: GlobalOptions;
   /** `image ls`: the name the command was invoked by (for messages). */

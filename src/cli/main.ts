@@ -56,15 +56,25 @@ const OFFLINE_COMMANDS = new Set(['help', 'daemon', 'docker-env', 'context', 'li
  */
 async function earlyClient(p: Peek, argv: string[]): Promise<import('./context.js').EarlyClient | undefined> {
   if (p.command === undefined || OFFLINE_COMMANDS.has(p.command) || argv.includes('--help') || argv.includes('-h')) return undefined;
+  const [client, context] = await Promise.all([import('../client/index.js'), import('./context.js')]);
+  return context.earlyClient(client, p.host);
+}
+
+/** scripts/build.mjs: where `berth run`'s self-contained bundle is (see hot-run.ts); unset under tsx. */
+declare const __BERTH_HOT_RUN__: string | undefined;
+
+/** `berth run` from its one-module bundle, or undefined when there is none (sources under tsx). */
+async function runHot(argv: string[], p: Peek): Promise<number | undefined> {
+  if (typeof __BERTH_HOT_RUN__ !== 'string' || p.command !== 'run' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  let hot: typeof import('./hot-run.js');
   try {
-    const { EngineClient, resolveHost } = await import('../client/index.js');
-    const host = resolveHost(p.host);
-    const client = new EngineClient({ host });
-    client.apiVersion().catch(() => undefined);
-    return { host, client };
-  } catch {
-    return undefined;
+    hot = (await import(new URL(__BERTH_HOT_RUN__, import.meta.url).href)) as typeof import('./hot-run.js');
+  } catch (err) {
+    // A dist/ without the bundle: the chunked program runs the command just the same.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw err;
   }
+  return hot.runHotCommand(argv, { commandWord: p.command, host: p.host });
 }
 
 async function finish(code: number): Promise<never> {
@@ -85,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
     const { runFastVersion } = await import('./commands/version-fast.js');
     return runFastVersion({ host: p.host, dataRoot: p.dataRoot, format: p.rest[1] });
   }
+  const hot = await runHot(argv, p);
+  if (hot !== undefined) return hot;
   const [{ runProgram }, early] = await Promise.all([import('./program.js'), earlyClient(p, argv)]);
   // `berth --help run` is the program's help: it needs every command.
   const helpFirst = p.command !== undefined && argv.slice(0, argv.indexOf(p.command)).some((a) => a === '-h' || a === '--help');
