@@ -7,6 +7,7 @@ import { BerthError } from '../util/index.js';
 import { settleAll, withTimeout, type ContainerContext, type RemoveOptions } from './container-context.js';
 import { checkExitFile, stopLogKeeper } from './container-exit.js';
 import { checkTransition } from './container-state.js';
+import { signalContainer } from './container-signal.js';
 import { KILL_WAIT_MS } from './container-stop.js';
 
 export async function removeContainer(ctx: ContainerContext, ref: string, opts: RemoveOptions = {}): Promise<void> {
@@ -22,7 +23,7 @@ export async function removeContainer(ctx: ContainerContext, ref: string, opts: 
     clearTimeout(c.restartTimer);
     if (c.isRunning) {
       const exited = c.nextExit.promise;
-      await ctx.runc.kill(c.id, 'SIGKILL', { all: true }).catch(() => undefined);
+      await signalContainer(ctx, c, 'SIGKILL', { all: true }).catch(() => undefined);
       // Frozen tasks do not act on SIGKILL until thawed.
       if (c.state.status === 'paused') await ctx.runc.resume(c.id).catch(() => undefined);
       if (!(await withTimeout(exited, KILL_WAIT_MS))) {

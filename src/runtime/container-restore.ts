@@ -45,6 +45,9 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
       ctx.log.warn('skipping unreadable container', { container: id.slice(0, 12), error: errorMessage(err) });
     }
   }
+  // The kernel, not the state file (not fsynced, or written after a crash), says what is mounted.
+  const mounted = new Set((await readMounts()).map((m) => m.mountPoint));
+  for (const c of ctx.containers.values()) c.state.mounted = mounted.has(c.rootfs);
   for (const c of ctx.containers.values()) await reconcile(ctx, c);
   // Exec sessions are settled against their containers as they are now.
   await Promise.all([...ctx.containers.values()].map((c) => restoreExecs(ctx, c)));
@@ -53,8 +56,6 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
   for (const c of [...ctx.containers.values()]) {
     // An --rm container that ended while berthd was away (or during its removal) goes now.
     if (c.config.spec.host.autoRemove && !c.removing && (await hasRunOnce(c))) {
-      // A start's mount may be there although the state (not fsynced) says otherwise.
-      if (!c.state.mounted) c.state.mounted = (await readMounts()).some((m) => m.mountPoint === c.rootfs);
       await ctx.remove(c.id, { force: true, removeVolumes: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
       continue;
     }

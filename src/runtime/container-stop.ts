@@ -4,6 +4,7 @@ import { BerthError } from '../util/index.js';
 import { withTimeout, type ContainerContext } from './container-context.js';
 import type { ExitInfo } from './container-record.js';
 import { startProcess } from './container-start.js';
+import { signalContainer } from './container-signal.js';
 import { checkTransition } from './container-state.js';
 import { normalizeSignal, signalNumber } from './signals.js';
 
@@ -29,14 +30,14 @@ export async function stopContainer(ctx: ContainerContext, ref: string, opts: { 
     exited = c.nextExit.promise;
     if (c.state.status === 'paused') await ctx.runc.resume(c.id).catch(() => undefined);
     const sig = opts.signal ?? c.config.spec.stopSignal ?? c.config.image.config.StopSignal ?? 'SIGTERM';
-    await ctx.runc.kill(c.id, normalizeSignal(sig)).catch(() => undefined);
+    await signalContainer(ctx, c, normalizeSignal(sig)).catch(() => undefined);
     ctx.publish(c, 'kill', { signal: String(signalNumber(normalizeSignal(sig))) });
     return true;
   });
   if (!stopped) return;
   const timeoutS = opts.timeoutS ?? c.config.spec.stopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
   if (!(await withTimeout(exited!, timeoutS < 0 ? Infinity : timeoutS * 1000))) {
-    await ctx.runc.kill(c.id, 'SIGKILL', { all: true }).catch(() => undefined);
+    await signalContainer(ctx, c, 'SIGKILL', { all: true }).catch(() => undefined);
     ctx.publish(c, 'kill', { signal: '9' });
     if (!(await withTimeout(exited!, KILL_WAIT_MS))) throw new BerthError('internal', `container ${c.id.slice(0, 12)} did not exit after SIGKILL`);
   }
@@ -54,7 +55,7 @@ export async function killContainer(ctx: ContainerContext, ref: string, signal =
       c.state.manuallyStopped = true;
       await ctx.saveState(c);
     }
-    await ctx.runc.kill(c.id, sig, { all: sig === 'SIGKILL' });
+    await signalContainer(ctx, c, sig, { all: sig === 'SIGKILL' });
     if (sig === 'SIGKILL' && c.state.status === 'paused') await ctx.runc.resume(c.id).catch(() => undefined);
     ctx.publish(c, 'kill', { signal: String(signalNumber(sig)) });
   });
