@@ -144,6 +144,7 @@ async function main(): Promise<void> {
     const detachedTotal = round.ms;
     const floor = median(await runcFloor(root, rootfs));
     let comparison: { mine: number[]; other: number[] } | undefined;
+    let bridgeComparison: { mine: number[]; other: number[] } | undefined;
     if (values.against) {
       againstRoot = join(root, 'against');
       await mkdir(againstRoot);
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
       againstDaemon = a.child;
       timed(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], a.env);
       comparison = interleaved(b.env, a.env);
+      bridgeComparison = interleaved(b.env, a.env, ['run', '--rm', 'busybox', 'true']);
     }
 
     console.log(`docker run --rm busybox true, median of ${RUNS} (load ${loadAverage()})`);
@@ -161,11 +163,12 @@ async function main(): Promise<void> {
     console.log(line('docker version → berthd (the CLI floor)', cliFloor, berthRun));
     console.log(line(`berth: ${DETACHED} × run -d sleep, then rm -f all`, detachedTotal));
     console.log(`${'berthd RSS with those containers running'.padEnd(44)} ${round.sample.daemon.toFixed(1).padStart(8)} MB   + ${round.sample.monitors.count} conmon ${round.sample.monitors.mb.toFixed(1)} MB`);
-    if (comparison) {
-      const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-      console.log(`--network none, ${RUNS} runs alternating with ${values.against} (load ${load}):`);
-      console.log(`${'  this checkout: median / lower quartile'.padEnd(44)} ${median(comparison.mine).toFixed(1).padStart(8)} / ${quantile(comparison.mine, 0.25).toFixed(1)} ms`);
-      console.log(`${'  the other: median / lower quartile'.padEnd(44)} ${median(comparison.other).toFixed(1).padStart(8)} / ${quantile(comparison.other, 0.25).toFixed(1)} ms`);
+    const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+    for (const [what, cmp] of [['--network none', comparison], ['default bridge', bridgeComparison]] as const) {
+      if (!cmp) continue;
+      console.log(`${what}, ${RUNS} runs alternating with ${values.against} (load ${load}):`);
+      console.log(`${'  this checkout: median / lower quartile'.padEnd(44)} ${median(cmp.mine).toFixed(1).padStart(8)} / ${quantile(cmp.mine, 0.25).toFixed(1)} ms`);
+      console.log(`${'  the other: median / lower quartile'.padEnd(44)} ${median(cmp.other).toFixed(1).padStart(8)} / ${quantile(cmp.other, 0.25).toFixed(1)} ms`);
     }
 
     const denv = dockerdEnv();
