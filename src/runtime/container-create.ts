@@ -12,6 +12,7 @@ import { requestedDevices } from './devices.js';
 import { assertCanRun } from './emulation.js';
 import { parseMaxFile } from './log-rotation.js';
 import { generateName, validateName } from './names.js';
+import { createNetnsFile } from './netns-file.js';
 import { commandFor } from './oci-spec.js';
 import type { ResolvedImage } from './ports.js';
 
@@ -90,15 +91,26 @@ export async function createContainer(
 }
 
 /**
- * Mounts a new container's rootfs after create has answered, under its lock: a start that
- * follows (docker run sends attach and wait first) finds it mounted and skips one `mount` on
- * its critical path; `cp` and `export` of a created container use it too. Removal unmounts it.
+ * Mounts a new container's rootfs after create has answered, under its lock, and makes the
+ * network namespace file of one that will join a bridge: the start that follows (docker run
+ * sends attach and wait first) finds both ready and spawns neither `mount` nor `unshare` on
+ * its critical path; `cp` and `export` of a created container use the mount too. Removal and
+ * close let go of both.
  */
 function premount(ctx: ContainerContext, c: Container): void {
   void ctx.locks
     .run(c.id, async () => {
       if (c.removing || c.state.status !== 'created') return;
-      await ctx.mountRootfs(c);
+      const mode = c.config.spec.host.networkMode;
+      const joinsBridge = mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
+      await Promise.all([
+        ctx.mountRootfs(c),
+        joinsBridge
+          ? createNetnsFile(ctx.netnsFileOf(c)).then(() => {
+              c.netnsPremade = true;
+            })
+          : undefined,
+      ]);
       await ctx.saveState(c, { durable: false });
     })
     .catch((err: unknown) => ctx.log.debug('premount failed; start mounts instead', { container: c.id.slice(0, 12), error: errorMessage(err) }));

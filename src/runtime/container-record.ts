@@ -47,6 +47,8 @@ export class Container {
    */
   released: Promise<void> = Promise.resolve();
   releasing = false;
+  /** create made the network namespace file for the first start (see container-create.ts). */
+  netnsPremade = false;
   restartTimer: NodeJS.Timeout | undefined;
   healthTimer: NodeJS.Timeout | undefined;
   restartBackoffMs = RESTART_BACKOFF_START_MS;

@@ -9,6 +9,7 @@ import { checkExitFile, stopLogKeeper } from './container-exit.js';
 import { checkTransition } from './container-state.js';
 import { signalContainer } from './container-signal.js';
 import { KILL_WAIT_MS } from './container-stop.js';
+import { removeNetnsFile } from './netns-file.js';
 
 export async function removeContainer(ctx: ContainerContext, ref: string, opts: RemoveOptions = {}): Promise<void> {
   const c = ctx.get(ref);
@@ -43,7 +44,8 @@ export async function removeContainer(ctx: ContainerContext, ref: string, opts: 
         // runc keeps state only for a container it still knows; skip the spawn otherwise, and
         // when the exit's release (container-exit.ts) is letting go of it already.
         if (!c.releasing && (await access(join(ctx.runc.root, c.id)).then(() => true, () => false))) await ctx.runc.delete(c.id, { force: true });
-        await ctx.unmountRootfs(c);
+        // A namespace file made at create for a start that never came (an exit's release lets go of its own).
+        await Promise.all([ctx.unmountRootfs(c), c.releasing ? undefined : removeNetnsFile(ctx.netnsFileOf(c))]);
         // Independent of each other; the record goes last, so a failure leaves it for a retry.
         await settleAll([
           ctx.opts.snapshotter.remove(c.config.rootfsKey).catch((e: unknown) => {

@@ -132,12 +132,15 @@ export async function closeContainers(ctx: ContainerContext): Promise<void> {
     clearTimeout(c.healthTimer);
   }
   await ctx.settled();
-  // Created containers are mounted ahead of their start (container-create.ts): a stopped
-  // daemon leaves only running containers' mounts.
+  // Created containers are mounted (and given a namespace file) ahead of their start
+  // (container-create.ts): a stopped daemon leaves only running containers' mounts.
   await Promise.all(
     [...ctx.containers.values()].map((c) =>
       ctx.locks.run(c.id, async () => {
-        if (c.isRunning || !c.state.mounted) return;
+        if (c.isRunning) return;
+        if (c.netnsPremade) await removeNetnsFile(ctx.netnsFileOf(c));
+        c.netnsPremade = false;
+        if (!c.state.mounted) return;
         await ctx.unmountRootfs(c);
         await ctx.saveState(c, { durable: false });
       }).catch((e: unknown) => ctx.log.warn('cannot unmount a stopped container', { container: c.id.slice(0, 12), error: errorMessage(e) })),

@@ -187,12 +187,15 @@ async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Arra
       file = ctx.netnsFileOf(c);
       const made = file;
       cleanup.push(() => removeNetnsFile(made));
-      // A file left mounted by a start that berthd did not live to finish.
-      await removeNetnsFile(made);
-      await createNetnsFile(made);
+      // One made at create (container-create.ts) is fresh; anything else there is a leftover.
+      if (!c.netnsPremade) {
+        await removeNetnsFile(made);
+        await createNetnsFile(made);
+      }
       ns = { mode: 'path', path: made };
     }
   }
+  c.netnsPremade = false;
   const hostname = spec.hostname || (netMode === 'host' ? ctx.host.hostname : c.id.slice(0, 12));
   const ownEntry = netMode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
   await Promise.all([
