@@ -8,6 +8,7 @@
 // unpacked with node_modules linked) whose berthd runs beside this one; `--network none` runs
 // alternate between the two, so both see the same load (medians and lower quartiles printed).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -137,6 +138,10 @@ async function main(): Promise<void> {
     const berthNone = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], b.env)));
     const berthCli = [process.execPath, await bundleEntry('berth'), '-H', b.env['DOCKER_HOST']!];
     const berthCliRun = median(sample(RUNS, () => timed(berthCli[0]!, [...berthCli.slice(1), 'run', '--rm', 'busybox', 'true'], b.env)));
+    // The berth CLI as installed (npm run build): dist/berth.js through its shebang, with the
+    // hot-run bundle and its code cache; the line above is `node <bundle>`, which has neither.
+    const installedCli = join(REPO, 'dist/berth.js');
+    const berthCliInstalled = existsSync(installedCli) ? median(sample(RUNS, () => timed(installedCli, ['-H', b.env['DOCKER_HOST']!, 'run', '--rm', 'busybox', 'true'], b.env))) : undefined;
     // The docker CLI's own start + one round trip: a floor both engines' `docker run` include.
     const cliFloor = median(sample(RUNS, () => timed(DOCKER, ['version'], b.env)));
     const berthPid = berthd.pid!;
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
     console.log(line('berth (default bridge network)', berthRun));
     console.log(line('berth (--network none)', berthNone));
     console.log(line('berth CLI: berth run --rm (default bridge)', berthCliRun, berthRun));
+    if (berthCliInstalled !== undefined) console.log(line('berth CLI as installed (dist/berth.js)', berthCliInstalled, berthRun));
     console.log(line('runc run of a prepared bundle (floor)', floor, berthRun));
     console.log(line('docker version → berthd (the CLI floor)', cliFloor, berthRun));
     console.log(line(`berth: ${DETACHED} × run -d sleep, then rm -f all`, detachedTotal));
