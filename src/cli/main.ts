@@ -104,7 +104,11 @@ async function loadHot(file: string): Promise<{ hot: HotModule; saveCache: (() =
             fs.renameSync(tmp, cacheFile);
           } catch {
             // A read-only install: every run compiles, as without a cache.
-            fs.rmSync(tmp, { force: true });
+            try {
+              fs.rmSync(tmp, { force: true });
+            } catch {
+              // Nothing was written.
+            }
           }
         };
   return { hot: mod.exports as HotModule, saveCache };
