@@ -74,3 +74,16 @@ test('save refuses to write an archive to a terminal', { skip: existsSync('/usr/
   assert.equal(r.status, 1);
   assert.match(r.stdout, /berth: cowardly refusing to save to a terminal\. Use the -o flag or redirect/);
 });
+
+test('only the named command is set up, yet help before it is still the whole program', () => {
+  const first = berth('--help', 'run');
+  assert.equal(first.code, 0);
+  assert.match(first.stdout, /Usage: berth \[OPTIONS\] COMMAND/);
+  assert.match(first.stdout, /\n  images +List images\n/);
+  const own = berth('run', '--help');
+  assert.equal(own.code, 0);
+  assert.match(own.stdout, /^Usage: berth run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]/);
+  const unknown = berth('imagez');
+  assert.equal(unknown.code, 125);
+  assert.match(unknown.stderr, /unknown command 'imagez'/);
+});
