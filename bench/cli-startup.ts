@@ -56,12 +56,15 @@ try {
     ['berth version', time(process.execPath, [berthJs, 'version'], env)],
     ['berth images', time(process.execPath, [berthJs, 'images'], env)],
     ['berth --help', time(process.execPath, [berthJs, '--help'], env)],
+    // As installed: through the shebang, which starts node without NODE_EXTRA_CA_CERTS.
+    ['berth version*', time(berthJs, ['version'], env)],
+    ['berth images*', time(berthJs, ['images'], env)],
   ];
   if (existsSync(DOCKER_CLI)) {
     rows.push(['docker version', time(DOCKER_CLI, ['version'], env)]);
     rows.push(['docker images', time(DOCKER_CLI, ['images'], env)]);
   }
-  console.log(`median of ${runs} runs (wall; CPU user+sys in brackets)`);
+  console.log(`median of ${runs} runs (wall; CPU user+sys in brackets; * = dist/berth.js run as installed, the others as node dist/berth.js)`);
   for (const [name, t] of rows) {
     const cpu = t.cpu === undefined ? '' : `  [cpu ${t.cpu.toFixed(0)} ms]`;
     console.log(`${name.padEnd(16)} ${t.wall.toFixed(1).padStart(7)} ms  (+${(t.wall - floor.wall).toFixed(1)} ms over node)${cpu}`);
