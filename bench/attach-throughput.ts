@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd } from './daemon-bundle.js';
+import { REPO, bundleBerthd, daemonNodeFlags } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     spawnSync('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.']);
     const entry = await bundleBerthd();
     const sock = join(root, 'berth.sock');
-    berthd = spawn(process.execPath, ['--max-semi-space-size=1', entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'], {
+    berthd = spawn(process.execPath, [...daemonNodeFlags(), entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'], {
       cwd: REPO,
       stdio: 'ignore',
     });

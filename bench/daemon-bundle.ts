@@ -1,6 +1,7 @@
 // Bundles berthd (and the berth CLI) the way scripts/build.mjs does (ESM, code splitting,
 // packages external) into bench/out/<name>/, so benchmarks measure the shipped programs
 // rather than tsx.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -30,4 +31,12 @@ export async function bundleEntry(name: keyof typeof ENTRIES, root = REPO): Prom
 /** Returns the path of the bundled daemon (`<root>/bench/out/berthd/berthd.mjs`). */
 export function bundleBerthd(root = REPO): Promise<string> {
   return bundleEntry('berthd', root);
+}
+
+/** The node flags the shipped berthd runs with: DAEMON_NODE_FLAGS in `<root>/scripts/build.mjs`. */
+export function daemonNodeFlags(root = REPO): string[] {
+  const src = readFileSync(join(root, 'scripts/build.mjs'), 'utf8');
+  const m = /const DAEMON_NODE_FLAGS = (\[[^\]]*\]);/.exec(src);
+  if (!m) throw new Error(`DAEMON_NODE_FLAGS not found in ${root}/scripts/build.mjs`);
+  return JSON.parse(m[1]!.replace(/'/g, '"')) as string[];
 }

@@ -1,17 +1,19 @@
 // berthd's resident memory (issue 4: ≤ 80 MB with 20 running containers, conmons apart): the
-// bundled daemon (bench/daemon-bundle.ts) with the node flags of the shipped one
-// (DAEMON_NODE_FLAGS in scripts/build.mjs) is started on a temp data root; its RSS is read
-// idle (engine loaded), after `docker import`, after C `run --rm busybox true` on the default
-// bridge (the churn bench/run-latency.ts makes before its detached round; memory grows with
-// use), then with N `run -d --network none … sleep`
-// containers running (right after the last start and settled), split by /proc smaps_rollup
-// into anonymous (V8 heap, malloc) and file-backed (node binary, shared libraries). Every
-// container, the daemon and the temp dir are removed at the end.
-//   node --import tsx bench/daemon-rss.ts [--containers 20] [--churn 12] [--rounds 1] [--node-flags="--max-semi-space-size=1 …"] [--detail] [--checkout DIR]
+// bundled daemon (bench/daemon-bundle.ts) with the shipped node flags (DAEMON_NODE_FLAGS in
+// scripts/build.mjs) on a temp data root. RSS is read idle (engine loaded), after `docker
+// import`, after C `run --rm busybox true` on the default bridge (memory grows with use;
+// bench/run-latency.ts makes such runs before its detached round), with N `run -d --network
+// none … sleep` running (right after the last start and 3 s later) and after their `rm -f`;
+// each split by /proc/<pid>/smaps_rollup into anonymous (V8 heap, malloc) and file-backed
+// (the node binary's pages). Every container, the daemon and the temp dir are removed at the end.
+//   node --import tsx bench/daemon-rss.ts [--containers 20] [--churn 12] [--rounds 1]
+//     [--node-flags="--max-semi-space-size=1 …"] [--checkout DIR] [--detail [--snapshots DIR]]
 // --checkout DIR: bundle and measure another checkout's berthd (e.g. `git worktree add DIR <rev>`
-// with node_modules linked) instead of this one.
+//   with node_modules linked) with that checkout's flags.
 // --detail: the daemon also preloads a probe that, on SIGUSR2, writes V8's heap figures
-// (process.memoryUsage and the heap spaces, after a full GC) for each line.
+//   (process.memoryUsage and the heap spaces, before and after a full GC) for each line.
+// --snapshots DIR: also a heap snapshot per line into DIR (1.heapsnapshot, …); the snapshot
+//   itself grows the RSS read after it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,24 +21,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd } from './daemon-bundle.js';
+import { REPO, bundleBerthd, daemonNodeFlags } from './daemon-bundle.js';
 import { DOCKER, loadAverage, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
-/** The shipped daemon's node flags: the DAEMON_NODE_FLAGS constant of scripts/build.mjs. */
-function shippedFlags(): string[] {
-  const src = readFileSync(join(CHECKOUT, 'scripts/build.mjs'), 'utf8');
-  const m = /const DAEMON_NODE_FLAGS = (\[[^\]]*\]);/.exec(src);
-  if (!m) throw new Error('DAEMON_NODE_FLAGS not found in scripts/build.mjs');
-  return JSON.parse(m[1]!.replace(/'/g, '"')) as string[];
-}
-
-const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, churn: { type: 'string', default: '12' }, rounds: { type: 'string', default: '1' }, 'node-flags': { type: 'string' }, detail: { type: 'boolean', default: false }, checkout: { type: 'string' } } });
+const { values } = parseArgs({ options: { containers: { type: 'string', default: '20' }, churn: { type: 'string', default: '12' }, rounds: { type: 'string', default: '1' }, 'node-flags': { type: 'string' }, detail: { type: 'boolean', default: false }, checkout: { type: 'string' }, snapshots: { type: 'string' } } });
 const CHECKOUT = values.checkout ?? REPO;
 const N = Number(values.containers);
 const ROUNDS = Number(values.rounds);
 const CHURN = Number(values.churn);
-const FLAGS: string[] = values['node-flags'] !== undefined ? values['node-flags'].split(/\s+/).filter(Boolean) : shippedFlags();
+const FLAGS: string[] = values['node-flags'] !== undefined ? values['node-flags'].split(/\s+/).filter(Boolean) : daemonNodeFlags(CHECKOUT);
 const PREFIX = `br${process.pid.toString(36).slice(-5)}`;
 
 interface Mem {
@@ -61,11 +55,13 @@ function fmt(m: Mem): string {
 // Preloaded into the daemon with --detail: SIGUSR2 → a full GC, then V8's figures into a file.
 const PROBE = `
 import { writeFileSync } from 'node:fs';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
+let n = 0;
 process.on('SIGUSR2', () => {
+  if (process.env.BERTH_RSS_PROBE_SNAPSHOTS) writeHeapSnapshot(process.env.BERTH_RSS_PROBE_SNAPSHOTS + '/' + ++n + '.heapsnapshot');
   const before = process.memoryUsage();
   gc();
   const after = process.memoryUsage();
@@ -78,7 +74,7 @@ process.on('SIGUSR2', () => {
 async function probe(pid: number, out: string): Promise<string> {
   await rm(out, { force: true });
   process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     const text = await readFile(out, 'utf8').catch(() => '');
     if (text) {
       const p = JSON.parse(text) as { before: NodeJS.MemoryUsage; after: NodeJS.MemoryUsage; spaces: Record<string, { size: number; used: number }> };
@@ -138,7 +134,7 @@ async function main(): Promise<void> {
       if (values.detail) console.log(`${''.padEnd(38)}${await probe(child!.pid!, probeOut)}`);
     };
     const args = [...FLAGS, ...probeArgs, entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'];
-    child = spawn(process.execPath, args, { cwd: CHECKOUT, stdio: 'ignore', env: { ...process.env, BERTH_RSS_PROBE_OUT: probeOut } });
+    child = spawn(process.execPath, args, { cwd: CHECKOUT, stdio: 'ignore', env: { ...process.env, BERTH_RSS_PROBE_OUT: probeOut, ...(values.snapshots ? { BERTH_RSS_PROBE_SNAPSHOTS: values.snapshots } : {}) } });
     const pid = child.pid!;
     for (let i = 0; i < 600 && (await ping(sock, '/containers/json')) !== 200; i++) await sleep(50);
     await sleep(2000);

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, bundleEntry } from './daemon-bundle.js';
+import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags } from './daemon-bundle.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     check('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.'], env);
     berthd = spawn(
       process.execPath,
-      ['--max-semi-space-size=1', ...(process.env['BERTH_BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BERTH_BENCH_CPU_PROF']}`] : []), daemonEntry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'],
+      [...daemonNodeFlags(), ...(process.env['BERTH_BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BERTH_BENCH_CPU_PROF']}`] : []), daemonEntry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'],
       { cwd: REPO, stdio: 'ignore' },
     );
     for (let i = 0; i < 600 && !(await ping(sock)); i++) await new Promise((r) => setTimeout(r, 50));

@@ -14,7 +14,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, bundleEntry } from './daemon-bundle.js';
+import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman, rssMb, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -62,7 +62,7 @@ async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Prom
   const entry = await bundleBerthd(checkout);
   const sock = join(root, 'berth.sock');
   // The node flags of the shipped daemon's shebang (scripts/build.mjs), as the other benches do.
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', prefix, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [...daemonNodeFlags(checkout), entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', prefix, '--log-level', 'warn'], {
     cwd: checkout,
     stdio: 'ignore',
   });

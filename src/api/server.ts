@@ -157,7 +157,7 @@ export class ApiServer {
     for (const [k, v] of Object.entries(this.commonHeaders)) res.setHeader(k, v);
     const ac = new AbortController();
     const onGone = () => {
-      if (!res.writableFinished) ac.abort(new BerthError('cancelled', 'client disconnected'));
+      if (!res.writableFinished) ac.abort(clientGoneError());
     };
     if (upgradeSocket) upgradeSocket.once('close', onGone);
     else res.once('close', onGone);
@@ -287,6 +287,18 @@ function upgradeRequestBody(req: IncomingMessage, socket: Duplex, head: Buffer):
   socket.on('readable', onReadable);
   socket.once('close', onClose);
   return { body, rest: Buffer.alloc(0) };
+}
+
+/**
+ * The abort reason of a request whose client went away. Its stack is formatted at once: until
+ * then V8 keeps each frame's receiver, here the ServerResponse (and through it the request,
+ * socket and parser), and the reason outlives the request wherever a waiter still holds it
+ * (e.g. a `wait` raced against a running container's exit, which `docker run -d` leaves).
+ */
+function clientGoneError(): BerthError {
+  const err = new BerthError('cancelled', 'client disconnected');
+  void err.stack;
+  return err;
 }
 
 function listenOn(server: Server, opts: { path: string } | { host: string; port: number }): Promise<void> {
