@@ -97,6 +97,35 @@ export async function openAttachOutput(c: AttachTarget, socketDir: string, opts:
   });
 }
 
+/** An exec session's output, read from its conmon's socket (see prepareSessionOutput). */
+export interface SessionOutput {
+  /** Connects to the socket: call it once conmon reports the socket ready, before the process runs. */
+  connect(): void;
+  /** The session's output until conmon exits; `return()` releases everything, read or not. */
+  records: AsyncGenerator<LogRecord>;
+}
+
+/**
+ * The output of an exec session run by `conmon --exec-attach`, which holds the process back
+ * until we are connected, so nothing of it is missed and nothing goes to a log file. Made
+ * before conmon starts: naming the socket may need the socket dir held open.
+ */
+export async function prepareSessionOutput(socketDir: string, session: string, spoolDir: string, signal?: AbortSignal): Promise<SessionOutput> {
+  const [mod, path] = await Promise.all([loadSeqpacket(), connectableSocketPath(socketDir, session)]);
+  const queue = new AttachQueue(spoolDir);
+  let current: LiveSocket | undefined;
+  const live: LiveSocket = { close: () => current?.close() };
+  return {
+    connect: () => {
+      current ??= connectNow(mod, path, queue);
+    },
+    records: releasingUnstarted(liveRecords(undefined, queue, live, signal), async () => {
+      live.close();
+      await queue.close();
+    }),
+  };
+}
+
 interface LiveSocket {
   close(): void;
 }

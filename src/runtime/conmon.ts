@@ -6,9 +6,9 @@
 // their lifetimes together (own session/process group, no pipes that berthd holds).
 import { constants } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { join } from 'node:path';
-import { BerthError, spawnDetachedWithReport } from '../util/index.js';
+import { BerthError, spawnDetachedWithPipes } from '../util/index.js';
 import type { RuncRuntime } from './runc.js';
 
 /** conmon forks, runs `runc create` and reports the pid; a sane create never takes this long. */
@@ -24,7 +24,8 @@ export interface ConmonStartOptions {
   bundle: string;
   /** Where the exit file `<exitDir>/<id>` is written. */
   exitDir: string;
-  logPath: string;
+  /** The k8s-file log; none when undefined (exec sessions: their output goes to the attach socket only). */
+  logPath?: string;
   /** 0 or less = unlimited. */
   logSizeMax: number;
   /** Directory of the attach socket links (`--socket-dir-path`), short to fit sun_path. */
@@ -33,6 +34,11 @@ export interface ConmonStartOptions {
   stdin: boolean;
   /** Keep the container's stdin open when an attached client goes (not StdinOnce). */
   leaveStdinOpen?: boolean;
+  /**
+   * An exec session whose output is read from the attach socket (`--exec-attach`): conmon
+   * reports its socket ready, `connect` is called, and only then does it run `runc exec`.
+   */
+  attach?: { connect(): void };
   signal?: AbortSignal;
 }
 
@@ -54,7 +60,7 @@ export function conmonArgs(runc: RuncRuntime, o: ConmonStartOptions): string[] {
     '-p', join(o.bundle, 'pidfile'),
     '--conmon-pidfile', join(o.bundle, 'conmon.pid'),
     '--exit-dir', o.exitDir,
-    '-l', `k8s-file:${o.logPath}`,
+    '-l', o.logPath ? `k8s-file:${o.logPath}` : 'none',
     '--log-level', 'warning',
     '--socket-dir-path', o.socketDir,
     // conmon records an OOM kill as an `oom` file here (OOMKilled in inspect).
@@ -66,6 +72,7 @@ export function conmonArgs(runc: RuncRuntime, o: ConmonStartOptions): string[] {
     '--no-sync-log',
   ];
   if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
+  if (o.attach) args.push('--exec-attach');
   for (const a of runc.globalArgs()) args.push('--runtime-arg', a);
   if (o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   if (o.tty) args.push('-t');
@@ -110,23 +117,34 @@ export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
   const errPath = join(o.bundle, 'conmon.err');
   const errFile = await open(errPath, 'w');
   const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
-  let spawned: { pid: number; report: Readable };
+  // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe, fd 3;
+  // with --exec-attach also {"data": 0} to the attach pipe (4) once its socket is ready, and it
+  // waits for a word on the start pipe (5) before it does anything and again before runc exec.
+  const env = { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : {}) };
+  let spawned: { pid: number; pipes: Duplex[] };
   try {
-    // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe, fd 3.
-    spawned = spawnDetachedWithReport('conmon', conmonArgs(runc, o), { env: { ...process.env, _OCI_SYNCPIPE: '3' }, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd] });
+    spawned = spawnDetachedWithPipes('conmon', conmonArgs(runc, o), { env, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd], pipes: o.attach ? 3 : 1 });
   } finally {
     // The child holds its own copy of the descriptor now.
     await errFile.close();
   }
+  const [sync, attachPipe, startPipe] = spawned.pipes as [Duplex, Duplex?, Duplex?];
   let msg: SyncMessage;
   try {
-    msg = await readSyncMessage(spawned.report, signal);
+    if (o.attach && attachPipe && startPipe) {
+      startPipe.write('0');
+      const ready = await readSyncMessage(attachPipe, signal);
+      if (ready.data < 0) throw new BerthError('internal', runcFailureMessage(ready.message ?? '', await readFile(errPath, 'utf8').catch(() => '')));
+      o.attach.connect();
+      startPipe.write('1');
+    }
+    msg = await readSyncMessage(sync, signal);
   } catch (err) {
     await killConmonOf(o.bundle, spawned.pid);
     if (!o.execProcessSpec) await runc.delete(o.id, { force: true }).catch(() => undefined);
     throw err;
   } finally {
-    spawned.report.destroy();
+    for (const p of spawned.pipes) p.destroy();
   }
   if (msg.data < 0) {
     const conmonErr = await readFile(errPath, 'utf8').catch(() => '');

@@ -1,7 +1,9 @@
-// `docker exec`: each session runs under its own conmon (`--exec`), so output goes to a
-// k8s-file log with stdout and stderr apart and the exit code lands in an exit file, just
-// like a container's. Sessions are kept in memory and recorded in the container's dir
-// (exec-store.ts), so they survive a daemon restart and go with their container.
+// `docker exec`: each session runs under its own conmon (`--exec`); the exit code lands in an
+// exit file, just like a container's. An attached session's output comes from conmon's attach
+// socket (`--exec-attach`: conmon runs the process only once we are connected), stdout and
+// stderr apart, and is written nowhere else: like dockerd, a detached session's output is
+// dropped. Sessions are kept in memory and recorded in the container's dir (exec-store.ts),
+// so they survive a daemon restart and go with their container.
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -14,7 +16,8 @@ import { readExitFile, resizeTerminal, startConmon } from './conmon.js';
 import type { Container, ContainerService } from './container-service.js';
 import { EXEC_KILLED_EXIT_CODE, execDirOf, saveExecRecord, type ExecRecord, type ExecSpec } from './exec-store.js';
 import { HealthMonitor } from './health.js';
-import { readLog, type LogRecord } from './logs.js';
+import { prepareSessionOutput, type SessionOutput } from './attach-output.js';
+import type { LogRecord } from './logs.js';
 import { mergeEnv, type OciProcess } from './oci-spec.js';
 import { processStartTime } from './proc.js';
 import { resolveUser } from './user.js';
@@ -103,21 +106,23 @@ export class ExecManager {
     return [...this.sessions.values()].filter((s) => s.containerId === containerId && s.running).map((s) => s.id);
   }
 
-  async start(id: string, opts: { signal?: AbortSignal } = {}): Promise<ExecRun> {
+  /** Starts a session; `detach` (`exec -d`): nobody reads its output, which is dropped. */
+  async start(id: string, opts: { signal?: AbortSignal; detach?: boolean } = {}): Promise<ExecRun> {
     const s = this.get(id);
     if (s.started) throw new BerthError('conflict', `Error: Exec command ${id} has already run`);
     const c = this.containers.get(s.containerId);
     if (c.state.status !== 'running') throw new BerthError('conflict', `Container ${c.id} is not running`);
     s.started = true;
     const specPath = join(s.dir, 'process.json');
-    const logPath = join(s.dir, 'exec.log');
     let watcher: { check(): Promise<void>; close(): void } | undefined;
+    let output: SessionOutput | undefined;
     try {
       await mkdir(join(s.dir, 'exits'), { recursive: true });
       const proc = await this.processSpec(c, s.spec);
       await writeFileAtomic(specPath, JSON.stringify(proc), { durable: false });
-      // The log exists before conmon starts so the reader below never misses a line.
-      await writeFileAtomic(logPath, '', { durable: false });
+      if (!opts.detach && (s.spec.attachStdout || s.spec.attachStderr)) {
+        output = await prepareSessionOutput(this.containers.sockets, s.id, s.dir, opts.signal);
+      }
       // Watched before conmon starts, so an exit as fast as the start is not missed.
       watcher = this.watchSession(c, s);
       const started = await startConmon(this.containers.runc, {
@@ -126,12 +131,12 @@ export class ExecManager {
         name: c.name,
         bundle: s.dir,
         exitDir: join(s.dir, 'exits'),
-        logPath,
         logSizeMax: 0,
         socketDir: this.containers.sockets,
         tty: s.spec.tty,
         stdin: s.spec.attachStdin,
         execProcessSpec: specPath,
+        ...(output ? { attach: output } : {}),
         signal: opts.signal,
       });
       const [pidStartTime, conmonStartTime] = await Promise.all([processStartTime(started.pid), processStartTime(started.conmonPid)]);
@@ -140,6 +145,7 @@ export class ExecManager {
     } catch (err) {
       // Like dockerd: a start that fails (user lookup, runc) ends the exec with 127 or 126.
       watcher?.close();
+      await output?.records.return(undefined);
       const e = translateExecError(err);
       this.settle(c, s, execStartFailureCode(errorMessage(e)));
       throw e;
@@ -150,7 +156,7 @@ export class ExecManager {
     void watcher!.check();
     const socketDir = this.containers.sockets;
     return {
-      output: readLog(logPath, { follow: true, done: s.exited, signal: opts.signal }),
+      output: output ? thenExit(output.records, s.exited) : noOutputUntil(s.exited),
       exitCode: s.exited,
       attachStdin: async (input: Readable) => {
         if (!s.spec.attachStdin || !s.running) return;
@@ -291,4 +297,18 @@ export function translateExecError(err: unknown): Error {
 /** dockerd's exit code for an exec that could not start: 127 not found, 126 otherwise. */
 export function execStartFailureCode(message: string): number {
   return /executable file not found|no such file or directory/.test(message) ? 127 : 126;
+}
+
+/**
+ * The output, ended only once the exit is recorded: the docker CLI asks for the exit code as
+ * soon as the stream ends, and conmon closes its socket right after writing the exit file.
+ */
+async function* thenExit(records: AsyncGenerator<LogRecord>, exited: Promise<number>): AsyncGenerator<LogRecord> {
+  yield* records;
+  await exited;
+}
+
+/** The output of a session whose output nobody reads (detached, or attached to stdin only): none, until it exits. */
+async function* noOutputUntil(exited: Promise<number>): AsyncGenerator<LogRecord> {
+  await exited;
 }

@@ -1,7 +1,7 @@
 // The only importer of node:child_process (STYLE.md §8). Every child has a timeout,
 // runs in its own process group and is killed as a group on timeout or abort.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { BerthError } from './errors.js';
 
 const STDERR_TAIL_BYTES = 4096;
@@ -174,24 +174,24 @@ export function spawnDetached(
 }
 
 /**
- * spawnDetached with one more descriptor, the child's fd 3: a socket whose other end comes back
- * as `report`, for a child that reports once how its start went (conmon's sync pipe). No
- * listening socket on disk and no extra event-loop turns; the caller destroys `report` once it
- * has read what it needs, so nothing ties the child's lifetime to berth's.
+ * spawnDetached with `pipes` more descriptors, the child's fds 3, 4, …: sockets whose other ends
+ * come back in `pipes`, for a child that reports how its start goes and waits to be told to go
+ * on (conmon's sync, attach and start pipes). No socket on disk and no extra event-loop turns;
+ * the caller destroys them once the start is over, so nothing ties the child's lifetime to berth's.
  */
-export function spawnDetachedWithReport(
+export function spawnDetachedWithPipes(
   cmd: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdio: ['ignore' | number, 'ignore' | number, 'ignore' | number] },
-): { pid: number; report: Readable } {
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdio: ['ignore' | number, 'ignore' | number, 'ignore' | number]; pipes: number },
+): { pid: number; pipes: Duplex[] } {
   const child = spawn(cmd, args, {
     detached: true,
     env: opts.env ?? process.env,
     cwd: opts.cwd,
-    stdio: [...opts.stdio, 'pipe'],
+    stdio: [...opts.stdio, ...Array.from({ length: opts.pipes }, () => 'pipe' as const)],
   });
   child.unref();
-  const report = child.stdio[3];
-  if (child.pid === undefined || !report) throw new BerthError('internal', `cannot start ${cmd}`);
-  return { pid: child.pid, report: report as Readable };
+  const pipes = child.stdio.slice(3) as Duplex[];
+  if (child.pid === undefined || pipes.length !== opts.pipes || pipes.some((p) => !p)) throw new BerthError('internal', `cannot start ${cmd}`);
+  return { pid: child.pid, pipes };
 }

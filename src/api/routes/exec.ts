@@ -58,11 +58,8 @@ export function execRoutes(backend: ExecBackend): Route[] {
         const b = (await ctx.readJson(execStartSchema)) ?? {};
         const s = backend.get(ctx.param('id'));
         if (b.Detach) {
-          const run = await backend.start(s.id);
-          // The output is still logged; nobody reads it. Drain the reader so it ends.
-          void (async () => {
-            for await (const _ of run.output) void _;
-          })().catch(() => undefined);
+          // Like dockerd, nothing keeps a detached session's output.
+          await backend.start(s.id, { detach: true });
           ctx.sendText(200, '', 'application/json');
           return;
         }
