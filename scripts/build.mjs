@@ -8,13 +8,16 @@ import { execFileSync } from 'node:child_process';
 /**
  * Node flags berthd runs with (its shebang, and the CLI when it starts the daemon); the
  * benches read them from here. Measured with bench/daemon-rss.ts (RSS) against
- * bench/logs-throughput.ts and bench/run-latency.ts (no loss seen):
+ * bench/logs-throughput.ts, bench/run-latency.ts and `ps` with 100 containers (no loss seen):
  * - a 1 MB young generation instead of 16: ~15-20 MB less with containers running;
  * - an 8x interrupt budget (V8's default is 132 KB): TurboFan optimizes only what stays hot,
  *   not the one-time start-up code (module bodies, zod schema building): ~6 MB less idle,
- *   ~4 MB with 20 containers running; a 4 MB budget made `ps` slower.
+ *   ~4 MB with 20 containers running; a 4 MB budget made `ps` slower;
+ * - --optimize-for-size: the old generation grows in smaller steps (after a few dozen runs it
+ *   held ~8 MB of slack over what a GC keeps): ~3 MB less with 20 running.
+ * --no-opt / --lite-mode would save 6-10 MB more but cut `logs` throughput 3-6x.
  */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--interrupt-budget=1048576'];
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--interrupt-budget=1048576', '--optimize-for-size'];
 
 /**
  * The CLI's shebang. Node 20 parses the NODE_EXTRA_CA_CERTS bundle (and builds its whole root
