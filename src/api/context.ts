@@ -85,7 +85,7 @@ export class RequestContext {
     return this.query.get(name) ?? undefined;
   }
 
-  /** Docker's BoolValue: absent → default; "", 0, no, false, none → false; anything else true. */
+  /** Docker's BoolValue: absent: default; "", 0, no, false, none: false; anything else true. */
   queryBool(name: string, defaultValue = false): boolean {
     const raw = this.query.get(name);
     if (raw === null) return defaultValue;
@@ -105,7 +105,7 @@ export class RequestContext {
     return Number.parseInt(raw, 10);
   }
 
-  /** A JSON-valued parameter validated with zod; absent → undefined. */
+  /** A JSON-valued parameter validated with zod; undefined when absent. */
   queryJson<T>(name: string, schema: ZodType<T>): T | undefined {
     const raw = this.query.get(name);
     if (raw === null || raw === '') return undefined;
@@ -224,7 +224,7 @@ export class RequestContext {
     };
   }
 
-  /** Ends a hijacked connection after writing an error as plain text (STYLE.md §5). */
+  /** Ends a hijacked connection after writing an error as plain text (STYLE.md section 5). */
   failHijacked(message: string): void {
     const conn = this.hijackedConn;
     if (!conn || conn.destroyed) return;

@@ -3,6 +3,9 @@
 // counts back from now ("10m", "1h30m").
 import { BerthError } from '../util/index.js';
 
+// Kept ASCII (µ and μ as escapes): V8 stores a whole module source as two bytes a character
+// once it has one non-ASCII character, and esbuild copies regex literals as they are.
+
 const UNIT_NS: Record<string, bigint> = {
   ns: 1n,
   us: 1_000n,
@@ -16,10 +19,10 @@ const UNIT_NS: Record<string, bigint> = {
 
 /** Go's time.ParseDuration in nanoseconds, or undefined when `s` is not a duration. */
 export function parseGoDuration(s: string): bigint | undefined {
-  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
+  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/.exec(s);
   if (!m) return s === '0' ? 0n : undefined;
   let total = 0n;
-  for (const part of s.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+  for (const part of s.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
     const [int = '0', frac = ''] = part[1]!.split('.');
     const unit = UNIT_NS[part[2]!]!;
     total += BigInt(int || '0') * unit;
