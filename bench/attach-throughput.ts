@@ -9,11 +9,10 @@
 //   node --import tsx bench/attach-throughput.ts [--mb 100] [--runs 3]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, daemonNodeFlags } from './daemon-bundle.js';
+import { REPO, bundleBerthd, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -60,16 +59,6 @@ async function runCases(engine: string, cli: string[], env: NodeJS.ProcessEnv, p
   return out;
 }
 
-function ping(socketPath: string): Promise<number> {
-  return new Promise((res) => {
-    const req = request({ socketPath, path: '/_ping' }, (r) => {
-      r.resume();
-      r.on('end', () => res(r.statusCode ?? 0));
-    });
-    req.on('error', () => res(0));
-    req.end();
-  });
-}
 
 /** CPU seconds (user + system) the process has used so far. */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -100,7 +89,7 @@ async function main(): Promise<void> {
       cwd: REPO,
       stdio: 'ignore',
     });
-    for (let i = 0; i < 600 && (await ping(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await pingStatus(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
     const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
     timed(['import', join(root, 'bb.tar'), 'busybox:latest'], env);
     const write = ['busybox', 'head', '-c', String(MB * 1_000_000), '/dev/zero'];

@@ -2,6 +2,7 @@
 // packages external) into bench/out/<name>/, so benchmarks measure the shipped programs
 // rather than tsx.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -39,4 +40,16 @@ export function daemonNodeFlags(root = REPO): string[] {
   const m = /const DAEMON_NODE_FLAGS = (\[[^\]]*\]);/.exec(src);
   if (!m) throw new Error(`DAEMON_NODE_FLAGS not found in ${root}/scripts/build.mjs`);
   return JSON.parse(m[1]!.replace(/'/g, '"')) as string[];
+}
+
+/** The status of a GET on berthd's socket (0 while nothing answers): the benches poll it until the daemon is up. */
+export function pingStatus(socketPath: string, path = '/_ping'): Promise<number> {
+  return new Promise((res) => {
+    const req = request({ socketPath, path }, (r) => {
+      r.resume();
+      r.on('end', () => res(r.statusCode ?? 0));
+    });
+    req.on('error', () => res(0));
+    req.end();
+  });
 }

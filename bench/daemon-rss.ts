@@ -17,11 +17,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, daemonNodeFlags } from './daemon-bundle.js';
+import { REPO, bundleBerthd, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
 import { DOCKER, loadAverage, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -90,16 +89,6 @@ async function probe(pid: number, out: string): Promise<string> {
   return 'probe did not answer';
 }
 
-function ping(socketPath: string, path: string): Promise<number> {
-  return new Promise((res) => {
-    const req = request({ socketPath, path }, (r) => {
-      r.resume();
-      r.on('end', () => res(r.statusCode ?? 0));
-    });
-    req.on('error', () => res(0));
-    req.end();
-  });
-}
 
 function docker(env: NodeJS.ProcessEnv, args: string[]): string {
   const r = spawnSync(DOCKER, args, { env, encoding: 'utf8', timeout: 60_000 });
@@ -136,7 +125,7 @@ async function main(): Promise<void> {
     const args = [...FLAGS, ...probeArgs, entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'];
     child = spawn(process.execPath, args, { cwd: CHECKOUT, stdio: 'ignore', env: { ...process.env, BERTH_RSS_PROBE_OUT: probeOut, ...(values.snapshots ? { BERTH_RSS_PROBE_SNAPSHOTS: values.snapshots } : {}) } });
     const pid = child.pid!;
-    for (let i = 0; i < 600 && (await ping(sock, '/containers/json')) !== 200; i++) await sleep(50);
+    for (let i = 0; i < 600 && (await pingStatus(sock, '/containers/json')) !== 200; i++) await sleep(50);
     await sleep(2000);
     console.log(`berthd (node ${FLAGS.join(' ') || '(no flags)'}), ${N} containers, load ${loadAverage()}`);
     await show('idle, engine loaded', mem(pid));

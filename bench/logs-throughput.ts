@@ -8,11 +8,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags } from './daemon-bundle.js';
+import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
@@ -83,16 +82,6 @@ function timeToDevNull(cmd: string, args: string[], env: NodeJS.ProcessEnv, daem
   }
 }
 
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((res) => {
-    const req = request({ socketPath, path: '/_ping' }, (r) => {
-      r.resume();
-      r.on('end', () => res(r.statusCode === 200));
-    });
-    req.on('error', () => res(false));
-    req.end();
-  });
-}
 
 /** Writes the log: MB megabytes of lines on stdout, then waits for the exit. */
 function writeLog(env: NodeJS.ProcessEnv, name: string, image: string): void {
@@ -128,7 +117,7 @@ async function main(): Promise<void> {
       [...daemonNodeFlags(), ...(process.env['BERTH_BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BERTH_BENCH_CPU_PROF']}`] : []), daemonEntry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'],
       { cwd: REPO, stdio: 'ignore' },
     );
-    for (let i = 0; i < 600 && !(await ping(sock)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await pingStatus(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
     check(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], env);
     writeLog(env, 'logs100', 'busybox');
     const prof = process.env['BERTH_BENCH_CPU_PROF'];

@@ -10,11 +10,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags } from './daemon-bundle.js';
+import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman, rssMb, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -47,16 +46,6 @@ function sample(n: number, fn: () => number): number[] {
   return Array.from({ length: n }, fn);
 }
 
-function ping(socketPath: string, path: string): Promise<number> {
-  return new Promise((res) => {
-    const req = request({ socketPath, path }, (r) => {
-      r.resume();
-      r.on('end', () => res(r.statusCode ?? 0));
-    });
-    req.on('error', () => res(0));
-    req.end();
-  });
-}
 
 async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Promise<{ child: ChildProcess; env: NodeJS.ProcessEnv }> {
   const entry = await bundleBerthd(checkout);
@@ -66,7 +55,7 @@ async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Prom
     cwd: checkout,
     stdio: 'ignore',
   });
-  for (let i = 0; i < 600 && (await ping(sock, '/containers/json')) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 600 && (await pingStatus(sock, '/containers/json')) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
   return { child, env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') } };
 }
 
