@@ -12,12 +12,49 @@ export const RESTART_BACKOFF_START_MS = 100;
 export interface Deferred<T> {
   promise: Promise<T>;
   resolve(v: T): void;
+  /**
+   * The value, unless `signal` aborts first. Unlike a race on `promise`, a wait given up (a
+   * client that left `docker wait`) leaves nothing attached to a container that may run for days.
+   */
+  wait(signal?: AbortSignal): Promise<T>;
+  /** Waits given a signal and not yet over. */
+  readonly waiting: number;
 }
 
 export function deferred<T>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
+  let resolvePromise!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolvePromise = r));
+  const waiters = new Set<(v: T) => void>();
+  let settled: { value: T } | undefined;
+  return {
+    promise,
+    resolve(v: T) {
+      settled ??= { value: v };
+      resolvePromise(v);
+      for (const w of waiters) w(v);
+      waiters.clear();
+    },
+    wait(signal?: AbortSignal): Promise<T> {
+      if (!signal) return promise;
+      if (settled) return Promise.resolve(settled.value);
+      return new Promise<T>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        const onAbort = () => {
+          waiters.delete(done);
+          reject(signal.reason);
+        };
+        const done = (v: T) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        };
+        waiters.add(done);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    get waiting() {
+      return waiters.size;
+    },
+  };
 }
 
 export interface ExitInfo {

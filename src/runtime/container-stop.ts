@@ -93,18 +93,7 @@ export async function waitFor(
   opts: { signal?: AbortSignal } = {},
 ): Promise<ExitInfo> {
   const c = ctx.get(ref);
-  let p: Promise<ExitInfo>;
-  if (condition === 'removed') p = c.removed.promise;
-  else if (condition === 'next-exit') p = c.nextExit.promise;
-  else if (!c.isRunning && c.state.status !== 'restarting') return { exitCode: c.state.exitCode, error: c.state.error || undefined };
-  else p = c.nextExit.promise;
-  if (!opts.signal) return p;
-  const signal = opts.signal;
-  return Promise.race([
-    p,
-    new Promise<never>((_r, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    }),
-  ]);
+  if (condition === 'removed') return c.removed.wait(opts.signal);
+  if (condition === 'not-running' && !c.isRunning && c.state.status !== 'restarting') return { exitCode: c.state.exitCode, error: c.state.error || undefined };
+  return c.nextExit.wait(opts.signal);
 }
