@@ -167,7 +167,8 @@ export function startFailureExitCode(message: string): number {
 
 /**
  * The network namespace (planned by the attacher, or another container's) and the userdata
- * files. A namespace the attacher plumbs is made now, as a file in the bundle (`file`).
+ * files. A namespace the attacher plumbs is a file under the exec-root (`file`), made now or
+ * at create (container-create.ts).
  */
 async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Array<() => Promise<unknown>>): Promise<{ ns: NamespaceSource; file?: string }> {
   const spec = c.config.spec;
