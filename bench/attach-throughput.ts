@@ -7,12 +7,12 @@
 // bundled like scripts/build.mjs does, so the numbers are the shipped daemon's. The same cases
 // run against dockerd and podman when they are there (see bench/peers.ts).
 //   node --import tsx bench/attach-throughput.ts [--mb 100] [--runs 3]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
+import { startBundledBerthd } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -83,14 +83,9 @@ async function main(): Promise<void> {
     const rootfs = join(root, 'rootfs');
     await buildBusyboxRootfs(rootfs);
     spawnSync('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.']);
-    const entry = await bundleBerthd();
-    const sock = join(root, 'berth.sock');
-    berthd = spawn(process.execPath, [...daemonNodeFlags(), entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'], {
-      cwd: REPO,
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 600 && (await pingStatus(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
-    const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
+    const b = await startBundledBerthd(root, { prefix: PREFIX });
+    berthd = b.child;
+    const env = b.env;
     timed(['import', join(root, 'bb.tar'), 'busybox:latest'], env);
     const write = ['busybox', 'head', '-c', String(MB * 1_000_000), '/dev/zero'];
     const cases: Array<[string, string[]]> = [

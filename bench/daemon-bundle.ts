@@ -1,6 +1,7 @@
 // Bundles berthd (and the berth CLI) the way scripts/build.mjs does (ESM, code splitting,
 // packages external) into bench/out/<name>/, so benchmarks measure the shipped programs
 // rather than tsx.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -52,4 +53,27 @@ export function pingStatus(socketPath: string, path = '/_ping'): Promise<number>
     req.on('error', () => res(0));
     req.end();
   });
+}
+
+export interface BundledBerthd {
+  child: ChildProcess;
+  /** process.env with DOCKER_HOST on the daemon's socket and a private DOCKER_CONFIG: for the docker CLI. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts the bundled berthd of `checkout` on a data-root, exec-root and socket under `root`,
+ * with the shipped node flags unless `nodeFlags` says otherwise, and waits until it answers.
+ */
+export async function startBundledBerthd(
+  root: string,
+  opts: { prefix: string; checkout?: string; nodeFlags?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<BundledBerthd> {
+  const checkout = opts.checkout ?? REPO;
+  const entry = await bundleBerthd(checkout);
+  const sock = join(root, 'berth.sock');
+  const args = [...(opts.nodeFlags ?? daemonNodeFlags(checkout)), entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', opts.prefix, '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, { cwd: checkout, stdio: 'ignore', env: opts.env ?? process.env });
+  for (let i = 0; i < 600 && (await pingStatus(sock, '/containers/json')) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  return { child, env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') } };
 }

@@ -14,13 +14,13 @@
 //   (process.memoryUsage and the heap spaces, before and after a full GC) for each line.
 // --snapshots DIR: also a heap snapshot per line into DIR (1.heapsnapshot, …); the snapshot
 //   itself grows the RSS read after it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
+import { REPO, daemonNodeFlags, startBundledBerthd } from './daemon-bundle.js';
 import { DOCKER, loadAverage, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -104,14 +104,12 @@ async function main(): Promise<void> {
     return;
   }
   const root = await mkdtemp(join(tmpdir(), 'berth-bench-rss-'));
-  const sock = join(root, 'berth.sock');
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
+  let env: NodeJS.ProcessEnv = process.env;
   let child: ChildProcess | undefined;
   try {
     const rootfs = join(root, 'rootfs');
     await buildBusyboxRootfs(rootfs);
     spawnSync('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.']);
-    const entry = await bundleBerthd(CHECKOUT);
     const probeOut = join(root, 'probe.json');
     const probeArgs: string[] = [];
     if (values.detail) {
@@ -122,10 +120,15 @@ async function main(): Promise<void> {
       console.log(`${label.padEnd(36)} ${fmt(m)}${extra}`);
       if (values.detail) console.log(`${''.padEnd(38)}${await probe(child!.pid!, probeOut)}`);
     };
-    const args = [...FLAGS, ...probeArgs, entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'];
-    child = spawn(process.execPath, args, { cwd: CHECKOUT, stdio: 'ignore', env: { ...process.env, BERTH_RSS_PROBE_OUT: probeOut, ...(values.snapshots ? { BERTH_RSS_PROBE_SNAPSHOTS: values.snapshots } : {}) } });
+    const b = await startBundledBerthd(root, {
+      prefix: PREFIX,
+      checkout: CHECKOUT,
+      nodeFlags: [...FLAGS, ...probeArgs],
+      env: { ...process.env, BERTH_RSS_PROBE_OUT: probeOut, ...(values.snapshots ? { BERTH_RSS_PROBE_SNAPSHOTS: values.snapshots } : {}) },
+    });
+    child = b.child;
+    env = b.env;
     const pid = child.pid!;
-    for (let i = 0; i < 600 && (await pingStatus(sock, '/containers/json')) !== 200; i++) await sleep(50);
     await sleep(2000);
     console.log(`berthd (node ${FLAGS.join(' ') || '(no flags)'}), ${N} containers, load ${loadAverage()}`);
     await show('idle, engine loaded', mem(pid));

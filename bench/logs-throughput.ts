@@ -5,13 +5,13 @@
 // programs'; berthd runs with the node flags of its shebang.
 //   node --import tsx bench/logs-throughput.ts [--mb 100] [--runs 3] [--only <case>]
 // BERTH_BENCH_CPU_PROF=<dir> writes CPU profiles of berthd there (and of berth in <dir>/cli).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
+import { bundleEntry, daemonNodeFlags, startBundledBerthd } from './daemon-bundle.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
 const DOCKER = '/usr/local/bin/docker';
@@ -105,23 +105,19 @@ async function main(): Promise<void> {
   }
   const root = await mkdtemp(join(tmpdir(), 'berth-bench-logs-'));
   let berthd: ChildProcess | undefined;
-  const sock = join(root, 'berth.sock');
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') };
+  let env: NodeJS.ProcessEnv = process.env;
   try {
-    const [daemonEntry, cliEntry] = await Promise.all([bundleBerthd(), bundleEntry('berth')]);
+    const cliEntry = await bundleEntry('berth');
     const rootfs = join(root, 'rootfs');
     await buildBusyboxRootfs(rootfs);
     check('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.'], env);
-    berthd = spawn(
-      process.execPath,
-      [...daemonNodeFlags(), ...(process.env['BERTH_BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BERTH_BENCH_CPU_PROF']}`] : []), daemonEntry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', PREFIX, '--log-level', 'warn'],
-      { cwd: REPO, stdio: 'ignore' },
-    );
-    for (let i = 0; i < 600 && (await pingStatus(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+    const daemonProf = process.env['BERTH_BENCH_CPU_PROF'];
+    const b = await startBundledBerthd(root, { prefix: PREFIX, nodeFlags: [...daemonNodeFlags(), ...(daemonProf ? ['--cpu-prof', `--cpu-prof-dir=${daemonProf}`] : [])] });
+    berthd = b.child;
+    env = b.env;
     check(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], env);
     writeLog(env, 'logs100', 'busybox');
-    const prof = process.env['BERTH_BENCH_CPU_PROF'];
-    const berth = [process.execPath, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, 'cli')}`] : []), cliEntry];
+    const berth = [process.execPath, ...(daemonProf ? ['--cpu-prof', `--cpu-prof-dir=${join(daemonProf, 'cli')}`] : []), cliEntry];
 
     console.log(`logs of a container that wrote ${MB} MB in ${LINE.length + 1}-byte lines, to /dev/null, median of ${RUNS}`);
     const dockerAll = timeToDevNull(DOCKER, ['logs', 'logs100'], env, berthd.pid);

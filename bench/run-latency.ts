@@ -7,13 +7,13 @@
 // --against DIR: another checkout (e.g. `git worktree add DIR <rev>`, or `git archive <rev>`
 // unpacked with node_modules linked) whose berthd runs beside this one; `--network none` runs
 // alternate between the two, so both see the same load (medians and lower quartiles printed).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleBerthd, bundleEntry, daemonNodeFlags, pingStatus } from './daemon-bundle.js';
+import { REPO, bundleEntry, startBundledBerthd } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman, rssMb, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -47,17 +47,6 @@ function sample(n: number, fn: () => number): number[] {
 }
 
 
-async function startBerthd(root: string, checkout = REPO, prefix = PREFIX): Promise<{ child: ChildProcess; env: NodeJS.ProcessEnv }> {
-  const entry = await bundleBerthd(checkout);
-  const sock = join(root, 'berth.sock');
-  // The node flags of the shipped daemon's shebang (scripts/build.mjs), as the other benches do.
-  const child = spawn(process.execPath, [...daemonNodeFlags(checkout), entry, '--data-root', join(root, 'data'), '--exec-root', join(root, 'run'), '--host', `unix://${sock}`, '--name-prefix', prefix, '--log-level', 'warn'], {
-    cwd: checkout,
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 600 && (await pingStatus(sock, '/containers/json')) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
-  return { child, env: { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(root, 'docker-config') } };
-}
 
 const NONE_ARGS = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
 
@@ -119,7 +108,7 @@ async function main(): Promise<void> {
     const rootfs = join(root, 'rootfs');
     await buildBusyboxRootfs(rootfs);
     spawnSync('tar', ['-C', rootfs, '-cf', join(root, 'bb.tar'), '.']);
-    const b = await startBerthd(root);
+    const b = await startBundledBerthd(root, { prefix: PREFIX });
     berthd = b.child;
     timed(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], b.env);
 
@@ -142,7 +131,7 @@ async function main(): Promise<void> {
     if (values.against) {
       againstRoot = join(root, 'against');
       await mkdir(againstRoot);
-      const a = await startBerthd(againstRoot, values.against, `${PREFIX}a`);
+      const a = await startBundledBerthd(againstRoot, { checkout: values.against, prefix: `${PREFIX}a` });
       againstDaemon = a.child;
       timed(DOCKER, ['import', join(root, 'bb.tar'), 'busybox:latest'], a.env);
       comparison = interleaved(b.env, a.env);
