@@ -154,8 +154,7 @@ export abstract class ContainerContext {
 
   /** Mounts the rootfs unless it is; called under the container lock. */
   async mountRootfs(c: Container, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    // A mount recorded before a host reboot is gone: trust the kernel, not the state file.
-    if (c.state.mounted && !(await readMounts()).some((m) => m.mountPoint === c.rootfs)) c.state.mounted = false;
+    // The flag is the kernel's: start-up reads it from the mount table (a reboot, a kill -9).
     if (c.state.mounted) return;
     await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts);
     c.state.mounted = true;

@@ -111,7 +111,6 @@ function premount(ctx: ContainerContext, c: Container): void {
             })
           : undefined,
       ]);
-      await ctx.saveState(c, { durable: false });
     })
     .catch((err: unknown) => ctx.log.debug('premount failed; start mounts instead', { container: c.id.slice(0, 12), error: errorMessage(err) }));
 }

@@ -140,9 +140,7 @@ export async function closeContainers(ctx: ContainerContext): Promise<void> {
         if (c.isRunning) return;
         if (c.netnsPremade) await removeNetnsFile(ctx.netnsFileOf(c));
         c.netnsPremade = false;
-        if (!c.state.mounted) return;
         await ctx.unmountRootfs(c);
-        await ctx.saveState(c, { durable: false });
       }).catch((e: unknown) => ctx.log.warn('cannot unmount a stopped container', { container: c.id.slice(0, 12), error: errorMessage(e) })),
     ),
   );
