@@ -3,7 +3,7 @@
 // conmon start rather than after them; build steps get one for the same reason.
 import { access, rm, writeFile } from 'node:fs/promises';
 import { run } from '../util/index.js';
-import { readMounts } from '../storage/index.js';
+import { isMountPoint } from '../storage/index.js';
 
 /** unshare and umount do one mount call each; this only bounds a wedged host. */
 const NETNS_TIMEOUT_MS = 30_000;
@@ -21,7 +21,6 @@ export async function createNetnsFile(path: string, signal?: AbortSignal): Promi
 export async function removeNetnsFile(path: string): Promise<void> {
   // Most starts and exits have none: a stat is cheaper than reading the mount table.
   if (!(await access(path).then(() => true, () => false))) return;
-  const mounted = (await readMounts()).some((m) => m.mountPoint === path);
-  if (mounted) await run('umount', [path], { timeoutMs: NETNS_TIMEOUT_MS });
+  if (await isMountPoint(path)) await run('umount', [path], { timeoutMs: NETNS_TIMEOUT_MS });
   await rm(path, { force: true });
 }

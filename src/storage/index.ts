@@ -11,4 +11,4 @@ export { extractLayer, type ExtractResult } from './tar/extract.js';
 export { extractArchive } from './tar/archive-extract.js';
 export { diffDirectory } from './tar/diff.js';
 export { detectCompression, type Compression } from './tar/compression.js';
-export { readMounts, type MountEntry } from './mountinfo.js';
+export { isMountPoint, readMounts, type MountEntry } from './mountinfo.js';
