@@ -292,8 +292,8 @@ function upgradeRequestBody(req: IncomingMessage, socket: Duplex, head: Buffer):
 /**
  * The abort reason of a request whose client went away. Its stack is formatted at once: until
  * then V8 keeps each frame's receiver, here the ServerResponse (and through it the request,
- * socket and parser), and the reason outlives the request wherever a waiter still holds it
- * (e.g. a `wait` raced against a running container's exit, which `docker run -d` leaves).
+ * socket and parser), and the reason outlives the request wherever something still holds it
+ * (a promise that rejected with it and is kept, a waiter of a container that runs for days).
  */
 function clientGoneError(): BerthError {
   const err = new BerthError('cancelled', 'client disconnected');
