@@ -316,7 +316,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     readonlyPaths: h.privileged || security.unconfinedSystemPaths ? [] : (h.readonlyPaths ?? READONLY_PATHS),
   };
   if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
-  const seccomp = seccompFor(security.seccomp, caps, { privileged: h.privileged, kernelHasSeccomp: input.hostSecurity?.seccomp ?? true });
+  const seccomp = seccompFor(security.seccomp, caps, { privileged: h.privileged, kernelHasSeccomp: input.hostSecurity?.seccomp ?? true, x32Abi: input.hostSecurity?.x32Abi });
   if (seccomp) linux.seccomp = seccomp;
   if (input.devices?.length) linux.devices = input.devices;
   const out: OciSpec = {

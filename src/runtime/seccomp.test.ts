@@ -97,6 +97,18 @@ test('the architectures are the native one and its compat ones, and arch-only ca
   assert.equal(builtin(DEFAULT_CAPABILITIES, { arch: 'sparc', kernel: '6.1' }).architectures, undefined);
 });
 
+test('a kernel without the x32 ABI gets no x32 branch, and one that may have it keeps Docker\'s list', () => {
+  const without = seccompFor({ mode: 'builtin' }, DEFAULT_CAPABILITIES, { privileged: false, host: X64, x32Abi: false })!;
+  assert.deepEqual(without.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+  const withIt = seccompFor({ mode: 'builtin' }, DEFAULT_CAPABILITIES, { privileged: false, host: X64, x32Abi: true })!;
+  assert.deepEqual(withIt.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  // The rules are the same either way: only the architectures differ.
+  assert.deepEqual(without.syscalls, withIt.syscalls);
+  // A profile that lists x32 alone keeps it: an empty list would mean "native only" to runc.
+  const only = toOciSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X32'] }, [], { ...X64, x32: false });
+  assert.deepEqual(only.architectures, ['SCMP_ARCH_X32']);
+});
+
 test('minKernel keeps ptrace for kernels from 4.8 on only', () => {
   assert.ok(allowedPlain(builtin(), 'ptrace'));
   assert.ok(!allowedPlain(builtin(DEFAULT_CAPABILITIES, { arch: 'x64', kernel: '4.4.0-210-generic' }), 'ptrace'));

@@ -67,8 +67,8 @@ test('docker info lists seccomp with the built-in profile, and apparmor first wh
   t.after(() => rm(dir, { recursive: true, force: true }));
   const status = join(dir, 'status');
   await writeFile(status, 'Name:\tnode\nSeccomp:\t0\nSeccomp_filters:\t0\n');
-  const host = await probeHostSecurity({ status, appArmorEnabled: join(dir, 'none'), appArmorParsers: [] });
-  assert.deepEqual(host, { seccomp: true, appArmor: false });
+  const host = await probeHostSecurity({ status, appArmorEnabled: join(dir, 'none'), appArmorParsers: [], x32: { arch: 'arm64' } });
+  assert.deepEqual(host, { seccomp: true, appArmor: false, x32Abi: false });
   assert.deepEqual(securityOptionsFor(host), ['name=seccomp,profile=builtin']);
   assert.deepEqual(securityOptionsFor({ seccomp: true, appArmor: true }), ['name=apparmor', 'name=seccomp,profile=builtin']);
   assert.deepEqual(securityOptionsFor({ seccomp: false, appArmor: false }), []);

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { invalidArgument } from '../util/index.js';
 import { probeAppArmor } from './apparmor.js';
 import { parseSeccompProfile, type SeccompChoice } from './seccomp.js';
+import { probeX32Abi, type X32Sources } from './x32-abi.js';
 
 export interface SecurityOptions {
   noNewPrivileges: boolean;
@@ -92,16 +93,19 @@ export interface HostSecurity {
   seccomp: boolean;
   /** The AppArmor LSM is enabled and apparmor_parser is installed (profiles can exist). */
   appArmor: boolean;
+  /** The kernel runs x32 binaries (x32-abi.ts); absent means it may. */
+  x32Abi?: boolean;
 }
 
 /** Reads the facts from /proc and /sys (paths overridable for tests). */
-export async function probeHostSecurity(paths: { status?: string; appArmorEnabled?: string; appArmorParsers?: string[] } = {}): Promise<HostSecurity> {
-  const [status, appArmor] = await Promise.all([
+export async function probeHostSecurity(paths: { status?: string; appArmorEnabled?: string; appArmorParsers?: string[]; x32?: X32Sources } = {}): Promise<HostSecurity> {
+  const [status, appArmor, x32Abi] = await Promise.all([
     // Without /proc there is nothing to report; the answer is "no seccomp", not an error.
     readFile(paths.status ?? '/proc/self/status', 'utf8').catch(() => ''),
     probeAppArmor({ enabled: paths.appArmorEnabled, parsers: paths.appArmorParsers }),
+    probeX32Abi(paths.x32 ?? {}),
   ]);
-  return { seccomp: /^Seccomp:/m.test(status), appArmor };
+  return { seccomp: /^Seccomp:/m.test(status), appArmor, x32Abi };
 }
 
 let cached: Promise<HostSecurity> | undefined;
