@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { buildNativeAddon } from './build-native.mjs';
 
 /**
  * Node flags berthd runs with (its shebang, and the CLI when it starts the daemon); the
@@ -88,6 +89,9 @@ function ansic(d) {
 
 const built = ansic(new Date());
 
+// berthd's mount/umount/netns addon compiles (a C compiler process) while esbuild bundles.
+const nativeAddon = buildNativeAddon();
+
 // Chunk names carry content hashes: drop the previous build's so dist/ holds one build.
 await rm('dist/chunks', { recursive: true, force: true });
 
@@ -164,3 +168,4 @@ const daemonFile = 'dist/berthd.js';
 const daemonCode = await readFile(daemonFile, 'utf8');
 await writeFile(daemonFile, daemonCode.replace(/^#!.*\n/, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')} --\n`));
 for (const name of Object.keys(entryPoints)) await chmod(`dist/${name}.js`, 0o755);
+await nativeAddon;

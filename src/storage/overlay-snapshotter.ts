@@ -1,8 +1,23 @@
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { BerthError, KeyedMutex, conflict, invalidArgument, isDigest, notFound, run, writeJsonAtomic } from '../util/index.js';
+import {
+  BerthError,
+  KeyedMutex,
+  MNT_DETACH,
+  UMOUNT_NOFOLLOW,
+  conflict,
+  errorMessage,
+  invalidArgument,
+  isDigest,
+  isNativeSysError,
+  nativeSys,
+  type NativeSys,
+  notFound,
+  run,
+  writeJsonAtomic,
+} from '../util/index.js';
 import type { ChainId, Mount, Snapshotter } from './layer-store.js';
 import type { LocalLayerStore } from './local-layer-store.js';
 import { TEMP_PREFIX, tempName } from './layout.js';
@@ -10,7 +25,7 @@ import { readMetadata } from './metadata-file.js';
 import { readMounts } from './mountinfo.js';
 import { diffDirectory } from './tar/diff.js';
 
-/** mount(8) and umount(8) of an overlay: quick unless the kernel is in trouble. */
+/** mount(8) and umount(8) of an overlay (without the berth-sys addon): quick unless the kernel is in trouble. */
 export const MOUNT_TIMEOUT_MS = 30_000;
 /** The kernel rejects mount data longer than a page. */
 const MAX_MOUNT_DATA = 4095;
@@ -25,8 +40,10 @@ type SnapshotMeta = z.infer<typeof snapshotMetaSchema>;
 
 /**
  * Container root filesystems as overlay mounts: `<root>/snapshots/<key>/{upper,work}` over the
- * read-only layers of `parent`. mount(8) runs with its working directory in `layers/l/`, so each
- * lower dir costs 27 bytes of mount data and a 120-layer chain fits in one page.
+ * read-only layers of `parent`. The mount is made with its working directory in `layers/l/`, so
+ * each lower dir costs 27 bytes of mount data and a 120-layer chain fits in one page. mount(2)
+ * and umount2(2) go through the berth-sys addon (a child that chdirs, never the daemon), or
+ * mount(8)/umount(8) where it is not built.
  */
 export class OverlaySnapshotter implements Snapshotter {
   readonly dir: string;
@@ -113,32 +130,81 @@ export class OverlaySnapshotter implements Snapshotter {
       throw invalidArgument(`cannot mount snapshot "${key}": ${data.length} bytes of mount options exceed the kernel's ${MAX_MOUNT_DATA}`);
     }
     const abs = resolve(target);
-    const upper = `upperdir=${this.upperPath(key)}`;
-    const mounts = await readMounts();
     // Mounting again where it already is (a restarted daemon re-attaching) is a no-op.
-    if (mounts.some((m) => m.mountPoint === abs && m.fsType === 'overlay' && m.superOptions.split(',').includes(upper))) return;
+    if (await this.isMountedAt(key, abs)) return;
     await mkdir(target, { recursive: true });
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, abs], {
-      timeoutMs: MOUNT_TIMEOUT_MS,
-      signal: opts.signal,
-      cwd: this.layers.linksDir,
-    });
+    const sys = nativeSys();
+    if (!sys) {
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', data, abs], {
+        timeoutMs: MOUNT_TIMEOUT_MS,
+        signal: opts.signal,
+        cwd: this.layers.linksDir,
+      });
+      return;
+    }
+    opts.signal?.throwIfAborted();
+    try {
+      await sys.mount('overlay', abs, 'overlay', 0, data, this.layers.linksDir);
+    } catch (err) {
+      throw new BerthError('internal', `cannot mount snapshot "${key}" on "${abs}": ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Whether the snapshot's overlay is mounted on `abs`. An overlay's root has a device of its
+   * own: when `abs` is absent or on its parent's device, nothing is mounted there and the mount
+   * table (long, with 20+ containers' overlays in it) need not be read.
+   */
+  private async isMountedAt(key: string, abs: string): Promise<boolean> {
+    const [self, parent] = await Promise.all([stat(abs).catch(() => undefined), stat(dirname(abs)).catch(() => undefined)]);
+    if (!self || self.dev === parent?.dev) return false;
+    const upper = `upperdir=${this.upperPath(key)}`;
+    return (await readMounts()).some((m) => m.mountPoint === abs && m.fsType === 'overlay' && m.superOptions.split(',').includes(upper));
   }
 
   async unmount(target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const abs = resolve(target);
+    const sys = nativeSys();
     // Unmount every layer stacked on the target (a mount made twice), then stop.
     for (let i = 0; i < 8; i++) {
-      if (!(await readMounts()).some((m) => m.mountPoint === abs)) return;
-      try {
-        await run('umount', [abs], { timeoutMs: MOUNT_TIMEOUT_MS, signal: opts.signal });
-      } catch (err) {
-        if (opts.signal?.aborted) throw err;
-        // Busy (a process still has a file open): detach it now, the kernel frees it when unused.
-        await run('umount', ['-l', abs], { timeoutMs: MOUNT_TIMEOUT_MS, signal: opts.signal });
-      }
+      if (!(await (sys ? this.unmountTop(sys, abs, opts) : this.spawnUnmountTop(abs, opts)))) return;
     }
     throw new BerthError('internal', `cannot unmount "${abs}": still mounted`);
+  }
+
+  /**
+   * Unmounts the top mount on `abs` with umount2(2); false when there is none. umount2 says so
+   * itself (EINVAL: not a mount point; ENOENT: no such path), so no mount table is read.
+   */
+  private async unmountTop(sys: NativeSys, abs: string, opts: { signal?: AbortSignal }): Promise<boolean> {
+    opts.signal?.throwIfAborted();
+    try {
+      await sys.umount(abs, UMOUNT_NOFOLLOW);
+      return true;
+    } catch (err) {
+      if (isNativeSysError(err) && (err.code === 'EINVAL' || err.code === 'ENOENT')) return false;
+      try {
+        // Busy (a process still has a file open): detach it now, the kernel frees it when unused.
+        if (!isNativeSysError(err) || err.code !== 'EBUSY') throw err;
+        await sys.umount(abs, UMOUNT_NOFOLLOW | MNT_DETACH);
+        return true;
+      } catch (e) {
+        throw new BerthError('internal', `cannot unmount "${abs}": ${errorMessage(e)}`, { cause: e });
+      }
+    }
+  }
+
+  /** unmountTop through umount(8), for hosts without the addon. */
+  private async spawnUnmountTop(abs: string, opts: { signal?: AbortSignal }): Promise<boolean> {
+    if (!(await readMounts()).some((m) => m.mountPoint === abs)) return false;
+    try {
+      await run('umount', [abs], { timeoutMs: MOUNT_TIMEOUT_MS, signal: opts.signal });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      // Busy (a process still has a file open): detach it now, the kernel frees it when unused.
+      await run('umount', ['-l', abs], { timeoutMs: MOUNT_TIMEOUT_MS, signal: opts.signal });
+    }
+    return true;
   }
 
   diff(key: string, opts: { signal?: AbortSignal } = {}): Readable {

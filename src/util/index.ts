@@ -5,3 +5,4 @@ export * from './exec.js';
 export * from './log.js';
 export * from './lock.js';
 export * from './events.js';
+export * from './native-sys.js';

@@ -1,0 +1,320 @@
+// berth-sys: the few Linux syscalls berthd makes on every container start and exit, which
+// Node has no binding for (DESIGN.md, "Known constraints of the platform"): mount(2),
+// umount2(2), and a new network namespace held by a bind mount on a file.
+//
+// Why an addon of our own rather than util-linux mount/umount/unshare: each spawn of a
+// binary blocks berthd's event loop 1-2.5 ms in fork() of the ~70 MB daemon, and the binary
+// then spends 1-2 ms starting (libmount) to make one syscall; a bridge container's run does
+// four of them (bench/mount-syscalls.ts measures both ways). Here each call is napi async work:
+// the syscall runs on libuv's threadpool and the JS side gets a Promise, so the event loop
+// never waits on the kernel. src/util/native-sys.ts loads this file; when it is absent (no
+// compiler on the build host) or BERTH_NATIVE=0, berthd spawns the binaries as before.
+//
+// Errors reject with an Error shaped like Node's fs errors: code ('EBUSY'), errno (negative,
+// as in Node), syscall and path, and "EBUSY: Device or resource busy, umount2 '/x'" as message.
+//
+// Two operations cannot run on the pool thread itself, and run in a child instead:
+// - an overlay mount whose lowerdirs are relative (the snapshotter keeps them short to fit
+//   the kernel's one-page mount data limit): mount(2) resolves them against the cwd, which a
+//   pool thread shares with the whole daemon, and chdir() of the daemon would race every
+//   relative path in it. unshare(CLONE_FS) on the pool thread would keep a private cwd for
+//   good and break later relative-path fs work that lands on that thread. The new mount API
+//   (fsopen/fsconfig "lowerdir+" with one layer per call) avoids cwd but needs Linux 6.7
+//   (Debian 12 runs 6.1).
+// - a new network namespace: unshare(CLONE_NEWNET) + setns() back on a pool thread would
+//   leave that thread in the new namespace if the way back failed.
+// The child is vfork-style: clone(CLONE_VM | CLONE_VFORK), so nothing of the daemon's memory
+// is copied (no page tables, unlike fork), and the pool thread (only it) waits until the child
+// exits. The child gets its own copy of cwd (no CLONE_FS) or its own network namespace
+// (CLONE_NEWNET), makes its syscalls, and exits; nothing of it stays in the daemon. It runs
+// with every signal blocked (so no handler of the daemon ever runs on its stack), calls only
+// syscall wrappers, and writes its result into the request it shares with the parent.
+// Measured (bench/mount-syscalls.ts): the child adds tens of microseconds to a mount.
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <node_api.h>
+
+/** Bumped when the JS-visible interface changes; the loader refuses any other. */
+#define BERTH_SYS_ABI 1
+
+/** The vfork-style child's stack, on the waiting pool thread's own stack (it is suspended meanwhile). */
+#define CHILD_STACK_BYTES (32 * 1024)
+
+typedef enum { OP_MOUNT, OP_UMOUNT, OP_NETNS } op_kind;
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  op_kind kind;
+  char *source;
+  char *target;
+  char *fstype;
+  char *data;
+  char *cwd;
+  unsigned long flags;
+  /* Set by the syscall that failed (possibly in the child): errno, its name, and its path. */
+  volatile int err;
+  const char *volatile syscall;
+  const char *volatile path;
+} request;
+
+static void fail(request *r, int err, const char *syscall, const char *path) {
+  r->err = err;
+  r->syscall = syscall;
+  r->path = path;
+}
+
+static void do_mount(request *r) {
+  if (mount(r->source, r->target, r->fstype, r->flags, r->data) != 0) fail(r, errno, "mount", r->target);
+}
+
+static int child_mount(void *arg) {
+  request *r = arg;
+  if (chdir(r->cwd) != 0) {
+    fail(r, errno, "chdir", r->cwd);
+    return 1;
+  }
+  do_mount(r);
+  return r->err ? 1 : 0;
+}
+
+static int child_netns(void *arg) {
+  request *r = arg;
+  // /proc/self is this child (its own thread group), already in the new namespace.
+  if (mount("/proc/self/ns/net", r->target, NULL, MS_BIND, NULL) != 0) {
+    fail(r, errno, "mount", r->target);
+    return 1;
+  }
+  return 0;
+}
+
+/** Runs fn(r) in a vfork-style child with `flags` added to CLONE_VM | CLONE_VFORK; waits for it. */
+static void run_in_child(int (*fn)(void *), request *r, int flags) {
+  char stack[CHILD_STACK_BYTES] __attribute__((aligned(16)));
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  // Exit signal 0: no SIGCHLD wakes libuv's handler for a child it does not own; __WALL reaps it.
+  pid_t pid = clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | flags, r);
+  int clone_err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0) {
+    fail(r, clone_err, "clone", r->target);
+    return;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, __WALL) < 0) {
+    if (errno != EINTR) {
+      if (!r->err) fail(r, errno, "waitpid", r->target);
+      return;
+    }
+  }
+  // A child that died without saying why (it cannot, short of a kernel kill).
+  if (!r->err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) fail(r, ECHILD, "clone", r->target);
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  request *r = data;
+  switch (r->kind) {
+    case OP_MOUNT:
+      if (r->cwd) run_in_child(child_mount, r, 0);
+      else do_mount(r);
+      break;
+    case OP_UMOUNT:
+      if (umount2(r->target, (int)r->flags) != 0) fail(r, errno, "umount2", r->target);
+      break;
+    case OP_NETNS:
+      run_in_child(child_netns, r, CLONE_NEWNET);
+      break;
+  }
+}
+
+static void free_request(request *r) {
+  free(r->source);
+  free(r->target);
+  free(r->fstype);
+  free(r->data);
+  free(r->cwd);
+  free(r);
+}
+
+static napi_value make_error(napi_env env, request *r) {
+  const char *code = strerrorname_np(r->err);
+  char desc_buf[128];
+  const char *desc = strerror_r(r->err, desc_buf, sizeof desc_buf);
+  const char *path = r->path ? r->path : "";
+  if (!code) code = "EUNKNOWN";
+  int n = snprintf(NULL, 0, "%s: %s, %s '%s'", code, desc, r->syscall, path);
+  char *msg = malloc((size_t)n + 1);
+  napi_value code_v, msg_v, err_v, errno_v, syscall_v, path_v;
+  if (msg) snprintf(msg, (size_t)n + 1, "%s: %s, %s '%s'", code, desc, r->syscall, path);
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_v);
+  napi_create_string_utf8(env, msg ? msg : code, NAPI_AUTO_LENGTH, &msg_v);
+  free(msg);
+  napi_create_error(env, code_v, msg_v, &err_v);
+  napi_create_int32(env, -r->err, &errno_v);
+  napi_create_string_utf8(env, r->syscall, NAPI_AUTO_LENGTH, &syscall_v);
+  napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &path_v);
+  napi_set_named_property(env, err_v, "errno", errno_v);
+  napi_set_named_property(env, err_v, "syscall", syscall_v);
+  napi_set_named_property(env, err_v, "path", path_v);
+  return err_v;
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  request *r = data;
+  if (status != napi_ok && !r->err) fail(r, ECANCELED, "napi_queue_async_work", r->target);
+  if (r->err) {
+    napi_reject_deferred(env, r->deferred, make_error(env, r));
+  } else {
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    napi_resolve_deferred(env, r->deferred, undef);
+  }
+  napi_delete_async_work(env, r->work);
+  free_request(r);
+}
+
+/** A string argument (NULL for null/undefined when optional); throws a TypeError and returns -1 otherwise. */
+static int get_string(napi_env env, napi_value v, int optional, const char *name, char **out) {
+  napi_valuetype t;
+  *out = NULL;
+  napi_typeof(env, v, &t);
+  if (optional && (t == napi_null || t == napi_undefined)) return 0;
+  if (t != napi_string) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "berth-sys: %s must be a string%s", name, optional ? " or null" : "");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return -1;
+  }
+  size_t len;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  *out = malloc(len + 1);
+  if (!*out) {
+    napi_throw_error(env, "ENOMEM", "berth-sys: out of memory");
+    return -1;
+  }
+  napi_get_value_string_utf8(env, v, *out, len + 1, &len);
+  if (strlen(*out) != len) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "berth-sys: %s must not contain a NUL character", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int get_flags(napi_env env, napi_value v, unsigned long *out) {
+  napi_valuetype t;
+  double d;
+  napi_typeof(env, v, &t);
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 4294967295.0 || d != (double)(unsigned long)d) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "berth-sys: flags must be an unsigned 32-bit integer");
+    return -1;
+  }
+  *out = (unsigned long)d;
+  return 0;
+}
+
+/** Queues r and returns its promise; frees r and returns NULL (with a JS exception pending) on failure. */
+static napi_value queue(napi_env env, request *r, const char *name) {
+  napi_value promise, resource_name;
+  if (napi_create_promise(env, &r->deferred, &promise) != napi_ok) goto fail;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  if (napi_create_async_work(env, NULL, resource_name, execute, complete, r, &r->work) != napi_ok) goto fail;
+  if (napi_queue_async_work(env, r->work) != napi_ok) {
+    napi_delete_async_work(env, r->work);
+    goto fail;
+  }
+  return promise;
+fail:
+  free_request(r);
+  napi_throw_error(env, NULL, "berth-sys: cannot queue the work");
+  return NULL;
+}
+
+static request *new_request(napi_env env, op_kind kind) {
+  request *r = calloc(1, sizeof *r);
+  if (!r) napi_throw_error(env, "ENOMEM", "berth-sys: out of memory");
+  else r->kind = kind;
+  return r;
+}
+
+/** mount(source, target, fstype, flags, data, cwd?): mount(2); with cwd, in a child whose cwd it is. */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "berth-sys: mount(source, target, fstype, flags, data, cwd?)");
+    return NULL;
+  }
+  request *r = new_request(env, OP_MOUNT);
+  if (!r) return NULL;
+  if (get_string(env, argv[0], 1, "source", &r->source) || get_string(env, argv[1], 0, "target", &r->target) ||
+      get_string(env, argv[2], 1, "fstype", &r->fstype) || get_flags(env, argv[3], &r->flags) ||
+      get_string(env, argv[4], 1, "data", &r->data) || (argc > 5 && get_string(env, argv[5], 1, "cwd", &r->cwd))) {
+    free_request(r);
+    return NULL;
+  }
+  return queue(env, r, "berth-sys:mount");
+}
+
+/** umount(target, flags): umount2(2). */
+static napi_value js_umount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "berth-sys: umount(target, flags)");
+    return NULL;
+  }
+  request *r = new_request(env, OP_UMOUNT);
+  if (!r) return NULL;
+  if (get_string(env, argv[0], 0, "target", &r->target) || get_flags(env, argv[1], &r->flags)) {
+    free_request(r);
+    return NULL;
+  }
+  return queue(env, r, "berth-sys:umount");
+}
+
+/** bindNewNetns(target): a new network namespace, bind-mounted onto the existing file `target`. */
+static napi_value js_bind_new_netns(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "berth-sys: bindNewNetns(target)");
+    return NULL;
+  }
+  request *r = new_request(env, OP_NETNS);
+  if (!r) return NULL;
+  if (get_string(env, argv[0], 0, "target", &r->target)) {
+    free_request(r);
+    return NULL;
+  }
+  return queue(env, r, "berth-sys:netns");
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn, abi;
+  napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
+  napi_set_named_property(env, exports, "mount", fn);
+  napi_create_function(env, "umount", NAPI_AUTO_LENGTH, js_umount, NULL, &fn);
+  napi_set_named_property(env, exports, "umount", fn);
+  napi_create_function(env, "bindNewNetns", NAPI_AUTO_LENGTH, js_bind_new_netns, NULL, &fn);
+  napi_set_named_property(env, exports, "bindNewNetns", fn);
+  napi_create_uint32(env, BERTH_SYS_ABI, &abi);
+  napi_set_named_property(env, exports, "abi", abi);
+  return exports;
+}

@@ -1,0 +1,99 @@
+// The loader of berth-sys, our own N-API addon for mount(2), umount2(2) and a new network
+// namespace on a file (native/berth-sys.c says why it exists). scripts/build-native.mjs
+// compiles it into `<package root>/dist/berth-sys.node`; it is found from wherever this module
+// runs (dist/berthd.js, a chunk in dist/chunks/, the benches' bench/out/berthd/chunks/, or
+// src/util/ under tsx) as the nearest ancestor directory's `dist/berth-sys.node`.
+// Optional by design: without a C compiler there is no addon, and callers spawn util-linux's
+// mount/umount/unshare instead. BERTH_NATIVE=0 forces that fallback (tests of both paths,
+// measurements); it is read on every call, so a test can switch paths in one process.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const NATIVE_SYS_FILE = 'berth-sys.node';
+/** BERTH_SYS_ABI in native/berth-sys.c: an addon built from other sources is not used. */
+const NATIVE_SYS_ABI = 1;
+
+/** mount(2) flags (include/uapi/linux/mount.h): the values are the kernel ABI. */
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+/** umount2(2) flags. */
+export const MNT_DETACH = 0x2;
+export const UMOUNT_NOFOLLOW = 0x8;
+
+/** Every call runs on libuv's threadpool; none blocks the event loop. */
+export interface NativeSys {
+  /**
+   * mount(2). With `cwd`, mount runs in a short-lived child whose working directory is `cwd`
+   * (relative paths in `data`, such as overlay lowerdirs, resolve there); the daemon's own
+   * working directory never changes.
+   */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd?: string | null): Promise<void>;
+  /** umount2(2): MNT_DETACH for a lazy unmount, UMOUNT_NOFOLLOW not to follow a last symlink. */
+  umount(target: string, flags: number): Promise<void>;
+  /** A new network namespace, bind-mounted onto `target` (an existing file); no thread of the daemon enters it. */
+  bindNewNetns(target: string): Promise<void>;
+}
+
+/** How the addon rejects: Node's fs error shape (`code` 'EBUSY', negative `errno`, `syscall`, `path`). */
+export interface NativeSysError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path: string;
+}
+
+export function isNativeSysError(err: unknown): err is NativeSysError {
+  return err instanceof Error && typeof (err as Partial<NativeSysError>).code === 'string' && typeof (err as Partial<NativeSysError>).syscall === 'string';
+}
+
+function isNativeSys(m: unknown): m is NativeSys & { abi: number } {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function';
+}
+
+/**
+ * Loads the addon from the nearest `dist/berth-sys.node` at or above `fromDir`; undefined when
+ * there is none, it does not load (another platform, a broken file) or it is of another ABI.
+ */
+export function loadNativeSys(fromDir: string): NativeSys | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const file = join(dir, 'dist', NATIVE_SYS_FILE);
+    let m: unknown;
+    try {
+      m = createRequire(file)(file);
+    } catch {
+      // Absent here (MODULE_NOT_FOUND) or unloadable (ERR_DLOPEN_FAILED): look further up,
+      // then fall back to the binaries; the caller works either way.
+      m = undefined;
+    }
+    if (m !== undefined) return isNativeSys(m) ? m : undefined;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** This module's directory; undefined in a CommonJS bundle (the CLI's hot-run), which has no import.meta. */
+function moduleDir(): string | undefined {
+  const url = import.meta.url;
+  return typeof url === 'string' && url ? dirname(fileURLToPath(url)) : undefined;
+}
+
+/** null: tried and unavailable. */
+let cached: NativeSys | null | undefined;
+
+/** The addon, loaded once on first use; undefined when unavailable or BERTH_NATIVE=0. Never logs. */
+export function nativeSys(): NativeSys | undefined {
+  if (process.env.BERTH_NATIVE === '0') return undefined;
+  if (cached === undefined) {
+    const dir = moduleDir();
+    cached = (dir && loadNativeSys(dir)) || null;
+  }
+  return cached ?? undefined;
+}
