@@ -139,6 +139,9 @@ const hot = await build({
   define: sharedDefines,
   metafile: true,
   logLevel: 'warning',
+  // util's barrel brings src/util/native-sys.ts, whose import.meta.url (where to look for the
+  // berth-sys addon) is empty in CommonJS; the CLI never mounts, and the loader handles it.
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 const hotFile = Object.keys(hot.metafile.outputs).find((f) => f.endsWith('.cjs'));
 const HOT_RUN = `chunks/${hotFile.split('/').pop()}`;
