@@ -2,9 +2,10 @@
 // packages external) into bench/out/<name>/, so benchmarks measure the shipped programs
 // rather than tsx.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 export const REPO = resolve(import.meta.dirname, '..');
@@ -27,7 +28,19 @@ export async function bundleEntry(name: keyof typeof ENTRIES, root = REPO): Prom
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   });
+  await buildNativeAddon(root);
   return join(outdir, `${name}.mjs`);
+}
+
+/**
+ * Builds `<root>/dist/berth-sys.node` as the build does, when that checkout has the addon: the
+ * bundle in bench/out/ finds it there (the loader looks in the nearest ancestor's dist/).
+ */
+async function buildNativeAddon(root: string): Promise<void> {
+  const script = join(root, 'scripts/build-native.mjs');
+  if (!existsSync(script)) return;
+  const mod: unknown = await import(pathToFileURL(script).href);
+  if (typeof mod === 'object' && mod !== null && 'buildNativeAddon' in mod && typeof mod.buildNativeAddon === 'function') await mod.buildNativeAddon(root);
 }
 
 /** Returns the path of the bundled daemon (`<root>/bench/out/berthd/berthd.mjs`). */
