@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { nativeSys, type NativeSys } from '../src/util/index.js';
-import { openStorage, readMounts, type ChainId, type Storage } from '../src/storage/index.js';
+import { LocalLayerStore, openStorage, readMounts, type ChainId, type Storage } from '../src/storage/index.js';
 import { buildTar } from '../src/storage/tar/tar-builder.js';
 import { createNetnsFile, removeNetnsFile } from '../src/runtime/netns-file.js';
 
@@ -111,12 +111,14 @@ async function main(): Promise<void> {
     console.log(line('netns file make + remove, addon', netnsNative, netnsBin));
 
     // The cost of the child: the same overlay by absolute lowerdirs on the pool thread itself.
+    if (!(storage.layers instanceof LocalLayerStore)) throw new Error('the storage has no local layer store');
+    const linksDir = storage.layers.linksDir;
     const [overlay] = await storage.snapshotter.mounts('bench');
     const absData = overlay!.options.join(',');
-    const relData = absData.replace(/lowerdir=[^,]*/, (l) => l.split(`${storage.layers.linksDir}/`).join(''));
+    const relData = absData.replace(/lowerdir=[^,]*/, (l) => l.split(`${linksDir}/`).join(''));
     await mkdir(target, { recursive: true });
     const direct = await sample(() => sys.mount('overlay', target, 'overlay', 0, absData).then(() => sys.umount(target, 0)));
-    const child = await sample(() => sys.mount('overlay', target, 'overlay', 0, relData, storage.layers.linksDir).then(() => sys.umount(target, 0)));
+    const child = await sample(() => sys.mount('overlay', target, 'overlay', 0, relData, linksDir).then(() => sys.umount(target, 0)));
     console.log(line('addon mount(2)+umount2(2), absolute lowerdirs, pool thread', direct));
     console.log(line('addon mount(2)+umount2(2), relative lowerdirs, vfork child', child));
 
