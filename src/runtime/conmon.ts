@@ -109,49 +109,89 @@ async function readSyncMessage(sock: Readable, signal: AbortSignal): Promise<Syn
   throw new BerthError('internal', `conmon exited without reporting the container pid${buf ? `: ${buf.slice(0, 200)}` : ''}`);
 }
 
+/** A conmon started and waiting on its start pipe: it does nothing until `run` or `abandon`. */
+export interface PendingConmon {
+  /** Lets conmon go on: it runs `runc create` (or `runc exec`); resolves once that is done, with the pids. */
+  run(): Promise<ConmonStarted>;
+  /** Kills the waiting conmon (nothing was created); a no-op once `run` was called. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * Starts conmon held on its start pipe, so that its exec and start-up overlap the caller's
+ * preparations (config.json is written meanwhile) instead of following them. conmon reads the
+ * start pipe before anything else and goes on at end-of-file too, so a pending conmon is killed
+ * before its pipes close (`abandon`); after a crash of berthd meanwhile it finds no config.json
+ * (the caller removes it before calling this) and runc create fails.
+ */
+export async function spawnConmon(runc: RuncRuntime, o: ConmonStartOptions): Promise<PendingConmon> {
+  const errPath = join(o.bundle, 'conmon.err');
+  const errFile = await open(errPath, 'w');
+  // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe, fd 3; it
+  // waits for a word on the start pipe before it does anything; with --exec-attach it also
+  // writes {"data": 0} to the attach pipe once its socket is ready and waits for a second word
+  // on the start pipe before runc exec.
+  const env = { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : { _OCI_STARTPIPE: '4' }) };
+  let spawned: { pid: number; pipes: Duplex[] };
+  try {
+    spawned = spawnDetachedWithPipes('conmon', conmonArgs(runc, o), { env, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd], pipes: o.attach ? 3 : 2 });
+  } finally {
+    // The child holds its own copy of the descriptor now.
+    await errFile.close();
+  }
+  const [sync, attachPipe, startPipe] = o.attach ? (spawned.pipes as [Duplex, Duplex, Duplex]) : [spawned.pipes[0]!, undefined, spawned.pipes[1]!];
+  // A conmon that died early shows in what the sync pipe says (or does not); a write to its
+  // start pipe failing then is no news.
+  startPipe.on('error', () => undefined);
+  const close = () => {
+    for (const p of spawned.pipes) p.destroy();
+  };
+  const kill = async () => {
+    await killConmonOf(o.bundle, spawned.pid);
+    close();
+  };
+  let ran = false;
+  return {
+    async abandon() {
+      // Once it runs, conmon is the container's monitor and goes with the container.
+      if (!ran) await kill();
+    },
+    async run() {
+      ran = true;
+      const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
+      let msg: SyncMessage;
+      try {
+        startPipe.write('0');
+        if (o.attach && attachPipe) {
+          const ready = await readSyncMessage(attachPipe, signal);
+          if (ready.data < 0) throw new BerthError('internal', runcFailureMessage(ready.message ?? '', await readFile(errPath, 'utf8').catch(() => '')));
+          o.attach.connect();
+          startPipe.write('1');
+        }
+        msg = await readSyncMessage(sync, signal);
+      } catch (err) {
+        await kill();
+        if (!o.execProcessSpec) await runc.delete(o.id, { force: true }).catch(() => undefined);
+        throw err;
+      } finally {
+        close();
+      }
+      if (msg.data < 0) {
+        const conmonErr = await readFile(errPath, 'utf8').catch(() => '');
+        throw new BerthError('internal', runcFailureMessage(msg.message ?? '', conmonErr));
+      }
+      // With --sync the process we started is the monitor (it writes no conmon pidfile then).
+      return { pid: msg.data, conmonPid: spawned.pid };
+    },
+  };
+}
+
 /**
  * Starts conmon, which runs `runc create`; resolves once the container exists (status
  * "created") with its pid. On failure the error carries runc's message.
  */
 export async function startConmon(runc: RuncRuntime, o: ConmonStartOptions): Promise<ConmonStarted> {
-  const errPath = join(o.bundle, 'conmon.err');
-  const errFile = await open(errPath, 'w');
-  const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
-  // conmon writes {"data": pid} (or a negative value and a message) to the sync pipe, fd 3;
-  // with --exec-attach also {"data": 0} to the attach pipe (4) once its socket is ready, and it
-  // waits for a word on the start pipe (5) before it does anything and again before runc exec.
-  const env = { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : {}) };
-  let spawned: { pid: number; pipes: Duplex[] };
-  try {
-    spawned = spawnDetachedWithPipes('conmon', conmonArgs(runc, o), { env, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd], pipes: o.attach ? 3 : 1 });
-  } finally {
-    // The child holds its own copy of the descriptor now.
-    await errFile.close();
-  }
-  const [sync, attachPipe, startPipe] = spawned.pipes as [Duplex, Duplex?, Duplex?];
-  let msg: SyncMessage;
-  try {
-    if (o.attach && attachPipe && startPipe) {
-      startPipe.write('0');
-      const ready = await readSyncMessage(attachPipe, signal);
-      if (ready.data < 0) throw new BerthError('internal', runcFailureMessage(ready.message ?? '', await readFile(errPath, 'utf8').catch(() => '')));
-      o.attach.connect();
-      startPipe.write('1');
-    }
-    msg = await readSyncMessage(sync, signal);
-  } catch (err) {
-    await killConmonOf(o.bundle, spawned.pid);
-    if (!o.execProcessSpec) await runc.delete(o.id, { force: true }).catch(() => undefined);
-    throw err;
-  } finally {
-    for (const p of spawned.pipes) p.destroy();
-  }
-  if (msg.data < 0) {
-    const conmonErr = await readFile(errPath, 'utf8').catch(() => '');
-    throw new BerthError('internal', runcFailureMessage(msg.message ?? '', conmonErr));
-  }
-  // With --sync the process we started is the monitor (it writes no conmon pidfile then).
-  return { pid: msg.data, conmonPid: spawned.pid };
+  return (await spawnConmon(runc, o)).run();
 }
 
 /** Keeps the useful part of runc's error text (the last `msg=` or the whole line). */

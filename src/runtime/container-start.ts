@@ -6,7 +6,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorMessage, writeFileAtomic } from '../util/index.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
-import { startConmon } from './conmon.js';
+import { spawnConmon, type PendingConmon } from './conmon.js';
 import { settleAll, type ContainerContext } from './container-context.js';
 import { checkExitFile, unwatchExit, watchExit } from './container-exit.js';
 import { deferred, type Container } from './container-record.js';
@@ -30,7 +30,27 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   let attaching: Promise<Record<string, unknown>> | undefined;
   // The previous run's cgroups and endpoints (same paths and names) go first.
   await c.released;
+  let conmon: PendingConmon | undefined;
   try {
+    // conmon starts now and waits on its start pipe: its exec and start-up overlap the
+    // preparations below. It must not find the previous run's config.json if berthd dies first.
+    await rm(join(c.bundle, 'config.json'), { force: true });
+    conmon = await spawnConmon(ctx.runc, {
+      id: c.id,
+      name: c.name,
+      bundle: c.bundle,
+      exitDir: c.exitDir,
+      logPath: c.logPath,
+      logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
+      socketDir: ctx.socketDir,
+      tty: spec.tty,
+      stdin: spec.openStdin,
+      // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
+      leaveStdinOpen: !spec.stdinOnce || spec.tty,
+      signal: opts.signal,
+    });
+    const pending = conmon;
+    cleanup.push(() => pending.abandon());
     cleanup.push(() => ctx.unmountRootfs(c));
     const rootfsReady = (async () => {
       await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
@@ -81,20 +101,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     });
     await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
     const netInfo = { id: c.id, name: c.name, spec: networkSpecOf(c) };
-    const starting = startConmon(ctx.runc, {
-      id: c.id,
-      name: c.name,
-      bundle: c.bundle,
-      exitDir: c.exitDir,
-      logPath: c.logPath,
-      logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
-      socketDir: ctx.socketDir,
-      tty: spec.tty,
-      stdin: spec.openStdin,
-      // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
-      leaveStdinOpen: !spec.stdinOnce || spec.tty,
-      signal: opts.signal,
-    });
+    const starting = conmon.run();
     // A namespace file is there already: its links are plumbed while runc creates the container.
     if (network.file) {
       attaching = ctx.opts.network.attach({ ...netInfo, netnsPath: network.file });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultContainerSpec, type ContainerSpec } from '../../../src/runtime/index.js';
 import { canRun, collectLogs, runtimeEnv, skipReason } from './fixtures.js';
+import { readdir, readFile } from 'node:fs/promises';
 
 function spec(cmd: string[], mut: (s: ContainerSpec) => void = () => {}): ContainerSpec {
   const s = defaultContainerSpec('busybox');
@@ -49,16 +50,23 @@ test('stop sends SIGTERM, then SIGKILL after the timeout, and the status becomes
   await assert.rejects(env.service.stop(id), (e: Error & { kind?: string }) => e.kind === 'not-modified');
 });
 
-test('a missing command fails the start with the not-found wording and leaves no mount', { skip: skipReason }, async (t) => {
+test('a missing command fails the start with the not-found wording and leaves no mount and no monitor', { skip: skipReason }, async (t) => {
   const env = await runtimeEnv();
   t.after(() => env.cleanup());
   const { id } = await env.service.create(spec(['nosuchcmd']));
   await assert.rejects(env.service.start(id), /executable file not found in \$PATH/);
   const { id: id2 } = await env.service.create(spec(['/notexec']));
   await assert.rejects(env.service.start(id2), /permission denied/);
-  const mounts = await import('node:fs/promises').then((f) => f.readFile('/proc/self/mountinfo', 'utf8'));
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
   assert.ok(!mounts.includes(env.root), 'no mount left under the test root');
   assert.equal(env.service.get(id).state.status, 'created');
+  // conmon starts before the preparations and waits for them: a failed one is killed, not left waiting.
+  const monitors: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.startsWith('conmon\0') && cmd.includes(env.root)) monitors.push(pid);
+  }
+  assert.deepEqual(monitors, []);
 });
 
 test('a restarted service sees a running container as running and one that ended meanwhile with its exit code', { skip: skipReason }, async (t) => {
