@@ -12,6 +12,20 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Makes a file written without fsync (`durable: false`) durable: its data, then the directory
+ * entry its rename made. Whatever version the name holds by then is the one made durable.
+ */
+export async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(dirname(path));
+}
+
 export function tempPathFor(path: string): string {
   return `${path}.tmp-${process.pid}-${randomUUID()}`;
 }
