@@ -34,7 +34,8 @@ export interface RemoveOptions {
   force?: boolean;
   removeVolumes?: boolean;
   /**
-   * The auto-removal right after an exit that was not written to disk: the `removing` state
+   * The auto-removal inside the processing of an exit that was not written to disk
+   * (container-exit.ts onExit), which holds the container lock already: the `removing` state
    * is not written either (a crash meanwhile finds the exit file again and removes it then).
    */
   afterExit?: boolean;

@@ -54,51 +54,76 @@ export async function checkExitFile(ctx: ContainerContext, c: Container): Promis
   });
 }
 
-/** Called under the container lock (or at init) once the container's init process is gone. */
+/**
+ * Called under the container lock (or at init) once the container's init process is gone.
+ * An --rm container is removed here too, under the same lock, so nothing comes between its
+ * exit and its removal.
+ */
 export async function onExit(ctx: ContainerContext, c: Container, exitCode: number, at: Date, error = ''): Promise<void> {
+  const t0 = performance.now();
+  const seenMs = Date.now() - at.getTime();
   unwatchExit(c);
   clearTimeout(c.healthTimer);
-  releaseInBackground(ctx, c);
-  const [, oomKilled] = await Promise.all([
-    // The container's processes are gone: its rootfs can go at the same time.
-    ctx.unmountRootfs(c),
-    access(join(c.bundle, 'oom')).then(() => true, () => false),
-  ]);
-  const ranMs = at.getTime() - Date.parse(c.state.startedAt);
-  c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
-  if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
-  // An --rm container is removed right away, so its exit is not written at all: if berthd
-  // dies first, the exit file is still there and the exit is processed again at start-up.
-  const autoRemoving = c.config.spec.host.autoRemove && !c.removing && !ctx.closed;
-  if (!autoRemoving) await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
-  if (oomKilled) ctx.publish(c, 'oom');
-  ctx.publish(c, 'die', { exitCode: String(exitCode) });
-  settleNextExit(c, { exitCode, error: error || undefined });
-  if (autoRemoving) {
-    // dockerd's auto-remove is `rm -f -v`: anonymous volumes go with the container.
-    void ctx.remove(c.id, { force: true, removeVolumes: true, afterExit: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
-    return;
+  const release = releaseLater(ctx, c);
+  let tUnmount = t0;
+  let tSaved = t0;
+  try {
+    const [, oomKilled] = await Promise.all([
+      // The container's processes are gone: its rootfs can go at the same time.
+      ctx.unmountRootfs(c),
+      access(join(c.bundle, 'oom')).then(() => true, () => false),
+    ]);
+    tUnmount = performance.now();
+    const ranMs = at.getTime() - Date.parse(c.state.startedAt);
+    c.state = { ...c.state, status: 'exited', pid: 0, pidStartTime: undefined, conmonPid: 0, conmonStartTime: undefined, exitCode, error, oomKilled, finishedAt: at.toISOString() };
+    if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
+    // An --rm container is removed right away, so its exit is not written at all: if berthd
+    // dies first, the exit file is still there and the exit is processed again at start-up.
+    const autoRemoving = c.config.spec.host.autoRemove && !c.removing && !ctx.closed;
+    if (!autoRemoving) await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
+    tSaved = performance.now();
+    if (oomKilled) ctx.publish(c, 'oom');
+    ctx.publish(c, 'die', { exitCode: String(exitCode) });
+    settleNextExit(c, { exitCode, error: error || undefined });
+    if (autoRemoving) {
+      // dockerd's auto-remove is `rm -f -v`: anonymous volumes go with the container.
+      await ctx.remove(c.id, { force: true, removeVolumes: true, afterExit: true }).catch((e: unknown) => ctx.log.warn('auto-remove failed', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+      return;
+    }
+    if (ctx.closed) return;
+    if (shouldRestart(c, exitCode)) ctx.scheduleRestart(c, nextRestartDelay(c, ranMs));
+  } finally {
+    release();
+    const ms = (a: number, b: number) => +(b - a).toFixed(1);
+    ctx.log.trace('exit phases', { container: c.id.slice(0, 12), seenMs, unmountMs: ms(t0, tUnmount), saveMs: ms(tUnmount, tSaved), removeMs: ms(tSaved, performance.now()) });
   }
-  if (ctx.closed) return;
-  if (shouldRestart(c, exitCode)) ctx.scheduleRestart(c, nextRestartDelay(c, ranMs));
 }
 
 /**
- * Lets go of the run's cgroups, runc state, network endpoints and namespace without holding up the exit
- * (and with it `docker run --rm`, `rm -f`): nothing that follows needs them gone but the next
- * start, which waits for `c.released`, and close, which waits for every release.
+ * Lets go of the run's cgroups, runc state, network endpoints and namespace once the exit is
+ * processed and its answers (wait, `docker run --rm`'s removal, `rm -f`) are out: nothing of it
+ * is needed before, and its file operations and spawns would only hold them up. `c.releasing`
+ * is set now (removal skips runc then); the next start waits for `c.released`, close for
+ * every release. Returns the function that lets the release begin.
  */
-function releaseInBackground(ctx: ContainerContext, c: Container): void {
+function releaseLater(ctx: ContainerContext, c: Container): () => void {
   c.releasing = true;
-  const done = Promise.all([
-    ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
-    ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch((e: unknown) => ctx.log.warn('network detach failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
-    removeNetnsFile(ctx.netnsFileOf(c)).catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) })),
-  ]).then(() => {
-    c.releasing = false;
-  });
+  let begin!: () => void;
+  const done = new Promise<void>((r) => (begin = r))
+    .then(() =>
+      Promise.all([
+        ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+        ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch((e: unknown) => ctx.log.warn('network detach failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+        removeNetnsFile(ctx.netnsFileOf(c)).catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+      ]),
+    )
+    .then(() => {
+      c.releasing = false;
+    });
   c.released = done;
   ctx.track(done);
+  // setImmediate: after the answers that the exit settled are written (their promise chains run first).
+  return () => void setImmediate(begin);
 }
 
 /** max-size/max-file as conmon and the log keeper use them; max-file counts only with a size limit. */

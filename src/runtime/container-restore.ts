@@ -51,6 +51,9 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
   for (const c of ctx.containers.values()) await reconcile(ctx, c);
   // Exec sessions are settled against their containers as they are now.
   await Promise.all([...ctx.containers.values()].map((c) => restoreExecs(ctx, c)));
+  // Exits processed above let go of their own cgroups and namespaces (container-exit.ts, after
+  // their --rm removal, which drops the record): those releases end first.
+  await ctx.settled();
   // Leftovers of a crash (containers that ended while berthd was away, a parent left empty).
   await Promise.all([pruneCgroups(ctx), pruneNetnsFiles(ctx)]);
   for (const c of [...ctx.containers.values()]) {
@@ -157,8 +160,7 @@ async function pruneNetnsFiles(ctx: ContainerContext): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   await Promise.all(
     names
-      // An exit processed above lets go of its own (container-exit.ts).
-      .filter((n) => !live.has(n) && !ctx.containers.get(n)?.releasing)
+      .filter((n) => !live.has(n))
       .map((n) => removeNetnsFile(join(dir, n)).catch((e: unknown) => ctx.log.warn('cannot release a network namespace', { file: n.slice(0, 12), error: errorMessage(e) }))),
   );
 }

@@ -207,10 +207,10 @@ export class ContainerStore {
 
   /**
    * Deletes the container's directory. It leaves the id namespace with one rename (the
-   * record is gone once this resolves); the files are deleted after, in the background
-   * (init deletes what a crash left).
+   * record is gone once this resolves); the files are deleted after, in the background,
+   * handed to `track` (which close waits for); init deletes what a crash left.
    */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, opts: { track?: (deletion: Promise<void>) => void } = {}): Promise<void> {
     const trash = join(this.root, `${TRASH_PREFIX}${id}-${randomBytes(4).toString('hex')}`);
     try {
       await rename(this.dir(id), trash);
@@ -218,6 +218,8 @@ export class ContainerStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    void rm(trash, { recursive: true, force: true }).catch(() => undefined);
+    // A failure leaves the trash for init to delete: the record is gone either way.
+    const deletion = rm(trash, { recursive: true, force: true }).catch(() => undefined);
+    opts.track?.(deletion);
   }
 }

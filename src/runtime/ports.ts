@@ -40,7 +40,8 @@ export interface RootfsSnapshotter {
   unmount(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
   upperPath(key: string): string;
   diff(key: string, opts?: { signal?: AbortSignal }): Readable;
-  remove(key: string): Promise<void>;
+  /** `unmounted`: known to be mounted nowhere; `track`: gets the deletion of the files, which then runs after. */
+  remove(key: string, opts?: { unmounted?: boolean; track?: (deletion: Promise<void>) => void }): Promise<void>;
   /** The overlay mount (its lowerdir option names the image layers, for `docker diff`). */
   mounts?(key: string): Promise<Array<{ options: string[] }>>;
 }

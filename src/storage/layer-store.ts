@@ -71,6 +71,16 @@ export interface Mount {
  * Writable container root filesystems over read-only layers (overlayfs). `key` names an
  * active snapshot, `parent` the committed layer it sits on.
  */
+export interface SnapshotRemoveOptions {
+  /** The caller knows the snapshot is mounted nowhere (it keeps that fact): the mount table is not read. */
+  unmounted?: boolean;
+  /**
+   * Receives the deletion of the snapshot's files (it never rejects), which then runs after
+   * remove() resolves instead of before; the caller keeps it (e.g. for close to wait on).
+   */
+  track?: (deletion: Promise<void>) => void;
+}
+
 export interface Snapshotter {
   /** Creates the upper/work dirs for `key` over `parent` and returns the mount to make. */
   prepare(key: string, parent: ChainId | undefined, opts?: { signal?: AbortSignal }): Promise<Mount[]>;
@@ -82,6 +92,7 @@ export interface Snapshotter {
   diff(key: string, opts?: { signal?: AbortSignal }): Readable;
   /** Directory where the snapshot's writes land (overlay upper dir). */
   upperPath(key: string): string;
-  remove(key: string): Promise<void>;
+  /** The snapshot is gone (key free, not listed) once this resolves; see SnapshotRemoveOptions. */
+  remove(key: string, opts?: SnapshotRemoveOptions): Promise<void>;
   list(): Promise<Array<{ key: string; parent: ChainId | undefined }>>;
 }

@@ -18,7 +18,7 @@ import {
   run,
   writeJsonAtomic,
 } from '../util/index.js';
-import type { ChainId, Mount, Snapshotter } from './layer-store.js';
+import type { ChainId, Mount, SnapshotRemoveOptions, Snapshotter } from './layer-store.js';
 import type { LocalLayerStore } from './local-layer-store.js';
 import { TEMP_PREFIX, tempName } from './layout.js';
 import { readMetadata } from './metadata-file.js';
@@ -223,15 +223,28 @@ export class OverlaySnapshotter implements Snapshotter {
     return (await readMounts()).find((m) => m.fsType === 'overlay' && m.superOptions.split(',').includes(upper))?.mountPoint;
   }
 
-  async remove(key: string): Promise<void> {
+  /**
+   * The snapshot leaves its key with one rename to a temp name (open() deletes such leftovers
+   * of a crash); its files are deleted after, awaited unless `opts.track` takes that over.
+   */
+  async remove(key: string, opts: SnapshotRemoveOptions = {}): Promise<void> {
+    const gone = join(this.dir, tempName());
     await this.locks.run(key, async () => {
-      await this.requireMeta(key);
-      const at = await this.mountedAt(key);
-      if (at) throw conflict(`snapshot "${key}" is mounted at "${at}"`);
-      const gone = join(this.dir, tempName());
-      await rename(this.snapshotDir(key), gone);
-      await rm(gone, { recursive: true, force: true });
+      if (!opts.unmounted) {
+        const at = await this.mountedAt(key);
+        if (at) throw conflict(`snapshot "${key}" is mounted at "${at}"`);
+      }
+      try {
+        await rename(this.snapshotDir(key), gone);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`snapshot "${key}" not found`);
+        throw err;
+      }
     });
+    const deletion = rm(gone, { recursive: true, force: true });
+    // A failure there leaves the temp dir for open() to delete: the snapshot is gone either way.
+    if (opts.track) opts.track(deletion.catch(() => undefined));
+    else await deletion;
   }
 
   async list(): Promise<Array<{ key: string; parent: ChainId | undefined }>> {

@@ -1,0 +1,83 @@
+// A removal takes the container's snapshot and directory out of their names with one rename
+// each and deletes the files after its answer (container-remove.ts). A kill -9 between a
+// rename and the delete must leave nothing once berthd is back, and a clean stop must wait
+// for the deletes it began.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DOCKER_CLI } from '../../helpers/daemon.js';
+import { startRestartableBerthd } from '../../helpers/restartable-berthd.js';
+import { TEMP_PREFIX, tempName } from '../../../src/storage/layout.js';
+import { skipReason } from './fixtures.js';
+
+const skip = skipReason ?? (existsSync(DOCKER_CLI) ? undefined : `needs the docker CLI at ${DOCKER_CLI}`);
+
+/** Entries of the snapshots and containers directories that are not a live snapshot or container. */
+async function leftovers(dataRoot: string): Promise<string[]> {
+  const snaps = await readdir(join(dataRoot, 'snapshots')).catch(() => [] as string[]);
+  const ctrs = await readdir(join(dataRoot, 'containers')).catch(() => [] as string[]);
+  return [...snaps.filter((n) => n.startsWith(TEMP_PREFIX)).map((n) => `snapshots/${n}`), ...ctrs.filter((n) => n.startsWith('.')).map((n) => `containers/${n}`)];
+}
+
+test('a removal cut by a kill -9 after its renames leaves nothing once berthd restarts, and the container cut before its record went is removable again', { skip }, async (t) => {
+  const d = await startRestartableBerthd(t);
+  await d.importBusybox();
+  const ids: Record<string, string> = {};
+  for (const name of ['cut-after-both', 'cut-after-snapshot']) {
+    const r = await d.docker(['run', '--network', 'none', '--name', name, 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    ids[name] = (await d.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+  }
+  await d.kill9();
+  // What a removal leaves at each point after the unmount: the snapshot renamed away, then the
+  // container's directory too (the record is gone then), the files not deleted yet.
+  const containers = join(d.dataRoot, 'containers');
+  const snapshots = join(d.dataRoot, 'snapshots');
+  const keyOf = async (id: string) => (JSON.parse(await readFile(join(containers, id, 'config.json'), 'utf8')) as { rootfsKey: string }).rootfsKey;
+  for (const id of Object.values(ids)) await rename(join(snapshots, await keyOf(id)), join(snapshots, tempName()));
+  await rename(join(containers, ids['cut-after-both']!), join(containers, `.removed-${ids['cut-after-both']}-0badf00d`));
+  assert.equal((await leftovers(d.dataRoot)).length, 3);
+  await d.restart();
+
+  // The engine (and with it the start-up sweep) is loaded once the socket is up: a list waits for it.
+  const names = (await d.docker(['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean);
+  assert.deepEqual(names, ['cut-after-snapshot']);
+  assert.deepEqual(await leftovers(d.dataRoot), []);
+  const rm = await d.docker(['rm', 'cut-after-snapshot']);
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal(existsSync(join(containers, ids['cut-after-snapshot']!)), false);
+  // Both names are free again.
+  for (const name of Object.keys(ids)) {
+    const r = await d.docker(['run', '--rm', '--network', 'none', '--name', name, 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // Their files are deleted after the answer; a clean stop waits for that.
+  await d.stop();
+  assert.deepEqual(await leftovers(d.dataRoot), []);
+});
+
+test('a clean stop right after removals waits for their files to be deleted', { skip }, async (t) => {
+  const d = await startRestartableBerthd(t);
+  await d.importBusybox();
+  const ids: string[] = [];
+  // Writable layers of many files: their deletion outlasts the rest of the stop.
+  for (let i = 0; i < 3; i++) {
+    const r = await d.docker(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir /many && cd /many && seq 20000 | xargs touch && sleep 300']);
+    assert.equal(r.code, 0, r.stderr);
+    ids.push(r.stdout.trim());
+  }
+  for (const id of ids) {
+    const deadline = Date.now() + 20_000;
+    while ((await d.docker(['exec', id, 'sh', '-c', 'ls /many | wc -l'])).stdout.trim() !== '20000') {
+      assert.ok(Date.now() < deadline, 'the container did not write its files');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const answers = await Promise.all(ids.map((id) => d.request('DELETE', `/containers/${id}?force=1`)));
+  assert.deepEqual(answers.map((a) => a.status), ids.map(() => 204));
+  await d.stop();
+  assert.deepEqual(await leftovers(d.dataRoot), []);
+  assert.deepEqual(await readdir(join(d.dataRoot, 'snapshots')), []);
+});
