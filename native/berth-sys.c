@@ -243,67 +243,56 @@ fail:
   return NULL;
 }
 
-static request *new_request(napi_env env, op_kind kind) {
+/**
+ * A request for `kind` with the call's arguments in argv (missing ones read as undefined);
+ * NULL, with a JS exception pending, when fewer than `required` were passed.
+ */
+static request *new_request(napi_env env, napi_callback_info info, op_kind kind, size_t required, size_t max, napi_value *argv, const char *usage) {
+  size_t argc = max;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < required) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", usage);
+    return NULL;
+  }
   request *r = calloc(1, sizeof *r);
   if (!r) napi_throw_error(env, "ENOMEM", "berth-sys: out of memory");
   else r->kind = kind;
   return r;
 }
 
+/** Queues r unless reading its arguments failed (`bad`, a JS exception pending): then frees it. */
+static napi_value submit(napi_env env, request *r, int bad, const char *name) {
+  if (!bad) return queue(env, r, name);
+  free_request(r);
+  return NULL;
+}
+
 /** mount(source, target, fstype, flags, data, cwd?): mount(2); with cwd, in a child whose cwd it is. */
 static napi_value js_mount(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "berth-sys: mount(source, target, fstype, flags, data, cwd?)");
-    return NULL;
-  }
-  request *r = new_request(env, OP_MOUNT);
+  request *r = new_request(env, info, OP_MOUNT, 5, 6, argv, "berth-sys: mount(source, target, fstype, flags, data, cwd?)");
   if (!r) return NULL;
-  if (get_string(env, argv[0], 1, "source", &r->source) || get_string(env, argv[1], 0, "target", &r->target) ||
-      get_string(env, argv[2], 1, "fstype", &r->fstype) || get_flags(env, argv[3], &r->flags) ||
-      get_string(env, argv[4], 1, "data", &r->data) || (argc > 5 && get_string(env, argv[5], 1, "cwd", &r->cwd))) {
-    free_request(r);
-    return NULL;
-  }
-  return queue(env, r, "berth-sys:mount");
+  int bad = get_string(env, argv[0], 1, "source", &r->source) || get_string(env, argv[1], 0, "target", &r->target) ||
+            get_string(env, argv[2], 1, "fstype", &r->fstype) || get_flags(env, argv[3], &r->flags) ||
+            get_string(env, argv[4], 1, "data", &r->data) || get_string(env, argv[5], 1, "cwd", &r->cwd);
+  return submit(env, r, bad, "berth-sys:mount");
 }
 
 /** umount(target, flags): umount2(2). */
 static napi_value js_umount(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "berth-sys: umount(target, flags)");
-    return NULL;
-  }
-  request *r = new_request(env, OP_UMOUNT);
+  request *r = new_request(env, info, OP_UMOUNT, 2, 2, argv, "berth-sys: umount(target, flags)");
   if (!r) return NULL;
-  if (get_string(env, argv[0], 0, "target", &r->target) || get_flags(env, argv[1], &r->flags)) {
-    free_request(r);
-    return NULL;
-  }
-  return queue(env, r, "berth-sys:umount");
+  int bad = get_string(env, argv[0], 0, "target", &r->target) || get_flags(env, argv[1], &r->flags);
+  return submit(env, r, bad, "berth-sys:umount");
 }
 
 /** bindNewNetns(target): a new network namespace, bind-mounted onto the existing file `target`. */
 static napi_value js_bind_new_netns(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "berth-sys: bindNewNetns(target)");
-    return NULL;
-  }
-  request *r = new_request(env, OP_NETNS);
+  request *r = new_request(env, info, OP_NETNS, 1, 1, argv, "berth-sys: bindNewNetns(target)");
   if (!r) return NULL;
-  if (get_string(env, argv[0], 0, "target", &r->target)) {
-    free_request(r);
-    return NULL;
-  }
-  return queue(env, r, "berth-sys:netns");
+  return submit(env, r, get_string(env, argv[0], 0, "target", &r->target), "berth-sys:netns");
 }
 
 NAPI_MODULE_INIT() {

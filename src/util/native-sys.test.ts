@@ -70,4 +70,5 @@ test('the addon throws a TypeError for arguments of the wrong type, before queue
   assert.throws(() => sys.umount('/x', -1), TypeError);
   assert.throws(() => sys.mount(null, '/x', 'overlay', 0, 'a\0b'), TypeError);
   assert.throws(() => sys.bindNewNetns(undefined as unknown as string), TypeError);
+  assert.throws(() => (sys.umount as (target: string) => Promise<void>)('/x'), { name: 'TypeError', code: 'ERR_MISSING_ARGS' });
 });
