@@ -65,7 +65,8 @@ export class ContainerEndpoints {
           rec.endpoints[container.id] = this.state.newEndpoint(rec, container, n.endpoint ?? {});
           added.push(rec);
         }
-        for (const rec of added) await this.state.store.save(rec);
+        // On every start's path: synced in the background (a berthd crash loses no write).
+        for (const rec of added) await this.state.store.save(rec, { durable: 'background' });
       } catch (e) {
         for (const rec of added) delete rec.endpoints[container.id];
         throw e;
@@ -166,7 +167,7 @@ export class ContainerEndpoints {
           done.push([rec, ep]);
         }
         if (bindings.length) await this.deps.syncFirewall(opts);
-        for (const [rec, , isNew] of joined) await this.state.store.save(rec, { durable: isNew });
+        for (const [rec, , isNew] of joined) await this.state.store.save(rec, { durable: isNew ? 'background' : false });
       } catch (e) {
         await this.undoAttach(container.id, joined, done);
         throw e;
@@ -226,7 +227,8 @@ export class ContainerEndpoints {
       for (const rec of this.state.networks.values()) {
         if (!rec.endpoints[containerId]) continue;
         delete rec.endpoints[containerId];
-        await this.state.store.save(rec);
+        // On every removal's path (`--rm`): synced in the background.
+        await this.state.store.save(rec, { durable: 'background' });
       }
     });
   }

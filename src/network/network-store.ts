@@ -1,7 +1,7 @@
 // Network records on disk, one JSON file per network, written atomically (DESIGN.md "Data on disk").
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, writeJsonAtomic } from '../util/index.js';
+import { BerthError, writeJsonAtomic, type Durability } from '../util/index.js';
 import { NetworkRecordSchema, type NetworkRecord } from './types.js';
 
 const RECORD_RE = /^[0-9a-f]{64}\.json$/;
@@ -24,9 +24,10 @@ export class NetworkStore {
    * `durable: false` skips the fsyncs: for changes of live state only (endpoint plumbed or not),
    * which restore() re-derives from the kernel anyway. The rename stays atomic, and a berthd
    * crash loses nothing that reached the page cache; only a power loss could, and then no
-   * container survives either.
+   * container survives either. `'background'`: synced without holding up the caller, for the
+   * memberships a container's run makes and drops (see Durability).
    */
-  async save(rec: NetworkRecord, opts: { durable?: boolean } = {}): Promise<void> {
+  async save(rec: NetworkRecord, opts: { durable?: Durability } = {}): Promise<void> {
     await writeJsonAtomic(this.pathOf(rec.id), NetworkRecordSchema.parse(rec), { mode: 0o600, durable: opts.durable ?? true });
   }
 

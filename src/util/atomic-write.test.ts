@@ -24,3 +24,15 @@ test('syncFile syncs a file written without fsync, keeps its content, and report
   assert.equal(await readFile(p, 'utf8'), 'running');
   await assert.rejects(syncFile(join(dir, 'gone.json')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
 });
+
+test("a 'background' write is in place when it resolves, and a file removed before its sync is no error", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-aw-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const p = join(dir, 'net.json');
+  await writeFileAtomic(p, 'one', { durable: 'background' });
+  assert.equal(await readFile(p, 'utf8'), 'one');
+  await rm(p);
+  // The sync that follows finds nothing: it must not surface as an unhandled rejection.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(await readdir(dir), []);
+});
