@@ -93,30 +93,46 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async prepare(key: string, parent: ChainId | undefined, _opts: { signal?: AbortSignal } = {}): Promise<Mount[]> {
     const target = this.snapshotDir(key);
-    await this.locks.run(key, async () => {
-      if (await this.readMeta(key)) throw conflict(`snapshot "${key}" already exists`);
-      if (parent && !(await this.layers.get(parent))) throw notFound(`parent layer "${parent}" not found`);
+    const meta: SnapshotMeta = { version: 1, key, parent };
+    const lowers = await this.locks.run(key, async () => {
+      // The parent's links: they say it exists and give the mount options without reading it again.
+      const links = parent ? await this.layers.lowerLinks(parent).catch((err: unknown) => {
+        throw errorKind(err) === 'not-found' ? notFound(`parent layer "${parent}" not found`) : err;
+      }) : undefined;
       const tmp = join(this.dir, tempName());
       try {
-        await mkdir(join(tmp, 'upper'), { recursive: true, mode: 0o755 });
-        await mkdir(join(tmp, 'work'), { mode: 0o700 });
-        if (!parent) await mkdir(join(tmp, 'empty'), { mode: 0o755 });
-        await writeJsonAtomic(join(tmp, 'meta.json'), { version: 1, key, parent } satisfies SnapshotMeta);
+        await mkdir(tmp, { mode: 0o755 });
+        await Promise.all([
+          mkdir(join(tmp, 'upper'), { mode: 0o755 }),
+          mkdir(join(tmp, 'work'), { mode: 0o700 }),
+          parent ? undefined : mkdir(join(tmp, 'empty'), { mode: 0o755 }),
+        ]);
+        // Its directory fsync covers the dirs made above.
+        await writeJsonAtomic(join(tmp, 'meta.json'), meta);
+        // A taken key is a directory that is not empty, which rename does not replace.
         await rename(tmp, target);
-      } finally {
+      } catch (err) {
         await rm(tmp, { recursive: true, force: true });
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw conflict(`snapshot "${key}" already exists`);
+        throw err;
       }
+      return links;
     });
-    return this.mounts(key);
+    return [{ type: 'overlay', source: 'overlay', options: this.optionsFor(key, meta, lowers, false) }];
   }
 
   /** Mount options; lower dirs relative to `layers/l/` when `relative`, absolute otherwise. */
   private async options(key: string, relative: boolean): Promise<string[]> {
     const meta = await this.requireMeta(key);
+    const links = meta.parent ? await this.layers.lowerLinks(meta.parent as ChainId) : undefined;
+    return this.optionsFor(key, meta, links, relative);
+  }
+
+  /** Mount options of `key` whose parent has the lower `links` (none: no parent). */
+  private optionsFor(key: string, meta: SnapshotMeta, links: string[] | undefined, relative: boolean): string[] {
     const dir = this.snapshotDir(key);
-    const lowers = meta.parent
-      ? (await this.layers.lowerLinks(meta.parent as ChainId)).map((l) => (relative ? l : join(this.layers.linksDir, l)))
-      : [join(dir, 'empty')];
+    const lowers = meta.parent && links ? links.map((l) => (relative ? l : join(this.layers.linksDir, l))) : [join(dir, 'empty')];
     return [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`, ...this.extraOptions];
   }
 
@@ -125,14 +141,16 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async mount(key: string, target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const data = (await this.options(key, true)).join(',');
+    const abs = resolve(target);
+    // Independent reads: the snapshot's layers, and what is on the target now.
+    const [options, onTarget] = await Promise.all([this.options(key, true), this.targetState(key, abs)]);
+    const data = options.join(',');
     if (data.length > MAX_MOUNT_DATA) {
       throw invalidArgument(`cannot mount snapshot "${key}": ${data.length} bytes of mount options exceed the kernel's ${MAX_MOUNT_DATA}`);
     }
-    const abs = resolve(target);
     // Mounting again where it already is (a restarted daemon re-attaching) is a no-op.
-    if (await this.isMountedAt(key, abs)) return;
-    await mkdir(target, { recursive: true });
+    if (onTarget === 'mounted') return;
+    if (onTarget === 'absent') await mkdir(abs, { recursive: true });
     const sys = nativeSys();
     if (!sys) {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', data, abs], {
@@ -151,15 +169,17 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   /**
-   * Whether the snapshot's overlay is mounted on `abs`. An overlay's root has a device of its
-   * own: when `abs` is absent or on its parent's device, nothing is mounted there and the mount
-   * table (long, with 20+ containers' overlays in it) need not be read.
+   * Whether `abs` is absent, holds the snapshot's overlay, or exists without it. An overlay's
+   * root has a device of its own: when `abs` is on its parent's device, nothing is mounted there
+   * and the mount table (long, with 20+ containers' overlays in it) need not be read.
    */
-  private async isMountedAt(key: string, abs: string): Promise<boolean> {
+  private async targetState(key: string, abs: string): Promise<'absent' | 'mounted' | 'present'> {
     const [self, parent] = await Promise.all([stat(abs).catch(() => undefined), stat(dirname(abs)).catch(() => undefined)]);
-    if (!self || self.dev === parent?.dev) return false;
+    if (!self) return 'absent';
+    if (self.dev === parent?.dev) return 'present';
     const upper = `upperdir=${this.upperPath(key)}`;
-    return (await readMounts()).some((m) => m.mountPoint === abs && m.fsType === 'overlay' && m.superOptions.split(',').includes(upper));
+    const mounts = await readMounts();
+    return mounts.some((m) => m.mountPoint === abs && m.fsType === 'overlay' && m.superOptions.split(',').includes(upper)) ? 'mounted' : 'present';
   }
 
   async unmount(target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
