@@ -19,8 +19,8 @@
 //   pool thread shares with the whole daemon, and chdir() of the daemon would race every
 //   relative path in it. unshare(CLONE_FS) on the pool thread would keep a private cwd for
 //   good and break later relative-path fs work that lands on that thread. The new mount API
-//   (fsopen/fsconfig "lowerdir+" with one layer per call) avoids cwd but needs Linux 6.7
-//   (Debian 12 runs 6.1).
+//   (fsopen/fsconfig "lowerdir+", one layer per call, no page limit) avoids cwd but needs
+//   Linux 6.8 (layers by fd: 6.13), and Debian 12 runs 6.1: one path for all kernels here.
 // - a new network namespace: unshare(CLONE_NEWNET) + setns() back on a pool thread would
 //   leave that thread in the new namespace if the way back failed.
 // The child is vfork-style: clone(CLONE_VM | CLONE_VFORK), so nothing of the daemon's memory
@@ -29,7 +29,8 @@
 // (CLONE_NEWNET), makes its syscalls, and exits; nothing of it stays in the daemon. It runs
 // with every signal blocked (so no handler of the daemon ever runs on its stack), calls only
 // syscall wrappers, and writes its result into the request it shares with the parent.
-// Measured (bench/mount-syscalls.ts): the child adds tens of microseconds to a mount.
+// Measured (bench/mount-syscalls.ts): an overlay mount+umount2 takes ~0.5 ms either way, with
+// absolute lowerdirs on the pool thread or relative ones through the child (within noise).
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
