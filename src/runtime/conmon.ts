@@ -9,7 +9,11 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import type { Duplex, Readable } from 'node:stream';
 import { join } from 'node:path';
 import { BerthError, spawnDetachedWithPipes } from '../util/index.js';
+import { waitForEnd } from './proc.js';
 import type { RuncRuntime } from './runc.js';
+
+/** How long a SIGKILLed conmon may take to die before the caller goes on anyway. */
+const KILL_WAIT_MS = 2_000;
 
 /** conmon forks, runs `runc create` and reports the pid; a sane create never takes this long. */
 const CREATE_TIMEOUT_MS = 30_000;
@@ -210,7 +214,10 @@ async function killConmonOf(bundle: string, spawnedPid: number): Promise<void> {
       process.kill(pid, 'SIGKILL');
     } catch {
       // Already gone: nothing to clean up.
+      return;
     }
+    // Gone before the caller goes on (a failed start answers only then): a loaded host can take a while.
+    await waitForEnd(pid, KILL_WAIT_MS);
   }
 }
 

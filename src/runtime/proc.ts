@@ -23,3 +23,13 @@ export async function isSameProcess(pid: number, startTime: string | undefined):
   if (!startTime) return false;
   return (await processStartTime(pid)) === startTime;
 }
+
+/** Waits up to `ms` for `pid` to end (gone, or a zombie its parent has yet to reap); false if it still runs. */
+export async function waitForEnd(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while ((await processStartTime(pid)) !== undefined) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return true;
+}
