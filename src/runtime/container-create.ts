@@ -21,6 +21,7 @@ export async function createContainer(
   spec: ContainerSpec,
   opts: { name?: string; platform?: string; signal?: AbortSignal } = {},
 ): Promise<CreateResult> {
+  const t0 = performance.now();
   const warnings: string[] = [];
   const name = opts.name ? validateName(opts.name) : generateName((n) => ctx.names.has(n));
   const taken = ctx.names.get(name);
@@ -32,12 +33,16 @@ export async function createContainer(
     throw new BerthError('invalid-argument', "can't create 'AutoRemove' container with restart policy");
   }
   const image = await ctx.opts.images.resolve(spec.image, opts);
+  const tImage = performance.now();
   if (opts.platform) checkPlatform(spec.image, opts.platform, image.platform);
   const foreign = await foreignPlatformWarning(spec.image, image.platform, opts.platform);
   if (foreign) warnings.push(foreign);
   const argv = commandFor(spec, image.config);
   // Checked again at start; failing here makes it a create error (docker CLI: 125).
   await requestedDevices(spec.host.devices ?? []);
+  const tChecks = performance.now();
+  let tSnap = 0;
+  let tVol = 0;
   const id = randomBytes(32).toString('hex');
   // Reserve the name before the first await that could interleave another create.
   const other = ctx.names.get(name);
@@ -53,6 +58,7 @@ export async function createContainer(
     const dirsMade = ctx.store.createDirs(id);
     const recordWritten = ctx.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) }).then(async (mountPoints) => {
       volumesPrepared = true;
+      tVol = performance.now();
       const record: ContainerConfigFile = {
         version: 1,
         id,
@@ -66,20 +72,35 @@ export async function createContainer(
         mountPoints,
       };
       await dirsMade;
-      await ctx.store.create(record);
+      await ctx.store.create(record, { durable: false });
       return record;
     });
+    let snapshotSynced: Promise<void> = Promise.resolve();
     const [, config] = await settleAll([
-      ctx.opts.snapshotter.prepare(id, image.topChainId, opts).then(() => {
+      ctx.opts.snapshotter.prepare(id, image.topChainId, { signal: opts.signal, track: (s) => (snapshotSynced = s) }).then(() => {
         prepared = true;
+        tSnap = performance.now();
       }),
       recordWritten,
       dirsMade,
     ]);
+    // Written without waiting for the disk: a crash of berthd loses nothing (the page cache has
+    // it); for a power loss they are synced after the answer, the snapshot first, so a record
+    // that reached the disk always has its snapshot. Close waits for the syncs.
+    ctx.track(
+      snapshotSynced
+        .then(() => ctx.store.syncRecord(id))
+        .catch((e: unknown) => {
+          // Removed meanwhile (`create` then `rm`): nothing left to keep.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container record', { container: id.slice(0, 12), error: errorMessage(e) });
+        }),
+    );
     const c = new Container(config, initialState(), dir);
     ctx.containers.set(id, c);
     ctx.publish(c, 'create');
     premount(ctx, c);
+    const ms = (t: number) => +(t - tChecks).toFixed(1);
+    ctx.log.trace('create phases', { container: id.slice(0, 12), imageMs: +(tImage - t0).toFixed(1), checksMs: +(tChecks - tImage).toFixed(1), snapshotMs: ms(tSnap), volumesMs: ms(tVol), recordMs: ms(performance.now()) });
     return { id, warnings };
   } catch (err) {
     ctx.names.delete(name);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BerthError, writeJsonAtomic } from '../util/index.js';
+import { BerthError, syncFile, writeJsonAtomic } from '../util/index.js';
 import type { ContainerSpec, ImageRuntimeConfig } from './container-spec.js';
 import type { ContainerStatus } from './container-state.js';
 import type { MountPointInfo } from '../volume/index.js';
@@ -165,11 +165,17 @@ export class ContainerStore {
   }
 
   /**
-   * Writes the record (config.json, durable). The initial state is implied: state.json is
-   * written at the first change, and a container without one loads as created.
+   * Writes the record (config.json; `durable: false`: without waiting for the disk, see
+   * syncRecord). The initial state is implied: state.json is written at the first change,
+   * and a container without one loads as created.
    */
-  async create(config: ContainerConfigFile): Promise<void> {
-    await writeJsonAtomic(join(this.dir(config.id), 'config.json'), config);
+  async create(config: ContainerConfigFile, opts: { durable?: boolean } = {}): Promise<void> {
+    await writeJsonAtomic(join(this.dir(config.id), 'config.json'), config, { durable: opts.durable ?? true });
+  }
+
+  /** Makes a record written with `durable: false` durable (config.json and the entries of its directory). */
+  async syncRecord(id: string): Promise<void> {
+    await syncFile(join(this.dir(id), 'config.json'));
   }
 
   async saveConfig(config: ContainerConfigFile): Promise<void> {

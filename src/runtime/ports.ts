@@ -35,7 +35,8 @@ export interface ImageLookup {
 
 /** Container root filesystems (the storage snapshotter satisfies this). */
 export interface RootfsSnapshotter {
-  prepare(key: string, parent: string | undefined, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  /** `track`: gets the making durable of the snapshot, which then runs after. */
+  prepare(key: string, parent: string | undefined, opts?: { signal?: AbortSignal; track?: (sync: Promise<void>) => void }): Promise<unknown>;
   mount(key: string, target: string, opts?: { signal?: AbortSignal }): Promise<void>;
   unmount(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
   upperPath(key: string): string;

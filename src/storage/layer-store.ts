@@ -71,6 +71,15 @@ export interface Mount {
  * Writable container root filesystems over read-only layers (overlayfs). `key` names an
  * active snapshot, `parent` the committed layer it sits on.
  */
+export interface SnapshotPrepareOptions {
+  signal?: AbortSignal;
+  /**
+   * Receives the making durable of the new snapshot (it never rejects), which then runs after
+   * prepare() resolves instead of before; the caller keeps it (e.g. for close to wait on).
+   */
+  track?: (sync: Promise<void>) => void;
+}
+
 export interface SnapshotRemoveOptions {
   /** The caller knows the snapshot is mounted nowhere (it keeps that fact): the mount table is not read. */
   unmounted?: boolean;
@@ -83,7 +92,7 @@ export interface SnapshotRemoveOptions {
 
 export interface Snapshotter {
   /** Creates the upper/work dirs for `key` over `parent` and returns the mount to make. */
-  prepare(key: string, parent: ChainId | undefined, opts?: { signal?: AbortSignal }): Promise<Mount[]>;
+  prepare(key: string, parent: ChainId | undefined, opts?: SnapshotPrepareOptions): Promise<Mount[]>;
   mounts(key: string): Promise<Mount[]>;
   /** Mounts the snapshot at `target` (creating it). */
   mount(key: string, target: string, opts?: { signal?: AbortSignal }): Promise<void>;

@@ -8,7 +8,9 @@ import {
   MNT_DETACH,
   UMOUNT_NOFOLLOW,
   conflict,
+  errorKind,
   errorMessage,
+  fsyncDir,
   invalidArgument,
   isDigest,
   isNativeSysError,
@@ -16,9 +18,10 @@ import {
   type NativeSys,
   notFound,
   run,
+  syncFile,
   writeJsonAtomic,
 } from '../util/index.js';
-import type { ChainId, Mount, SnapshotRemoveOptions, Snapshotter } from './layer-store.js';
+import type { ChainId, Mount, SnapshotPrepareOptions, SnapshotRemoveOptions, Snapshotter } from './layer-store.js';
 import type { LocalLayerStore } from './local-layer-store.js';
 import { TEMP_PREFIX, tempName } from './layout.js';
 import { readMetadata } from './metadata-file.js';
@@ -91,7 +94,7 @@ export class OverlaySnapshotter implements Snapshotter {
     return meta;
   }
 
-  async prepare(key: string, parent: ChainId | undefined, _opts: { signal?: AbortSignal } = {}): Promise<Mount[]> {
+  async prepare(key: string, parent: ChainId | undefined, opts: SnapshotPrepareOptions = {}): Promise<Mount[]> {
     const target = this.snapshotDir(key);
     const meta: SnapshotMeta = { version: 1, key, parent };
     const lowers = await this.locks.run(key, async () => {
@@ -107,8 +110,8 @@ export class OverlaySnapshotter implements Snapshotter {
           mkdir(join(tmp, 'work'), { mode: 0o700 }),
           parent ? undefined : mkdir(join(tmp, 'empty'), { mode: 0o755 }),
         ]);
-        // Its directory fsync covers the dirs made above.
-        await writeJsonAtomic(join(tmp, 'meta.json'), meta);
+        // Its directory fsync covers the dirs made above (now, or in syncSnapshot).
+        await writeJsonAtomic(join(tmp, 'meta.json'), meta, { durable: !opts.track });
         // A taken key is a directory that is not empty, which rename does not replace.
         await rename(tmp, target);
       } catch (err) {
@@ -119,7 +122,22 @@ export class OverlaySnapshotter implements Snapshotter {
       }
       return links;
     });
+    opts.track?.(this.syncSnapshot(key));
     return [{ type: 'overlay', source: 'overlay', options: this.optionsFor(key, meta, lowers, false) }];
+  }
+
+  /**
+   * Makes a snapshot prepared without waiting for the disk durable: meta.json, the snapshot's
+   * entries, its name. Never rejects: a snapshot removed meanwhile needs no sync, and a failed
+   * fsync leaves what a power loss would (a snapshot that is gone or was never there).
+   */
+  private async syncSnapshot(key: string): Promise<void> {
+    try {
+      await syncFile(join(this.snapshotDir(key), 'meta.json'));
+      await fsyncDir(this.dir);
+    } catch {
+      // See above: nothing to report to anyone.
+    }
   }
 
   /** Mount options; lower dirs relative to `layers/l/` when `relative`, absolute otherwise. */
