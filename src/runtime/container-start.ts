@@ -31,9 +31,29 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   // The previous run's cgroups and endpoints (same paths and names) go first.
   await c.released;
   let conmon: PendingConmon | undefined;
+  let preparing: Promise<unknown> | undefined;
   try {
-    // conmon starts now and waits on its start pipe: its exec and start-up overlap the
-    // preparations below. It must not find the previous run's config.json if berthd dies first.
+    cleanup.push(() => ctx.unmountRootfs(c));
+    const rootfsReady = (async () => {
+      await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
+      tMount = performance.now();
+    })();
+    let args = [c.config.path, ...c.config.args];
+    // Independent preparations run side by side, those that need no rootfs while it is mounted:
+    // each is file I/O or one small spawn.
+    const prepared = settleAll([
+      prepareNetwork(ctx, c, cleanup),
+      rootfsReady.then(() => resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd)),
+      rootfsReady.then(() => ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec })),
+      spec.host.privileged ? hostDevices() : Promise.resolve([]),
+      requestedDevices(spec.host.devices ?? []),
+      rootfsReady.then(() => checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/')),
+      hostSecurity(),
+    ]);
+    preparing = prepared.catch(() => undefined);
+    // conmon is spawned while the preparations' I/O is under way (the fork blocks this thread
+    // for a few ms) and waits on its start pipe, so its exec and start-up overlap them too. It
+    // must not find the previous run's config.json if berthd dies before releasing it.
     await rm(join(c.bundle, 'config.json'), { force: true });
     conmon = await spawnConmon(ctx.runc, {
       id: c.id,
@@ -51,23 +71,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     });
     const pending = conmon;
     cleanup.push(() => pending.abandon());
-    cleanup.push(() => ctx.unmountRootfs(c));
-    const rootfsReady = (async () => {
-      await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
-      tMount = performance.now();
-    })();
-    let args = [c.config.path, ...c.config.args];
-    // Independent preparations run side by side, those that need no rootfs while it is mounted:
-    // each is file I/O or one small spawn.
-    const [network, user, extraMounts, hostDevs, requested, , security] = await settleAll([
-      prepareNetwork(ctx, c, cleanup),
-      rootfsReady.then(() => resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd)),
-      rootfsReady.then(() => ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec })),
-      spec.host.privileged ? hostDevices() : Promise.resolve([]),
-      requestedDevices(spec.host.devices ?? []),
-      rootfsReady.then(() => checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/')),
-      hostSecurity(),
-    ]);
+    const [network, user, extraMounts, hostDevs, requested, , security] = await prepared;
     const devicePaths = new Set(requested.devices.map((d) => d.path));
     if (spec.host.init) args = [INIT_PATH, '--', ...args];
     const tPrep = performance.now();
@@ -167,6 +171,8 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     // The exit may have happened before the watcher saw the state change.
     void checkExitFile(ctx, c);
   } catch (err) {
+    // No preparation may still run (and write into the rootfs or reserve addresses) while the cleanup undoes it.
+    await preparing;
     unwatchExit(c);
     // An attach still under way (runc create failed beside it) ends before it is undone.
     if (attaching) cleanup.push(() => ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }));
