@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** fsync a directory so a rename inside it survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** fsync of a file's data, or of a directory's entries. */
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
@@ -12,17 +12,17 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** fsync a directory so a rename inside it survives a crash. */
+export function fsyncDir(dir: string): Promise<void> {
+  return fsyncPath(dir);
+}
+
 /**
  * Makes a file written without fsync (`durable: false`) durable: its data, then the directory
  * entry its rename made. Whatever version the name holds by then is the one made durable.
  */
 export async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fsyncPath(path);
   await fsyncDir(dirname(path));
 }
 
