@@ -79,8 +79,9 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
     if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
     // An --rm container is removed right away, so its exit is not written at all: if berthd
     // dies first, the exit file is still there and the exit is processed again at start-up.
+    // Nor is the exit a removal waits for (rm -f), which writes the container's state next.
     const autoRemoving = c.config.spec.host.autoRemove && !c.removing && !ctx.closed;
-    if (!autoRemoving) await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
+    if (!autoRemoving && !c.removing) await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
     tSaved = performance.now();
     if (oomKilled) ctx.publish(c, 'oom');
     ctx.publish(c, 'die', { exitCode: String(exitCode) });
