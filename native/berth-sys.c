@@ -32,7 +32,6 @@
 // Measured (bench/mount-syscalls.ts): an overlay mount+umount2 takes ~0.5 ms either way, with
 // absolute lowerdirs on the pool thread or relative ones through the child (within noise).
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -42,10 +41,7 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <node_api.h>
-
-/** Bumped when the JS-visible interface changes; the loader refuses any other. */
-#define BERTH_SYS_ABI 1
+#include "berth-sys.h"
 
 /** The vfork-style child's stack, on the waiting pool thread's own stack (it is suspended meanwhile). */
 #define CHILD_STACK_BYTES (32 * 1024)
@@ -186,8 +182,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   free_request(r);
 }
 
-/** A string argument (NULL for null/undefined when optional); throws a TypeError and returns -1 otherwise. */
-static int get_string(napi_env env, napi_value v, int optional, const char *name, char **out) {
+int berth_get_string(napi_env env, napi_value v, int optional, const char *name, char **out) {
   napi_valuetype t;
   *out = NULL;
   napi_typeof(env, v, &t);
@@ -273,9 +268,9 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   request *r = new_request(env, info, OP_MOUNT, 5, 6, argv, "berth-sys: mount(source, target, fstype, flags, data, cwd?)");
   if (!r) return NULL;
-  int bad = get_string(env, argv[0], 1, "source", &r->source) || get_string(env, argv[1], 0, "target", &r->target) ||
-            get_string(env, argv[2], 1, "fstype", &r->fstype) || get_flags(env, argv[3], &r->flags) ||
-            get_string(env, argv[4], 1, "data", &r->data) || get_string(env, argv[5], 1, "cwd", &r->cwd);
+  int bad = berth_get_string(env, argv[0], 1, "source", &r->source) || berth_get_string(env, argv[1], 0, "target", &r->target) ||
+            berth_get_string(env, argv[2], 1, "fstype", &r->fstype) || get_flags(env, argv[3], &r->flags) ||
+            berth_get_string(env, argv[4], 1, "data", &r->data) || berth_get_string(env, argv[5], 1, "cwd", &r->cwd);
   return submit(env, r, bad, "berth-sys:mount");
 }
 
@@ -284,7 +279,7 @@ static napi_value js_umount(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   request *r = new_request(env, info, OP_UMOUNT, 2, 2, argv, "berth-sys: umount(target, flags)");
   if (!r) return NULL;
-  int bad = get_string(env, argv[0], 0, "target", &r->target) || get_flags(env, argv[1], &r->flags);
+  int bad = berth_get_string(env, argv[0], 0, "target", &r->target) || get_flags(env, argv[1], &r->flags);
   return submit(env, r, bad, "berth-sys:umount");
 }
 
@@ -293,7 +288,7 @@ static napi_value js_bind_new_netns(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   request *r = new_request(env, info, OP_NETNS, 1, 1, argv, "berth-sys: bindNewNetns(target)");
   if (!r) return NULL;
-  return submit(env, r, get_string(env, argv[0], 0, "target", &r->target), "berth-sys:netns");
+  return submit(env, r, berth_get_string(env, argv[0], 0, "target", &r->target), "berth-sys:netns");
 }
 
 NAPI_MODULE_INIT() {
@@ -304,6 +299,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "umount", fn);
   napi_create_function(env, "bindNewNetns", NAPI_AUTO_LENGTH, js_bind_new_netns, NULL, &fn);
   napi_set_named_property(env, exports, "bindNewNetns", fn);
+  berth_spawn_init(env, exports);
   napi_create_uint32(env, BERTH_SYS_ABI, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;

@@ -1,4 +1,4 @@
-// Compiles native/berth-sys.c (berthd's mount/umount/netns addon) into dist/berth-sys.node
+// Compiles native/berth-sys.c + berth-spawn.c (berthd's mount/umount/netns/spawn addon) into dist/berth-sys.node
 // with the system C compiler against Node's own headers: no node-gyp, no network. Called by
 // scripts/build.mjs and by the benches' bundler (bench/daemon-bundle.ts). The addon is
 // optional: without a compiler or headers this prints one line and berthd spawns
@@ -9,10 +9,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const SOURCE = 'native/berth-sys.c';
+const SOURCES = ['native/berth-sys.c', 'native/berth-spawn.c'];
+/** The sources and what they include: a change to any of them rebuilds. */
+const INPUTS = [...SOURCES, 'native/berth-sys.h'];
 const OUTPUT = 'dist/berth-sys.node';
-const FLAGS = ['-O2', '-shared', '-fPIC', '-std=gnu11', '-Wall', '-Wextra', '-Werror'];
-/** One compile of ~300 lines: seconds at most, unless the host is wedged. */
+// -z now: every symbol is bound at load, so no lazy PLT binding (the dynamic linker, its locks)
+// ever runs in berth-spawn.c's vfork-style child, which shares the daemon's memory.
+const FLAGS = ['-O2', '-shared', '-fPIC', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-Wl,-z,now'];
+/** One compile of ~1000 lines: seconds at most, unless the host is wedged. */
 const COMPILE_TIMEOUT_MS = 120_000;
 
 async function mtime(path) {
@@ -24,10 +28,9 @@ async function mtime(path) {
  * Returns the output path, or undefined when it cannot be built (after saying why on stderr).
  */
 export async function buildNativeAddon(root = join(dirname(fileURLToPath(import.meta.url)), '..')) {
-  const source = join(root, SOURCE);
   const output = join(root, OUTPUT);
   const built = await mtime(output);
-  const inputs = [await mtime(source), await mtime(fileURLToPath(import.meta.url))];
+  const inputs = await Promise.all([...INPUTS.map((f) => mtime(join(root, f))), mtime(fileURLToPath(import.meta.url))]);
   if (built !== undefined && inputs.every((t) => t !== undefined && t <= built)) return output;
 
   const headers = join(dirname(dirname(process.execPath)), 'include', 'node');
@@ -41,7 +44,7 @@ export async function buildNativeAddon(root = join(dirname(fileURLToPath(import.
   // (writing into a dlopen'ed file in place would crash it).
   const tmp = `${output}.tmp-${process.pid}`;
   try {
-    await promisify(execFile)(cc, [...FLAGS, `-I${headers}`, '-o', tmp, source], { timeout: COMPILE_TIMEOUT_MS });
+    await promisify(execFile)(cc, [...FLAGS, `-I${headers}`, '-o', tmp, ...SOURCES.map((f) => join(root, f))], { timeout: COMPILE_TIMEOUT_MS });
     await rename(tmp, output);
     return output;
   } catch (err) {
@@ -49,7 +52,7 @@ export async function buildNativeAddon(root = join(dirname(fileURLToPath(import.
     // A stale addon from older sources must not stay behind (the loader would refuse another ABI anyway).
     await rm(output, { force: true });
     if (err.code === 'ENOENT') console.error(`build: no C compiler (${cc}): berthd will spawn mount/umount/unshare (no berth-sys addon)`);
-    else console.error(`build: compiling ${SOURCE} failed: berthd will spawn mount/umount/unshare (no berth-sys addon)\n${(err.stderr || err.message).trim()}`);
+    else console.error(`build: compiling ${SOURCES.join(' ')} failed: berthd will spawn mount/umount/unshare (no berth-sys addon)\n${(err.stderr || err.message).trim()}`);
     return undefined;
   }
 }

@@ -1,6 +1,8 @@
 // The bridge driver: Linux bridges, veth pairs and iptables, driven through iproute2 in batch
 // mode (one spawn per side of an endpoint) and iptables-restore (one spawn per firewall sync).
-// Work inside a container's namespace goes through `nsenter --net=<path>`: Node has no setns.
+// Work inside a container's namespace runs `ip` with run()'s `netns` option: the berth-sys
+// addon setns()es the child into it before the exec (Node has no setns); without the addon,
+// run() puts `nsenter --net=<path>` in front.
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { BerthError, KeyedMutex, invalidArgument, logger, run } from '../util/index.js';
 import {
@@ -33,7 +35,6 @@ export interface BridgeDriverOptions {
   /** Name prefix for bridges, veths and iptables chains (default `berth`, tests `bt<rand>`). */
   prefix?: string;
   ipBin?: string;
-  nsenterBin?: string;
   iptablesRestoreBin?: string;
   iptablesSaveBin?: string;
   /** Where sysctls live (tests of the rendering may point elsewhere). */
@@ -43,7 +44,6 @@ export interface BridgeDriverOptions {
 export class BridgeDriver implements NetworkDriver {
   readonly prefix: string;
   private readonly ip: string;
-  private readonly nsenter: string;
   private readonly restoreBin: string;
   private readonly saveBin: string;
   private readonly procSys: string;
@@ -57,7 +57,6 @@ export class BridgeDriver implements NetworkDriver {
       throw invalidArgument(`network name prefix "${this.prefix}" must be 2–8 lowercase letters or digits`);
     }
     this.ip = opts.ipBin ?? 'ip';
-    this.nsenter = opts.nsenterBin ?? 'nsenter';
     this.restoreBin = opts.iptablesRestoreBin ?? 'iptables-restore';
     this.saveBin = opts.iptablesSaveBin ?? 'iptables-save';
     this.procSys = opts.procSys ?? '/proc/sys';
@@ -190,15 +189,7 @@ export class BridgeDriver implements NetworkDriver {
 
   private async ipBatch(cmds: string[], opts: OpOptions & { netnsPath?: string }): Promise<void> {
     const input = cmds.join('\n') + '\n';
-    if (opts.netnsPath) {
-      await run(this.nsenter, [`--net=${opts.netnsPath}`, this.ip, '-batch', '-'], {
-        timeoutMs: IP_TIMEOUT_MS,
-        signal: opts.signal,
-        input,
-      });
-    } else {
-      await run(this.ip, ['-batch', '-'], { timeoutMs: IP_TIMEOUT_MS, signal: opts.signal, input });
-    }
+    await run(this.ip, ['-batch', '-'], { timeoutMs: IP_TIMEOUT_MS, signal: opts.signal, input, netns: opts.netnsPath });
   }
 
   private async iptablesSave(opts: OpOptions): Promise<string> {

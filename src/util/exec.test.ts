@@ -1,27 +1,224 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExecError, run, spawnStreaming } from './exec.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BerthError } from './errors.js';
+import { ExecError, run, spawnStreaming, type RunOptions } from './exec.js';
+import { NATIVE_SYS_FILE } from './native-sys.js';
 
-test('run collects stdout of a successful command', async () => {
+const REPO = resolve(import.meta.dirname, '../..');
+const BUILT = existsSync(join(REPO, 'dist', NATIVE_SYS_FILE));
+
+/** run() has two paths (the berth-sys addon, child_process) that must behave alike: each test runs on both. */
+const PATHS = [
+  { name: 'the addon', native: true, skip: BUILT ? false : `no ${NATIVE_SYS_FILE} in dist/ (npm run build makes it)` },
+  { name: 'child_process', native: false, skip: false },
+] as const;
+
+type Ctx = { after: (fn: () => Promise<void> | void) => void };
+
+/** Selects run()'s path for one test (BERTH_NATIVE is read on every call). */
+function usePath(t: Ctx, native: boolean): void {
+  const before = process.env.BERTH_NATIVE;
+  t.after(() => {
+    if (before === undefined) delete process.env.BERTH_NATIVE;
+    else process.env.BERTH_NATIVE = before;
+  });
+  if (native) delete process.env.BERTH_NATIVE;
+  else process.env.BERTH_NATIVE = '0';
+}
+
+function bothPaths(name: string, fn: (t: Ctx) => Promise<void>): void {
+  for (const p of PATHS) {
+    test(`${name} (${p.name})`, { skip: p.skip }, async (t) => {
+      usePath(t, p.native);
+      await fn(t);
+    });
+  }
+}
+
+async function tempDir(t: Ctx): Promise<string> {
+  const dir = await realpath(await mkdtemp(join(tmpdir(), 'berth-exec-')));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Whether a process is gone (reaped, not a zombie). */
+async function isGone(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // A reused pid would be another command than the shell or sleep the test started.
+  return stat === undefined || !/^\d+ \((sh|sleep)\) /.test(stat);
+}
+
+/** Runs `script` (which writes its pid to a file first) and hands back the pid with the outcome. */
+async function runRecordingPid(t: Ctx, script: string, opts: RunOptions): Promise<{ pid: number; result: Promise<unknown> }> {
+  const file = join(await tempDir(t), 'pid');
+  const result = run('sh', ['-c', `echo $$ > ${file}.tmp && mv ${file}.tmp ${file}; ${script}`], opts);
+  result.catch(() => undefined);
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text) return { pid: Number(text.trim()), result };
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+bothPaths('run collects stdout of a successful command', async () => {
   const r = await run('sh', ['-c', 'echo hi'], { timeoutMs: 5000 });
-  assert.equal(r.stdout, 'hi\n');
+  assert.deepEqual(r, { stdout: 'hi\n', stderr: '', exitCode: 0 });
 });
 
-test('run carries the stderr tail into the error of a failing command', async () => {
+bothPaths('run keeps stdout and stderr apart', async () => {
+  const r = await run('sh', ['-c', 'echo out; echo err >&2; echo out2'], { timeoutMs: 5000 });
+  assert.equal(r.stdout, 'out\nout2\n');
+  assert.equal(r.stderr, 'err\n');
+});
+
+bothPaths('run carries the stderr tail into the error of a failing command', async () => {
   await assert.rejects(run('sh', ['-c', 'echo bad >&2; exit 3'], { timeoutMs: 5000 }), (e: unknown) => {
     assert.ok(e instanceof ExecError);
     assert.equal(e.exitCode, 3);
-    assert.match(e.message, /bad/);
+    assert.equal(e.signal, null);
+    assert.equal(e.kind, 'internal');
+    assert.equal(e.message, "sh -c echo bad >&2; exit 3 exited with status 3: bad");
     return true;
   });
 });
 
-test('run kills a command that outlives its timeout', async () => {
-  await assert.rejects(run('sleep', ['10'], { timeoutMs: 100 }), (e: unknown) => {
+bothPaths('run accepts an exit code listed in okCodes and answers it', async () => {
+  const r = await run('sh', ['-c', 'exit 1'], { timeoutMs: 5000, okCodes: [1] });
+  assert.equal(r.exitCode, 1);
+});
+
+bothPaths('run reports the signal that killed a command', async () => {
+  await assert.rejects(run('sh', ['-c', 'kill -TERM $$'], { timeoutMs: 5000 }), (e: unknown) => {
     assert.ok(e instanceof ExecError);
-    assert.equal(e.kind, 'unavailable');
+    assert.equal(e.exitCode, null);
+    assert.equal(e.signal, 'SIGTERM');
+    assert.match(e.message, /killed by SIGTERM/);
     return true;
   });
+});
+
+bothPaths('run starts a command with default signal dispositions and nothing blocked', async () => {
+  // node ignores SIGPIPE and handles others; none of it may reach the command.
+  const { stdout } = await run('cat', ['/proc/self/status'], { timeoutMs: 5000 });
+  const sig = stdout.split('\n').filter((l) => /^Sig(Blk|Ign|Cgt):/.test(l));
+  assert.deepEqual(sig, ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000', 'SigCgt:\t0000000000000000']);
+});
+
+bothPaths('run keeps only the last 4 KiB of stderr', async () => {
+  const r = await run('sh', ['-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i" >&2; i=$((i+1)); done; echo END >&2'], { timeoutMs: 10_000 });
+  assert.ok(r.stderr.length <= 4096, `${r.stderr.length} bytes`);
+  assert.ok(r.stderr.endsWith('line 1999\nEND\n'));
+});
+
+bothPaths('run feeds more than 1 MiB of input through a command and reads it all back', async () => {
+  const input = Buffer.alloc(3 * 2 ** 20 / 2, 'abcdefghijklmnopqrstuvwxyz0123456789\n');
+  const r = await run('cat', [], { timeoutMs: 10_000, input });
+  assert.equal(r.stdout.length, input.length);
+  assert.equal(r.stdout, input.toString());
+});
+
+bothPaths('run gives a command that reads nothing an empty stdin', async () => {
+  const r = await run('wc', ['-c'], { timeoutMs: 5000 });
+  assert.equal(r.stdout.trim(), '0');
+});
+
+bothPaths('run does not fail a command that exits without reading its input', async () => {
+  const r = await run('true', [], { timeoutMs: 5000, input: Buffer.alloc(2 ** 20) });
+  assert.equal(r.exitCode, 0);
+});
+
+bothPaths('run kills a command whose stdout passes the bound and says so', async () => {
+  await assert.rejects(run('yes', [], { timeoutMs: 10_000, maxStdoutBytes: 100_000 }), (e: unknown) => {
+    assert.ok(e instanceof ExecError);
+    assert.equal(e.reason, 'overflow');
+    assert.match(e.message, /^yes wrote too much output/);
+    return true;
+  });
+});
+
+bothPaths('run kills a command that outlives its timeout, and nothing of it is left', async (t) => {
+  const { pid, result } = await runRecordingPid(t, 'exec sleep 10', { timeoutMs: 300 });
+  await assert.rejects(result, (e: unknown) => {
+    assert.ok(e instanceof ExecError);
+    assert.equal(e.kind, 'unavailable');
+    assert.equal(e.reason, 'timeout');
+    assert.equal(e.signal, 'SIGKILL');
+    return true;
+  });
+  assert.ok(await isGone(pid), `pid ${pid} is still there (a zombie?)`);
+});
+
+bothPaths('run stops a command when its signal aborts, and rejects with the reason', async (t) => {
+  const ac = new AbortController();
+  const { pid, result } = await runRecordingPid(t, 'exec sleep 10', { timeoutMs: 10_000, signal: ac.signal });
+  const reason = new BerthError('cancelled', 'stop it');
+  ac.abort(reason);
+  await assert.rejects(result, (e: unknown) => e === reason);
+  assert.ok(await isGone(pid), `pid ${pid} is still there (a zombie?)`);
+});
+
+bothPaths('run does not start a command when its signal is already aborted', async (t) => {
+  const marker = join(await tempDir(t), 'ran');
+  await assert.rejects(run('touch', [marker], { timeoutMs: 5000, signal: AbortSignal.abort() }), { name: 'AbortError' });
+  assert.equal(existsSync(marker), false);
+});
+
+bothPaths('run fails on a missing binary with the error child_process gives', async () => {
+  await assert.rejects(run('berth-no-such-binary', ['x'], { timeoutMs: 5000 }), (e: unknown) => {
+    assert.ok(e instanceof BerthError);
+    assert.equal(e.kind, 'internal');
+    assert.equal(e.message, 'cannot run berth-no-such-binary: spawn berth-no-such-binary ENOENT');
+    const cause = e.cause as NodeJS.ErrnoException;
+    assert.equal(cause.code, 'ENOENT');
+    assert.equal(cause.errno, -2);
+    assert.equal(cause.syscall, 'spawn berth-no-such-binary');
+    assert.equal(cause.path, 'berth-no-such-binary');
+    return true;
+  });
+});
+
+bothPaths('run gives a command exactly the environment and working directory asked for', async (t) => {
+  const dir = await tempDir(t);
+  const r = await run('sh', ['-c', 'pwd; env | sort'], { timeoutMs: 5000, cwd: dir, env: { FOO: 'bar baz', PATH: process.env.PATH, UNSET: undefined } });
+  const [pwd, ...env] = r.stdout.trim().split('\n');
+  assert.equal(pwd, dir);
+  assert.ok(env.includes('FOO=bar baz'));
+  assert.ok(!env.some((l) => l.startsWith('UNSET')));
+  assert.ok(!env.some((l) => l.startsWith('HOME=')), 'nothing of the daemon environment besides what was given');
+});
+
+bothPaths('run looks a command up along the PATH of the environment it is given', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'berth-hello'), '#!/bin/sh\necho hello from "$0"\n');
+  await chmod(join(dir, 'berth-hello'), 0o755);
+  const r = await run('berth-hello', [], { timeoutMs: 5000, env: { PATH: `/nonexistent:${dir}:/usr/bin:/bin` } });
+  assert.equal(r.stdout, `hello from ${dir}/berth-hello\n`);
+});
+
+test('a command run through the addon gets only fds 0-2, even one the daemon inherited without close-on-exec', { skip: PATHS[0].skip }, () => {
+  // A node whose fd 40 is open and not close-on-exec (as bash leaves a redirection of `exec`)
+  // runs `ls` of its child's fds on both paths.
+  const script = `
+    import { run } from ${JSON.stringify(join(REPO, 'src/util/exec.ts'))};
+    const ls = () => run('sh', ['-c', 'ls /proc/$$/fd'], { timeoutMs: 5000 }).then((r) => r.stdout.trim().split('\\n').sort().join(','));
+    const native = await ls();
+    process.env.BERTH_NATIVE = '0';
+    console.log(JSON.stringify({ native, forked: await ls() }));`;
+  const r = spawnSync('bash', ['-c', 'exec 40</dev/null; exec "$@"', 'bash', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const fds = JSON.parse(r.stdout) as { native: string; forked: string };
+  assert.equal(fds.native, '0,1,2');
+  // Why close_range matters: child_process hands such an fd on.
+  assert.ok(fds.forked.split(',').includes('40'), fds.forked);
 });
 
 test('spawnStreaming keeps the output of a child that exited before the caller started reading', async () => {

@@ -1,25 +1,38 @@
 // The only importer of node:child_process (STYLE.md §8). Every child has a timeout,
 // runs in its own process group and is killed as a group on timeout or abort.
+// run() starts its command through the berth-sys addon when it is there (native/berth-spawn.c:
+// a vfork-style child, so the daemon is not forked, which blocks the event loop 1-4.5 ms per
+// spawn), else (no addon, BERTH_NATIVE=0) through child_process; both give the same results,
+// errors and timeouts. Streaming and detached children stay on child_process.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { BerthError } from './errors.js';
+import { nativeSys, type NativeSys } from './native-sys.js';
 
 const STDERR_TAIL_BYTES = 4096;
+/** run()'s default bound on what a command may write to stdout (iptables-save of a big host is a few MB). */
+export const RUN_MAX_STDOUT_BYTES = 64 * 2 ** 20;
 
 export class ExecError extends BerthError {
   readonly cmd: string;
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stderrTail: string;
-  constructor(cmd: string, exitCode: number | null, signal: NodeJS.Signals | null, stderrTail: string, timedOut = false) {
-    const why = timedOut ? 'timed out' : signal ? `killed by ${signal}` : `exited with status ${exitCode}`;
+  /** `timeout`: killed when its time was up; `overflow`: killed when its stdout passed the bound. */
+  readonly reason: 'timeout' | 'overflow' | undefined;
+  constructor(cmd: string, exitCode: number | null, signal: NodeJS.Signals | null, stderrTail: string, reason?: 'timeout' | 'overflow' | boolean) {
+    const why = reason === true ? 'timeout' : reason || undefined;
+    const what =
+      why === 'timeout' ? 'timed out' : why === 'overflow' ? 'wrote too much output' : signal ? `killed by ${signal}` : `exited with status ${exitCode}`;
     const tail = stderrTail.trim();
-    super(timedOut ? 'unavailable' : 'internal', `${cmd} ${why}${tail ? `: ${tail}` : ''}`);
+    super(why === 'timeout' ? 'unavailable' : 'internal', `${cmd} ${what}${tail ? `: ${tail}` : ''}`);
     this.name = 'ExecError';
     this.cmd = cmd;
     this.exitCode = exitCode;
     this.signal = signal;
     this.stderrTail = stderrTail;
+    this.reason = why;
   }
 }
 
@@ -31,6 +44,13 @@ export interface RunOptions {
   cwd?: string;
   /** Accept these exit codes besides 0. */
   okCodes?: number[];
+  /**
+   * Run the command in the network namespace of this file (a bind-mounted netns): the addon
+   * setns()es its child before the exec; without it, `nsenter --net=<file>` runs the command.
+   */
+  netns?: string;
+  /** Kill the command (ExecError, reason `overflow`) once its stdout passes this; RUN_MAX_STDOUT_BYTES by default. */
+  maxStdoutBytes?: number;
 }
 
 export interface RunResult {
@@ -39,72 +59,159 @@ export interface RunResult {
   exitCode: number;
 }
 
-function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
   try {
-    process.kill(-child.pid, sig);
+    process.kill(-pid, sig);
   } catch {
     // The group is already gone: nothing left to kill.
   }
 }
 
-function appendTail(tail: string, chunk: Buffer): string {
-  const s = tail + chunk.toString('utf8');
-  return s.length > STDERR_TAIL_BYTES ? s.slice(-STDERR_TAIL_BYTES) : s;
+/** The last STDERR_TAIL_BYTES of what a command wrote to stderr. */
+class StderrTail {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    if (this.bytes > 2 * STDERR_TAIL_BYTES) this.trim();
+  }
+  private trim(): void {
+    const all = Buffer.concat(this.chunks);
+    const tail = all.subarray(Math.max(0, all.length - STDERR_TAIL_BYTES));
+    this.chunks = [tail];
+    this.bytes = tail.length;
+  }
+  toString(): string {
+    this.trim();
+    return this.chunks[0]!.toString('utf8');
+  }
+}
+
+/** The command as errors name it (without an nsenter in front), at most 200 characters. */
+function label(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].join(' ').slice(0, 200);
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** What a finished command amounts to: its exit code when it is 0 or an ok code, else the error to throw. */
+function outcome(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions,
+  end: { code: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean; overflowed: boolean },
+): number {
+  if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException('aborted', 'AbortError');
+  const { code } = end;
+  if (!end.overflowed && (code === 0 || (code !== null && opts.okCodes?.includes(code)))) return code;
+  throw new ExecError(label(cmd, args), code, end.signal, end.stderr, end.timedOut ? 'timeout' : end.overflowed ? 'overflow' : undefined);
+}
+
+/** Kills the group of `pid()` when the timeout passes or the signal aborts; `stop` disarms both. */
+function deadline(pid: () => number | undefined, opts: RunOptions): { timedOut: () => boolean; stop: () => void } {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(pid(), 'SIGKILL');
+  }, opts.timeoutMs);
+  const onAbort = () => killGroup(pid(), 'SIGKILL');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    timedOut: () => timedOut,
+    stop: () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 /**
  * Watches a spawned child: kills its group on timeout or abort, keeps a bounded stderr tail,
  * and settles with the exit code (0 or an ok code) or an ExecError (or the abort reason).
  */
-function supervise(child: ChildProcess, cmd: string, args: readonly string[], opts: RunOptions): Promise<{ exitCode: number; stderr: string }> {
-  let stderr = '';
-  let timedOut = false;
-  child.stderr!.on('data', (c: Buffer) => {
-    stderr = appendTail(stderr, c);
-  });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child, 'SIGKILL');
-  }, opts.timeoutMs);
-  const onAbort = () => killGroup(child, 'SIGKILL');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+function supervise(
+  child: ChildProcess,
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions,
+  overflowed: () => boolean = () => false,
+): Promise<{ exitCode: number; stderr: string }> {
+  const stderr = new StderrTail();
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+  const watch = deadline(() => child.pid, opts);
   return new Promise((resolve, reject) => {
-    const settle = () => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-    };
     child.on('error', (err) => {
-      settle();
+      watch.stop();
       reject(new BerthError('internal', `cannot run ${cmd}: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, sig) => {
-      settle();
-      if (opts.signal?.aborted) return reject(opts.signal.reason ?? new DOMException('aborted', 'AbortError'));
-      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) return resolve({ exitCode: code, stderr });
-      reject(new ExecError([cmd, ...args].join(' ').slice(0, 200), code, sig, stderr, timedOut));
+      watch.stop();
+      const tail = stderr.toString();
+      try {
+        resolve({ exitCode: outcome(cmd, args, opts, { code, signal: sig, stderr: tail, timedOut: watch.timedOut(), overflowed: overflowed() }), stderr: tail });
+      } catch (err) {
+        reject(err);
+      }
     });
   });
 }
 
-/** Runs a command to completion and collects its output (stderr bounded to a tail). */
+/** Runs a command to completion and collects its output (stdout bounded, stderr to a tail). */
 export async function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  const child = spawn(cmd, args, {
+  opts.signal?.throwIfAborted();
+  const sys = nativeSys();
+  return sys ? runNative(sys, cmd, args, opts) : runForked(cmd, args, opts);
+}
+
+/** run() through the addon: no fork of the daemon; the addon reaps the child, JS kills it on a deadline. */
+async function runNative(sys: NativeSys, cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const input = opts.input === undefined ? null : typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input;
+  const env = opts.env ? Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])) : null;
+  let child: ReturnType<NativeSys['spawn']>;
+  try {
+    child = sys.spawn([cmd, ...args], env, opts.cwd ?? null, opts.netns ?? null, input, opts.maxStdoutBytes ?? RUN_MAX_STDOUT_BYTES, STDERR_TAIL_BYTES);
+  } catch (err) {
+    throw new BerthError('internal', `cannot run ${cmd}: ${(err as Error).message}`, { cause: err });
+  }
+  const watch = deadline(() => child.pid, opts);
+  const r = await child.done.finally(watch.stop);
+  const stderr = r.stderr.toString('utf8');
+  const signal = r.signal === null ? null : (SIGNAL_NAMES.get(r.signal) ?? null);
+  const exitCode = outcome(cmd, args, opts, { code: r.exitCode, signal, stderr, timedOut: watch.timedOut(), overflowed: r.overflowed });
+  return { stdout: r.stdout.toString('utf8'), stderr, exitCode };
+}
+
+/** run() through child_process (a fork of the daemon). */
+async function runForked(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const [file, argv] = opts.netns ? ['nsenter', [`--net=${opts.netns}`, cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, {
     detached: true,
     env: opts.env ?? process.env,
     cwd: opts.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
+  const max = opts.maxStdoutBytes ?? RUN_MAX_STDOUT_BYTES;
+  const stdout: Buffer[] = [];
+  let bytes = 0;
+  let overflowed = false;
   child.stdout!.on('data', (c: Buffer) => {
-    stdout += c.toString('utf8');
+    if (overflowed) return;
+    if (bytes + c.length > max) {
+      overflowed = true;
+      killGroup(child.pid, 'SIGKILL');
+      c = c.subarray(0, max - bytes);
+    }
+    stdout.push(c);
+    bytes += c.length;
   });
   child.stdin!.on('error', () => {
     // The child may exit without reading its input; its exit status tells the story.
   });
   child.stdin!.end(opts.input ?? '');
-  const { exitCode, stderr } = await supervise(child, cmd, args, opts);
-  return { stdout, stderr, exitCode };
+  const { exitCode, stderr } = await supervise(child, cmd, args, opts, () => overflowed);
+  return { stdout: Buffer.concat(stdout).toString('utf8'), stderr, exitCode };
 }
 
 export interface StreamingChild {
@@ -149,7 +256,7 @@ export function spawnStreaming(
     stdin: child.stdin!,
     stdout: child.stdout ? heldOutput(child.stdout) : (null as unknown as Readable),
     done,
-    kill: (sig: NodeJS.Signals = 'SIGKILL') => killGroup(child, sig),
+    kill: (sig: NodeJS.Signals = 'SIGKILL') => killGroup(child.pid, sig),
   };
 }
 

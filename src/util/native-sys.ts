@@ -1,5 +1,6 @@
-// The loader of berth-sys, our own N-API addon for mount(2), umount2(2) and a new network
-// namespace on a file (native/berth-sys.c says why it exists). scripts/build-native.mjs
+// The loader of berth-sys, our own N-API addon for mount(2), umount2(2), a new network
+// namespace on a file (native/berth-sys.c says why) and fork-free spawns of short commands
+// (native/berth-spawn.c). scripts/build-native.mjs
 // compiles it into `<package root>/dist/berth-sys.node`; it is found from wherever this module
 // runs (dist/berthd.js, a chunk in dist/chunks/, the benches' bench/out/berthd/chunks/, or
 // src/util/ under tsx) as the nearest ancestor directory's `dist/berth-sys.node`.
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 export const NATIVE_SYS_FILE = 'berth-sys.node';
 /** BERTH_SYS_ABI in native/berth-sys.c: an addon built from other sources is not used. */
-const NATIVE_SYS_ABI = 1;
+const NATIVE_SYS_ABI = 2;
 
 /** mount(2) flags (include/uapi/linux/mount.h): the values are the kernel ABI. */
 export const MS_RDONLY = 0x1;
@@ -39,6 +40,35 @@ export interface NativeSys {
   umount(target: string, flags: number): Promise<void>;
   /** A new network namespace, bind-mounted onto `target` (an existing file); no thread of the daemon enters it. */
   bindNewNetns(target: string): Promise<void>;
+  /**
+   * Starts `argv[0]` (looked up along the PATH of `env`, else the daemon's) in its own session,
+   * vfork-style (no fork of the daemon), with pipes as its stdio and only fds 0-2 open: `env`
+   * (KEY=VALUE strings; null: the daemon's), `cwd`, `netns` (a network namespace file the child
+   * joins before its exec), `input` (written to its stdin, which is then closed). Throws when it
+   * cannot start (node's shape: "spawn ip ENOENT"). `done` resolves once it has exited and its
+   * output pipes are closed, with stdout (up to `maxStdout` bytes: beyond that its process group
+   * is SIGKILLed and `overflowed` is true) and the last `stderrTail` bytes of stderr. The caller
+   * kills it (process.kill(-pid)) on a timeout; the addon reaps it.
+   */
+  spawn(
+    argv: readonly string[],
+    env: readonly string[] | null,
+    cwd: string | null,
+    netns: string | null,
+    input: Uint8Array | null,
+    maxStdout: number,
+    stderrTail: number,
+  ): { pid: number; done: Promise<NativeSpawnResult> };
+}
+
+export interface NativeSpawnResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** null when a signal ended it. */
+  exitCode: number | null;
+  /** The signal's number. */
+  signal: number | null;
+  overflowed: boolean;
 }
 
 /** How the addon rejects: Node's fs error shape (`code` 'EBUSY', negative `errno`, `syscall`, `path`). */
@@ -56,7 +86,7 @@ export function isNativeSysError(err: unknown): err is NativeSysError {
 function isNativeSys(m: unknown): m is NativeSys & { abi: number } {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function';
+  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function' && typeof r.spawn === 'function';
 }
 
 /**
