@@ -8,14 +8,19 @@
 // mount resolve relative lowerdirs costs (the addon's mount with absolute lowerdirs on the pool
 // thread itself, against relative ones through the child), and what one read of the mount table
 // costs the loop with 20 container rootfs overlays mounted (the snapshotter no longer reads it
-// on the addon's path). Needs root and a built addon (npm run build).
+// on the addon's path). And the short commands util/exec.ts run() starts, through the addon's
+// vfork-style spawn against child_process (a fork of this process): `true`, `ip -batch -` on
+// the host and inside a namespace file (the addon setns()es its child; child_process runs
+// nsenter), with this process's RSS inflated to a daemon's (~70 MB) since fork() copies page
+// tables; plus the addon's synchronous part alone (clone until the child's exec). Needs root
+// and a built addon (npm run build).
 //   node --import tsx bench/mount-syscalls.ts [--runs N]
 import { loadavg, tmpdir } from 'node:os';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { nativeSys, type NativeSys } from '../src/util/index.js';
+import { nativeSys, run, type NativeSys } from '../src/util/index.js';
 import { LocalLayerStore, openStorage, readMounts, type ChainId, type Storage } from '../src/storage/index.js';
 import { buildTar } from '../src/storage/tar/tar-builder.js';
 import { createNetnsFile, removeNetnsFile } from '../src/runtime/netns-file.js';
@@ -89,6 +94,8 @@ async function main(): Promise<void> {
     return;
   }
   const root = await mkdtemp(join(tmpdir(), 'berth-bench-mounts-'));
+  // A daemon's worth of heap (berthd runs at ~70 MB RSS): what a fork() copies the page tables of.
+  const ballast = Array.from({ length: 40 }, () => Buffer.alloc(2 ** 20, 1));
   const storage = await openStorage(join(root, 'data'));
   try {
     const chain = await chainOf(storage, LAYERS);
@@ -131,6 +138,31 @@ async function main(): Promise<void> {
     const full = await sample(() => readMounts());
     console.log(line('read /proc/self/mountinfo', empty));
     console.log(line(`read /proc/self/mountinfo, ${MOUNTED} more overlays mounted`, full));
+
+    // Short commands: run() through the addon's spawn against child_process.
+    const opts = { timeoutMs: 10_000 };
+    const ipInput = 'link set lo up\naddr show dev lo\n';
+    await createNetnsFile(nsFile);
+    const commands: [string, () => Promise<unknown>][] = [
+      ['run true', () => run('true', [], opts)],
+      ['run ip -batch - (host, 2 commands)', () => run('ip', ['-batch', '-'], { ...opts, input: ipInput })],
+      ['run ip -batch - in a netns file', () => run('ip', ['-batch', '-'], { ...opts, input: ipInput, netns: nsFile })],
+    ];
+    for (const [label, fn] of commands) {
+      const forked = await onPath(false, () => sample(fn));
+      const native = await onPath(true, () => sample(fn));
+      console.log(line(`${label}, child_process`, forked));
+      console.log(line(`${label}, addon`, native, forked));
+    }
+    await removeNetnsFile(nsFile);
+    const syncMs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      const child = sys.spawn(['true'], null, null, null, null, 1024, 1024);
+      syncMs.push(performance.now() - t);
+      await child.done;
+    }
+    console.log(`${'addon spawn() of true, its synchronous part (clone to exec)'.padEnd(60)} ${median(syncMs).toFixed(3).padStart(6)} ms (${ballast.length} MB ballast)`);
   } finally {
     for (const m of (await readMounts()).reverse()) if (m.mountPoint.startsWith(`${root}/`)) await storage.snapshotter.unmount(m.mountPoint);
     await rm(root, { recursive: true, force: true });
