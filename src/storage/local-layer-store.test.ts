@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { errorKind, sha256Digest } from '../util/index.js';
 import { buildTar } from './tar/tar-builder.js';
 import { chainIdOf } from './chain-id.js';
+import { LocalLayerStore } from './local-layer-store.js';
 import { openStorage, type Storage } from './storage.js';
 
 async function storage(t: TestContext): Promise<{ root: string; s: Storage }> {
@@ -92,6 +93,21 @@ test('remove refuses a layer with a child, then removes bottom-up', async (t) =>
   await assert.rejects(s.layers.remove(l1.chainId), (e) => errorKind(e) === 'not-found');
   assert.deepEqual(await readdir(join(root, 'layers')), ['l']);
   assert.deepEqual(await readdir(join(root, 'layers', 'l')), []);
+});
+
+test('a layer removed and applied again is read with its new link, not the one it had', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const layers = await LocalLayerStore.open(root);
+  const l1 = await layers.apply(undefined, Readable.from([base]));
+  const [first] = await layers.lowerLinks(l1.chainId);
+  await layers.remove(l1.chainId);
+  assert.equal(await layers.get(l1.chainId), undefined);
+  await assert.rejects(layers.lowerLinks(l1.chainId), (e) => errorKind(e) === 'not-found');
+  await layers.apply(undefined, Readable.from([base]));
+  const [second] = await layers.lowerLinks(l1.chainId);
+  assert.notEqual(second, first);
+  assert.equal(await readlink(join(layers.linksDir, second!)), `../${l1.chainId.slice(7)}/diff`);
 });
 
 test('exportTar gives back the layer contents as a tar with the same diffID after re-import', async (t) => {

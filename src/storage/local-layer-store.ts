@@ -77,6 +77,12 @@ export class LocalLayerStore implements LayerStore {
   private readonly unpacking = new Map<string, Promise<LayerInfo>>();
   private readonly listeners = new Set<(c: ChainId) => void>();
   private useCheck: LayerUseCheck = async () => undefined;
+  /**
+   * meta.json of each layer read or committed: it never changes while the layer exists, and
+   * this store is its only writer (removal drops the entry first). One small entry per layer
+   * on disk; it spares every container create a read and a parse on its path.
+   */
+  private readonly metas = new Map<ChainId, LayerMeta>();
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -124,7 +130,16 @@ export class LocalLayerStore implements LayerStore {
   }
 
   async readMeta(chainId: ChainId): Promise<LayerMeta | undefined> {
-    return readMetadata(join(this.layerDir(chainId), 'meta.json'), layerMetaSchema, `layer "${chainId}"`);
+    const known = this.metas.get(chainId);
+    if (known) return known;
+    const meta = await readMetadata(join(this.layerDir(chainId), 'meta.json'), layerMetaSchema, `layer "${chainId}"`);
+    if (meta) this.remember(meta);
+    return meta;
+  }
+
+  private remember(meta: LayerMeta): void {
+    Object.freeze(meta.lowers);
+    this.metas.set(meta.chainId as ChainId, Object.freeze(meta));
   }
 
   private async readAll(): Promise<LayerMeta[]> {
@@ -271,6 +286,7 @@ export class LocalLayerStore implements LayerStore {
       await writeFile(join(tmp, 'lower'), meta.lowers.map((l) => `l/${l}`).join(':'));
       await writeJsonAtomic(join(tmp, 'meta.json'), meta);
       await rename(tmp, this.layerDir(chainId));
+      this.remember(meta);
       staged.dir = undefined;
       await symlink(`../${digestHex(chainId)}/diff`, join(this.linksDir, meta.link));
       await fsyncDir(this.dir);
@@ -303,6 +319,7 @@ export class LocalLayerStore implements LayerStore {
   /** Removes a layer without checking who uses it (GC has checked references itself). */
   async removeUnchecked(meta: LayerMeta): Promise<void> {
     const gone = join(this.dir, tempName());
+    this.metas.delete(meta.chainId as ChainId);
     // Rename first so the layer disappears atomically; the slow delete happens on a private name.
     await rename(this.layerDir(meta.chainId as ChainId), gone);
     await rm(join(this.linksDir, meta.link), { force: true });

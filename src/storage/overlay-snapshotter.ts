@@ -104,14 +104,13 @@ export class OverlaySnapshotter implements Snapshotter {
       }) : undefined;
       const tmp = join(this.dir, tempName());
       try {
-        await mkdir(tmp, { mode: 0o755 });
-        await Promise.all([
-          mkdir(join(tmp, 'upper'), { mode: 0o755 }),
-          mkdir(join(tmp, 'work'), { mode: 0o700 }),
-          parent ? undefined : mkdir(join(tmp, 'empty'), { mode: 0o755 }),
-        ]);
-        // Its directory fsync covers the dirs made above (now, or in syncSnapshot).
-        await writeJsonAtomic(join(tmp, 'meta.json'), meta, { durable: !opts.track });
+        await mkdir(join(tmp, 'upper'), { recursive: true, mode: 0o755 });
+        const dirs = [mkdir(join(tmp, 'work'), { mode: 0o700 }), parent ? undefined : mkdir(join(tmp, 'empty'), { mode: 0o755 })];
+        const writeMeta = () => writeJsonAtomic(join(tmp, 'meta.json'), meta, { durable: !opts.track });
+        // Synced now, the meta's directory fsync must come after the other entries; later
+        // (syncSnapshot), it may be written beside them.
+        if (opts.track) await Promise.all([...dirs, writeMeta()]);
+        else await Promise.all(dirs).then(writeMeta);
         // A taken key is a directory that is not empty, which rename does not replace.
         await rename(tmp, target);
       } catch (err) {
