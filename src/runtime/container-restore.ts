@@ -55,6 +55,7 @@ export async function restoreContainers(ctx: ContainerContext): Promise<void> {
   // their --rm removal, which drops the record): those releases end first.
   await ctx.settled();
   // Leftovers of a crash (containers that ended while berthd was away, a parent left empty).
+  await pruneRuncStates(ctx);
   await Promise.all([pruneCgroups(ctx), pruneNetnsFiles(ctx)]);
   for (const c of [...ctx.containers.values()]) {
     // An --rm container that ended while berthd was away (or during its removal) goes now.
@@ -148,6 +149,21 @@ export async function closeContainers(ctx: ContainerContext): Promise<void> {
     ),
   );
   await pruneCgroups(ctx);
+}
+
+/**
+ * runc's state of containers that have no record: a crash after a removal and before the
+ * release of its run (container-exit.ts) leaves it, as does one that cut a build step (whose
+ * runner cleans up its own as well). Nothing runs builds yet at start-up; `runc delete --force`
+ * ends whatever is left of such a container, so a spawn happens only when there is one.
+ */
+async function pruneRuncStates(ctx: ContainerContext): Promise<void> {
+  const names = await readdir(ctx.runc.root).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((n) => /^[a-f0-9]{64}$/.test(n) && !ctx.containers.has(n))
+      .map((n) => ctx.runc.delete(n, { force: true }).catch((e: unknown) => ctx.log.warn('cannot delete the runc state of a removed container', { container: n.slice(0, 12), error: errorMessage(e) }))),
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOCKER_CLI } from '../../helpers/daemon.js';
+import { DOCKER_CLI, runCommand } from '../../helpers/daemon.js';
 import { startRestartableBerthd } from '../../helpers/restartable-berthd.js';
 import { TEMP_PREFIX, tempName } from '../../../src/storage/layout.js';
 import { skipReason } from './fixtures.js';
@@ -57,6 +57,41 @@ test('a removal cut by a kill -9 after its renames leaves nothing once berthd re
   }
   // Their files are deleted after the answer; a clean stop waits for that.
   await d.stop();
+  assert.deepEqual(await leftovers(d.dataRoot), []);
+});
+
+test('a kill -9 after a removal and before the release of its run leaves no runc state, cgroup or mount once berthd restarts', { skip }, async (t) => {
+  const d = await startRestartableBerthd(t);
+  await d.importBusybox();
+  const r = await d.docker(['run', '-d', '--network', 'none', 'busybox', 'sleep', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  const id = r.stdout.trim();
+  const pid = Number((await d.docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+  await d.kill9();
+  // What a removal leaves before its release: the process gone (and its exit recorded), the
+  // rootfs unmounted, snapshot and directory renamed away; runc's state and the cgroups still there.
+  process.kill(pid, 'SIGKILL');
+  const containers = join(d.dataRoot, 'containers');
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(join(containers, id, 'exits', id))) {
+    assert.ok(Date.now() < deadline, 'conmon did not write the exit file');
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  const rootfs = join(containers, id, 'rootfs');
+  const um = await runCommand('umount', [rootfs], { timeoutMs: 30_000 });
+  assert.equal(um.code, 0, um.stderr);
+  const key = (JSON.parse(await readFile(join(containers, id, 'config.json'), 'utf8')) as { rootfsKey: string }).rootfsKey;
+  await rename(join(d.dataRoot, 'snapshots', key), join(d.dataRoot, 'snapshots', tempName()));
+  await rename(join(containers, id), join(containers, `.removed-${id}-0badf00d`));
+  const runcState = join(d.root, 'run', 'runc', id);
+  assert.equal(existsSync(runcState), true);
+  await d.restart();
+
+  assert.deepEqual((await d.docker(['ps', '-aq'])).stdout.trim(), '');
+  assert.equal(existsSync(runcState), false);
+  const cgroups = (await readdir('/sys/fs/cgroup')).map((c) => join('/sys/fs/cgroup', c, d.prefix, id));
+  assert.deepEqual(cgroups.filter((c) => existsSync(c)), []);
+  assert.equal((await readFile('/proc/self/mountinfo', 'utf8')).includes(id), false);
   assert.deepEqual(await leftovers(d.dataRoot), []);
 });
 
