@@ -81,7 +81,13 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
     // dies first, the exit file is still there and the exit is processed again at start-up.
     // Nor is the exit a removal waits for (rm -f), which writes the container's state next.
     const autoRemoving = c.config.spec.host.autoRemove && !c.removing && !ctx.closed;
-    if (!autoRemoving && !c.removing) await ctx.saveState(c, { durable: !c.config.spec.host.autoRemove });
+    if (!autoRemoving && !c.removing) {
+      // Written without waiting for the disk (a crash of berthd loses nothing), synced after
+      // the answers (`docker run`'s wait) but for an --rm container's, which a power loss only
+      // leaves to be removed at start-up.
+      await ctx.saveState(c, { durable: false });
+      if (!c.config.spec.host.autoRemove) syncAfterwards(ctx, c);
+    }
     tSaved = performance.now();
     if (oomKilled) ctx.publish(c, 'oom');
     ctx.publish(c, 'die', { exitCode: String(exitCode) });
@@ -100,12 +106,25 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
   }
 }
 
+/** Syncs the state just written after the answers it settles are out (tracked: close waits). */
+function syncAfterwards(ctx: ContainerContext, c: Container): void {
+  ctx.track(
+    new Promise<void>((r) => setImmediate(r))
+      .then(() => ctx.store.syncState(c.id))
+      .catch((e: unknown) => {
+        // Removed meanwhile: nothing left to keep.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container state', { container: c.id.slice(0, 12), error: errorMessage(e) });
+      }),
+  );
+}
+
 /**
  * Lets go of the run's cgroups, runc state, network endpoints and namespace once the exit is
- * processed and its answers (wait, `docker run --rm`'s removal, `rm -f`) are out: nothing of it
- * is needed before, and its file operations and spawns would only hold them up. `c.releasing`
- * is set now (removal skips runc then); the next start waits for `c.released`, close for
- * every release. Returns the function that lets the release begin.
+ * processed (an --rm container removed with it) and the answers it settled (wait, `docker run
+ * --rm`) are written: nothing waits for the release but the next start, and its file
+ * operations and spawns would only hold those answers up. `c.releasing` is set now (removal
+ * skips runc then); the next start waits for `c.released`, close for every release; start-up
+ * deletes what a crash left (container-restore.ts). Returns the function that lets it begin.
  */
 function releaseLater(ctx: ContainerContext, c: Container): () => void {
   c.releasing = true;

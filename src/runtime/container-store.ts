@@ -187,6 +187,11 @@ export class ContainerStore {
     await writeJsonAtomic(join(this.dir(id), 'state.json'), state, { durable: opts.durable ?? true });
   }
 
+  /** Makes a state written with `durable: false` durable (whichever version state.json holds by then). */
+  async syncState(id: string): Promise<void> {
+    await syncFile(join(this.dir(id), 'state.json'));
+  }
+
   async load(id: string): Promise<StoredContainer> {
     const dir = this.dir(id);
     const [c, s] = await Promise.all([
