@@ -276,11 +276,11 @@ static int get_size(napi_env env, napi_value v, const char *name, size_t *out) {
   return 0;
 }
 
-/** Reads argv, env, cwd and netns (arguments 0-3); -1 with a JS exception pending. */
-static int get_spawn_args(napi_env env, napi_value *argv, spawn_args *a) {
+/** Reads argv, env, cwd (arguments 0-2) and, with_netns, netns (argument 3); -1 with a JS exception pending. */
+static int get_spawn_args(napi_env env, napi_value *argv, int with_netns, spawn_args *a) {
   memset(a, 0, sizeof *a);
   return get_strings(env, argv[0], 0, "argv", &a->argv) || get_strings(env, argv[1], 1, "env", &a->env) ||
-         berth_get_string(env, argv[2], 1, "cwd", &a->cwd) || berth_get_string(env, argv[3], 1, "netns", &a->netns);
+         berth_get_string(env, argv[2], 1, "cwd", &a->cwd) || (with_netns && berth_get_string(env, argv[3], 1, "netns", &a->netns));
 }
 
 static napi_value get_args(napi_env env, napi_callback_info info, size_t required, size_t max, napi_value *argv, const char *usage) {
@@ -630,7 +630,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   spawn_req *r = NULL;
   int pipes[6] = {-1, -1, -1, -1, -1, -1};
   napi_value ret = NULL;
-  if (get_spawn_args(env, argv, &a) || get_size(env, argv[5], "maxStdout", &out_max) || get_size(env, argv[6], "stderrTail", &err_max)) goto out;
+  if (get_spawn_args(env, argv, 1, &a) || get_size(env, argv[5], "maxStdout", &out_max) || get_size(env, argv[6], "stderrTail", &err_max)) goto out;
 
   r = calloc(1, sizeof *r);
   if (!r || (err_max && !(r->err_buf = malloc(err_max)))) {
@@ -719,8 +719,130 @@ out:
   return ret;
 }
 
+// ---------------------------------------------------------------------------------------------
+// spawnDetached(): a long-lived child (conmon) that berthd reaps while it runs
+
+/** A detached child's pidfd, watched until the child exits; the watch does not keep the loop alive. */
+typedef struct {
+  uv_poll_t poll;
+  int fd;
+} reaper;
+
+static void on_reaper_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+static void on_detached_exit(uv_poll_t *h, int status, int events) {
+  (void)events;
+  reaper *rp = h->data;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  while ((rc = waitid(P_PIDFD, (id_t)rp->fd, &si, WEXITED | WNOHANG | __WALL)) < 0 && errno == EINTR) {
+  }
+  // Not yet exited: wait on. (A poll error would wake us for ever: give the child up to its
+  // new parent then, as if berthd had exited.)
+  if (status == 0 && ((rc == 0 && si.si_pid == 0) || (rc < 0 && errno == EAGAIN))) return;
+  uv_poll_stop(h);
+  close(rp->fd);
+  uv_close((uv_handle_t *)h, on_reaper_closed);
+}
+
+/**
+ * spawnDetached(argv, env, cwd, stdio, sockets) → { pid, fds }: starts argv[0] in its own
+ * session with stdio[i] (an fd, or -1 for /dev/null) as its fd i and `sockets` socketpairs as
+ * its fds 3..; `fds` are the other ends (the caller owns and closes them). berthd reaps the
+ * child when it exits; nothing of it keeps berthd's event loop alive.
+ */
+static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, 5, argv, "berth-sys: spawnDetached(argv, env, cwd, stdio, sockets)")) return NULL;
+  spawn_args a;
+  size_t sockets = 0;
+  int child_fds[MAX_CHILD_FDS], parent_fds[MAX_CHILD_FDS - 3];
+  int devnull = -1, n = 0;
+  napi_value ret = NULL;
+  for (int i = 0; i < MAX_CHILD_FDS - 3; i++) parent_fds[i] = -1;
+  if (get_spawn_args(env, argv, 0, &a)) goto out;
+  bool is_array = false;
+  uint32_t len = 0;
+  napi_is_array(env, argv[3], &is_array);
+  if (is_array) napi_get_array_length(env, argv[3], &len);
+  if (!is_array || len != 3) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "berth-sys: stdio must be an array of 3 fds (-1: /dev/null)");
+    goto out;
+  }
+  if (get_size(env, argv[4], "sockets", &sockets)) goto out;
+  if (sockets > MAX_CHILD_FDS - 3) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "berth-sys: too many sockets");
+    goto out;
+  }
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_value e;
+    int32_t fd;
+    napi_get_element(env, argv[3], i, &e);
+    if (napi_get_value_int32(env, e, &fd) != napi_ok || fd < -1) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "berth-sys: stdio must be an array of 3 fds (-1: /dev/null)");
+      goto out;
+    }
+    if (fd < 0 && devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+      throw_errno(env, errno, "open", "/dev/null");
+      goto out;
+    }
+    child_fds[n++] = fd < 0 ? devnull : fd;
+  }
+  for (size_t i = 0; i < sockets; i++) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      throw_errno(env, errno, "socketpair", NULL);
+      goto out;
+    }
+    parent_fds[i] = pair[0];
+    child_fds[n++] = pair[1];
+  }
+  int pidfd;
+  pid_t pid = start_child(env, &a, child_fds, n, &pidfd);
+  if (pid < 0) goto out;
+
+  reaper *rp = calloc(1, sizeof *rp);
+  uv_loop_t *loop;
+  int rc = rp ? 0 : UV_ENOMEM;
+  if (rc == 0 && napi_get_uv_event_loop(env, &loop) != napi_ok) rc = UV_EINVAL;
+  if (rc == 0) rc = uv_poll_init(loop, &rp->poll, pidfd);
+  if (rc == 0) {
+    rp->fd = pidfd;
+    rp->poll.data = rp;
+    uv_poll_start(&rp->poll, UV_READABLE, on_detached_exit);
+    uv_unref((uv_handle_t *)&rp->poll);
+  } else {
+    // Cannot watch it: it runs on, and becomes a zombie when it exits, until berthd exits.
+    free(rp);
+    close(pidfd);
+  }
+  napi_value fds_v, v;
+  napi_create_object(env, &ret);
+  napi_create_int32(env, pid, &v);
+  napi_set_named_property(env, ret, "pid", v);
+  napi_create_array_with_length(env, sockets, &fds_v);
+  for (size_t i = 0; i < sockets; i++) {
+    napi_create_int32(env, parent_fds[i], &v);
+    napi_set_element(env, fds_v, (uint32_t)i, v);
+    parent_fds[i] = -1; // the caller's now
+  }
+  napi_set_named_property(env, ret, "fds", fds_v);
+out:
+  // The child's ends (its own copies are in the child now), and ours when the start failed.
+  for (int i = 3; i < n; i++) close(child_fds[i]);
+  close_fds(parent_fds, MAX_CHILD_FDS - 3);
+  if (devnull >= 0) close(devnull);
+  free_args(&a);
+  return ret;
+}
+
 void berth_spawn_init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, NULL, &fn);
   napi_set_named_property(env, exports, "spawn", fn);
+  napi_create_function(env, "spawnDetached", NAPI_AUTO_LENGTH, js_spawn_detached, NULL, &fn);
+  napi_set_named_property(env, exports, "spawnDetached", fn);
 }

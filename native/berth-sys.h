@@ -10,7 +10,7 @@
 /** A string argument (NULL for null/undefined when optional); throws a TypeError and returns -1 otherwise. */
 __attribute__((visibility("hidden"))) int berth_get_string(napi_env env, napi_value v, int optional, const char *name, char **out);
 
-/** Adds spawn() to the module's exports. */
+/** Adds spawn() and spawnDetached() to the module's exports. */
 __attribute__((visibility("hidden"))) void berth_spawn_init(napi_env env, napi_value exports);
 
 #endif

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from './errors.js';
-import { ExecError, run, spawnStreaming, type RunOptions } from './exec.js';
+import type { Duplex } from 'node:stream';
+import { ExecError, run, spawnDetachedWithPipes, spawnStreaming, type RunOptions } from './exec.js';
 import { NATIVE_SYS_FILE } from './native-sys.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -31,11 +32,11 @@ function usePath(t: Ctx, native: boolean): void {
   else process.env.BERTH_NATIVE = '0';
 }
 
-function bothPaths(name: string, fn: (t: Ctx) => Promise<void>): void {
+function bothPaths(name: string, fn: (t: Ctx, native: boolean) => Promise<void>): void {
   for (const p of PATHS) {
     test(`${name} (${p.name})`, { skip: p.skip }, async (t) => {
       usePath(t, p.native);
-      await fn(t);
+      await fn(t, p.native);
     });
   }
 }
@@ -237,4 +238,65 @@ test('spawnStreaming ends a child whose reader destroyed its output', async () =
   child.stdin.end();
   for await (const _ of child.stdout) break;
   await assert.rejects(child.done, /killed by SIGPIPE|exited with status/);
+});
+
+/** Waits until pid is reaped (gone, not a zombie). */
+async function reaped(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await isGone(pid))) {
+    assert.ok(Date.now() < deadline, `pid ${pid} was not reaped`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** What a stream says, collected as it comes; `until(text)` waits for `text` to have come. */
+function listen(stream: NodeJS.ReadableStream): { until: (text: string) => Promise<string> } {
+  let got = '';
+  const waiters: (() => void)[] = [];
+  stream.on('data', (c) => {
+    got += String(c);
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    async until(text) {
+      while (!got.includes(text)) await new Promise<void>((r) => waiters.push(r));
+      return got;
+    },
+  };
+}
+
+bothPaths('spawnDetachedWithPipes talks to its child over fds 3 and 4, in its own session, and reaps it when it exits', async (t) => {
+  const dir = await tempDir(t);
+  const err = await import('node:fs/promises').then((fs) => fs.open(join(dir, 'err'), 'w'));
+  // The child says its fds and its session on fd 3, waits for a line on fd 4, answers, and exits.
+  const script = 'echo "sid $(cut -d" " -f6 /proc/$$/stat) pwd $(pwd) foo $FOO." >&3; read x <&4; echo "got $x" >&3; echo oops >&2';
+  const child = spawnDetachedWithPipes('sh', ['-c', script], { env: { ...process.env, FOO: 'bar' }, cwd: dir, stdio: ['ignore', 'ignore', err.fd], pipes: 2 });
+  await err.close();
+  const [out, input] = child.pipes as [Duplex, Duplex];
+  const said = listen(out);
+  const hello = await said.until('.');
+  assert.equal(hello.trim(), `sid ${child.pid} pwd ${dir} foo bar.`);
+  input.write('go\n');
+  assert.equal((await said.until('got go\n')).slice(hello.length), 'got go\n');
+  for (const p of child.pipes) p.destroy();
+  await reaped(child.pid);
+  assert.equal(await readFile(join(dir, 'err'), 'utf8'), 'oops\n');
+});
+
+bothPaths('spawnDetachedWithPipes gives its child its stdio and pipes as fds 0-4, and reaps it when it is killed', async (_t, native) => {
+  const child = spawnDetachedWithPipes('sleep', ['30'], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 2 });
+  const fds = (await readdir(`/proc/${child.pid}/fd`)).map(Number).sort((a, b) => a - b);
+  process.kill(child.pid, 'SIGKILL');
+  for (const p of child.pipes) p.destroy();
+  await reaped(child.pid);
+  // child_process hands on whatever this process has open without close-on-exec; the addon does not.
+  if (native) assert.deepEqual(fds, [0, 1, 2, 3, 4]);
+  else assert.deepEqual(fds.slice(0, 5), [0, 1, 2, 3, 4]);
+});
+
+test('spawnDetachedWithPipes through the addon fails on a missing binary with its name', { skip: PATHS[0].skip }, (t) => {
+  usePath(t, true);
+  assert.throws(() => spawnDetachedWithPipes('berth-no-such-binary', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 1 }), {
+    message: 'cannot start berth-no-such-binary: spawn berth-no-such-binary ENOENT',
+  });
 });

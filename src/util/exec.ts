@@ -3,8 +3,10 @@
 // run() starts its command through the berth-sys addon when it is there (native/berth-spawn.c:
 // a vfork-style child, so the daemon is not forked, which blocks the event loop 1-4.5 ms per
 // spawn), else (no addon, BERTH_NATIVE=0) through child_process; both give the same results,
-// errors and timeouts. Streaming and detached children stay on child_process.
+// errors and timeouts. spawnDetachedWithPipes (conmon) does the same; streaming children and
+// spawnDetached (the CLI starting berthd) stay on child_process.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { BerthError } from './errors.js';
@@ -165,10 +167,15 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   return sys ? runNative(sys, cmd, args, opts) : runForked(cmd, args, opts);
 }
 
+/** An environment as the addon takes it (KEY=VALUE strings); null: the daemon's own. */
+function envStrings(env: NodeJS.ProcessEnv | undefined): string[] | null {
+  return env ? Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])) : null;
+}
+
 /** run() through the addon: no fork of the daemon; the addon reaps the child, JS kills it on a deadline. */
 async function runNative(sys: NativeSys, cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const input = opts.input === undefined ? null : typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input;
-  const env = opts.env ? Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])) : null;
+  const env = envStrings(opts.env);
   let child: ReturnType<NativeSys['spawn']>;
   try {
     child = sys.spawn([cmd, ...args], env, opts.cwd ?? null, opts.netns ?? null, input, opts.maxStdoutBytes ?? RUN_MAX_STDOUT_BYTES, STDERR_TAIL_BYTES);
@@ -291,6 +298,18 @@ export function spawnDetachedWithPipes(
   args: readonly string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdio: ['ignore' | number, 'ignore' | number, 'ignore' | number]; pipes: number },
 ): { pid: number; pipes: Duplex[] } {
+  const sys = nativeSys();
+  if (sys) {
+    // Through the addon: no fork of the daemon on the container start path; the addon reaps it.
+    let child: { pid: number; fds: number[] };
+    try {
+      const stdio = opts.stdio.map((s) => (s === 'ignore' ? -1 : s)) as [number, number, number];
+      child = sys.spawnDetached([cmd, ...args], envStrings(opts.env), opts.cwd ?? null, stdio, opts.pipes);
+    } catch (err) {
+      throw new BerthError('internal', `cannot start ${cmd}: ${(err as Error).message}`, { cause: err });
+    }
+    return { pid: child.pid, pipes: child.fds.map((fd) => new Socket({ fd, readable: true, writable: true })) };
+  }
   const child = spawn(cmd, args, {
     detached: true,
     env: opts.env ?? process.env,

@@ -59,6 +59,19 @@ export interface NativeSys {
     maxStdout: number,
     stderrTail: number,
   ): { pid: number; done: Promise<NativeSpawnResult> };
+  /**
+   * Starts a process that must outlive berthd (conmon) the same way, in its own session, with
+   * `stdio` (fds; -1: /dev/null) as its fds 0-2 and `sockets` socketpairs as its fds 3, 4, …;
+   * `fds` are their other ends, which the caller owns. It stays berthd's child and berthd reaps
+   * it when it exits (a pidfd watched on the event loop, which it does not keep alive).
+   */
+  spawnDetached(
+    argv: readonly string[],
+    env: readonly string[] | null,
+    cwd: string | null,
+    stdio: readonly [number, number, number],
+    sockets: number,
+  ): { pid: number; fds: number[] };
 }
 
 export interface NativeSpawnResult {
@@ -86,7 +99,7 @@ export function isNativeSysError(err: unknown): err is NativeSysError {
 function isNativeSys(m: unknown): m is NativeSys & { abi: number } {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function' && typeof r.spawn === 'function';
+  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function' && typeof r.spawn === 'function' && typeof r.spawnDetached === 'function';
 }
 
 /**
