@@ -20,7 +20,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { nativeSys, run, type NativeSys } from '../src/util/index.js';
+import { nativeSys, run, spawnDetachedWithPipes, type NativeSys } from '../src/util/index.js';
 import { LocalLayerStore, openStorage, readMounts, type ChainId, type Storage } from '../src/storage/index.js';
 import { buildTar } from '../src/storage/tar/tar-builder.js';
 import { createNetnsFile, removeNetnsFile } from '../src/runtime/netns-file.js';
@@ -163,6 +163,26 @@ async function main(): Promise<void> {
       await child.done;
     }
     console.log(`${'addon spawn() of true, its synchronous part (clone to exec)'.padEnd(60)} ${median(syncMs).toFixed(3).padStart(6)} ms (${ballast.length} MB ballast)`);
+
+    // conmon's start: spawnDetachedWithPipes with 3 socket pairs, the call itself (the loop is
+    // blocked for all of it), until the child has exited (its ends of the pipes close).
+    const detached = async () => {
+      const t = performance.now();
+      const child = spawnDetachedWithPipes('true', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 3 });
+      const callMs = performance.now() - t;
+      await new Promise((r) => child.pipes[0]!.once('close', r).resume());
+      for (const p of child.pipes) p.destroy();
+      return callMs;
+    };
+    for (const native of [false, true]) {
+      const calls = await onPath(native, async () => {
+        await detached();
+        const out: number[] = [];
+        for (let i = 0; i < RUNS; i++) out.push(await detached());
+        return out;
+      });
+      console.log(`${`spawnDetachedWithPipes (3 pipes), the call, ${native ? 'addon' : 'child_process'}`.padEnd(60)} ${median(calls).toFixed(3).padStart(6)} ms`);
+    }
   } finally {
     for (const m of (await readMounts()).reverse()) if (m.mountPoint.startsWith(`${root}/`)) await storage.snapshotter.unmount(m.mountPoint);
     await rm(root, { recursive: true, force: true });
