@@ -75,9 +75,9 @@ export async function createContainer(
       await ctx.store.create(record, { durable: false });
       return record;
     });
-    let snapshotSynced: Promise<void> = Promise.resolve();
+    let syncSnapshot = async (): Promise<void> => undefined;
     const [, config] = await settleAll([
-      ctx.opts.snapshotter.prepare(id, image.topChainId, { signal: opts.signal, track: (s) => (snapshotSynced = s) }).then(() => {
+      ctx.opts.snapshotter.prepare(id, image.topChainId, { signal: opts.signal, deferSync: (s) => (syncSnapshot = s) }).then(() => {
         prepared = true;
         tSnap = performance.now();
       }),
@@ -85,16 +85,20 @@ export async function createContainer(
       dirsMade,
     ]);
     // Written without waiting for the disk: a crash of berthd loses nothing (the page cache has
-    // it); for a power loss they are synced after the answer, the snapshot first, so a record
-    // that reached the disk always has its snapshot. Close waits for the syncs.
-    ctx.track(
-      snapshotSynced
-        .then(() => ctx.store.syncRecord(id))
-        .catch((e: unknown) => {
-          // Removed meanwhile (`create` then `rm`): nothing left to keep.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container record', { container: id.slice(0, 12), error: errorMessage(e) });
-        }),
-    );
+    // it). For a power loss they are synced after the answer, the snapshot first, so a record
+    // that reached the disk has its snapshot; close waits for that. Not an --rm container's,
+    // like its running state (container-start.ts): it goes again within its run (~60 ms), and
+    // its fsyncs would only compete with that run's requests.
+    if (!hp.autoRemove) {
+      ctx.track(
+        syncSnapshot()
+          .then(() => ctx.store.syncRecord(id))
+          .catch((e: unknown) => {
+            // Removed meanwhile (`create` then `rm`): nothing left to keep.
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container record', { container: id.slice(0, 12), error: errorMessage(e) });
+          }),
+      );
+    }
     const c = new Container(config, initialState(), dir);
     ctx.containers.set(id, c);
     ctx.publish(c, 'create');

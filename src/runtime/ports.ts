@@ -35,8 +35,8 @@ export interface ImageLookup {
 
 /** Container root filesystems (the storage snapshotter satisfies this). */
 export interface RootfsSnapshotter {
-  /** `track`: gets the making durable of the snapshot, which then runs after. */
-  prepare(key: string, parent: string | undefined, opts?: { signal?: AbortSignal; track?: (sync: Promise<void>) => void }): Promise<unknown>;
+  /** `deferSync`: written without waiting for the disk; gets the function that makes it durable. */
+  prepare(key: string, parent: string | undefined, opts?: { signal?: AbortSignal; deferSync?: (sync: () => Promise<void>) => void }): Promise<unknown>;
   mount(key: string, target: string, opts?: { signal?: AbortSignal }): Promise<void>;
   unmount(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
   upperPath(key: string): string;

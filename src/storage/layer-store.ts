@@ -74,10 +74,11 @@ export interface Mount {
 export interface SnapshotPrepareOptions {
   signal?: AbortSignal;
   /**
-   * Receives the making durable of the new snapshot (it never rejects), which then runs after
-   * prepare() resolves instead of before; the caller keeps it (e.g. for close to wait on).
+   * The snapshot is written without waiting for the disk, and this receives the function that
+   * makes it durable (its promise never rejects), for the caller to run once its answer is out,
+   * or never for a snapshot that a power loss may take (one removed again right away).
    */
-  track?: (sync: Promise<void>) => void;
+  deferSync?: (sync: () => Promise<void>) => void;
 }
 
 export interface SnapshotRemoveOptions {

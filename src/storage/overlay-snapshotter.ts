@@ -106,10 +106,10 @@ export class OverlaySnapshotter implements Snapshotter {
       try {
         await mkdir(join(tmp, 'upper'), { recursive: true, mode: 0o755 });
         const dirs = [mkdir(join(tmp, 'work'), { mode: 0o700 }), parent ? undefined : mkdir(join(tmp, 'empty'), { mode: 0o755 })];
-        const writeMeta = () => writeJsonAtomic(join(tmp, 'meta.json'), meta, { durable: !opts.track });
+        const writeMeta = () => writeJsonAtomic(join(tmp, 'meta.json'), meta, { durable: !opts.deferSync });
         // Synced now, the meta's directory fsync must come after the other entries; later
         // (syncSnapshot), it may be written beside them.
-        if (opts.track) await Promise.all([...dirs, writeMeta()]);
+        if (opts.deferSync) await Promise.all([...dirs, writeMeta()]);
         else await Promise.all(dirs).then(writeMeta);
         // A taken key is a directory that is not empty, which rename does not replace.
         await rename(tmp, target);
@@ -121,7 +121,7 @@ export class OverlaySnapshotter implements Snapshotter {
       }
       return links;
     });
-    opts.track?.(this.syncSnapshot(key));
+    opts.deferSync?.(() => this.syncSnapshot(key));
     return [{ type: 'overlay', source: 'overlay', options: this.optionsFor(key, meta, lowers, false) }];
   }
 
