@@ -10,6 +10,9 @@
 // never waits on the kernel. src/util/native-sys.ts loads this file; when it is absent (no
 // compiler on the build host) or BERTH_NATIVE=0, berthd spawns the binaries as before.
 //
+// berth-spawn.c, linked into the same addon, starts berthd's short commands and conmon without
+// a fork of the daemon (its top comment says how). This file holds the module's init.
+//
 // Errors reject with an Error shaped like Node's fs errors: code ('EBUSY'), errno (negative,
 // as in Node), syscall and path, and "EBUSY: Device or resource busy, umount2 '/x'" as message.
 //

@@ -1,17 +1,17 @@
-// Compiles native/berth-sys.c + berth-spawn.c (berthd's mount/umount/netns/spawn addon) into dist/berth-sys.node
+// Compiles native/berth-sys.c + berth-spawn*.c (berthd's mount/umount/netns/spawn addon) into dist/berth-sys.node
 // with the system C compiler against Node's own headers: no node-gyp, no network. Called by
 // scripts/build.mjs and by the benches' bundler (bench/daemon-bundle.ts). The addon is
 // optional: without a compiler or headers this prints one line and berthd spawns
-// util-linux's mount/umount/unshare instead (src/util/native-sys.ts).
+// util-linux's mount/umount/unshare and forks for its commands instead (src/util/native-sys.ts).
 import { execFile } from 'node:child_process';
 import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const SOURCES = ['native/berth-sys.c', 'native/berth-spawn.c'];
+const SOURCES = ['native/berth-sys.c', 'native/berth-spawn.c', 'native/berth-spawn-watch.c'];
 /** The sources and what they include: a change to any of them rebuilds. */
-const INPUTS = [...SOURCES, 'native/berth-sys.h'];
+const INPUTS = [...SOURCES, 'native/berth-sys.h', 'native/berth-spawn.h'];
 const OUTPUT = 'dist/berth-sys.node';
 // -z now: every symbol is bound at load, so no lazy PLT binding (the dynamic linker, its locks)
 // ever runs in berth-spawn.c's vfork-style child, which shares the daemon's memory.
@@ -35,7 +35,7 @@ export async function buildNativeAddon(root = join(dirname(fileURLToPath(import.
 
   const headers = join(dirname(dirname(process.execPath)), 'include', 'node');
   if (!(await access(join(headers, 'node_api.h')).then(() => true, () => false))) {
-    console.error(`build: no Node headers in ${headers}: berthd will spawn mount/umount/unshare (no berth-sys addon)`);
+    console.error(`build: no Node headers in ${headers}: berthd will fork for mount/umount/unshare and its commands (no berth-sys addon)`);
     return undefined;
   }
   const cc = process.env.CC || 'cc';
@@ -51,8 +51,8 @@ export async function buildNativeAddon(root = join(dirname(fileURLToPath(import.
     await rm(tmp, { force: true });
     // A stale addon from older sources must not stay behind (the loader would refuse another ABI anyway).
     await rm(output, { force: true });
-    if (err.code === 'ENOENT') console.error(`build: no C compiler (${cc}): berthd will spawn mount/umount/unshare (no berth-sys addon)`);
-    else console.error(`build: compiling ${SOURCES.join(' ')} failed: berthd will spawn mount/umount/unshare (no berth-sys addon)\n${(err.stderr || err.message).trim()}`);
+    if (err.code === 'ENOENT') console.error(`build: no C compiler (${cc}): berthd will fork for mount/umount/unshare and its commands (no berth-sys addon)`);
+    else console.error(`build: compiling ${SOURCES.join(' ')} failed: berthd will fork for mount/umount/unshare and its commands (no berth-sys addon)\n${(err.stderr || err.message).trim()}`);
     return undefined;
   }
 }
