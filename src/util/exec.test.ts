@@ -21,8 +21,8 @@ const PATHS = [
 
 type Ctx = { after: (fn: () => Promise<void> | void) => void };
 
-/** Selects run()'s path for one test (BERTH_NATIVE is read on every call). */
-function usePath(t: Ctx, native: boolean): void {
+/** Selects run()'s path for one test (BERTH_NATIVE is read on every call; src/ cannot import test/helpers/native-path.ts). */
+function useNativePath(t: Ctx, native: boolean): void {
   const before = process.env.BERTH_NATIVE;
   t.after(() => {
     if (before === undefined) delete process.env.BERTH_NATIVE;
@@ -35,7 +35,7 @@ function usePath(t: Ctx, native: boolean): void {
 function bothPaths(name: string, fn: (t: Ctx, native: boolean) => Promise<void>): void {
   for (const p of PATHS) {
     test(`${name} (${p.name})`, { skip: p.skip }, async (t) => {
-      usePath(t, p.native);
+      useNativePath(t, p.native);
       await fn(t, p.native);
     });
   }
@@ -295,7 +295,7 @@ bothPaths('spawnDetachedWithPipes gives its child its stdio and pipes as fds 0-4
 });
 
 test('spawnDetachedWithPipes through the addon fails on a missing binary with its name', { skip: PATHS[0].skip }, (t) => {
-  usePath(t, true);
+  useNativePath(t, true);
   assert.throws(() => spawnDetachedWithPipes('berth-no-such-binary', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 1 }), {
     message: 'cannot start berth-no-such-binary: spawn berth-no-such-binary ENOENT',
   });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, NATIVE_SYS_FILE, run } from '../../../src/util/index.js';
 import { createNetnsFile, removeNetnsFile } from '../../../src/runtime/netns-file.js';
+import { useNativePath } from '../../helpers/native-path.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 const isRoot = process.getuid?.() === 0;
@@ -19,16 +20,6 @@ const PATHS = [
   { name: 'the addon', native: true, skip: !isRoot ? 'needs root to enter a network namespace' : !built ? `no dist/${NATIVE_SYS_FILE} (npm run build makes it)` : false },
   { name: 'child_process and nsenter', native: false, skip: !isRoot ? 'needs root to enter a network namespace' : false },
 ] as const;
-
-function usePath(t: TestContext, native: boolean): void {
-  const before = process.env.BERTH_NATIVE;
-  t.after(() => {
-    if (before === undefined) delete process.env.BERTH_NATIVE;
-    else process.env.BERTH_NATIVE = before;
-  });
-  if (native) delete process.env.BERTH_NATIVE;
-  else process.env.BERTH_NATIVE = '0';
-}
 
 /** A new network namespace on a file, released (unmounted, removed) after the test. */
 async function netnsFile(t: TestContext): Promise<string> {
@@ -44,7 +35,7 @@ async function netnsFile(t: TestContext): Promise<string> {
 
 for (const p of PATHS) {
   test(`a command run with netns is in that file's network namespace, and the daemon stays in its own (${p.name})`, { skip: p.skip }, async (t) => {
-    usePath(t, p.native);
+    useNativePath(t, p.native);
     const file = await netnsFile(t);
     const { stdout } = await run('readlink', ['/proc/self/ns/net'], { timeoutMs: 10_000, netns: file });
     assert.equal(stdout.trim(), `net:[${(await stat(file)).ino}]`);
@@ -52,7 +43,7 @@ for (const p of PATHS) {
   });
 
   test(`ip -batch - with netns changes links inside the namespace only (${p.name})`, { skip: p.skip }, async (t) => {
-    usePath(t, p.native);
+    useNativePath(t, p.native);
     const file = await netnsFile(t);
     await run('ip', ['-batch', '-'], { timeoutMs: 10_000, netns: file, input: 'link set lo up\nlink add bt-inside0 type veth peer name bt-inside1\n' });
     const inside = await run('ip', ['-o', 'link', 'show'], { timeoutMs: 10_000, netns: file });
@@ -63,7 +54,7 @@ for (const p of PATHS) {
   });
 
   test(`a command run with a netns file that does not exist fails without running (${p.name})`, { skip: p.skip }, async (t) => {
-    usePath(t, p.native);
+    useNativePath(t, p.native);
     const dir = await mkdtemp(join(tmpdir(), 'berth-run-netns-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     await assert.rejects(run('touch', [join(dir, 'ran')], { timeoutMs: 10_000, netns: join(dir, 'missing') }), (e: unknown) => {
