@@ -300,3 +300,25 @@ test('spawnDetachedWithPipes through the addon fails on a missing binary with it
     message: 'cannot start berth-no-such-binary: spawn berth-no-such-binary ENOENT',
   });
 });
+
+bothPaths('run serves many commands at once, each with its own output, and reaps them all', async () => {
+  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => run('sh', ['-c', `echo ${i} $$`], { timeoutMs: 20_000 })));
+  const pids = results.map((r, i) => {
+    const [n, pid] = r.stdout.trim().split(' ');
+    assert.equal(n, String(i));
+    return Number(pid);
+  });
+  assert.equal(new Set(pids).size, 40);
+  for (const pid of pids) assert.ok(await isGone(pid), `pid ${pid} is still there`);
+});
+
+bothPaths('commands that run for long hold no thread file reads need', async () => {
+  // libuv's threadpool has 4 threads for every fs call: a command waited on there would stall them.
+  const ac = new AbortController();
+  const sleeps = Array.from({ length: 8 }, () => run('sleep', ['30'], { timeoutMs: 60_000, signal: ac.signal }).then(() => 'done', () => 'stopped'));
+  await readFile(import.meta.filename);
+  const settled = await Promise.race([Promise.race(sleeps), Promise.resolve('running')]);
+  ac.abort();
+  assert.equal(settled, 'running');
+  assert.deepEqual(await Promise.all(sleeps), Array(8).fill('stopped'));
+});
