@@ -130,6 +130,7 @@ static int child_main(void *arg) {
     return child_fail(p, "execve");
   }
   // execvp's search: the first entry that can be executed; EACCES if one could not, else ENOENT.
+  // Unlike execvp, a file without a #! line (ENOEXEC) is an error, not run by /bin/sh.
   char buf[PATH_MAX];
   size_t flen = strlen(p->file);
   int denied = 0;

@@ -248,7 +248,7 @@ function heldOutput(src: Readable): Readable {
 export function spawnStreaming(
   cmd: string,
   args: readonly string[],
-  opts: RunOptions & { stdout?: 'pipe' | 'ignore' },
+  opts: Omit<RunOptions, 'netns' | 'maxStdoutBytes'> & { stdout?: 'pipe' | 'ignore' },
 ): StreamingChild {
   const child = spawn(cmd, args, {
     detached: true,
