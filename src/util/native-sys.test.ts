@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NATIVE_SYS_FILE, isNativeSysError, loadNativeSys, nativeSys } from './native-sys.js';
@@ -71,4 +71,51 @@ test('the addon throws a TypeError for arguments of the wrong type, before queue
   assert.throws(() => sys.mount(null, '/x', 'overlay', 0, 'a\0b'), TypeError);
   assert.throws(() => sys.bindNewNetns(undefined as unknown as string), TypeError);
   assert.throws(() => (sys.umount as (target: string) => Promise<void>)('/x'), { name: 'TypeError', code: 'ERR_MISSING_ARGS' });
+});
+
+test('spawn and spawnDetached throw a TypeError for arguments of the wrong type, before starting anything', { skip: notBuilt }, () => {
+  const sys = loadNativeSys(REPO)!;
+  assert.throws(() => sys.spawn([], null, null, null, null, 1, 1), TypeError);
+  assert.throws(() => sys.spawn(['true', 1 as unknown as string], null, null, null, null, 1, 1), TypeError);
+  assert.throws(() => sys.spawn(['true'], null, null, null, 'text' as unknown as Uint8Array, 1, 1), TypeError);
+  assert.throws(() => sys.spawn(['true'], null, null, null, null, -1, 1), TypeError);
+  assert.throws(() => (sys.spawn as (argv: string[]) => unknown)(['true']), { name: 'TypeError', code: 'ERR_MISSING_ARGS' });
+  assert.throws(() => sys.spawnDetached(['true'], null, null, [0, 1] as unknown as [number, number, number], 0), TypeError);
+  assert.throws(() => sys.spawnDetached(['true'], null, null, [-1, -1, -1], 6), RangeError);
+});
+
+/** This process's open fds (as fd -> what it is), but the one that reads them. */
+async function openFds(): Promise<Set<string>> {
+  const fds = await readdir('/proc/self/fd');
+  const out = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).then((to) => `${fd} ${to}`, () => undefined)));
+  return new Set(out.filter((x): x is string => x !== undefined && !x.endsWith('/fd')));
+}
+
+/** The fds open now that were not in `before`. */
+async function newFds(before: Set<string>): Promise<string[]> {
+  return [...(await openFds())].filter((fd) => !before.has(fd));
+}
+
+test('spawns that fail leave no file descriptor open behind them', { skip: notBuilt }, async () => {
+  const sys = loadNativeSys(REPO)!;
+  const before = await openFds();
+  for (let i = 0; i < 20; i++) {
+    assert.throws(() => sys.spawn(['berth-no-such-binary'], null, null, null, Buffer.from('x'), 1024, 1024), { code: 'ENOENT' });
+    assert.throws(() => sys.spawn(['true'], null, '/berth-no-such-dir', null, null, 1024, 1024), { code: 'ENOENT', syscall: 'chdir' });
+    assert.throws(() => sys.spawn(['true'], null, null, '/berth-no-such-netns', null, 1024, 1024), { code: 'ENOENT', syscall: 'open' });
+    assert.throws(() => sys.spawnDetached(['berth-no-such-binary'], null, null, [-1, -1, -1], 3), { code: 'ENOENT' });
+  }
+  assert.deepEqual(await newFds(before), []);
+});
+
+test('a spawned command leaves no file descriptor open once it is done', { skip: notBuilt }, async () => {
+  const sys = loadNativeSys(REPO)!;
+  const before = await openFds();
+  for (let i = 0; i < 20; i++) {
+    const r = await sys.spawn(['sh', '-c', 'cat; echo err >&2; exit 2'], null, null, null, Buffer.from('in'), 1024, 1024).done;
+    assert.deepEqual([r.stdout.toString(), r.stderr.toString(), r.exitCode, r.signal, r.overflowed], ['in', 'err\n', 2, null, false]);
+  }
+  // The poll handles close on the loop's next turn.
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(await newFds(before), []);
 });
