@@ -37,7 +37,10 @@ export function watchExit(ctx: ContainerContext, c: Container): void {
   }
   if (c.exitWatcher) return;
   try {
-    c.exitWatcher = watch(c.exitDir, { persistent: true }, () => void checkExitFile(ctx, c));
+    c.exitWatcher = watch(c.exitDir, { persistent: true }, () => {
+      // Nobody awaits a watch callback: a failure is logged, not left to crash the daemon.
+      checkExitFile(ctx, c).catch((e: unknown) => ctx.log.warn('cannot process an exit', { container: c.id.slice(0, 12), error: errorMessage(e) }));
+    });
     c.exitWatcher.on('error', () => undefined);
   } catch (err) {
     ctx.log.warn('cannot watch exit dir', { container: c.id.slice(0, 12), error: errorMessage(err) });
@@ -85,8 +88,16 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
       // Written without waiting for the disk (a crash of berthd loses nothing), synced after
       // the answers (`docker run`'s wait) but for an --rm container's, which a power loss only
       // leaves to be removed at start-up.
-      await ctx.saveState(c, { durable: false });
-      if (!c.config.spec.host.autoRemove) syncAfterwards(ctx, c);
+      // A failed write (a full disk) holds up neither the waiters nor the release: the exit
+      // file stays, and a restarted berthd processes the exit again.
+      const saved = await ctx.saveState(c, { durable: false }).then(
+        () => true,
+        (e: unknown) => {
+          ctx.log.warn('cannot save the exit', { container: c.id.slice(0, 12), error: errorMessage(e) });
+          return false;
+        },
+      );
+      if (saved && !c.config.spec.host.autoRemove) syncAfterwards(ctx, c);
     }
     tSaved = performance.now();
     if (oomKilled) ctx.publish(c, 'oom');

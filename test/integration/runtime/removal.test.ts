@@ -95,6 +95,31 @@ test('a kill -9 after a removal and before the release of its run leaves no runc
   assert.deepEqual(await leftovers(d.dataRoot), []);
 });
 
+test('an exit whose state the disk refuses still answers docker wait, and a restarted berthd records it', { skip }, async (t) => {
+  const d = await startRestartableBerthd(t);
+  await d.importBusybox();
+  const r = await d.docker(['run', '-d', '--network', 'none', '--name', 'refused', 'busybox', 'sleep', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  const id = r.stdout.trim();
+  const pid = Number((await d.docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+  // Immutable: no file can be made or renamed in the container's directory (root included).
+  const dir = join(d.dataRoot, 'containers', id);
+  assert.equal((await runCommand('chattr', ['+i', dir], { timeoutMs: 10_000 })).code, 0);
+  try {
+    const waited = d.docker(['wait', 'refused']);
+    process.kill(pid, 'SIGKILL');
+    const w = await waited;
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout.trim(), '137');
+  } finally {
+    // Before anything else: an immutable directory would outlive the test's root.
+    assert.equal((await runCommand('chattr', ['-i', dir], { timeoutMs: 10_000 })).code, 0);
+  }
+  await d.kill9();
+  await d.restart();
+  assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'refused'])).stdout.trim(), 'exited 137');
+});
+
 test('a clean stop right after removals waits for their files to be deleted', { skip }, async (t) => {
   const d = await startRestartableBerthd(t);
   await d.importBusybox();
