@@ -125,6 +125,17 @@ export class Container {
   }
 }
 
+/**
+ * A removal failed (the container stays): its current waiters (`wait?condition=removed`,
+ * `docker run --rm`) learn why, as dockerd's SetRemovalError tells them, and later ones wait
+ * for the next removal.
+ */
+export function failRemoval(c: Container, error: string): void {
+  const d = c.removed;
+  c.removed = deferred();
+  d.resolve({ exitCode: c.state.exitCode, error });
+}
+
 /** Resolves the current waiters of `c.nextExit` and arms a fresh one for the next run. */
 export function settleNextExit(c: Container, info: ExitInfo): void {
   const d = c.nextExit;

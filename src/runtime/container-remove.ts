@@ -6,10 +6,10 @@
 // deletes what a crash left (OverlaySnapshotter.open, ContainerStore.init).
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError } from '../util/index.js';
+import { BerthError, errorMessage } from '../util/index.js';
 import { settleAll, withTimeout, type ContainerContext, type RemoveOptions } from './container-context.js';
 import { checkExitFile, stopLogKeeper } from './container-exit.js';
-import type { Container } from './container-record.js';
+import { failRemoval, type Container } from './container-record.js';
 import { checkTransition } from './container-state.js';
 import { signalContainer } from './container-signal.js';
 import { KILL_WAIT_MS } from './container-stop.js';
@@ -79,6 +79,7 @@ async function removeLocked(ctx: ContainerContext, c: Container, opts: RemoveOpt
   } catch (err) {
     c.state.status = prev === 'removing' ? 'dead' : prev;
     await ctx.saveState(c).catch(() => undefined);
+    failRemoval(c, `removal of container ${c.id.slice(0, 12)} failed: ${errorMessage(err)}`);
     throw err;
   }
   ctx.containers.delete(c.id);

@@ -120,6 +120,35 @@ test('an exit whose state the disk refuses still answers docker wait, and a rest
   assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'refused'])).stdout.trim(), 'exited 137');
 });
 
+test('an auto-removal the disk refuses answers wait?condition=removed with the error, and the container stays removable', { skip }, async (t) => {
+  const d = await startRestartableBerthd(t);
+  await d.importBusybox();
+  const created = await d.docker(['create', '--rm', '--network', 'none', '--name', 'stuck', 'busybox', 'true']);
+  assert.equal(created.code, 0, created.stderr);
+  const id = created.stdout.trim();
+  // Immutable: the container's directory cannot be renamed away (root included).
+  const containers = join(d.dataRoot, 'containers');
+  assert.equal((await runCommand('chattr', ['+i', containers], { timeoutMs: 10_000 })).code, 0);
+  try {
+    const waited = d.request('POST', `/containers/${id}/wait?condition=removed`);
+    assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+    const w = await waited;
+    assert.equal(w.status, 200);
+    const body = w.json<{ StatusCode: number; Error: { Message: string } | null }>();
+    assert.equal(body.StatusCode, 0);
+    assert.match(body.Error?.Message ?? '', /^removal of container [0-9a-f]{12} failed: /);
+  } finally {
+    // Before anything else: an immutable directory would outlive the test's root.
+    assert.equal((await runCommand('chattr', ['-i', containers], { timeoutMs: 10_000 })).code, 0);
+  }
+  assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}}', 'stuck'])).stdout.trim(), 'exited');
+  const rm = await d.docker(['rm', 'stuck']);
+  assert.equal(rm.code, 0, rm.stderr);
+  await d.stop();
+  assert.deepEqual(await leftovers(d.dataRoot), []);
+  assert.deepEqual((await readdir(containers)).filter((n) => !n.startsWith('.')), []);
+});
+
 test('a clean stop right after removals waits for their files to be deleted', { skip }, async (t) => {
   const d = await startRestartableBerthd(t);
   await d.importBusybox();
