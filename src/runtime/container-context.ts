@@ -142,6 +142,20 @@ export abstract class ContainerContext {
     return `${this.opts.cgroupParent ?? '/berth'}/${c.id}`;
   }
 
+  /**
+   * Makes a state saved with `durable: false` durable once the answers now being written are out
+   * (tracked: close waits). A container removed meanwhile needs nothing.
+   */
+  syncStateAfterwards(c: Container): void {
+    this.track(
+      new Promise<void>((r) => setImmediate(r))
+        .then(() => this.store.syncState(c.id))
+        .catch((e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('cannot sync the container state', { container: c.id.slice(0, 12), error: errorMessage(e) });
+        }),
+    );
+  }
+
   /** Keeps `work` (which must not reject) until it settles, so that close can wait for it. */
   track(work: Promise<unknown>): void {
     this.pending.add(work);

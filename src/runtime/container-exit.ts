@@ -97,7 +97,7 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
           return false;
         },
       );
-      if (saved && !c.config.spec.host.autoRemove) syncAfterwards(ctx, c);
+      if (saved && !c.config.spec.host.autoRemove) ctx.syncStateAfterwards(c);
     }
     tSaved = performance.now();
     if (oomKilled) ctx.publish(c, 'oom');
@@ -115,18 +115,6 @@ export async function onExit(ctx: ContainerContext, c: Container, exitCode: numb
     const ms = (a: number, b: number) => +(b - a).toFixed(1);
     ctx.log.trace('exit phases', { container: c.id.slice(0, 12), seenMs, unmountMs: ms(t0, tUnmount), saveMs: ms(tUnmount, tSaved), removeMs: ms(tSaved, performance.now()) });
   }
-}
-
-/** Syncs the state just written after the answers it settles are out (tracked: close waits). */
-function syncAfterwards(ctx: ContainerContext, c: Container): void {
-  ctx.track(
-    new Promise<void>((r) => setImmediate(r))
-      .then(() => ctx.store.syncState(c.id))
-      .catch((e: unknown) => {
-        // Removed meanwhile: nothing left to keep.
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container state', { container: c.id.slice(0, 12), error: errorMessage(e) });
-      }),
-  );
 }
 
 /**

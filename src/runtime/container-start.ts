@@ -4,7 +4,7 @@
 // the process through runc's exec.fifo. Any failure undoes what was done, in reverse.
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, errorMessage, syncFile, writeFileAtomic } from '../util/index.js';
+import { BerthError, errorMessage, writeFileAtomic } from '../util/index.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
 import { spawnConmon, type PendingConmon } from './conmon.js';
 import { settleAll, type ContainerContext } from './container-context.js';
@@ -150,15 +150,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     // An --rm container's is never synced (after a power loss it is only removed: see
     // restoreContainers for one seen as created); any other's is, after the answer (~5 ms here).
     await ctx.saveState(c, { durable: false });
-    if (!spec.host.autoRemove) {
-      const statePath = join(ctx.store.dir(c.id), 'state.json');
-      ctx.track(
-        syncFile(statePath).catch((e: unknown) => {
-          // Removed meanwhile (`run -d` then `rm -f`): nothing left to keep.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container state', { container: c.id.slice(0, 12), error: errorMessage(e) });
-        }),
-      );
-    }
+    if (!spec.host.autoRemove) ctx.syncStateAfterwards(c);
     ctx.publish(c, 'start');
     ctx.log.trace('start phases', {
       container: c.id.slice(0, 12),
