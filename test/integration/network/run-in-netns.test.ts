@@ -8,18 +8,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BerthError, NATIVE_SYS_FILE, run } from '../../../src/util/index.js';
+import { BerthError, run } from '../../../src/util/index.js';
 import { createNetnsFile, removeNetnsFile } from '../../../src/runtime/netns-file.js';
-import { useNativePath } from '../../helpers/native-path.js';
+import { nativePaths, useNativePath } from '../../helpers/native-path.js';
 
-const REPO = join(import.meta.dirname, '../../..');
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(join(REPO, 'dist', NATIVE_SYS_FILE));
-
-const PATHS = [
-  { name: 'the addon', native: true, skip: !isRoot ? 'needs root to enter a network namespace' : !built ? `no dist/${NATIVE_SYS_FILE} (npm run build makes it)` : false },
-  { name: 'child_process and nsenter', native: false, skip: !isRoot ? 'needs root to enter a network namespace' : false },
-] as const;
+const PATHS = nativePaths('enter a network namespace', 'child_process and nsenter');
 
 /** A new network namespace on a file, released (unmounted, removed) after the test. */
 async function netnsFile(t: TestContext): Promise<string> {

@@ -9,19 +9,13 @@ import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { NATIVE_SYS_FILE, nativeSys } from '../../../src/util/index.js';
+import { nativeSys } from '../../../src/util/index.js';
+import { nativePaths, useNativePath } from '../../helpers/native-path.js';
 import { openStorage, readMounts, type ChainId, type Storage } from '../../../src/storage/index.js';
 import { buildTar, type MemberSpec } from '../../../src/storage/tar/tar-builder.js';
 import { createNetnsFile, removeNetnsFile } from '../../../src/runtime/netns-file.js';
 
-const REPO = join(import.meta.dirname, '../../..');
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(join(REPO, 'dist', NATIVE_SYS_FILE));
-
-const PATHS = [
-  { name: 'the berth-sys addon', native: true, skip: !isRoot ? 'needs root to mount' : !built ? `no dist/${NATIVE_SYS_FILE} (npm run build makes it)` : false },
-  { name: 'the util-linux binaries', native: false, skip: !isRoot ? 'needs root to mount' : false },
-] as const;
+const PATHS = nativePaths('mount', 'the util-linux binaries');
 
 async function mountsUnder(dir: string): Promise<string[]> {
   return (await readMounts()).map((m) => m.mountPoint).filter((p) => p === dir || p.startsWith(`${dir}/`));
@@ -36,19 +30,16 @@ async function threadNetns(): Promise<Set<number>> {
 
 /** A data-root with a two-layer chain, on the chosen path (BERTH_NATIVE is read on every call). */
 async function setUp(t: TestContext, native: boolean): Promise<{ root: string; storage: Storage; chain: ChainId }> {
-  const before = process.env.BERTH_NATIVE;
-  if (native) delete process.env.BERTH_NATIVE;
-  else process.env.BERTH_NATIVE = '0';
-  assert.equal(!!nativeSys(), native, 'the path under test is the one in use');
   const root = await mkdtemp(join(tmpdir(), 'berth-mount-syscalls-'));
   const storage = await openStorage(join(root, 'data'));
   t.after(async () => {
     for (const p of (await mountsUnder(root)).reverse()) await storage.snapshotter.unmount(p);
     assert.deepEqual(await mountsUnder(root), [], 'nothing stays mounted');
     await rm(root, { recursive: true, force: true });
-    if (before === undefined) delete process.env.BERTH_NATIVE;
-    else process.env.BERTH_NATIVE = before;
   });
+  // Registered after the cleanup above, so that it still unmounts on the path under test.
+  useNativePath(t, native);
+  assert.equal(!!nativeSys(), native, 'the path under test is the one in use');
   let chain: ChainId | undefined;
   const layers: MemberSpec[][] = [
     [{ name: 'etc/', type: 'dir' }, { name: 'etc/motd', data: 'base\n' }, { name: 'etc/keep', data: 'keep\n' }],
