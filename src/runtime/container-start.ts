@@ -30,7 +30,6 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   let attaching: Promise<Record<string, unknown>> | undefined;
   // The previous run's cgroups and endpoints (same paths and names) go first.
   await c.released;
-  let conmon: PendingConmon | undefined;
   let preparing: Promise<unknown> | undefined;
   try {
     cleanup.push(() => ctx.unmountRootfs(c));
@@ -51,11 +50,12 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       hostSecurity(),
     ]);
     preparing = prepared.catch(() => undefined);
-    // conmon is spawned while the preparations' I/O is under way (the fork blocks this thread
-    // for a few ms) and waits on its start pipe, so its exec and start-up overlap them too. It
-    // must not find the previous run's config.json if berthd dies before releasing it.
+    // conmon is spawned while the preparations' I/O is under way (without berth-sys its fork
+    // blocks this thread for a few ms) and waits on its start pipe, so its exec and start-up
+    // overlap them too. It must not find the previous run's config.json if berthd dies before
+    // releasing it.
     await rm(join(c.bundle, 'config.json'), { force: true });
-    conmon = await spawnConmon(ctx.runc, {
+    const conmon = await spawnConmon(ctx.runc, {
       id: c.id,
       name: c.name,
       bundle: c.bundle,
@@ -69,8 +69,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       leaveStdinOpen: !spec.stdinOnce || spec.tty,
       signal: opts.signal,
     });
-    const pending = conmon;
-    cleanup.push(() => pending.abandon());
+    cleanup.push(() => conmon.abandon());
     const [network, user, extraMounts, hostDevs, requested, , security] = await prepared;
     const devicePaths = new Set(requested.devices.map((d) => d.path));
     if (spec.host.init) args = [INIT_PATH, '--', ...args];
