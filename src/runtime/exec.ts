@@ -161,7 +161,12 @@ export class ExecManager {
       attachStdin: async (input: Readable) => {
         if (!s.spec.attachStdin || !s.running) return;
         const fwd = await forwardStdin(socketDir, s.id, input);
-        await Promise.race([fwd.done, s.exited]);
+        // The connection stays open (and drained) after the input's end, until the session
+        // ends, as a container attach's does. Closed right away, conmon 2.1.6 now and then kept
+        // the process's stdin open for good (`exec -i … cat` hung 1-5 times in 30): its write of
+        // the echoed output to our closed connection failed first, and its handling of our end
+        // of input then skipped closing stdin.
+        await s.exited;
         fwd.close();
       },
     };
