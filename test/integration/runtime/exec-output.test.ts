@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dockerOk } from '../../helpers/daemon.js';
+import { dockerOk, type DockerResult } from '../../helpers/daemon.js';
 import { skipReason, startDaemonWithBusybox } from './fixtures.js';
 
 async function sizeOfTree(dir: string): Promise<number> {
@@ -45,7 +45,7 @@ test('exec -i passes piped input and its end, so a command reading to the end of
   // for stdin included. When berthd closed that connection right after the input's end, conmon
   // 2.1.6 now and then never closed cat's stdin (1-5 runs in 30 hung): repeated to catch it.
   for (let i = 0; i < 20; i++) {
-    const r = await d.docker(['exec', '-i', id, 'cat'], { input: `line ${i}\n`, timeoutMs: 10_000 });
+    const r: DockerResult = await d.docker(['exec', '-i', id, 'cat'], { input: `line ${i}\n`, timeoutMs: 10_000 });
     assert.deepEqual([r.code, r.stdout], [0, `line ${i}\n`], `run ${i}`);
   }
   await dockerOk(d, ['rm', '-f', id]);
