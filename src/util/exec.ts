@@ -23,18 +23,17 @@ export class ExecError extends BerthError {
   readonly stderrTail: string;
   /** `timeout`: killed when its time was up; `overflow`: killed when its stdout passed the bound. */
   readonly reason: 'timeout' | 'overflow' | undefined;
-  constructor(cmd: string, exitCode: number | null, signal: NodeJS.Signals | null, stderrTail: string, reason?: 'timeout' | 'overflow' | boolean) {
-    const why = reason === true ? 'timeout' : reason || undefined;
+  constructor(cmd: string, exitCode: number | null, signal: NodeJS.Signals | null, stderrTail: string, reason?: 'timeout' | 'overflow') {
     const what =
-      why === 'timeout' ? 'timed out' : why === 'overflow' ? 'wrote too much output' : signal ? `killed by ${signal}` : `exited with status ${exitCode}`;
+      reason === 'timeout' ? 'timed out' : reason === 'overflow' ? 'wrote too much output' : signal ? `killed by ${signal}` : `exited with status ${exitCode}`;
     const tail = stderrTail.trim();
-    super(why === 'timeout' ? 'unavailable' : 'internal', `${cmd} ${what}${tail ? `: ${tail}` : ''}`);
+    super(reason === 'timeout' ? 'unavailable' : 'internal', `${cmd} ${what}${tail ? `: ${tail}` : ''}`);
     this.name = 'ExecError';
     this.cmd = cmd;
     this.exitCode = exitCode;
     this.signal = signal;
     this.stderrTail = stderrTail;
-    this.reason = why;
+    this.reason = reason;
   }
 }
 
