@@ -143,17 +143,20 @@ export abstract class ContainerContext {
   }
 
   /**
-   * Makes a state saved with `durable: false` durable once the answers now being written are out
-   * (tracked: close waits). A container removed meanwhile needs nothing.
+   * Runs `sync`, which makes a container's files written with `durable: false` durable, tracked
+   * (close waits). A container removed meanwhile (ENOENT) needs nothing.
    */
-  syncStateAfterwards(c: Container): void {
+  syncAfterwards(id: string, what: string, sync: () => Promise<void>): void {
     this.track(
-      new Promise<void>((r) => setImmediate(r))
-        .then(() => this.store.syncState(c.id))
-        .catch((e: unknown) => {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('cannot sync the container state', { container: c.id.slice(0, 12), error: errorMessage(e) });
-        }),
+      sync().catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`cannot sync the container ${what}`, { container: id.slice(0, 12), error: errorMessage(e) });
+      }),
     );
+  }
+
+  /** Makes a state saved with `durable: false` durable once the answers now being written are out. */
+  syncStateAfterwards(c: Container): void {
+    this.syncAfterwards(c.id, 'state', () => new Promise<void>((r) => setImmediate(r)).then(() => this.store.syncState(c.id)));
   }
 
   /** Keeps `work` (which must not reject) until it settles, so that close can wait for it. */

@@ -89,16 +89,7 @@ export async function createContainer(
     // that reached the disk has its snapshot; close waits for that. Not an --rm container's,
     // like its running state (container-start.ts): it goes again within its run (~60 ms), and
     // its fsyncs would only compete with that run's requests.
-    if (!hp.autoRemove) {
-      ctx.track(
-        syncSnapshot()
-          .then(() => ctx.store.syncRecord(id))
-          .catch((e: unknown) => {
-            // Removed meanwhile (`create` then `rm`): nothing left to keep.
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.log.warn('cannot sync the container record', { container: id.slice(0, 12), error: errorMessage(e) });
-          }),
-      );
-    }
+    if (!hp.autoRemove) ctx.syncAfterwards(id, 'record', () => syncSnapshot().then(() => ctx.store.syncRecord(id)));
     const c = new Container(config, initialState(), dir);
     ctx.containers.set(id, c);
     ctx.publish(c, 'create');
