@@ -151,7 +151,7 @@ export async function spawnConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
     for (const p of spawned.pipes) p.destroy();
   };
   const kill = async () => {
-    await killConmonOf(o.bundle, spawned.pid);
+    await killConmon(spawned.pid);
     close();
   };
   let ran = false;
@@ -206,19 +206,16 @@ export function runcFailureMessage(syncMessage: string, stderr: string): string 
   return `OCI runtime create failed: ${best || 'runc create failed'}`;
 }
 
-async function killConmonOf(bundle: string, spawnedPid: number): Promise<void> {
-  const fromFile = Number((await readFile(join(bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
-  const pid = fromFile > 0 ? fromFile : spawnedPid;
-  if (pid > 0) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone: nothing to clean up.
-      return;
-    }
-    // Gone before the caller goes on (a failed start answers only then): a loaded host can take a while.
-    await waitForEnd(pid, KILL_WAIT_MS);
+/** Kills a conmon berthd started: with --sync that process is the monitor itself (no fork to look up). */
+async function killConmon(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone: nothing to clean up.
+    return;
   }
+  // Gone before the caller goes on (a failed start answers only then): a loaded host can take a while.
+  await waitForEnd(pid, KILL_WAIT_MS);
 }
 
 /** Reads conmon's exit file: the container's exit status, or undefined while it runs. */
