@@ -65,63 +65,15 @@ declare const __BERTH_HOT_RUN__: string | undefined;
 
 type HotModule = typeof import('./hot-run.js');
 
-/**
- * Loads the hot-run bundle (CommonJS) through node:vm with a V8 code cache beside it, as
- * v8-compile-cache does: Node 20 caches no code for ES modules, and compiling the bundle and
- * the functions a run calls is ~7 ms of CPU per run here. The cache is written after the
- * first run of each build (so it holds what that run compiled), atomically, and only where
- * dist/ is writable; V8 rejects a cache from another node version and it is written again.
- * The bundle's name carries its content hash, so a cache never meets another build's code.
- */
-async function loadHot(file: string): Promise<{ hot: HotModule; saveCache: (() => void) | undefined } | undefined> {
-  const [fs, vm, { createRequire }, { dirname }] = await Promise.all([import('node:fs'), import('node:vm'), import('node:module'), import('node:path')]);
-  let source: string;
-  try {
-    source = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    // A dist/ without the bundle: the chunked program runs the command just the same.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const cacheFile = `${file}.v8cache`;
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    // No cache yet (first run of this build) or unreadable: compile from source.
-  }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
-  const wrapper = script.runInThisContext() as (e: object, r: NodeJS.Require, m: { exports: object }, f: string, d: string) => void;
-  const mod = { exports: {} };
-  wrapper(mod.exports, createRequire(file), mod, file, dirname(file));
-  const saveCache =
-    cachedData && !script.cachedDataRejected
-      ? undefined
-      : () => {
-          const tmp = `${cacheFile}.${process.pid}.tmp`;
-          try {
-            fs.writeFileSync(tmp, script.createCachedData());
-            fs.renameSync(tmp, cacheFile);
-          } catch {
-            // A read-only install: every run compiles, as without a cache.
-            try {
-              fs.rmSync(tmp, { force: true });
-            } catch {
-              // Nothing was written.
-            }
-          }
-        };
-  return { hot: mod.exports as HotModule, saveCache };
-}
-
 /** `berth run` from its one-module bundle, or undefined when there is none (sources under tsx). */
 async function runHot(argv: string[], p: Peek): Promise<number | undefined> {
   if (typeof __BERTH_HOT_RUN__ !== 'string' || p.command !== 'run' || argv.includes('--help') || argv.includes('-h')) return undefined;
-  const { fileURLToPath } = await import('node:url');
-  const loaded = await loadHot(fileURLToPath(new URL(__BERTH_HOT_RUN__, import.meta.url)));
+  const [{ fileURLToPath }, { loadCjsWithCache }] = await Promise.all([import('node:url'), import('./load-cjs.js')]);
+  // CommonJS through node:vm with a V8 code cache (load-cjs.ts): Node 20 caches no ESM code.
+  const loaded = loadCjsWithCache(fileURLToPath(new URL(__BERTH_HOT_RUN__, import.meta.url)));
   if (!loaded) return undefined;
   try {
-    return await loaded.hot.runHotCommand(argv, { commandWord: p.command, host: p.host });
+    return await (loaded.exports as HotModule).runHotCommand(argv, { commandWord: p.command, host: p.host });
   } finally {
     loaded.saveCache?.();
   }
