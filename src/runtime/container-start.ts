@@ -33,6 +33,26 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   let preparing: Promise<unknown> | undefined;
   try {
     cleanup.push(() => ctx.unmountRootfs(c));
+    // conmon is spawned before the preparations are queued and waits on its start pipe, so its
+    // exec and start-up (~4-5 ms) overlap them. Spawned after them, it waited behind their ~50
+    // fs calls in libuv's thread pool (its config.json removal is one). It must not find the
+    // previous run's config.json if berthd dies before releasing it.
+    await rm(join(c.bundle, 'config.json'), { force: true });
+    const conmon = await spawnConmon(ctx.runc, {
+      id: c.id,
+      name: c.name,
+      bundle: c.bundle,
+      exitDir: c.exitDir,
+      logPath: c.logPath,
+      logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
+      socketDir: ctx.socketDir,
+      tty: spec.tty,
+      stdin: spec.openStdin,
+      // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
+      leaveStdinOpen: !spec.stdinOnce || spec.tty,
+      signal: opts.signal,
+    });
+    cleanup.push(() => conmon.abandon());
     const rootfsReady = (async () => {
       await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
       tMount = performance.now();
@@ -50,26 +70,6 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
       hostSecurity(),
     ]);
     preparing = prepared.catch(() => undefined);
-    // conmon is spawned while the preparations' I/O is under way (without berth-sys its fork
-    // blocks this thread for a few ms) and waits on its start pipe, so its exec and start-up
-    // overlap them too. It must not find the previous run's config.json if berthd dies before
-    // releasing it.
-    await rm(join(c.bundle, 'config.json'), { force: true });
-    const conmon = await spawnConmon(ctx.runc, {
-      id: c.id,
-      name: c.name,
-      bundle: c.bundle,
-      exitDir: c.exitDir,
-      logPath: c.logPath,
-      logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
-      socketDir: ctx.socketDir,
-      tty: spec.tty,
-      stdin: spec.openStdin,
-      // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
-      leaveStdinOpen: !spec.stdinOnce || spec.tty,
-      signal: opts.signal,
-    });
-    cleanup.push(() => conmon.abandon());
     const [network, user, extraMounts, hostDevs, requested, , security] = await prepared;
     const devicePaths = new Set(requested.devices.map((d) => d.path));
     if (spec.host.init) args = [INIT_PATH, '--', ...args];
