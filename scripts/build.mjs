@@ -136,6 +136,10 @@ const hot = await build({
   target: 'node20',
   sourcemap: 'linked',
   plugins: [externalPackagesPlugin({ pureBuiltins: true }), coldCommandStubs],
+  // main.ts runs this file from a V8 code cache (src/cli/load-cjs.ts), where Node 20 gives
+  // import() no loader ("A dynamic import callback was not specified"): every import() of
+  // what stays outside the bundle becomes a require() (require loads ES modules since 20.19).
+  supported: { 'dynamic-import': false },
   define: sharedDefines,
   metafile: true,
   logLevel: 'warning',
@@ -144,6 +148,8 @@ const hot = await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 const hotFile = Object.keys(hot.metafile.outputs).find((f) => f.endsWith('.cjs'));
+const hotImports = hot.metafile.outputs[hotFile].imports.filter((i) => i.kind === 'dynamic-import');
+if (hotImports.length) throw new Error(`build: the hot-run bundle keeps import() of ${hotImports.map((i) => i.path).join(', ')}`);
 const HOT_RUN = `chunks/${hotFile.split('/').pop()}`;
 
 const entryPoints = { berth: 'src/cli/main.ts', berthd: 'src/cli/berthd.ts' };

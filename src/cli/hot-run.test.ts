@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -34,4 +34,11 @@ test('berth run from the build writes a code cache beside its bundle and reports
   const again = spawnSync(process.execPath, [DIST, '-H', 'unix:///nonexistent/berth-test.sock', 'run', '--rm', 'busybox', 'true'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(again.status, 125);
   assert.equal(again.stderr, r.stderr);
+});
+
+test('the built hot-run bundle has no import() left, which Node 20 cannot run from a code cache', { skip: fresh ? false : 'needs a build newer than the sources (npm run build)' }, () => {
+  const bundle = readdirSync(CHUNKS).find((f) => /^hot-run-.*\.cjs$/.test(f));
+  assert.ok(bundle, 'the build holds a hot-run bundle');
+  const source = readFileSync(join(CHUNKS, bundle), 'utf8');
+  assert.deepEqual(source.match(/\bimport\((?!\))[^)]*\)/g) ?? [], []);
 });
