@@ -63,6 +63,12 @@ const externalPackages = externalPackagesPlugin();
  */
 const REQUIRE_SHIM = "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);";
 
+/**
+ * Where the build goes: dist/, or BERTH_BUILD_OUT (a directory inside the repo, so the
+ * external packages resolve from its node_modules) to compare two builds side by side.
+ */
+const OUT = process.env.BERTH_BUILD_OUT || 'dist';
+
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 function gitCommit() {
@@ -93,7 +99,7 @@ const built = ansic(new Date());
 const nativeAddon = buildNativeAddon();
 
 // Chunk names carry content hashes: drop the previous build's so dist/ holds one build.
-await rm('dist/chunks', { recursive: true, force: true });
+await rm(`${OUT}/chunks`, { recursive: true, force: true });
 
 /** The commands src/cli/hot-run.ts bundles; every other catalog entry is a stub there. */
 const HOT_COMMANDS = new Set(['container-run']);
@@ -129,7 +135,7 @@ const hot = await build({
   entryPoints: { 'hot-run': 'src/cli/hot-run.ts' },
   entryNames: '[name]-[hash]',
   outExtension: { '.js': '.cjs' },
-  outdir: 'dist/chunks',
+  outdir: `${OUT}/chunks`,
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -150,12 +156,16 @@ const hot = await build({
 const hotFile = Object.keys(hot.metafile.outputs).find((f) => f.endsWith('.cjs'));
 const hotImports = hot.metafile.outputs[hotFile].imports.filter((i) => i.kind === 'dynamic-import');
 if (hotImports.length) throw new Error(`build: the hot-run bundle keeps import() of ${hotImports.map((i) => i.path).join(', ')}`);
+/** Relative to dist/berth.js. */
 const HOT_RUN = `chunks/${hotFile.split('/').pop()}`;
 
-const entryPoints = { berth: 'src/cli/main.ts', berthd: 'src/cli/berthd.ts' };
-await build({
-  entryPoints,
-  outdir: 'dist',
+// Every other command (src/cli/cold-main.ts) and berthd: ES modules split into chunks, one per
+// command, so a command loads only its own. dist/package.json makes the .js files in dist/
+// CommonJS (the two entries below) and dist/chunks/package.json keeps these ES modules.
+const split = await build({
+  entryPoints: { 'cli-cold': 'src/cli/cold-main.ts', 'berthd-main': 'src/cli/berthd.ts' },
+  entryNames: '[name]-[hash]',
+  outdir: `${OUT}/chunks`,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -163,18 +173,64 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   plugins: [externalPackages],
-  chunkNames: 'chunks/[name]-[hash]',
-  // `--` ends node's own options: Node 20 otherwise treats a user's `berth run --env-file x`
-  // as its own --env-file and exits 9 when x is missing.
-  banner: { js: `${CLI_SHEBANG}\n${REQUIRE_SHIM}` },
-  define: { ...sharedDefines, __BERTH_HOT_RUN__: JSON.stringify(`./${HOT_RUN}`) },
+  chunkNames: '[name]-[hash]',
+  banner: { js: REQUIRE_SHIM },
+  define: sharedDefines,
+  metafile: true,
   logLevel: 'warning',
 });
+/** The chunk that holds `entry` (a source path), as `chunks/<name>-<hash>.js`. */
+function entryChunk(entry) {
+  const file = Object.entries(split.metafile.outputs).find(([f, o]) => o.entryPoint === entry && f.endsWith('.js'))?.[0];
+  if (!file) throw new Error(`build: no output for ${entry}`);
+  return `chunks/${file.split('/').pop()}`;
+}
+const COLD_MAIN = entryChunk('src/cli/cold-main.ts');
+const BERTHD_MAIN = entryChunk('src/cli/berthd.ts');
+await writeFile(`${OUT}/package.json`, '{ "type": "commonjs" }\n');
+await writeFile(`${OUT}/chunks/package.json`, '{ "type": "module" }\n');
+
+/** In the CLI's entry, main.ts's import() of cold-main.js: the chunk, left to node's loader. */
+const coldMainChunk = {
+  name: 'cold-main-chunk',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cold-main\.js$/ }, () => ({ path: `./${COLD_MAIN}`, external: true }));
+  },
+};
+
+// dist/berth.js: src/cli/main.ts as one CommonJS file. `berth run` (the hot-run bundle, also
+// CommonJS) and `berth version` never start node's ES module loader: an ES module entry costs
+// ~5 ms more to start here. Builtins are require()d, on first use where main.ts imports lazily.
+// `--` in the shebang ends node's own options: Node 20 otherwise treats a user's
+// `berth run --env-file x` as its own --env-file and exits 9 when x is missing.
+const cli = await build({
+  entryPoints: { berth: 'src/cli/main.ts' },
+  outdir: OUT,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  plugins: [coldMainChunk, externalPackagesPlugin({ pureBuiltins: true })],
+  banner: { js: CLI_SHEBANG },
+  define: { ...sharedDefines, __BERTH_HOT_RUN__: JSON.stringify(HOT_RUN) },
+  metafile: true,
+  logLevel: 'warning',
+  logOverride: { 'empty-import-meta': 'silent' },
+});
+const cliOut = cli.metafile.outputs[`${OUT}/berth.js`];
+// An import() there starts node's ES module loader: the cold chunk's, and a builtin's on a path
+// off the fast ones (autostart's ping when the daemon is down).
+const cliImports = cliOut.imports.filter((i) => i.kind === 'dynamic-import' && !i.path.startsWith('node:')).map((i) => i.path);
+if (cliImports.join() !== `./${COLD_MAIN}`) throw new Error(`build: dist/berth.js imports ${cliImports.join(', ')}; only the cold chunk may be an ES module`);
+if (Object.keys(cliOut.inputs).some((f) => /commander|src\/cli\/program\.ts/.test(f))) throw new Error('build: dist/berth.js holds the commander program');
 
 // berthd runs with a small V8 young generation: measured, it keeps the daemon's RSS ~15–20 MB
 // lower (20 running containers: 84–90 → 69 MB) with no measurable cost to docker load.
-const daemonFile = 'dist/berthd.js';
-const daemonCode = await readFile(daemonFile, 'utf8');
-await writeFile(daemonFile, daemonCode.replace(/^#!.*\n/, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')} --\n`));
-for (const name of Object.keys(entryPoints)) await chmod(`dist/${name}.js`, 0o755);
+await writeFile(
+  `${OUT}/berthd.js`,
+  `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')} --\n// berthd's code is the ES module ${BERTHD_MAIN} (this file is CommonJS: dist/package.json).\nimport('./${BERTHD_MAIN}');\n`,
+);
+await rm(`${OUT}/berthd.js.map`, { force: true });
+for (const name of ['berth', 'berthd']) await chmod(`${OUT}/${name}.js`, 0o755);
 await nativeAddon;

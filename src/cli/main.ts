@@ -1,6 +1,11 @@
 // The `berth` entry point. It imports nothing eagerly: `berth version` takes a fast path
-// (node:http, no commander, no undici) and everything else loads the commander program
-// and then only the module of the command being run (esbuild splits them into chunks).
+// (node:net, no commander), `berth run` loads its one-module bundle (hot-run.ts), and every
+// other command loads the commander program and then only the module of the command being
+// run (cold-main.ts; esbuild splits them into chunks). scripts/build.mjs bundles this file
+// as CommonJS (dist/berth.js), with version-fast and load-cjs inside it: an ES module entry
+// costs ~5 ms more to start (node's ESM loader), which `berth run` and `version` skip.
+import { join } from 'node:path';
+import { loadCjsWithCache } from './load-cjs.js';
 
 // The shebang (scripts/build.mjs) starts node without NODE_EXTRA_CA_CERTS, which costs
 // ~50 ms at node's start and is of no use to the CLI; children (berthd started on demand,
@@ -46,21 +51,10 @@ function peek(argv: string[]): Peek {
   return p;
 }
 
-/** Commands that never talk to the daemon: no early /_ping for them. */
-const OFFLINE_COMMANDS = new Set(['help', 'daemon', 'docker-env', 'context', 'lint']);
-
 /**
- * Starts the daemon connection and its /_ping while the command's modules load (the docker
- * CLI's first request too). Anything wrong here (a bad -H, a dead socket) is left for the
- * command to find and report as it always did; this only saves the wait.
+ * scripts/build.mjs: where `berth run`'s self-contained bundle is, relative to this file (see
+ * hot-run.ts); unset under tsx and in the benches' bundles.
  */
-async function earlyClient(p: Peek, argv: string[]): Promise<import('./context.js').EarlyClient | undefined> {
-  if (p.command === undefined || OFFLINE_COMMANDS.has(p.command) || argv.includes('--help') || argv.includes('-h')) return undefined;
-  const [client, context] = await Promise.all([import('../client/index.js'), import('./context.js')]);
-  return context.earlyClient(client, p.host);
-}
-
-/** scripts/build.mjs: where `berth run`'s self-contained bundle is (see hot-run.ts); unset under tsx. */
 declare const __BERTH_HOT_RUN__: string | undefined;
 
 type HotModule = typeof import('./hot-run.js');
@@ -68,9 +62,9 @@ type HotModule = typeof import('./hot-run.js');
 /** `berth run` from its one-module bundle, or undefined when there is none (sources under tsx). */
 async function runHot(argv: string[], p: Peek): Promise<number | undefined> {
   if (typeof __BERTH_HOT_RUN__ !== 'string' || p.command !== 'run' || argv.includes('--help') || argv.includes('-h')) return undefined;
-  const [{ fileURLToPath }, { loadCjsWithCache }] = await Promise.all([import('node:url'), import('./load-cjs.js')]);
   // CommonJS through node:vm with a V8 code cache (load-cjs.ts): Node 20 caches no ESM code.
-  const loaded = loadCjsWithCache(fileURLToPath(new URL(__BERTH_HOT_RUN__, import.meta.url)));
+  // The build makes this file CommonJS too, where __dirname is dist/.
+  const loaded = loadCjsWithCache(join(__dirname, __BERTH_HOT_RUN__));
   if (!loaded) return undefined;
   try {
     return await (loaded.exports as HotModule).runHotCommand(argv, { commandWord: p.command, host: p.host });
@@ -99,14 +93,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const hot = await runHot(argv, p);
   if (hot !== undefined) return hot;
-  const [{ runProgram }, early] = await Promise.all([import('./program.js'), earlyClient(p, argv)]);
-  // `berth --help run` is the program's help: it needs every command.
-  const helpFirst = p.command !== undefined && argv.slice(0, argv.indexOf(p.command)).some((a) => a === '-h' || a === '--help');
-  try {
-    return await runProgram(argv, { commandWord: helpFirst ? undefined : p.command, early });
-  } finally {
-    await early?.client.close();
-  }
+  const { runCold } = await import('./cold-main.js');
+  return runCold(argv, p.command, p.host);
 }
 
 // A reader that went away (`berth save x | head -c 1`): stop quietly with the status a
