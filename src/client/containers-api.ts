@@ -3,7 +3,7 @@
 // body are framed unless the container has a TTY (stdio-frames.ts reads the frames).
 import type { Readable } from 'node:stream';
 import { BerthError } from '../util/index.js';
-import { encodeFilters, type EngineClient, type Filters } from './engine-client.js';
+import { encodeFilters, readBodyText, type EngineClient, type Filters } from './engine-client.js';
 import type {
   ContainerChange,
   ContainerCommitResponse,
@@ -123,8 +123,7 @@ export class ContainersApi {
   ): Promise<{ result: Promise<ContainerWaitResponse> }> {
     const res = await this.client.stream('POST', `/containers/${enc(id)}/wait`, { query: { condition }, signal: opts.signal, longLived: true });
     const result = (async () => {
-      let text = '';
-      for await (const c of res.body) text += Buffer.isBuffer(c) ? c.toString('utf8') : String(c);
+      const text = await readBodyText(res.body);
       try {
         return JSON.parse(text) as ContainerWaitResponse;
       } catch (err) {

@@ -3,7 +3,6 @@
 // (in raw mode when it is a terminal and the container has a TTY) and its end is sent as a
 // half-close, so `echo x | berth run -i …` sees EOF; the terminal size follows SIGWINCH.
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { readlink } from 'node:fs/promises';
 import { demultiplex, type HijackedConnection } from '../../client/index.js';
 import { run } from '../../util/index.js';
 
@@ -63,6 +62,9 @@ export interface SessionResult {
  * Failing to do so only costs the cosmetic difference.
  */
 async function disableOutputProcessing(): Promise<void> {
+  // node:fs/promises is loaded here, not with the module: it brings node:readline, ~1 ms of
+  // every `berth run` otherwise (the hot-run bundle holds this module).
+  const { readlink } = await import('node:fs/promises');
   const dev = await readlink('/proc/self/fd/0').catch(() => undefined);
   if (!dev?.startsWith('/dev/')) return;
   await run('stty', ['-F', dev, '-opost'], { timeoutMs: STTY_TIMEOUT_MS }).catch(() => undefined);
