@@ -115,8 +115,11 @@ async function readSyncMessage(sock: Readable, signal: AbortSignal): Promise<Syn
 
 /** A conmon started and waiting on its start pipe: it does nothing until `run` or `abandon`. */
 export interface PendingConmon {
-  /** Lets conmon go on: it runs `runc create` (or `runc exec`); resolves once that is done, with the pids. */
-  run(): Promise<ConmonStarted>;
+  /**
+   * Lets conmon go on: it runs `runc create` (or `runc exec`); resolves once that is done, with
+   * the pids. `signal` (default: the spawn's) aborts the wait, for a conmon spawned ahead of its start.
+   */
+  run(signal?: AbortSignal): Promise<ConmonStarted>;
   /** Kills the waiting conmon (nothing was created); a no-op once `run` was called. */
   abandon(): Promise<void>;
 }
@@ -162,9 +165,9 @@ export async function spawnConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
       // Once it runs, conmon is the container's monitor and goes with the container.
       if (!ran) await kill();
     },
-    async run() {
+    async run(aborted = o.signal) {
       ran = true;
-      const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(o.signal ? [o.signal] : [])]);
+      const signal = AbortSignal.any([AbortSignal.timeout(CREATE_TIMEOUT_MS), ...(aborted ? [aborted] : [])]);
       let msg: SyncMessage;
       try {
         startPipe.write('0');

@@ -28,6 +28,8 @@ export interface ContainerServiceOptions {
   cgroupParent?: string;
   /** Binary bound at /sbin/docker-init for --init. */
   initBinary?: string;
+  /** How long a conmon spawned at create waits for the first start (container-prestart.ts). */
+  pendingConmonMs?: number;
 }
 
 export interface RemoveOptions {

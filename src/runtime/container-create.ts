@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { BerthError, errorMessage } from '../util/index.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches } from '../image/index.js';
 import { settleAll, type ContainerContext } from './container-context.js';
+import { prepareLookups, spawnPendingConmon } from './container-prestart.js';
 import { Container, type CreateResult } from './container-record.js';
 import type { ContainerSpec } from './container-spec.js';
 import { initialState, type ContainerConfigFile } from './container-store.js';
@@ -110,17 +111,19 @@ export async function createContainer(
  * Mounts a new container's rootfs after create has answered, under its lock, and makes the
  * network namespace file of one that will join a bridge: the start that follows (docker run
  * sends attach and wait first) finds both ready and spawns neither `mount` nor `unshare` on
- * its critical path; `cp` and `export` of a created container use the mount too. Removal and
- * close let go of both.
+ * its critical path; `cp` and `export` of a created container use the mount too. The start's
+ * conmon and rootfs lookups are readied too (container-prestart.ts). Removal and close let go
+ * of all of it.
  */
 function premount(ctx: ContainerContext, c: Container): void {
   void ctx.locks
     .run(c.id, async () => {
       if (c.removing || c.state.status !== 'created') return;
+      spawnPendingConmon(ctx, c);
       const mode = c.config.spec.host.networkMode;
       const joinsBridge = mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
       await Promise.all([
-        ctx.mountRootfs(c),
+        ctx.mountRootfs(c).then(() => prepareLookups(c)),
         joinsBridge
           ? createNetnsFile(ctx.netnsFileOf(c)).then(() => {
               c.netnsPremade = true;

@@ -9,6 +9,7 @@ import { BerthError, notFound } from '../util/index.js';
 import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, tarPath, tarRootfs, type Change, type PathStat } from './archive.js';
 import type { Container } from './container-service.js';
 import type { ImageRuntimeConfig } from './container-spec.js';
+import { forgetLookups } from './container-prestart.js';
 import { mergeEnv } from './oci-spec.js';
 import type { ImageLookup, RootfsSnapshotter } from './ports.js';
 import { resolveInRoot } from './rootfs-path.js';
@@ -62,6 +63,8 @@ export class ContainerFilesystem {
       const st = await stat(dest).catch(() => undefined);
       if (!st) throw notFound(`Could not find the file ${path} in container ${c.id}`);
       if (!st.isDirectory()) throw new BerthError('invalid-argument', 'extraction point is not a directory');
+      // What the first start would have used from the rootfs (its user, its executable) may change now.
+      forgetLookups(c);
       // extractArchive resolves every existing symlink of the container as a chroot at `root`
       // would, so a planted `/tmp/x -> /` cannot send the files to the host.
       await extractArchive(tar, dest, { root, signal: opts.signal });

@@ -2,6 +2,7 @@
 // read or written, plus what only lives while berthd runs (watchers, timers, waiters).
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import type { Prestart } from './container-prestart.js';
 import type { ContainerConfigFile, ContainerStateFile } from './container-store.js';
 import type { ExecRecord } from './exec-store.js';
 import type { LogKeeper } from './log-rotation.js';
@@ -86,6 +87,8 @@ export class Container {
   releasing = false;
   /** create made the network namespace file for the first start (see container-create.ts). */
   netnsPremade = false;
+  /** What create readied for the first start: a pending conmon, the rootfs lookups (container-prestart.ts). */
+  prestart: Prestart = {};
   restartTimer: NodeJS.Timeout | undefined;
   healthTimer: NodeJS.Timeout | undefined;
   restartBackoffMs = RESTART_BACKOFF_START_MS;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { BerthError, errorMessage } from '../util/index.js';
 import { settleAll, withTimeout, type ContainerContext, type RemoveOptions } from './container-context.js';
 import { checkExitFile, stopLogKeeper } from './container-exit.js';
+import { dropPrestart } from './container-prestart.js';
 import { failRemoval, type Container } from './container-record.js';
 import { checkTransition } from './container-state.js';
 import { signalContainer } from './container-signal.js';
@@ -56,7 +57,7 @@ async function removeLocked(ctx: ContainerContext, c: Container, opts: RemoveOpt
   let tFiles = t0;
   try {
     c.exitWatcher?.close();
-    await stopLogKeeper(c, false);
+    await Promise.all([stopLogKeeper(c, false), dropPrestart(c)]);
     clearTimeout(c.healthTimer);
     // runc keeps state only for a container it still knows; skip the spawn otherwise, and
     // when the exit's release (container-exit.ts) is letting go of it already.

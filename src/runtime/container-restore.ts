@@ -10,6 +10,7 @@ import { readBoundingSet } from './capabilities.js';
 import { readExitFile } from './conmon.js';
 import type { ContainerContext } from './container-context.js';
 import { onExit, stopLogKeeper, watchExit } from './container-exit.js';
+import { dropPrestart } from './container-prestart.js';
 import { Container } from './container-record.js';
 import { restartsAtDaemonStart } from './container-restart-policy.js';
 import { readHostHardLimits } from './oci-spec.js';
@@ -142,6 +143,7 @@ export async function closeContainers(ctx: ContainerContext): Promise<void> {
     [...ctx.containers.values()].map((c) =>
       ctx.locks.run(c.id, async () => {
         if (c.isRunning) return;
+        await dropPrestart(c);
         if (c.netnsPremade) await removeNetnsFile(ctx.netnsFileOf(c));
         c.netnsPremade = false;
         await ctx.unmountRootfs(c);

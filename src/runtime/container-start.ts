@@ -2,24 +2,22 @@
 // userdata / user / mounts / devices / network namespace side by side, write runc's
 // config.json, start conmon (which runs `runc create`) while the network is attached, release
 // the process through runc's exec.fifo. Any failure undoes what was done, in reverse.
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorMessage, writeFileAtomic } from '../util/index.js';
 import { hostsFile, resolvConfFile } from './basic-network.js';
-import { spawnConmon, type PendingConmon } from './conmon.js';
+import { spawnConmon } from './conmon.js';
 import { settleAll, type ContainerContext } from './container-context.js';
 import { checkExitFile, unwatchExit, watchExit } from './container-exit.js';
+import { conmonOptions, startLookups, takeLookups, takePendingConmon } from './container-prestart.js';
 import { deferred, type Container } from './container-record.js';
 import type { ContainerSpec } from './container-spec.js';
 import { hostDevices, requestedDevices } from './devices.js';
 import { probeConfigOf } from './health.js';
-import { conmonLogSizeMax } from './logs.js';
 import { generateOciSpec, INIT_PATH, type NamespaceSource } from './oci-spec.js';
 import { processStartTime } from './proc.js';
-import { resolveInRoot } from './rootfs-path.js';
 import { createNetnsFile, removeNetnsFile } from './netns-file.js';
 import { hostSecurity } from './security-opts.js';
-import { resolveUser } from './user.js';
 
 /** Starts `c`'s process; called under the container lock with a transition already checked. */
 export async function startProcess(ctx: ContainerContext, c: Container, opts: { signal?: AbortSignal }): Promise<void> {
@@ -33,26 +31,18 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
   let preparing: Promise<unknown> | undefined;
   try {
     cleanup.push(() => ctx.unmountRootfs(c));
-    // conmon is spawned before the preparations are queued and waits on its start pipe, so its
-    // exec and start-up (~4-5 ms) overlap them. Spawned after them, it waited behind their ~50
-    // fs calls in libuv's thread pool (its config.json removal is one). It must not find the
-    // previous run's config.json if berthd dies before releasing it.
-    await rm(join(c.bundle, 'config.json'), { force: true });
-    const conmon = await spawnConmon(ctx.runc, {
-      id: c.id,
-      name: c.name,
-      bundle: c.bundle,
-      exitDir: c.exitDir,
-      logPath: c.logPath,
-      logSizeMax: conmonLogSizeMax(spec.host.logConfig.config['max-size']),
-      socketDir: ctx.socketDir,
-      tty: spec.tty,
-      stdin: spec.openStdin,
-      // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
-      leaveStdinOpen: !spec.stdinOnce || spec.tty,
-      signal: opts.signal,
-    });
-    cleanup.push(() => conmon.abandon());
+    // A first start finds conmon spawned at create (container-prestart.ts). Otherwise it is
+    // spawned before the preparations are queued and waits on its start pipe, so its exec and
+    // start-up (~4-5 ms) overlap them; spawned after them, it waited behind their ~50 fs calls
+    // in libuv's thread pool (its config.json removal is one). It must not find the previous
+    // run's config.json if berthd dies before releasing it.
+    let conmon = await takePendingConmon(c);
+    if (!conmon) {
+      await rm(join(c.bundle, 'config.json'), { force: true });
+      conmon = await spawnConmon(ctx.runc, conmonOptions(ctx, c));
+    }
+    const held = conmon;
+    cleanup.push(() => held.abandon());
     const rootfsReady = (async () => {
       await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
       tMount = performance.now();
@@ -62,15 +52,14 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     // each is file I/O or one small spawn.
     const prepared = settleAll([
       prepareNetwork(ctx, c, cleanup),
-      rootfsReady.then(() => resolveUser(c.rootfs, spec.user || c.config.image.config.User || '', spec.host.groupAdd)),
+      takeLookups(c) ?? rootfsReady.then(() => startLookups(c)),
       rootfsReady.then(() => ctx.opts.volumes.ociMounts({ id: c.id, mountPoints: c.config.mountPoints, rootfs: c.rootfs, spec })),
       spec.host.privileged ? hostDevices() : Promise.resolve([]),
       requestedDevices(spec.host.devices ?? []),
-      rootfsReady.then(() => checkExecutable(c, args[0]!, [...(c.config.image.config.Env ?? []), ...spec.env], spec.workingDir || c.config.image.config.WorkingDir || '/')),
       hostSecurity(),
     ]);
     preparing = prepared.catch(() => undefined);
-    const [network, user, extraMounts, hostDevs, requested, , security] = await prepared;
+    const [network, { user }, extraMounts, hostDevs, requested, security] = await prepared;
     const devicePaths = new Set(requested.devices.map((d) => d.path));
     if (spec.host.init) args = [INIT_PATH, '--', ...args];
     const tPrep = performance.now();
@@ -104,7 +93,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     });
     await writeFileAtomic(join(c.bundle, 'config.json'), JSON.stringify(oci), { durable: false });
     const netInfo = { id: c.id, name: c.name, spec: networkSpecOf(c) };
-    const starting = conmon.run();
+    const starting = held.run(opts.signal);
     // A namespace file is there already: its links are plumbed while runc creates the container.
     if (network.file) {
       attaching = ctx.opts.network.attach({ ...netInfo, netnsPath: network.file });
@@ -239,38 +228,6 @@ function networkSpecOf(c: Container): ContainerSpec {
   const fromImage = Object.keys(c.config.image.config.ExposedPorts ?? {}).map((k) => (k.includes('/') ? k : `${k}/tcp`));
   if (!fromImage.length) return c.config.spec;
   return { ...c.config.spec, exposedPorts: [...new Set([...fromImage, ...c.config.spec.exposedPorts])] };
-}
-
-/** Docker's 127 / 126 wording (the docker CLI picks its exit code from it). */
-async function checkExecutable(c: Container, cmd: string, env: string[], cwd: string): Promise<void> {
-  const candidates: string[] = [];
-  if (cmd.includes('/')) candidates.push(cmd.startsWith('/') ? cmd : join(cwd, cmd));
-  else {
-    const pathVar = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    for (const dir of pathVar.split(':')) if (dir) candidates.push(`${dir}/${cmd}`);
-  }
-  // A path under a volume, bind or tmpfs is not in the rootfs: runc finds out at exec time.
-  const mounted = [...c.config.mountPoints.map((m) => m.destination), ...Object.keys(c.config.spec.host.tmpfs)];
-  const underMount = (p: string) => mounted.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : `${d}/`));
-  if (candidates.some(underMount)) return;
-  // Every PATH candidate looked up at once (a few lstats each); the first in PATH order wins.
-  const found = await Promise.all(candidates.map((cand) => resolveInRoot(c.rootfs, cand).then((host) => stat(host)).catch(() => undefined)));
-  for (const st of found) {
-    if (!st) continue;
-    if (st.isDirectory() || (st.mode & 0o111) === 0) {
-      if (!cmd.includes('/')) continue;
-      throw new BerthError(
-        'invalid-argument',
-        `failed to create task for container: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": permission denied: unknown`,
-      );
-    }
-    return;
-  }
-  const what = cmd.includes('/') ? `stat ${cmd}: no such file or directory` : 'executable file not found in $PATH';
-  throw new BerthError(
-    'invalid-argument',
-    `failed to create task for container: OCI runtime create failed: runc create failed: unable to start container process: exec: "${cmd}": ${what}: unknown`,
-  );
 }
 
 function pidOf(ctx: ContainerContext, ref: string): number {

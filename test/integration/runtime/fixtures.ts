@@ -12,6 +12,7 @@ import {
   BasicNetworkAttacher,
   BasicVolumeMounter,
   ContainerService,
+  type ContainerServiceOptions,
   type ImageLookup,
   type ResolvedImage,
   type RootfsSnapshotter,
@@ -107,7 +108,7 @@ export function busyboxRootfs(): Promise<string> {
   return sharedRootfs;
 }
 
-export async function runtimeEnv(): Promise<RuntimeEnv> {
+export async function runtimeEnv(overrides: Partial<ContainerServiceOptions> = {}): Promise<RuntimeEnv> {
   const root = await mkdtemp(join(tmpdir(), 'berth-rt-'));
   const lower = await busyboxRootfs();
   const snapshotter = new DirSnapshotter(lower, join(root, 'snapshots'));
@@ -124,6 +125,7 @@ export async function runtimeEnv(): Promise<RuntimeEnv> {
       network: new BasicNetworkAttacher(),
       events,
       cgroupParent,
+      ...overrides,
     });
     await s.init();
     return s;
