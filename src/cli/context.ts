@@ -13,6 +13,12 @@ export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 export const DEFAULT_EXEC_ROOT = '/run/berth';
 
 /**
+ * The CLI's requests go over raw-http.ts (client/), not node:http: a `berth` process makes a
+ * few requests and exits, and node:http's start-up is ~4-5 ms of CPU of each run.
+ */
+const CLI_TRANSPORT = 'socket';
+
+/**
  * A client main.ts made before the command's modules loaded, its /_ping already sent: the
  * round trip overlaps the loading, and its kept-alive connection carries the first request.
  */
@@ -28,7 +34,7 @@ export interface EarlyClient {
 export function earlyClient(client: typeof import('../client/index.js'), hostFlag: string | undefined): EarlyClient | undefined {
   try {
     const host = client.resolveHost(hostFlag);
-    const c = new client.EngineClient({ host });
+    const c = new client.EngineClient({ host, transport: CLI_TRANSPORT });
     c.apiVersion().catch(() => undefined);
     return { host, client: c };
   } catch {
@@ -71,7 +77,7 @@ export class CommandContext {
   private async connect(): Promise<EngineClient> {
     const { EngineClient, resolveHost, isDefaultHost, DaemonUnreachableError } = await import('../client/index.js');
     const host = resolveHost(this.globals.host);
-    const client = this.early?.host === host ? this.early.client : new EngineClient({ host });
+    const client = this.early?.host === host ? this.early.client : new EngineClient({ host, transport: CLI_TRANSPORT });
     this.opened = client;
     try {
       await client.apiVersion();

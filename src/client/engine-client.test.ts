@@ -11,8 +11,14 @@ import { parseHost, resolveHost, DEFAULT_HOST } from './host.js';
 import { errorKind } from '../util/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+type Transport = 'node-http' | 'socket';
 
-async function serve(t: { after(fn: () => unknown): void }, handler: Handler) {
+/** Each test runs with both transports: node:http and raw-http.ts (what the CLI uses). */
+function both(name: string, fn: (t: { after(fn: () => unknown): void }, transport: Transport) => Promise<void>): void {
+  for (const transport of ['node-http', 'socket'] as const) test(`${name} (${transport})`, (t) => fn(t, transport));
+}
+
+async function serve(t: { after(fn: () => unknown): void }, handler: Handler, transport: Transport) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-client-'));
   const socketPath = join(dir, 'api.sock');
   const server = createServer((req, res) => {
@@ -21,7 +27,7 @@ async function serve(t: { after(fn: () => unknown): void }, handler: Handler) {
     req.on('end', () => handler(req, res, Buffer.concat(chunks)));
   });
   await new Promise<void>((r) => server.listen(socketPath, r));
-  const client = new EngineClient({ host: `unix://${socketPath}` });
+  const client = new EngineClient({ host: `unix://${socketPath}`, transport });
   t.after(async () => {
     await client.close();
     await new Promise((r) => server.close(r));
@@ -35,32 +41,32 @@ function ping(res: ServerResponse, version = '1.45') {
   res.end('OK');
 }
 
-test('the client negotiates the lower of the server version and its own', async (t) => {
+both('the client negotiates the lower of the server version and its own', async (t, transport) => {
   const seen: string[] = [];
   const client = await serve(t, (req, res) => {
     seen.push(req.url!);
     if (req.url === '/_ping') return ping(res, '1.45');
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ApiVersion: '1.45' }));
-  });
+  }, transport);
   const v = await client.version<{ ApiVersion: string }>();
   assert.equal(v.ApiVersion, '1.45');
   await client.info();
   assert.deepEqual(seen, ['/_ping', '/v1.45/version', '/v1.45/info']);
 });
 
-test('a newer server is spoken to at the client maximum', async (t) => {
-  const client = await serve(t, (req, res) => (req.url === '/_ping' ? ping(res, '1.99') : res.end('{}')));
+both('a newer server is spoken to at the client maximum', async (t, transport) => {
+  const client = await serve(t, (req, res) => (req.url === '/_ping' ? ping(res, '1.99') : res.end('{}')), transport);
   assert.equal(await client.apiVersion(), '1.51');
 });
 
-test('an error body becomes an EngineApiError with the kind of its status', async (t) => {
+both('an error body becomes an EngineApiError with the kind of its status', async (t, transport) => {
   const client = await serve(t, (req, res) => {
     if (req.url === '/_ping') return ping(res);
     const status = req.url!.includes('missing') ? 404 : req.url!.includes('busy') ? 409 : 400;
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ message: `status ${status}` }));
-  });
+  }, transport);
   await assert.rejects(client.inspectImage('missing'), (e: unknown) => {
     assert.ok(e instanceof EngineApiError);
     assert.equal(e.statusCode, 404);
@@ -72,13 +78,13 @@ test('an error body becomes an EngineApiError with the kind of its status', asyn
   await assert.rejects(client.tagImage('x', 'BAD::NAME', undefined), (e: unknown) => errorKind(e) === 'invalid-argument');
 });
 
-test('query strings carry filters as the Engine API expects', async (t) => {
+both('query strings carry filters as the Engine API expects', async (t, transport) => {
   let url = '';
   const client = await serve(t, (req, res) => {
     if (req.url === '/_ping') return ping(res);
     url = req.url!;
     res.end('[]');
-  });
+  }, transport);
   await client.listImages({ all: true, filters: { dangling: ['true'] } });
   const q = new URL(url, 'http://x').searchParams;
   assert.equal(q.get('all'), '1');
@@ -86,7 +92,7 @@ test('query strings carry filters as the Engine API expects', async (t) => {
   assert.equal(encodeFilters({}), undefined);
 });
 
-test('a stream body is sent as is and an in-band error fails the progress stream', async (t) => {
+both('a stream body is sent as is and an in-band error fails the progress stream', async (t, transport) => {
   let received = '';
   const client = await serve(t, (req, res, body) => {
     if (req.url === '/_ping') return ping(res);
@@ -94,7 +100,7 @@ test('a stream body is sent as is and an in-band error fails the progress stream
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write(JSON.stringify({ status: 'Loading layer' }) + '\n');
     res.end(JSON.stringify({ errorDetail: { message: 'unexpected EOF' }, error: 'unexpected EOF' }) + '\n');
-  });
+  }, transport);
   const seen: string[] = [];
   await assert.rejects(
     client.loadImage(Readable.from([Buffer.from('tar-bytes')]), { onMessage: (m) => seen.push(m.status ?? '') }),
@@ -104,8 +110,8 @@ test('a stream body is sent as is and an in-band error fails the progress stream
   assert.deepEqual(seen, ['Loading layer']);
 });
 
-test('a missing socket is reported as an unreachable daemon', async () => {
-  const client = new EngineClient({ host: 'unix:///nonexistent/berth-test.sock' });
+both('a missing socket is reported as an unreachable daemon', async (_t, transport) => {
+  const client = new EngineClient({ host: 'unix:///nonexistent/berth-test.sock', transport });
   try {
     await assert.rejects(client.ping(), (e: unknown) => e instanceof DaemonUnreachableError && errorKind(e) === 'unavailable');
   } finally {

@@ -2,16 +2,18 @@
 // to any Docker engine: unix socket or tcp, API version negotiated via /_ping,
 // `{"message"}` error bodies turned into BerthError with a kind from the status.
 //
-// Transport: node:http with a keep-alive agent. undici was measured first: its HTTP/1
-// parser is WebAssembly compiled on the first request, ~120 ms of CPU per CLI run
-// (node:http: ~20 ms), and every `berth` invocation is a fresh process.
+// Transport: node:http with a keep-alive agent, or (transport 'socket', what the CLI uses)
+// raw-http.ts's HTTP/1.1 over node:net, which spares a short process node:http's start-up
+// cost; request bodies that are streams always go through node:http. undici was measured
+// first: its HTTP/1 parser is WebAssembly compiled on the first request, ~120 ms of CPU per
+// CLI run (node:http: ~20 ms), and every `berth` invocation is a fresh process.
 import type { Readable } from 'node:stream';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { BerthError, type ErrorKind } from '../util/index.js';
 import { parseHost, type EngineEndpoint } from './host.js';
 import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
 import type { HijackedConnection } from './hijack.js';
+import { RawHttpPool } from './raw-http.js';
 import type { EventMessage } from './types/events.js';
 import type {
   HistoryResponseItem,
@@ -161,12 +163,20 @@ export interface EngineClientOptions {
   host: string;
   /** Pin the API version and skip negotiation. */
   apiVersion?: string;
+  /**
+   * 'node-http' (the default): node:http. 'socket': raw-http.ts over node:net, ~4-5 ms less
+   * CPU for a process that makes a few requests and exits (the CLI); stream request bodies
+   * still use node:http.
+   */
+  transport?: 'node-http' | 'socket';
 }
 
 export class EngineClient {
   readonly host: string;
   private readonly endpoint: EngineEndpoint;
-  private readonly agent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+  private agent: HttpAgent | undefined;
+  private pool: RawHttpPool | undefined;
+  private readonly transport: 'node-http' | 'socket';
   private readonly target: { socketPath: string } | { host: string; port: number };
   private negotiated: string | undefined;
   private negotiation: Promise<string> | undefined;
@@ -175,6 +185,7 @@ export class EngineClient {
     this.host = opts.host;
     this.endpoint = parseHost(opts.host);
     this.negotiated = opts.apiVersion;
+    this.transport = opts.transport ?? 'node-http';
     if (this.endpoint.kind === 'unix') this.target = { socketPath: this.endpoint.socketPath };
     else {
       const u = new URL(this.endpoint.origin);
@@ -183,7 +194,8 @@ export class EngineClient {
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    this.agent?.destroy();
+    this.pool?.destroy();
   }
 
   /** The API version in use, negotiated once with /_ping (the lower of the server's and ours). */
@@ -222,7 +234,7 @@ export class EngineClient {
     }
   }
 
-  private raw(method: HttpMethod, path: string, opts: RequestOptions): Promise<StreamResponse> {
+  private async raw(method: HttpMethod, path: string, opts: RequestOptions): Promise<StreamResponse> {
     const headers: Record<string, string> = { ...opts.headers };
     // The host part is ignored on a unix socket; docker's own client sends this name too.
     if ('socketPath' in this.target) headers['host'] ??= 'api.moby.localhost';
@@ -234,11 +246,35 @@ export class EngineClient {
     } else if (opts.body !== undefined) {
       payload = Buffer.from(JSON.stringify(opts.body));
       headers['content-type'] ??= 'application/json';
-      headers['content-length'] = String(payload.length);
     }
     const idleMs = opts.longLived ? 0 : IDLE_TIMEOUT_MS;
+    const timeoutError = () => new BerthError('unavailable', `${method} ${path}: the daemon at ${this.host} did not answer in time`);
+    if (this.transport === 'socket' && !stream) {
+      this.pool ??= new RawHttpPool(this.target);
+      let res;
+      try {
+        res = await this.pool.request({
+          method,
+          path: path + encodeQuery(opts.query),
+          headers,
+          body: payload,
+          signal: opts.signal,
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          idleTimeoutMs: idleMs,
+          timeoutError,
+        });
+      } catch (err) {
+        throw this.requestError(err);
+      }
+      if (res.statusCode >= 400) throw new EngineApiError(res.statusCode, errorMessageOf(await readBodyText(res.body, MAX_ERROR_BODY), res.statusCode));
+      return res;
+    }
+    if (payload) headers['content-length'] = String(payload.length);
+    const http = await import('node:http');
+    this.agent ??= new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const agent = this.agent;
     return new Promise<StreamResponse>((resolve, reject) => {
-      const req = httpRequest({ ...this.target, ...NO_SERVERNAME, agent: this.agent, method, path: path + encodeQuery(opts.query), headers, signal: opts.signal });
+      const req = http.request({ ...this.target, ...NO_SERVERNAME, agent, method, path: path + encodeQuery(opts.query), headers, signal: opts.signal });
       req.once('socket', (sock) => {
         if (sock.connecting) {
           // Named timeouts (STYLE.md §8): connect first, then idle once connected.
@@ -246,16 +282,8 @@ export class EngineClient {
           sock.once('connect', () => sock.setTimeout(idleMs));
         } else sock.setTimeout(idleMs);
       });
-      req.once('timeout', () => {
-        req.destroy(new BerthError('unavailable', `${method} ${path}: the daemon at ${this.host} did not answer in time`));
-      });
-      req.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EACCES') {
-          reject(new BerthError('forbidden', `permission denied while trying to connect to the berth daemon socket at ${this.host}`, { cause: err }));
-          return;
-        }
-        reject(isUnreachable(err) ? new DaemonUnreachableError(this.host, err) : err);
-      });
+      req.once('timeout', () => req.destroy(timeoutError()));
+      req.once('error', (err: NodeJS.ErrnoException) => reject(this.requestError(err)));
       req.once('response', (res: IncomingMessage) => {
         if ((res.statusCode ?? 500) >= 400) {
           readBodyText(res, MAX_ERROR_BODY).then(
@@ -268,9 +296,20 @@ export class EngineClient {
       });
       if (stream) {
         // A failing source (a truncated file) aborts the request instead of ending it cleanly.
-        pipeline(stream, req).catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
+        // node:stream/promises, loaded here: only uploads (load, import, build) stream a body.
+        import('node:stream/promises')
+          .then(({ pipeline }) => pipeline(stream, req))
+          .catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
       } else req.end(payload);
     });
+  }
+
+  /** A failed connection or exchange as the caller should see it. */
+  private requestError(err: unknown): unknown {
+    if ((err as NodeJS.ErrnoException).code === 'EACCES') {
+      return new BerthError('forbidden', `permission denied while trying to connect to the berth daemon socket at ${this.host}`, { cause: err });
+    }
+    return isUnreachable(err) ? new DaemonUnreachableError(this.host, err) : err;
   }
 
   /**
@@ -282,8 +321,40 @@ export class EngineClient {
     path: string,
     opts: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
   ): Promise<HijackedConnection> {
+    const versioned = `/v${await this.apiVersion({ signal: opts.signal })}${path}`;
+    if (this.transport === 'socket') return this.hijackSocket(method, versioned, opts);
     const { hijack } = await import('./hijack.js');
-    return hijack(this.host, method, `/v${await this.apiVersion({ signal: opts.signal })}${path}`, opts);
+    return hijack(this.host, method, versioned, opts);
+  }
+
+  private async hijackSocket(
+    method: HttpMethod,
+    path: string,
+    opts: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal },
+  ): Promise<HijackedConnection> {
+    this.pool ??= new RawHttpPool(this.target);
+    const headers: Record<string, string> = {};
+    if ('socketPath' in this.target) headers['host'] = 'api.moby.localhost';
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    if (payload) headers['content-type'] = 'application/json';
+    let res;
+    try {
+      res = await this.pool.upgrade({
+        method,
+        path: path + encodeQuery(opts.query),
+        headers,
+        body: payload,
+        signal: opts.signal,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        idleTimeoutMs: CONNECT_TIMEOUT_MS,
+        timeoutError: () => new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`),
+      });
+    } catch (err) {
+      throw this.requestError(err);
+    }
+    if ('socket' in res) return { socket: res.socket, head: res.head, headers: res.headers as HijackedConnection['headers'] };
+    const text = await readBodyText(res.body, MAX_ERROR_BODY);
+    throw new EngineApiError(res.statusCode, errorMessageOf(text, res.statusCode));
   }
 
   // --- system ------------------------------------------------------------------

@@ -39,7 +39,7 @@ test('a truncated frame is an error, not a short read', async () => {
   }, /truncated frame/);
 });
 
-test('hijack returns the upgraded socket, and a refused upgrade the API error', async (t) => {
+for (const transport of ['node-http', 'socket'] as const) test(`hijack returns the upgraded socket, and a refused upgrade the API error (${transport})`, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-hijack-'));
   const socketPath = join(dir, 's.sock');
   let body = '';
@@ -73,7 +73,7 @@ test('hijack returns the upgraded socket, and a refused upgrade the API error', 
     onData(Buffer.alloc(0));
   });
   await new Promise<void>((r) => server.listen(socketPath, r));
-  const client = new EngineClient({ host: `unix://${socketPath}` });
+  const client = new EngineClient({ host: `unix://${socketPath}`, transport });
   t.after(async () => {
     await client.close();
     server.closeAllConnections();
