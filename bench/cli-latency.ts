@@ -2,19 +2,21 @@
 // berthd: both CLIs send the same requests, so the difference is client-side (process start,
 // module loading, request handling). Runs alternate between the commands so they see the same
 // load; medians, lower quartiles and the mean CPU (user+sys) of each process are printed.
-//   npm run build && node --import tsx bench/cli-latency.ts [--runs N]
+//   npm run build && node --import tsx bench/cli-latency.ts [--runs N] [--baseline DIR]
 // `dist/berth.js` is executed as installed (through its shebang, which drops
 // NODE_EXTRA_CA_CERTS); `node dist/berth.js` is how the tests and bench/run-latency.ts start it.
+// --baseline DIR adds DIR/berth.js (another build, e.g. `BERTH_BUILD_OUT=bench/out/old npm run
+// build` from an older commit) to the same alternating loop, so both builds see the same load.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOCKER_CLI, startTestDaemon } from '../test/helpers/daemon.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, baseline: { type: 'string' } } });
 const RUNS = Number(values.runs);
 const REPO = resolve(import.meta.dirname, '..');
 const BERTH = join(REPO, 'dist/berth.js');
@@ -82,6 +84,11 @@ async function main(): Promise<void> {
       { name: 'berth version (as installed)', argv: [BERTH, 'version'], wall: [], cpu: 0 },
       { name: 'node -e 0', argv: [process.execPath, '-e', '0'], wall: [], cpu: 0 },
     ];
+    if (values.baseline) {
+      const other = resolve(values.baseline, 'berth.js');
+      rows.splice(2, 0, { name: `baseline ${basename(values.baseline)}: run --rm (as installed)`, argv: [other, ...run], wall: [], cpu: 0 });
+      rows.push({ name: `baseline ${basename(values.baseline)}: version (as installed)`, argv: [other, 'version'], wall: [], cpu: 0 });
+    }
     if (process.env['NODE_EXTRA_CA_CERTS']) {
       rows.push({ name: 'node -e 0 without NODE_EXTRA_CA_CERTS', argv: [process.execPath, '-e', '0'], env: withoutCa, wall: [], cpu: 0 });
     }
