@@ -139,8 +139,8 @@ export class ContainerNetworkAttacher {
   }
 
   /** Idempotent: a container without endpoints (host, none, container:) has nothing to undo. */
-  async detach(c: { id: string }): Promise<void> {
-    await this.networks.detach(c.id);
+  async detach(c: { id: string }, opts: { namespaceGone?: boolean } = {}): Promise<void> {
+    await this.networks.detach(c.id, opts);
   }
 
   /** Container removal: its addresses go back to the pool. */

@@ -28,6 +28,11 @@ interface OpOpts {
   signal?: AbortSignal;
 }
 
+interface DetachOpts extends OpOpts {
+  /** After the container's exit: its namespace, and with it the veth pair, is gone or going. */
+  namespaceGone?: boolean;
+}
+
 export interface ContainerEndpointDeps {
   events: EventBus;
   portOpts: PortAllocatorOptions;
@@ -193,36 +198,43 @@ export class ContainerEndpoints {
   }
 
   /** Container stop: unplumbs every endpoint and port; memberships and addresses stay. Idempotent. */
-  async detach(containerId: string, opts: OpOpts = {}): Promise<void> {
-    await this.deps.lock(async () => {
+  async detach(containerId: string, opts: DetachOpts = {}): Promise<void> {
+    const going = await this.deps.lock(async () => {
       this.state.assertLoaded();
-      await this.detachLocked(containerId, opts);
+      return this.detachLocked(containerId, opts);
     });
+    // Outside the lock: the links go with their namespace (10-30 ms), and only this
+    // container's next start (which waits for its release) needs their names back.
+    await Promise.all(going.map((unplug) => unplug()));
   }
 
-  private async detachLocked(containerId: string, opts: OpOpts): Promise<void> {
+  /** With `namespaceGone`, returns the links' removals for the caller to await outside the lock. */
+  private async detachLocked(containerId: string, opts: DetachOpts): Promise<Array<() => Promise<void>>> {
     const eps = this.state.liveEndpoints(containerId);
-    if (!eps.length) return;
+    const going: Array<() => Promise<void>> = [];
+    if (!eps.length) return going;
     const hadPorts = eps.some(([, ep]) => ep.live!.ports.length);
     for (const [, ep] of eps) delete ep.live;
     // Rules first: a port must not point at an address that another container may get.
     if (hadPorts) await this.deps.syncFirewall(opts);
     for (const [rec, ep] of eps) {
       if (rec.driver === 'bridge') {
-        await this.state.driver.detachEndpoint(
-          this.state.driverNetwork(rec),
-          { ...this.state.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.state.driver.hostVethNameFor(ep.endpointId) },
-          opts,
-        );
+        const net = this.state.driverNetwork(rec);
+        const dep = { ...this.state.driverEndpoint(rec, ep, '', 'eth0', false), hostVeth: this.state.driver.hostVethNameFor(ep.endpointId) };
+        const unplug = () => this.state.driver.detachEndpoint(net, dep, opts);
+        if (opts.namespaceGone) going.push(unplug);
+        else await unplug();
       }
       await this.state.store.save(rec, { durable: false });
       this.deps.events.publish('network', 'disconnect', rec.id, { container: containerId, name: rec.name, type: rec.driver });
     }
+    return going;
   }
 
   /** Container removal: detaches and forgets every membership (addresses go back to the pool). */
   async releaseContainer(containerId: string, opts: OpOpts = {}): Promise<void> {
-    await this.detach(containerId, opts);
+    // A removed container has exited: its namespace is gone, or its release is letting go of it.
+    await this.detach(containerId, { ...opts, namespaceGone: true });
     await this.deps.lock(async () => {
       for (const rec of this.state.networks.values()) {
         if (!rec.endpoints[containerId]) continue;

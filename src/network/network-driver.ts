@@ -58,6 +58,10 @@ export interface OpOptions {
   signal?: AbortSignal;
 }
 
+export interface DetachOptions extends OpOptions {
+  namespaceGone?: boolean;
+}
+
 export interface NetworkDriver {
   /** Device names carry this prefix; anything with it belongs to this driver. */
   readonly prefix: string;
@@ -71,8 +75,12 @@ export interface NetworkDriver {
   attachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts?: OpOptions): Promise<void>;
   /** Points the namespace's default route at `ep.defaultGateway` through `ep.ifName`. */
   setDefaultRoute(ep: DriverEndpoint, opts?: OpOptions): Promise<void>;
-  /** Removes the veth pair (both ends). Idempotent; the namespace may already be gone. */
-  detachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts?: OpOptions): Promise<void>;
+  /**
+   * Removes the veth pair (both ends). Idempotent; the namespace may already be gone.
+   * `namespaceGone`: the container's namespace was let go (its process exited, its file was
+   * unmounted): the kernel deletes the pair with it, and the driver only waits for that.
+   */
+  detachEndpoint(net: DriverNetwork, ep: DriverEndpoint, opts?: DetachOptions): Promise<void>;
   /** Replaces every firewall rule of this driver with `state`, atomically. */
   syncFirewall(state: FirewallState, opts?: OpOptions): Promise<void>;
   listResources(opts?: OpOptions): Promise<DriverResources>;

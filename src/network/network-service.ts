@@ -289,7 +289,7 @@ export class NetworkService {
   ): Promise<AttachResult> {
     return this.endpoints.attach(container, netnsPath, networks, ports, opts);
   }
-  detach(containerId: string, opts: OpOpts = {}): Promise<void> {
+  detach(containerId: string, opts: OpOpts & { namespaceGone?: boolean } = {}): Promise<void> {
     return this.endpoints.detach(containerId, opts);
   }
   releaseContainer(containerId: string, opts: OpOpts = {}): Promise<void> {

@@ -132,8 +132,11 @@ function releaseLater(ctx: ContainerContext, c: Container): () => void {
     .then(() =>
       Promise.all([
         ctx.runc.deleteStopped(c.id, ctx.cgroupPathOf(c)).catch((e: unknown) => ctx.log.warn('runc delete failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
-        ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }).catch((e: unknown) => ctx.log.warn('network detach failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
-        removeNetnsFile(ctx.netnsFileOf(c)).catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) })),
+        // The namespace first: its veth pairs go with it, and detach only waits for that.
+        removeNetnsFile(ctx.netnsFileOf(c))
+          .catch((e: unknown) => ctx.log.warn('cannot release the network namespace', { container: c.id.slice(0, 12), error: errorMessage(e) }))
+          .then(() => ctx.opts.network.detach({ id: c.id, name: c.name, spec: c.config.spec }, { namespaceGone: true }))
+          .catch((e: unknown) => ctx.log.warn('network detach failed', { container: c.id.slice(0, 12), error: errorMessage(e) })),
       ]),
     )
     .then(() => {

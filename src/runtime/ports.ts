@@ -75,7 +75,8 @@ export interface NetworkContainerInfo {
 export interface NetworkAttacher {
   plan(c: NetworkContainerInfo): Promise<NetworkPlan>;
   attach(c: NetworkContainerInfo & { netnsPath: string }): Promise<Record<string, unknown>>;
-  detach(c: NetworkContainerInfo): Promise<void>;
+  /** `namespaceGone`: after the exit, once the namespace file was let go (its links go with it). */
+  detach(c: NetworkContainerInfo, opts?: { namespaceGone?: boolean }): Promise<void>;
   /** The networks of a container as they are now (after connect/disconnect), in `attach`'s `networks` shape. */
   networksOf?(containerId: string): Record<string, unknown>;
 }
