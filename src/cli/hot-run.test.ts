@@ -42,3 +42,14 @@ test('the built hot-run bundle has no import() left, which Node 20 cannot run fr
   const source = readFileSync(join(CHUNKS, bundle), 'utf8');
   assert.deepEqual(source.match(/\bimport\((?!\))[^)]*\)/g) ?? [], []);
 });
+
+test('loading the built hot-run bundle loads neither node:http, node:child_process nor node:readline', { skip: fresh ? false : 'needs a build newer than the sources (npm run build)' }, () => {
+  const bundle = readdirSync(CHUNKS).find((f) => /^hot-run-.*\.cjs$/.test(f));
+  assert.ok(bundle, 'the build holds a hot-run bundle');
+  // The bundle's module bodies run at require(); what `berth run` needs later loads on use.
+  const script = `require(${JSON.stringify(join(CHUNKS, bundle))}); process.stdout.write(JSON.stringify(process.moduleLoadList));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = (JSON.parse(r.stdout) as string[]).filter((m) => /^NativeModule (http|_http_\w+|child_process|readline)$/.test(m));
+  assert.deepEqual(loaded, []);
+});

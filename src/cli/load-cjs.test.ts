@@ -82,3 +82,11 @@ test('a missing file loads as undefined and a rejected cache is written again', 
   const loaded = loadCjsWithCache(file);
   assert.ok(loaded?.saveCache, 'a rejected cache is replaced');
 });
+
+test('a file with non-ASCII text loads as UTF-8', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-load-cjs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'utf8.cjs');
+  writeFileSync(file, "exports.s = 'µs ≤ 1 ms';\n");
+  assert.equal((loadCjsWithCache(file)?.exports as { s: string }).s, 'µs ≤ 1 ms');
+});

@@ -8,6 +8,7 @@
 // first run works and every later one fails with "A dynamic import callback was not
 // specified". scripts/build.mjs has esbuild compile the hot bundle's import() calls to
 // require() (which loads ES modules too since Node 20.19) and fails the build if one is left.
+import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -30,13 +31,16 @@ export interface LoadedCjs {
  * the file resolves from the file's place. Returns undefined when `file` does not exist.
  */
 export function loadCjsWithCache(file: string): LoadedCjs | undefined {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  // esbuild writes ASCII (it escapes the rest): decoded as latin1, the same text for less work
+  // than utf8's (~0.4 ms of a `berth run` for the hot-run bundle).
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   const require = createRequire(file);
   const cacheFile = `${file}.v8cache`;
   let cachedData: Buffer | undefined;
