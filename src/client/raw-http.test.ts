@@ -215,3 +215,11 @@ test('a status line or header that is not HTTP is an error', () => {
   assert.deepEqual(parseHead('HTTP/1.0 200 OK\r\nConnection: keep-alive').closes, false);
   assert.deepEqual(parseHead('HTTP/1.1 200 OK\r\nConnection: close').closes, true);
 });
+
+test('status lines are read with or without a reason', () => {
+  assert.equal(parseHead('HTTP/1.1 204').statusCode, 204);
+  assert.equal(parseHead('HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp').headers['upgrade'], 'tcp');
+  assert.throws(() => parseHead('HTTP/1.1 2000 OK'), /not HTTP/);
+  assert.throws(() => parseHead('HTTP/2.0 200 OK'), /not HTTP/);
+  assert.throws(() => parseHead('HTTP/1.1 abc OK'), /not HTTP/);
+});

@@ -64,8 +64,14 @@ interface Head {
 /** Parses a response's status line and headers (without the blank line). */
 export function parseHead(text: string): Head {
   const lines = text.split('\r\n');
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
-  if (!m) throw codeError(`the daemon answered something that is not HTTP/1.x: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`, 'HPE_INVALID_CONSTANT');
+  // "HTTP/1.1 200 OK", read without a regex: V8 compiles each on first use, and this runs in
+  // processes that live for a few requests.
+  const status = lines[0] ?? '';
+  const code = Number(status.slice(9, 12));
+  const minor = status[7];
+  if (!status.startsWith('HTTP/1.') || (minor !== '0' && minor !== '1') || status[8] !== ' ' || !(code >= 100 && code <= 999) || (status.length > 12 && status[12] !== ' ')) {
+    throw codeError(`the daemon answered something that is not HTTP/1.x: ${JSON.stringify(status.slice(0, 80))}`, 'HPE_INVALID_CONSTANT');
+  }
   const headers: RawHeaders = {};
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
@@ -78,7 +84,20 @@ export function parseHead(text: string): Head {
     else headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
   }
   const connection = String(headers['connection'] ?? '').toLowerCase();
-  return { statusCode: Number(m[2]), headers, closes: m[1] === '0' ? !connection.includes('keep-alive') : connection.includes('close') };
+  return { statusCode: code, headers, closes: minor === '0' ? !connection.includes('keep-alive') : connection.includes('close') };
+}
+
+/** A chunk size line's hex digits as a number; NaN when it is not one (no regex: see parseHead). */
+function hexSize(digits: string): number {
+  if (digits.length === 0 || digits.length > 12) return NaN;
+  let n = 0;
+  for (let i = 0; i < digits.length; i++) {
+    const c = digits.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return NaN;
+    n = n * 16 + d;
+  }
+  return n;
 }
 
 /** Decodes a chunked body incrementally: feed bytes, get data out, `done` after the last chunk. */
@@ -128,8 +147,8 @@ export class ChunkedDecoder {
         if (line === '') this.done = true;
         continue;
       }
-      const size = parseInt(line.split(';')[0]!.trim(), 16);
-      if (!Number.isFinite(size) || size < 0 || !/^[0-9a-fA-F]/.test(line)) throw codeError('the daemon sent a malformed chunked body', 'HPE_INVALID_CHUNK_SIZE');
+      const size = hexSize(line.split(';')[0]!.trim());
+      if (Number.isNaN(size)) throw codeError('the daemon sent a malformed chunked body', 'HPE_INVALID_CHUNK_SIZE');
       this.left = size === 0 ? -2 : size;
     }
     this.pending = Buffer.from(buf);
@@ -328,7 +347,7 @@ export class RawHttpPool {
           const noBody = req.method === 'HEAD' || parsed.statusCode === 204 || parsed.statusCode === 304;
           if (noBody) framing = { kind: 'length', left: 0 };
           else if (te.includes('chunked')) framing = { kind: 'chunked', decoder: new ChunkedDecoder() };
-          else if (cl !== undefined && /^\d+$/.test(String(cl))) framing = { kind: 'length', left: Number(cl) };
+          else if (typeof cl === 'string' && cl !== '' && Number.isSafeInteger(Number(cl)) && Number(cl) >= 0) framing = { kind: 'length', left: Number(cl) };
           else framing = { kind: 'close' };
           reusable = !parsed.closes && framing.kind !== 'close' && !upgrade;
           resolve({ statusCode: parsed.statusCode, headers: parsed.headers, body });
