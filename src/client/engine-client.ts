@@ -361,7 +361,11 @@ export class EngineClient {
 
   async ping(opts: { signal?: AbortSignal } = {}): Promise<PingResult> {
     const res = await this.raw('GET', '/_ping', { signal: opts.signal });
-    await readBodyText(res.body, 0);
+    // The body ("OK") says nothing. node:http's connection is free for the next request only
+    // once it is read; raw-http's is as soon as its bytes arrived, so the answer is not
+    // awaited there (~1 ms of stream events on the way to a run's create).
+    if (this.transport === 'socket') res.body.resume();
+    else await readBodyText(res.body, 0);
     const h = (k: string) => {
       const v = res.headers[k];
       return Array.isArray(v) ? v[0] : v;
