@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Command, Option } from 'commander';
+import { buildProgram } from './program.js';
 
 const MAIN = resolve(import.meta.dirname, 'main.ts');
 const NO_DAEMON = 'unix:///nonexistent/berth-test.sock';
@@ -86,4 +88,16 @@ test('only the named command is set up, yet help before it is still the whole pr
   const unknown = berth('imagez');
   assert.equal(unknown.code, 125);
   assert.match(unknown.stderr, /unknown command 'imagez'/);
+});
+
+test('the program finds options by flag as commander does, and still refuses a conflicting flag', () => {
+  const program = buildProgram({ code: 0 }, 'run');
+  const run = program.commands.find((c) => c.name() === 'run')!;
+  // Every option is found by each of its flags, and the first one wins as in commander's scan.
+  const find = (c: Command, flag: string) => (c as unknown as { _findOption(f: string): Option | undefined })._findOption(flag);
+  for (const o of run.options) {
+    for (const flag of [o.short, o.long]) if (flag) assert.equal(find(run, flag), run.options.find((x) => x.short === flag || x.long === flag));
+  }
+  assert.equal(find(run, '--no-such-flag'), undefined);
+  assert.throws(() => run.option('-e, --env-again <v>', 'a flag that -e already names'), /conflicting flag '-e'/);
 });
