@@ -35,7 +35,9 @@
 // Measured (bench/mount-syscalls.ts): an overlay mount+umount2 takes ~0.5 ms either way, with
 // absolute lowerdirs on the pool thread or relative ones through the child (within noise).
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,12 +46,13 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "berth-netlink.h"
 #include "berth-sys.h"
 
 /** The vfork-style child's stack, on the waiting pool thread's own stack (it is suspended meanwhile). */
 #define CHILD_STACK_BYTES (32 * 1024)
 
-typedef enum { OP_MOUNT, OP_UMOUNT, OP_NETNS } op_kind;
+typedef enum { OP_MOUNT, OP_UMOUNT, OP_NETNS, OP_PLUG } op_kind;
 
 typedef struct {
   napi_async_work work;
@@ -61,6 +64,9 @@ typedef struct {
   char *data;
   char *cwd;
   unsigned long flags;
+  /* OP_PLUG: the endpoint (target: the namespace file), and the namespace's fd while the child runs. */
+  plug_args *plug;
+  int ns_fd;
   /* Set by the syscall that failed (possibly in the child): errno, its name, and its path. */
   volatile int err;
   const char *volatile syscall;
@@ -97,6 +103,21 @@ static int child_netns(void *arg) {
   return 0;
 }
 
+static int child_plug(void *arg) {
+  request *r = arg;
+  if (setns(r->ns_fd, CLONE_NEWNET) != 0) {
+    fail(r, errno, "setns", r->target);
+    return 1;
+  }
+  const char *step = "netlink";
+  int err = berth_plug_inside(r->plug, &step);
+  if (err) {
+    fail(r, err, step, r->plug->if_name);
+    return 1;
+  }
+  return 0;
+}
+
 /** Runs fn(r) in a vfork-style child with `flags` added to CLONE_VM | CLONE_VFORK; waits for it. */
 static void run_in_child(int (*fn)(void *), request *r, int flags) {
   char stack[CHILD_STACK_BYTES] __attribute__((aligned(16)));
@@ -122,6 +143,31 @@ static void run_in_child(int (*fn)(void *), request *r, int flags) {
   if (!r->err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) fail(r, ECHILD, "clone", r->target);
 }
 
+/**
+ * The inside half in a child that joined the namespace (setns on a pool thread could leave it
+ * there), the host half here. The pool thread shares the daemon's namespace: its
+ * /proc/self/ns/net is where the peer goes.
+ */
+static void plug(request *r) {
+  plug_args *a = r->plug;
+  a->host_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (a->host_ns_fd < 0) {
+    fail(r, errno, "open", "/proc/self/ns/net");
+    return;
+  }
+  r->ns_fd = open(r->target, O_RDONLY | O_CLOEXEC);
+  if (r->ns_fd < 0) fail(r, errno, "open", r->target);
+  else {
+    run_in_child(child_plug, r, 0);
+    close(r->ns_fd);
+  }
+  close(a->host_ns_fd);
+  if (r->err) return;
+  const char *step = "netlink";
+  int err = berth_plug_host(a, &step);
+  if (err) fail(r, err, step, a->host_name);
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   request *r = data;
@@ -136,6 +182,9 @@ static void execute(napi_env env, void *data) {
     case OP_NETNS:
       run_in_child(child_netns, r, CLONE_NEWNET);
       break;
+    case OP_PLUG:
+      plug(r);
+      break;
   }
 }
 
@@ -145,6 +194,7 @@ static void free_request(request *r) {
   free(r->fstype);
   free(r->data);
   free(r->cwd);
+  free(r->plug);
   free(r);
 }
 
@@ -294,6 +344,85 @@ static napi_value js_bind_new_netns(napi_env env, napi_callback_info info) {
   return submit(env, r, berth_get_string(env, argv[0], 0, "target", &r->target), "berth-sys:netns");
 }
 
+/** A network interface name (at most 15 bytes) into `out`; throws otherwise. */
+static int get_ifname(napi_env env, napi_value v, const char *name, char out[16]) {
+  char *s;
+  if (berth_get_string(env, v, 0, name, &s)) return -1;
+  size_t len = strlen(s);
+  if (len) memcpy(out, s, len < 16 ? len + 1 : 16);
+  free(s);
+  if (len == 0 || len > 15) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "berth-sys: %s must be an interface name of 1-15 bytes", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return -1;
+  }
+  return 0;
+}
+
+/** A dotted IPv4 address (network order) into `out`; null/undefined when `optional` (*present = 0). */
+static int get_ipv4(napi_env env, napi_value v, int optional, const char *name, uint32_t *out, int *present) {
+  char *s;
+  if (berth_get_string(env, v, optional, name, &s)) return -1;
+  *present = s != NULL;
+  if (!s) return 0;
+  struct in_addr in;
+  int ok = inet_pton(AF_INET, s, &in) == 1;
+  free(s);
+  if (!ok) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "berth-sys: %s must be an IPv4 address", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return -1;
+  }
+  *out = in.s_addr;
+  return 0;
+}
+
+static int get_mac(napi_env env, napi_value v, unsigned char out[6]) {
+  char *s;
+  if (berth_get_string(env, v, 0, "mac", &s)) return -1;
+  unsigned int b[6];
+  char extra;
+  int ok = sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &extra) == 6;
+  free(s);
+  if (!ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "berth-sys: mac must be six hex bytes, colon-separated");
+    return -1;
+  }
+  for (int i = 0; i < 6; i++) out[i] = (unsigned char)b[i];
+  return 0;
+}
+
+/**
+ * plugVeth(netns, ifName, mac, mtu, hostName, address, prefixLen, gateway, bridge): a veth pair
+ * from `bridge` into the namespace file `netns`, addressed, up and routed (berth-netlink.c).
+ */
+static napi_value js_plug_veth(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  request *r = new_request(env, info, OP_PLUG, 9, 9, argv, "berth-sys: plugVeth(netns, ifName, mac, mtu, hostName, address, prefixLen, gateway, bridge)");
+  if (!r) return NULL;
+  r->plug = calloc(1, sizeof *r->plug);
+  if (!r->plug) {
+    free_request(r);
+    napi_throw_error(env, "ENOMEM", "berth-sys: out of memory");
+    return NULL;
+  }
+  plug_args *a = r->plug;
+  unsigned long mtu = 0, prefix = 0;
+  int present = 0;
+  int bad = berth_get_string(env, argv[0], 0, "netns", &r->target) || get_ifname(env, argv[1], "ifName", a->if_name) || get_mac(env, argv[2], a->mac) ||
+            get_flags(env, argv[3], &mtu) || get_ifname(env, argv[4], "hostName", a->host_name) || get_ipv4(env, argv[5], 0, "address", &a->address, &present) ||
+            get_flags(env, argv[6], &prefix) || get_ipv4(env, argv[7], 1, "gateway", &a->gateway, &a->has_gateway) || get_ifname(env, argv[8], "bridge", a->bridge);
+  if (!bad && prefix > 32) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "berth-sys: prefixLen must be 0-32");
+    bad = 1;
+  }
+  a->mtu = (uint32_t)mtu;
+  a->prefix_len = (unsigned char)prefix;
+  return submit(env, r, bad, "berth-sys:plugVeth");
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, abi;
   napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
@@ -302,6 +431,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "umount", fn);
   napi_create_function(env, "bindNewNetns", NAPI_AUTO_LENGTH, js_bind_new_netns, NULL, &fn);
   napi_set_named_property(env, exports, "bindNewNetns", fn);
+  napi_create_function(env, "plugVeth", NAPI_AUTO_LENGTH, js_plug_veth, NULL, &fn);
+  napi_set_named_property(env, exports, "plugVeth", fn);
   berth_spawn_init(env, exports);
   napi_create_uint32(env, BERTH_SYS_ABI, &abi);
   napi_set_named_property(env, exports, "abi", abi);

@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const SOURCES = ['native/berth-sys.c', 'native/berth-spawn.c', 'native/berth-spawn-watch.c'];
+const SOURCES = ['native/berth-sys.c', 'native/berth-spawn.c', 'native/berth-spawn-watch.c', 'native/berth-netlink.c'];
 /** The sources and what they include: a change to any of them rebuilds. */
-const INPUTS = [...SOURCES, 'native/berth-sys.h', 'native/berth-spawn.h'];
+const INPUTS = [...SOURCES, 'native/berth-sys.h', 'native/berth-spawn.h', 'native/berth-netlink.h'];
 const OUTPUT = 'dist/berth-sys.node';
 // -z now: every symbol is bound at load, so no lazy PLT binding (the dynamic linker, its locks)
 // ever runs in berth-spawn.c's vfork-style child, which shares the daemon's memory.

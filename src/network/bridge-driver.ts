@@ -4,7 +4,7 @@
 // addon setns()es the child into it before the exec (Node has no setns); without the addon,
 // run() puts `nsenter --net=<path>` in front.
 import { access, readdir, writeFile } from 'node:fs/promises';
-import { BerthError, KeyedMutex, invalidArgument, logger, run } from '../util/index.js';
+import { BerthError, KeyedMutex, invalidArgument, logger, nativeSys, run } from '../util/index.js';
 import {
   jumpRules,
   missingJumps,
@@ -100,6 +100,21 @@ export class BridgeDriver implements NetworkDriver {
     const br = this.ownName(net.bridgeName);
     const veth = this.ownName(ep.hostVeth);
     if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(ep.ifName)) throw invalidArgument(`invalid interface name ${ep.ifName}`);
+    const sys = nativeSys();
+    try {
+      // The same steps over rtnetlink, without two runs of ip (~1 ms of CPU each to start).
+      if (sys) await sys.plugVeth(ep.netnsPath, ep.ifName, ep.mac, net.mtu ?? 0, veth, ep.ipv4, ep.prefixLen, ep.defaultGateway ?? null, br);
+      else await this.plugWithIp(br, veth, net, ep, opts);
+    } catch (e) {
+      // Each stops at its first failing step: the pair may exist half-configured.
+      await this.deleteLink(veth, {}).catch((e2: unknown) => {
+        log.warn('cannot undo a half-attached endpoint', { veth, error: String(e2) });
+      });
+      throw e;
+    }
+  }
+
+  private async plugWithIp(br: string, veth: string, net: DriverNetwork, ep: DriverEndpoint, opts: OpOptions): Promise<void> {
     const inside = [
       // Created inside the namespace with the peer sent to ours (by pid): works for any nsfs path.
       `link add name ${ep.ifName} address ${ep.mac}${mtuOpt(net)} type veth peer name ${veth}${mtuOpt(net)} netns ${process.pid}`,
@@ -108,16 +123,8 @@ export class BridgeDriver implements NetworkDriver {
       `link set ${ep.ifName} up`,
     ];
     if (ep.defaultGateway) inside.push(`route replace default via ${ep.defaultGateway} dev ${ep.ifName}`);
-    try {
-      await this.ipBatch(inside, { ...opts, netnsPath: ep.netnsPath });
-      await this.ipBatch([`link set ${veth} master ${br} up`], opts);
-    } catch (e) {
-      // A batch stops at its first failing line: the pair may exist half-configured.
-      await this.deleteLink(veth, {}).catch((e2: unknown) => {
-        log.warn('cannot undo a half-attached endpoint', { veth, error: String(e2) });
-      });
-      throw e;
-    }
+    await this.ipBatch(inside, { ...opts, netnsPath: ep.netnsPath });
+    await this.ipBatch([`link set ${veth} master ${br} up`], opts);
   }
 
   async setDefaultRoute(ep: DriverEndpoint, opts: OpOptions = {}): Promise<void> {
@@ -171,7 +178,9 @@ export class BridgeDriver implements NetworkDriver {
     const res = await this.listResources(opts);
     const dels = [...res.hostVeths, ...res.bridges].map((l) => `link del ${l}`);
     if (dels.length) {
-      await this.ipBatch(dels, opts).catch(async (e: unknown) => {
+      // -force: a veth that goes with its namespace meanwhile (a release in flight) fails its
+      // line without stopping the others.
+      await this.ipBatch(dels, { ...opts, force: true }).catch(async (e: unknown) => {
         // Some veths vanish when their bridge or namespace goes; only a survivor is an error.
         const left = await this.listResources(opts);
         if (left.bridges.length + left.hostVeths.length) throw e;
@@ -192,9 +201,9 @@ export class BridgeDriver implements NetworkDriver {
     return name;
   }
 
-  private async ipBatch(cmds: string[], opts: OpOptions & { netnsPath?: string }): Promise<void> {
+  private async ipBatch(cmds: string[], opts: OpOptions & { netnsPath?: string; force?: boolean }): Promise<void> {
     const input = cmds.join('\n') + '\n';
-    await run(this.ip, ['-batch', '-'], { timeoutMs: IP_TIMEOUT_MS, signal: opts.signal, input, netns: opts.netnsPath });
+    await run(this.ip, [...(opts.force ? ['-force'] : []), '-batch', '-'], { timeoutMs: IP_TIMEOUT_MS, signal: opts.signal, input, netns: opts.netnsPath });
   }
 
   private async iptablesSave(opts: OpOptions): Promise<string> {

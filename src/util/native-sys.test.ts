@@ -73,6 +73,37 @@ test('the addon throws a TypeError for arguments of the wrong type, before queue
   assert.throws(() => (sys.umount as (target: string) => Promise<void>)('/x'), { name: 'TypeError', code: 'ERR_MISSING_ARGS' });
 });
 
+test('plugVeth throws a TypeError for a bad interface name, MAC, address or prefix, before touching any namespace', { skip: notBuilt }, () => {
+  const sys = loadNativeSys(REPO)!;
+  const ok = ['/nonexistent/ns', 'eth0', '02:42:0a:00:00:02', 0, 'btv0123', '10.0.0.2', 24, '10.0.0.1', 'bt0'] as const;
+  const plug = (i: number, v: unknown) => {
+    const args: unknown[] = [...ok];
+    args[i] = v;
+    return () => (sys.plugVeth as (...a: unknown[]) => Promise<void>)(...args);
+  };
+  assert.throws(plug(1, 'a-name-longer-than-15'), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+  assert.throws(plug(1, ''), TypeError);
+  assert.throws(plug(2, '02:42:0a:00:00'), TypeError);
+  assert.throws(plug(2, '02:42:0a:00:00:02:ff'), TypeError);
+  assert.throws(plug(5, '10.0.0.256'), TypeError);
+  assert.throws(plug(6, 33), TypeError);
+  assert.throws(plug(7, 'gw'), TypeError);
+  assert.throws(plug(8, 42), TypeError);
+  assert.throws(() => (sys.plugVeth as (...a: unknown[]) => Promise<void>)('/ns', 'eth0'), { name: 'TypeError', code: 'ERR_MISSING_ARGS' });
+});
+
+test('plugVeth rejects with the step that failed: a missing namespace file is an open of that path', { skip: notBuilt }, async () => {
+  const sys = loadNativeSys(REPO)!;
+  const missing = join(tmpdir(), 'berth-native-no-such-ns');
+  await assert.rejects(sys.plugVeth(missing, 'eth0', '02:42:0a:00:00:02', 0, 'btv0123', '10.0.0.2', 24, null, 'bt0'), (e: unknown) => {
+    assert.ok(isNativeSysError(e));
+    assert.equal(e.code, 'ENOENT');
+    assert.equal(e.syscall, 'open');
+    assert.equal(e.path, missing);
+    return true;
+  });
+});
+
 test('spawn and spawnDetached throw a TypeError for arguments of the wrong type, before starting anything', { skip: notBuilt }, () => {
   const sys = loadNativeSys(REPO)!;
   assert.throws(() => sys.spawn([], null, null, null, null, 1, 1), TypeError);

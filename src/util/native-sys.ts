@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 export const NATIVE_SYS_FILE = 'berth-sys.node';
 /** BERTH_SYS_ABI in native/berth-sys.c: an addon built from other sources is not used. */
-const NATIVE_SYS_ABI = 2;
+const NATIVE_SYS_ABI = 3;
 
 /** umount2(2) flags (include/linux/fs.h): the values are the kernel ABI. berth's only mount (an overlay) takes none. */
 export const MNT_DETACH = 0x2;
@@ -31,6 +31,14 @@ export interface NativeSys {
   umount(target: string, flags: number): Promise<void>;
   /** A new network namespace, bind-mounted onto `target` (an existing file); no thread of the daemon enters it. */
   bindNewNetns(target: string): Promise<void>;
+  /**
+   * A bridge endpoint over rtnetlink (native/berth-netlink.c): in the namespace file `netns`, a
+   * veth `ifName` with `mac` (and `mtu`; 0 keeps the kernel's) whose peer `hostName` goes to the
+   * daemon's namespace, lo up, `address`/`prefixLen` on it, up, the default route via `gateway`
+   * (none when null); then `hostName` joins `bridge` and goes up. Rejects like mount() does, with
+   * the failed step as `syscall` ("link add", "addr add", …) and the interface as `path`.
+   */
+  plugVeth(netns: string, ifName: string, mac: string, mtu: number, hostName: string, address: string, prefixLen: number, gateway: string | null, bridge: string): Promise<void>;
   /**
    * Starts `argv[0]` (looked up along the PATH of `env`, else the daemon's) in its own session,
    * vfork-style (no fork of the daemon), with pipes as its stdio and only fds 0-2 open: `env`
@@ -90,7 +98,7 @@ export function isNativeSysError(err: unknown): err is NativeSysError {
 function isNativeSys(m: unknown): m is NativeSys & { abi: number } {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function' && typeof r.spawn === 'function' && typeof r.spawnDetached === 'function';
+  return r.abi === NATIVE_SYS_ABI && typeof r.mount === 'function' && typeof r.umount === 'function' && typeof r.bindNewNetns === 'function' && typeof r.plugVeth === 'function' && typeof r.spawn === 'function' && typeof r.spawnDetached === 'function';
 }
 
 /**

@@ -1,10 +1,12 @@
 // Runs the NetworkDriver conformance suite on the bridge driver (root) and on the fake.
+import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeDriver, FakeNetworkDriver } from '../../../src/network/index.js';
 import { networkDriverSuite } from '../../suites/network-driver.js';
-import { NetnsPool, assertNothingLeft, randomPrefix, skipReason } from './netns-fixture.js';
+import { NetnsPool, assertNothingLeft, randomPrefix, sh, skipReason } from './netns-fixture.js';
 
 networkDriverSuite('fake driver', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-fake-ns-'));
@@ -21,9 +23,12 @@ networkDriverSuite('fake driver', async () => {
   };
 });
 
-networkDriverSuite(
-  'bridge driver',
-  async () => {
+/** The bridge driver on a fresh prefix; `native: false` makes its steps take the fallback (ip) until dispose. */
+function bridgeFixture(native: boolean) {
+  return async () => {
+    // BERTH_NATIVE is read on every call.
+    const before = process.env.BERTH_NATIVE;
+    if (!native) process.env.BERTH_NATIVE = '0';
     const prefix = randomPrefix();
     const pool = new NetnsPool(prefix);
     const octet = 211 + Math.floor(Math.random() * 39);
@@ -32,10 +37,48 @@ networkDriverSuite(
       subnet: `10.${octet}.${Math.floor(Math.random() * 250)}.0/24`,
       makeNetns: async () => (await pool.create()).path,
       dispose: async () => {
+        if (before === undefined) delete process.env.BERTH_NATIVE;
+        else process.env.BERTH_NATIVE = before;
         await pool.disposeAll();
         await assertNothingLeft(prefix);
       },
     };
-  },
-  { skip: skipReason },
-);
+  };
+}
+
+networkDriverSuite('bridge driver', bridgeFixture(true), { skip: skipReason });
+networkDriverSuite('bridge driver with ip (no berth-sys)', bridgeFixture(false), { skip: skipReason });
+
+for (const native of [true, false]) {
+  test(`the bridge driver plumbs an endpoint the same way ${native ? 'through berth-sys (rtnetlink)' : 'with ip'}: address, MAC, lo, route, the host end in the bridge`, { skip: skipReason }, async (t) => {
+    const f = await bridgeFixture(native)();
+    t.after(() => f.dispose());
+    const base = f.subnet.replace(/\.0\/24$/, '');
+    const id = 'f'.repeat(64);
+    const net = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false, mtu: 1400 };
+    const ns = await f.makeNetns();
+    const inNetns = (args: string[]) => sh('nsenter', [`--net=${ns}`, ...args]);
+    const endpointId = '7'.repeat(64);
+    const ep = { endpointId, netnsPath: ns, ifName: 'eth0', hostVeth: f.driver.hostVethNameFor(endpointId), ipv4: `${base}.7`, prefixLen: 24, mac: '02:42:00:00:00:07', defaultGateway: net.gateway };
+    try {
+      await f.driver.ensureNetwork(net);
+      await f.driver.attachEndpoint(net, ep);
+      const inside = (await inNetns(['ip', '-o', 'addr', 'show'])).stdout;
+      assert.match(inside, new RegExp(`eth0\\s+inet ${base.replace(/\./g, '\\.')}\\.7/24 `));
+      assert.match(inside, /lo\s+inet 127\.0\.0\.1\/8/);
+      const link = (await inNetns(['ip', '-o', 'link', 'show', 'eth0'])).stdout;
+      assert.match(link, /state UP|,UP/);
+      assert.match(link, /mtu 1400 /);
+      assert.match(link, /link\/ether 02:42:00:00:00:07 /);
+      assert.match((await inNetns(['ip', 'route'])).stdout, new RegExp(`^default via ${base.replace(/\./g, '\\.')}\\.1 dev eth0`, 'm'));
+      const host = (await sh('ip', ['-o', 'link', 'show', ep.hostVeth])).stdout;
+      assert.match(host, new RegExp(`master ${net.bridgeName} `));
+      assert.match(host, /mtu 1400 /);
+      assert.match(host, /,UP/);
+      // A second attach of the same endpoint fails and undoes its half: the first stays.
+      await assert.rejects(f.driver.attachEndpoint(net, ep));
+    } finally {
+      await f.driver.cleanupAll();
+    }
+  });
+}
