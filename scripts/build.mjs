@@ -163,41 +163,48 @@ const sharedDefines = {
   __BERTH_DAEMON_NODE_FLAGS__: JSON.stringify(DAEMON_NODE_FLAGS),
 };
 
-// `berth run` in one module (src/cli/hot-run.ts): no code splitting, so the command that must
-// start fastest loads one file instead of ~18 chunks. CommonJS, because main.ts compiles it
-// with node:vm to use a V8 code cache (ESM has none in Node 20); the content hash in its name
-// keys that cache to this exact file.
-const hot = await build({
-  entryPoints: { 'hot-run': 'src/cli/hot-run.ts' },
-  entryNames: '[name]-[hash]',
-  outExtension: { '.js': '.cjs' },
-  outdir: `${OUT}/chunks`,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  plugins: [lazyBuiltins, externalPackagesPlugin({ pureBuiltins: true }), coldCommandStubs],
-  // main.ts runs this file from a V8 code cache (src/cli/load-cjs.ts), where Node 20 gives
-  // import() no loader ("A dynamic import callback was not specified"): every import() of
-  // what stays outside the bundle becomes a require() (require loads ES modules since 20.19).
-  supported: { 'dynamic-import': false },
-  // Every `berth run` reads this file before V8 takes the code from the cache: without
-  // whitespace and comments it is ~45% smaller (identifiers stay, for readable stacks).
-  minifyWhitespace: true,
-  minifySyntax: true,
-  define: sharedDefines,
-  metafile: true,
-  logLevel: 'warning',
-  // util's barrel brings src/util/native-sys.ts, whose import.meta.url (where to look for the
-  // berth-sys addon) is empty in CommonJS; the CLI never mounts, and the loader handles it.
-  logOverride: { 'empty-import-meta': 'silent' },
-});
-const hotFile = Object.keys(hot.metafile.outputs).find((f) => f.endsWith('.cjs'));
-const hotImports = hot.metafile.outputs[hotFile].imports.filter((i) => i.kind === 'dynamic-import');
-if (hotImports.length) throw new Error(`build: the hot-run bundle keeps import() of ${hotImports.map((i) => i.path).join(', ')}`);
-/** Relative to dist/berth.js. */
-const HOT_RUN = `chunks/${hotFile.split('/').pop()}`;
+/**
+ * A command as one CommonJS module with no code splitting, which main.ts compiles with node:vm
+ * to use a V8 code cache (ESM has none in Node 20); the content hash in its name keys that
+ * cache to this exact file. Returns its path relative to dist/berth.js.
+ */
+async function cjsBundle(name, entry, plugins = []) {
+  const out = await build({
+    entryPoints: { [name]: entry },
+    entryNames: '[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    outdir: `${OUT}/chunks`,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    plugins: [lazyBuiltins, externalPackagesPlugin({ pureBuiltins: true }), ...plugins],
+    // Run from a V8 code cache (src/cli/load-cjs.ts), where Node 20 gives import() no loader
+    // ("A dynamic import callback was not specified"): every import() of what stays outside
+    // the bundle becomes a require() (require loads ES modules since 20.19).
+    supported: { 'dynamic-import': false },
+    // Every run reads the file before V8 takes the code from the cache: without whitespace
+    // and comments it is ~45% smaller (identifiers stay, for readable stacks).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: sharedDefines,
+    metafile: true,
+    logLevel: 'warning',
+    // util's barrel brings src/util/native-sys.ts, whose import.meta.url (where to look for the
+    // berth-sys addon) is empty in CommonJS; the CLI never mounts, and the loader handles it.
+    logOverride: { 'empty-import-meta': 'silent' },
+  });
+  const file = Object.keys(out.metafile.outputs).find((f) => f.endsWith('.cjs'));
+  const dynamic = out.metafile.outputs[file].imports.filter((i) => i.kind === 'dynamic-import');
+  if (dynamic.length) throw new Error(`build: ${file} keeps import() of ${dynamic.map((i) => i.path).join(', ')}`);
+  return `chunks/${file.split('/').pop()}`;
+}
+
+// `berth run` (src/cli/hot-run.ts): the command that must start fastest loads one file instead
+// of ~18 chunks. The plain `berth version` (no commander at all) likewise.
+const HOT_RUN = await cjsBundle('hot-run', 'src/cli/hot-run.ts', [coldCommandStubs]);
+const VERSION_FAST = await cjsBundle('version-fast', 'src/cli/commands/version-fast.ts');
 
 // Every other command (src/cli/cold-main.ts) and berthd: ES modules split into chunks, one per
 // command, so a command loads only its own. dist/package.json makes the .js files in dist/
@@ -230,11 +237,19 @@ const BERTHD_MAIN = entryChunk('src/cli/berthd.ts');
 await writeFile(`${OUT}/package.json`, '{ "type": "commonjs" }\n');
 await writeFile(`${OUT}/chunks/package.json`, '{ "type": "module" }\n');
 
-/** In the CLI's entry, main.ts's import() of cold-main.js: the chunk, left to node's loader. */
+/**
+ * In the CLI's entry, main.ts's import() of cold-main.js: the chunk, left to node's loader; and
+ * of version-fast.js, which the build runs from its own bundle (the import is the sources' way).
+ */
 const coldMainChunk = {
   name: 'cold-main-chunk',
   setup(b) {
     b.onResolve({ filter: /^\.\/cold-main\.js$/ }, () => ({ path: `./${COLD_MAIN}`, external: true }));
+    b.onResolve({ filter: /^\.\/commands\/version-fast\.js$/ }, () => ({ path: 'version-fast', namespace: 'bundled-elsewhere' }));
+    b.onLoad({ filter: /.*/, namespace: 'bundled-elsewhere' }, () => ({
+      contents: `throw new Error('berth: ${VERSION_FAST} is missing');`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -253,7 +268,7 @@ const cli = await build({
   sourcemap: 'linked',
   plugins: [coldMainChunk, externalPackagesPlugin({ pureBuiltins: true })],
   banner: { js: CLI_SHEBANG },
-  define: { ...sharedDefines, __BERTH_HOT_RUN__: JSON.stringify(HOT_RUN) },
+  define: { ...sharedDefines, __BERTH_HOT_RUN__: JSON.stringify(HOT_RUN), __BERTH_VERSION_FAST__: JSON.stringify(VERSION_FAST) },
   metafile: true,
   logLevel: 'warning',
   logOverride: { 'empty-import-meta': 'silent' },

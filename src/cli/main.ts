@@ -2,8 +2,9 @@
 // (node:net, no commander), `berth run` loads its one-module bundle (hot-run.ts), and every
 // other command loads the commander program and then only the module of the command being
 // run (cold-main.ts; esbuild splits them into chunks). scripts/build.mjs bundles this file
-// as CommonJS (dist/berth.js), with version-fast and load-cjs inside it: an ES module entry
-// costs ~5 ms more to start (node's ESM loader), which `berth run` and `version` skip.
+// as CommonJS (dist/berth.js): an ES module entry costs ~5 ms more to start (node's ESM
+// loader), which `berth run` and `version` skip. Both of those run from CommonJS bundles with
+// a V8 code cache (load-cjs.ts), so this file stays small: node compiles it on every run.
 import { join } from 'node:path';
 import { loadCjsWithCache } from './load-cjs.js';
 
@@ -53,9 +54,23 @@ function peek(argv: string[]): Peek {
 
 /**
  * scripts/build.mjs: where `berth run`'s self-contained bundle is, relative to this file (see
- * hot-run.ts); unset under tsx and in the benches' bundles.
+ * hot-run.ts), and the plain `berth version`'s; unset under tsx and in the benches' bundles.
  */
 declare const __BERTH_HOT_RUN__: string | undefined;
+declare const __BERTH_VERSION_FAST__: string | undefined;
+
+type VersionFast = typeof import('./commands/version-fast.js');
+
+/** `berth version` without commander: its bundle with a code cache, or the module (sources). */
+async function runVersion(p: Peek): Promise<number> {
+  const loaded = typeof __BERTH_VERSION_FAST__ === 'string' ? loadCjsWithCache(join(__dirname, __BERTH_VERSION_FAST__)) : undefined;
+  const { runFastVersion } = loaded ? (loaded.exports as VersionFast) : await import('./commands/version-fast.js');
+  try {
+    return await runFastVersion({ host: p.host, dataRoot: p.dataRoot, format: p.rest[1] });
+  } finally {
+    loaded?.saveCache?.();
+  }
+}
 
 type HotModule = typeof import('./hot-run.js');
 
@@ -88,8 +103,7 @@ async function main(argv: string[]): Promise<number> {
   const p = peek(argv);
   const simpleVersion = p.command === 'version' && (p.rest.length === 0 || (p.rest.length === 2 && /^(-f|--format)$/.test(p.rest[0]!)));
   if (simpleVersion && !argv.includes('--debug') && !argv.includes('-D')) {
-    const { runFastVersion } = await import('./commands/version-fast.js');
-    return runFastVersion({ host: p.host, dataRoot: p.dataRoot, format: p.rest[1] });
+    return runVersion(p);
   }
   const hot = await runHot(argv, p);
   if (hot !== undefined) return hot;
