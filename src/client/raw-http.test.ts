@@ -223,3 +223,26 @@ test('status lines are read with or without a reason', () => {
   assert.throws(() => parseHead('HTTP/2.0 200 OK'), /not HTTP/);
   assert.throws(() => parseHead('HTTP/1.1 abc OK'), /not HTTP/);
 });
+
+test('a body its reader destroys before the end closes its connection; one read to the end does not', async (t) => {
+  const closedSockets = new Set<Socket>();
+  const { pool, connections } = await rawServer(t, (head, _body, sock) => {
+    sock.once('close', () => closedSockets.add(sock));
+    if (head.startsWith('GET /endless')) {
+      sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      const tick = setInterval(() => sock.write('1\r\n.\r\n'), 2);
+      sock.once('close', () => clearInterval(tick));
+    } else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const full = await pool.request(req('/short'));
+  assert.equal(await text(full), 'ok');
+  const endless = await pool.request(req('/endless'));
+  for await (const c of endless.body) {
+    assert.equal(String(c), 'hello');
+    break;
+  }
+  for (let i = 0; i < 100 && closedSockets.size === 0; i++) await sleep(5);
+  assert.equal(closedSockets.size, 1, 'the endless answer\'s connection was closed');
+  assert.equal(await text(await pool.request(req('/short'))), 'ok');
+  assert.equal(connections(), 2);
+});

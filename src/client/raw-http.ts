@@ -251,8 +251,11 @@ export class RawHttpPool {
       let headBuf: Buffer = Buffer.alloc(0);
       let framing: { kind: 'length'; left: number } | { kind: 'chunked'; decoder: ChunkedDecoder } | { kind: 'close' } | undefined;
       let reusable = false;
+      /** The exchange is over: the body ended, or failed, or its reader destroyed it. */
+      let done = false;
 
       const fail = (err: Error) => {
+        done = true;
         cleanup();
         sock.destroy();
         if (!settled) {
@@ -271,6 +274,7 @@ export class RawHttpPool {
         sock.off('timeout', onTimeout);
       };
       const finishBody = () => {
+        done = true;
         cleanup();
         body!.push(null);
         if (reusable) this.release(sock);
@@ -341,7 +345,20 @@ export class RawHttpPool {
             continue;
           }
           settled = true;
-          body = new Readable({ read: () => sock.resume() });
+          body = new Readable({
+            read: () => sock.resume(),
+            // The reader gave up before the end (a destroyed logs stream): the rest of this
+            // answer would go nowhere, so the connection goes, as node:http's would.
+            destroy: (err, cb) => {
+              if (!done) {
+                done = true;
+                cleanup();
+                this.busy.delete(sock);
+                sock.destroy();
+              }
+              cb(err);
+            },
+          });
           const te = String(parsed.headers['transfer-encoding'] ?? '').toLowerCase();
           const cl = parsed.headers['content-length'];
           const noBody = req.method === 'HEAD' || parsed.statusCode === 204 || parsed.statusCode === 304;
