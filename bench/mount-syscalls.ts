@@ -164,11 +164,12 @@ async function main(): Promise<void> {
     }
     console.log(`${'addon spawn() of true, its synchronous part (clone to exec)'.padEnd(60)} ${median(syncMs).toFixed(3).padStart(6)} ms (${ballast.length} MB ballast)`);
 
-    // conmon's start: spawnDetachedWithPipes with 3 socket pairs, the call itself (the loop is
-    // blocked for all of it), until the child has exited (its ends of the pipes close).
+    // conmon's start: spawnDetachedWithPipes with 3 socket pairs, until it answers (through the
+    // addon the clone is on a pool thread; child_process blocks the loop for all of it), then until
+    // the child has exited (its ends of the pipes close).
     const detached = async () => {
       const t = performance.now();
-      const child = spawnDetachedWithPipes('true', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 3 });
+      const child = await spawnDetachedWithPipes('true', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 3 });
       const callMs = performance.now() - t;
       await new Promise((r) => child.pipes[0]!.once('close', r).resume());
       for (const p of child.pipes) p.destroy();

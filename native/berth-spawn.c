@@ -3,8 +3,10 @@
 // Why: node's child_process.spawn() forks the ~70 MB daemon, which blocks the event loop
 // 1-4.5 ms per spawn while the kernel copies its page tables; a bridge container's run spawns
 // several commands. Here the child is vfork-style, clone(CLONE_VM | CLONE_VFORK): it shares the
-// daemon's memory (nothing is copied), and the calling thread (the event loop's) is suspended
-// only until the child has called execve(). Measured (bench/mount-syscalls.ts, a node of
+// daemon's memory (nothing is copied), and the calling thread is suspended only until the child
+// has called execve(): the event loop's for spawn(), a pool thread's for spawnDetached() (conmon,
+// on every container start), since with both CPUs busy that wait took a median 4.1 ms (the new
+// child waits for a turn on a busy CPU). Measured (bench/mount-syscalls.ts, a node of
 // ~140 MB RSS): the whole synchronous spawn() call takes ~0.14 ms; `run('true')` keeps the
 // event loop busy ~0.25 ms in all, against ~3.2-4 ms through child_process. glibc's
 // posix_spawn works the same way, but it cannot setns() the child into a network namespace
@@ -270,6 +272,10 @@ napi_value get_args(napi_env env, napi_callback_info info, size_t required, size
  * steps name themselves ("setns EINVAL", path the namespace file).
  */
 void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_throw(env, errno_error(env, err, syscall, path));
+}
+
+napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *code = strerrorname_np(err);
   char buf[PATH_MAX + 96];
   if (!code) code = "EUNKNOWN";
@@ -286,21 +292,18 @@ void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
     napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &path_v);
     napi_set_named_property(env, err_v, "path", path_v);
   }
-  napi_throw(env, err_v);
+  return err_v;
 }
 
-static void throw_step_error(napi_env env, int err, const char *step, const spawn_args *a) {
+napi_value step_error(napi_env env, int err, const char *step, const spawn_args *a) {
   char syscall[PATH_MAX + 8];
   if (strcmp(step, "execve") == 0) {
     snprintf(syscall, sizeof syscall, "spawn %s", a->argv[0]);
-    throw_errno(env, err, syscall, a->argv[0]);
-  } else if (strcmp(step, "setns") == 0 || strcmp(step, "open") == 0) {
-    throw_errno(env, err, step, a->netns);
-  } else if (strcmp(step, "chdir") == 0) {
-    throw_errno(env, err, step, a->cwd);
-  } else {
-    throw_errno(env, err, step, NULL);
+    return errno_error(env, err, syscall, a->argv[0]);
   }
+  if (strcmp(step, "setns") == 0 || strcmp(step, "open") == 0) return errno_error(env, err, step, a->netns);
+  if (strcmp(step, "chdir") == 0) return errno_error(env, err, step, a->cwd);
+  return errno_error(env, err, step, NULL);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,6 +320,14 @@ static const char *search_path(char **env) {
 }
 
 pid_t start_child(napi_env env, const spawn_args *a, const int *child_fds, int n, int *pidfd) {
+  int err;
+  const char *step;
+  pid_t pid = launch_child(a, child_fds, n, pidfd, &err, &step);
+  if (pid < 0) napi_throw(env, step_error(env, err, step, a));
+  return pid;
+}
+
+pid_t launch_child(const spawn_args *a, const int *child_fds, int n, int *pidfd, int *err_out, const char **step_out) {
   plan p;
   memset(&p, 0, sizeof p);
   p.file = a->argv[0];
@@ -328,13 +339,17 @@ pid_t start_child(napi_env env, const spawn_args *a, const int *child_fds, int n
   memcpy(p.fds, child_fds, (size_t)n * sizeof *child_fds);
   p.netns_fd = -1;
   if (a->netns && (p.netns_fd = open(a->netns, O_RDONLY | O_CLOEXEC)) < 0) {
-    throw_step_error(env, errno, "open", a);
+    *err_out = errno;
+    *step_out = "open";
     return -1;
   }
   pid_t pid = launch(&p, pidfd);
   int err = errno;
   if (p.netns_fd >= 0) close(p.netns_fd);
-  if (pid < 0) throw_step_error(env, err, p.err ? p.step : "clone", a);
+  if (pid < 0) {
+    *err_out = err;
+    *step_out = p.err ? p.step : "clone";
+  }
   return pid;
 }
 

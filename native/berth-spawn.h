@@ -41,6 +41,15 @@ BERTH_HIDDEN void throw_errno(napi_env env, int err, const char *syscall, const 
  */
 BERTH_HIDDEN pid_t start_child(napi_env env, const spawn_args *a, const int *child_fds, int n, int *pidfd);
 
+/** start_child without JS: callable on a pool thread; on failure -1, *err and the failed *step. */
+BERTH_HIDDEN pid_t launch_child(const spawn_args *a, const int *child_fds, int n, int *pidfd, int *err, const char **step);
+
+/** The Error start_child throws for a failed `step` (node's shape, see throw_errno). */
+BERTH_HIDDEN napi_value step_error(napi_env env, int err, const char *step, const spawn_args *a);
+
+/** throw_errno's Error, not thrown. */
+BERTH_HIDDEN napi_value errno_error(napi_env env, int err, const char *syscall, const char *path);
+
 /** Closes the fds that are open (>= 0) and marks them closed. */
 BERTH_HIDDEN void close_fds(int *fds, int n);
 

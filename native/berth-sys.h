@@ -5,7 +5,7 @@
 #include <node_api.h>
 
 /** Bumped when the JS-visible interface changes; the loader (src/util/native-sys.ts) refuses any other. */
-#define BERTH_SYS_ABI 3
+#define BERTH_SYS_ABI 4
 
 /** A string argument (NULL for null/undefined when optional); throws a TypeError and returns -1 otherwise. */
 __attribute__((visibility("hidden"))) int berth_get_string(napi_env env, napi_value v, int optional, const char *name, char **out);

@@ -270,7 +270,7 @@ bothPaths('spawnDetachedWithPipes talks to its child over fds 3 and 4, in its ow
   const err = await import('node:fs/promises').then((fs) => fs.open(join(dir, 'err'), 'w'));
   // The child says its fds and its session on fd 3, waits for a line on fd 4, answers, and exits.
   const script = 'echo "sid $(cut -d" " -f6 /proc/$$/stat) pwd $(pwd) foo $FOO." >&3; read x <&4; echo "got $x" >&3; echo oops >&2';
-  const child = spawnDetachedWithPipes('sh', ['-c', script], { env: { ...process.env, FOO: 'bar' }, cwd: dir, stdio: ['ignore', 'ignore', err.fd], pipes: 2 });
+  const child = await spawnDetachedWithPipes('sh', ['-c', script], { env: { ...process.env, FOO: 'bar' }, cwd: dir, stdio: ['ignore', 'ignore', err.fd], pipes: 2 });
   await err.close();
   const [out, input] = child.pipes as [Duplex, Duplex];
   const said = listen(out);
@@ -286,7 +286,7 @@ bothPaths('spawnDetachedWithPipes talks to its child over fds 3 and 4, in its ow
 bothPaths('spawnDetachedWithPipes gives its child its stdio and pipes as fds 0-4, and reaps it when it is killed', async (_t, native) => {
   // busybox-static: a dynamically linked sleep has the loader's library files open for a moment
   // after the exec, which this listing saw once as an fd 5.
-  const child = spawnDetachedWithPipes('busybox', ['sleep', '30'], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 2 });
+  const child = await spawnDetachedWithPipes('busybox', ['sleep', '30'], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 2 });
   const fds = (await readdir(`/proc/${child.pid}/fd`)).map(Number).sort((a, b) => a - b);
   process.kill(child.pid, 'SIGKILL');
   for (const p of child.pipes) p.destroy();
@@ -296,9 +296,9 @@ bothPaths('spawnDetachedWithPipes gives its child its stdio and pipes as fds 0-4
   else assert.deepEqual(fds.slice(0, 5), [0, 1, 2, 3, 4]);
 });
 
-test('spawnDetachedWithPipes through the addon fails on a missing binary with its name', { skip: PATHS[0].skip }, (t) => {
+test('spawnDetachedWithPipes through the addon fails on a missing binary with its name', { skip: PATHS[0].skip }, async (t) => {
   useNativePath(t, true);
-  assert.throws(() => spawnDetachedWithPipes('berth-no-such-binary', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 1 }), {
+  await assert.rejects(spawnDetachedWithPipes('berth-no-such-binary', [], { stdio: ['ignore', 'ignore', 'ignore'], pipes: 1 }), {
     message: 'cannot start berth-no-such-binary: spawn berth-no-such-binary ENOENT',
   });
 });

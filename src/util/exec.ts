@@ -292,18 +292,20 @@ export function spawnDetached(
  * on (conmon's sync, attach and start pipes). No socket on disk and no extra event-loop turns;
  * the caller destroys them once the start is over, so nothing ties the child's lifetime to berth's.
  */
-export function spawnDetachedWithPipes(
+export async function spawnDetachedWithPipes(
   cmd: string,
   args: readonly string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdio: ['ignore' | number, 'ignore' | number, 'ignore' | number]; pipes: number },
-): { pid: number; pipes: Duplex[] } {
+): Promise<{ pid: number; pipes: Duplex[] }> {
   const sys = nativeSys();
   if (sys) {
-    // Through the addon: no fork of the daemon on the container start path; the addon reaps it.
+    // Through the addon: no fork of the daemon on the container start path, the clone made on a
+    // pool thread (the event loop never waits for it); the addon reaps the child. The stdio fds
+    // stay the caller's: open until this resolves.
     let child: { pid: number; fds: number[] };
     try {
       const stdio = opts.stdio.map((s) => (s === 'ignore' ? -1 : s)) as [number, number, number];
-      child = sys.spawnDetached([cmd, ...args], envStrings(opts.env), opts.cwd ?? null, stdio, opts.pipes);
+      child = await sys.spawnDetached([cmd, ...args], envStrings(opts.env), opts.cwd ?? null, stdio, opts.pipes);
     } catch (err) {
       throw new BerthError('internal', `cannot start ${cmd}: ${(err as Error).message}`, { cause: err });
     }

@@ -134,7 +134,7 @@ test('spawns that fail leave no file descriptor open behind them', { skip: notBu
     assert.throws(() => sys.spawn(['berth-no-such-binary'], null, null, null, Buffer.from('x'), 1024, 1024), { code: 'ENOENT' });
     assert.throws(() => sys.spawn(['true'], null, '/berth-no-such-dir', null, null, 1024, 1024), { code: 'ENOENT', syscall: 'chdir' });
     assert.throws(() => sys.spawn(['true'], null, null, '/berth-no-such-netns', null, 1024, 1024), { code: 'ENOENT', syscall: 'open' });
-    assert.throws(() => sys.spawnDetached(['berth-no-such-binary'], null, null, [-1, -1, -1], 3), { code: 'ENOENT' });
+    await assert.rejects(sys.spawnDetached(['berth-no-such-binary'], null, null, [-1, -1, -1], 3), { code: 'ENOENT', syscall: 'spawn berth-no-such-binary' });
   }
   assert.deepEqual(await newFds(before), []);
 });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 export const NATIVE_SYS_FILE = 'berth-sys.node';
 /** BERTH_SYS_ABI in native/berth-sys.c: an addon built from other sources is not used. */
-const NATIVE_SYS_ABI = 3;
+const NATIVE_SYS_ABI = 4;
 
 /** umount2(2) flags (include/linux/fs.h): the values are the kernel ABI. berth's only mount (an overlay) takes none. */
 export const MNT_DETACH = 0x2;
@@ -62,7 +62,9 @@ export interface NativeSys {
    * Starts a process that must outlive berthd (conmon) the same way, in its own session, with
    * `stdio` (fds; -1: /dev/null) as its fds 0-2 and `sockets` socketpairs as its fds 3, 4, …;
    * `fds` are their other ends, which the caller owns. It stays berthd's child and berthd reaps
-   * it when it exits (a pidfd watched on the event loop, which it does not keep alive).
+   * it when it exits (a pidfd watched on the event loop, which it does not keep alive). The clone
+   * is made on a pool thread; `stdio` must stay open until the promise settles. Bad arguments
+   * throw at once; a child that cannot start rejects (node's shape: "spawn conmon ENOENT").
    */
   spawnDetached(
     argv: readonly string[],
@@ -70,7 +72,7 @@ export interface NativeSys {
     cwd: string | null,
     stdio: readonly [number, number, number],
     sockets: number,
-  ): { pid: number; fds: number[] };
+  ): Promise<{ pid: number; fds: number[] }>;
 }
 
 export interface NativeSpawnResult {
