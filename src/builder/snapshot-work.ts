@@ -28,7 +28,9 @@ export async function mountSnapshot(storage: Storage, workRoot: string, parent: 
     await rm(rootfs, { recursive: true, force: true });
   };
   try {
-    await storage.snapshotter.mount(key, rootfs, opts);
+    // Volatile: the working copy never outlives its step (its diff becomes a layer, synced by
+    // the layer store), so its unmount need not sync the whole filesystem it lives on.
+    await storage.snapshotter.mount(key, rootfs, { ...opts, volatile: true });
     mounted = true;
   } catch (err) {
     await storage.snapshotter.remove(key).catch(() => undefined); // the mount error is the one to report

@@ -176,7 +176,9 @@ export abstract class ContainerContext {
   async mountRootfs(c: Container, opts: { signal?: AbortSignal } = {}): Promise<void> {
     // The flag is the kernel's: start-up reads it from the mount table (a reboot, a kill -9).
     if (c.state.mounted) return;
-    await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, opts);
+    // An --rm container's rootfs goes with it, after a crash too: its exit need not wait for the
+    // filesystem's sync at the unmount (40-60 ms with dirty data on it).
+    await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, { ...opts, volatile: c.config.spec.host.autoRemove });
     c.state.mounted = true;
   }
 

@@ -232,7 +232,7 @@ export class ContainerService extends ContainerContext {
     if (c.isRunning) return fn(c.rootfs);
     return this.locks.run(c.id, async () => {
       if (c.isRunning || c.state.mounted) return fn(c.rootfs);
-      await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs);
+      await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, { volatile: c.config.spec.host.autoRemove });
       c.state.mounted = true;
       try {
         return await fn(c.rootfs);

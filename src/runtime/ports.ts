@@ -37,7 +37,8 @@ export interface ImageLookup {
 export interface RootfsSnapshotter {
   /** `deferSync`: written without waiting for the disk; gets the function that makes it durable. */
   prepare(key: string, parent: string | undefined, opts?: { signal?: AbortSignal; deferSync?: (sync: () => Promise<void>) => void }): Promise<unknown>;
-  mount(key: string, target: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** `volatile`: no sync of the upper filesystem at unmount (see the storage SnapshotMountOptions). */
+  mount(key: string, target: string, opts?: { signal?: AbortSignal; volatile?: boolean }): Promise<void>;
   unmount(target: string, opts?: { signal?: AbortSignal }): Promise<void>;
   upperPath(key: string): string;
   diff(key: string, opts?: { signal?: AbortSignal }): Readable;

@@ -1,6 +1,6 @@
 // Public surface of storage/ (STYLE.md §1).
 export type { BlobInfo, ContentStore } from './content-store.js';
-export type { ChainId, LayerInfo, LayerStore, Mount, SnapshotPrepareOptions, SnapshotRemoveOptions, Snapshotter, StagedLayer } from './layer-store.js';
+export type { ChainId, LayerInfo, LayerStore, Mount, SnapshotMountOptions, SnapshotPrepareOptions, SnapshotRemoveOptions, Snapshotter, StagedLayer } from './layer-store.js';
 export { LocalContentStore } from './local-content-store.js';
 export { LocalLayerStore } from './local-layer-store.js';
 export { OverlaySnapshotter } from './overlay-snapshotter.js';

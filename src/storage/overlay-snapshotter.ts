@@ -21,7 +21,7 @@ import {
   syncFile,
   writeJsonAtomic,
 } from '../util/index.js';
-import type { ChainId, Mount, SnapshotPrepareOptions, SnapshotRemoveOptions, Snapshotter } from './layer-store.js';
+import type { ChainId, Mount, SnapshotMountOptions, SnapshotPrepareOptions, SnapshotRemoveOptions, Snapshotter } from './layer-store.js';
 import type { LocalLayerStore } from './local-layer-store.js';
 import { TEMP_PREFIX, tempName } from './layout.js';
 import { readMetadata } from './metadata-file.js';
@@ -54,6 +54,8 @@ export class OverlaySnapshotter implements Snapshotter {
 
   /** Overlay features that would break diffs, switched off when the kernel enables them by default. */
   private extraOptions: string[] = [];
+  /** Whether the kernel takes overlay's `volatile` (Linux 5.10+); false after it refused it once. */
+  private volatileMounts = true;
 
   private constructor(dir: string, private readonly layers: LocalLayerStore) {
     this.dir = dir;
@@ -157,11 +159,17 @@ export class OverlaySnapshotter implements Snapshotter {
     return [{ type: 'overlay', source: 'overlay', options: await this.options(key, false) }];
   }
 
-  async mount(key: string, target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async mount(key: string, target: string, opts: SnapshotMountOptions = {}): Promise<void> {
     const abs = resolve(target);
-    // Independent reads: the snapshot's layers, and what is on the target now.
-    const [options, onTarget] = await Promise.all([this.options(key, true), this.targetState(key, abs)]);
-    const data = options.join(',');
+    // Independent: the snapshot's layers, what is on the target now, and the mark a volatile
+    // mount leaves in the work dir (the kernel refuses any later mount while it is there).
+    const [options, onTarget] = await Promise.all([
+      this.options(key, true),
+      this.targetState(key, abs),
+      rm(join(this.snapshotDir(key), 'work', 'work', 'incompat'), { recursive: true, force: true }),
+    ]);
+    const volatile = opts.volatile && this.volatileMounts;
+    const data = [...options, ...(volatile ? ['volatile'] : [])].join(',');
     if (data.length > MAX_MOUNT_DATA) {
       throw invalidArgument(`cannot mount snapshot "${key}": ${data.length} bytes of mount options exceed the kernel's ${MAX_MOUNT_DATA}`);
     }
@@ -170,17 +178,31 @@ export class OverlaySnapshotter implements Snapshotter {
     if (onTarget === 'absent') await mkdir(abs, { recursive: true });
     const sys = nativeSys();
     if (!sys) {
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', data, abs], {
-        timeoutMs: MOUNT_TIMEOUT_MS,
-        signal: opts.signal,
-        cwd: this.layers.linksDir,
-      });
+      try {
+        await run('mount', ['-t', 'overlay', 'overlay', '-o', data, abs], {
+          timeoutMs: MOUNT_TIMEOUT_MS,
+          signal: opts.signal,
+          cwd: this.layers.linksDir,
+        });
+      } catch (err) {
+        if (!volatile || opts.signal?.aborted) throw err;
+        // mount(8) reports a refused option only in words: tried once more without it.
+        await this.mount(key, target, { ...opts, volatile: false });
+        this.volatileMounts = false;
+        return;
+      }
       return;
     }
     opts.signal?.throwIfAborted();
     try {
       await sys.mount('overlay', abs, 'overlay', 0, data, this.layers.linksDir);
     } catch (err) {
+      // A kernel before 5.10 knows no `volatile`: mounted as before, and not asked again.
+      if (volatile && isNativeSysError(err) && err.code === 'EINVAL') {
+        await this.mount(key, target, { ...opts, volatile: false });
+        this.volatileMounts = false;
+        return;
+      }
       throw new BerthError('internal', `cannot mount snapshot "${key}" on "${abs}": ${errorMessage(err)}`, { cause: err });
     }
   }

@@ -138,6 +138,25 @@ export function snapshotterSuite(name: string, open: (t: TestContext) => Promise
     assert.deepEqual(await readdir(snapshotter.upperPath('scratch')), ['hello']);
   });
 
+  test(`${name}: a volatile mount skips the sync at unmount and the snapshot mounts again after it, volatile or not`, { skip: needsRoot }, async (t) => {
+    const { snapshotter } = await open(t);
+    await snapshotter.prepare('v1', undefined);
+    const target = join(await scratch(t, snapshotter), 'rootfs');
+    await snapshotter.mount('v1', target, { volatile: true });
+    // Shown as `volatile`, or `fsync=volatile` by newer kernels.
+    const isVolatile = async () => /(^|,)(fsync=)?volatile(,|$)/.test((await readMounts()).find((m) => m.mountPoint === target)?.superOptions ?? '');
+    assert.ok(await isVolatile());
+    await writeFile(join(target, 'kept'), 'x');
+    await snapshotter.unmount(target);
+    // The kernel leaves work/work/incompat/volatile and refuses the next mount while it is there.
+    await snapshotter.mount('v1', target, { volatile: true });
+    assert.equal(await readFile(join(target, 'kept'), 'utf8'), 'x');
+    await snapshotter.unmount(target);
+    await snapshotter.mount('v1', target);
+    assert.ok(!(await isVolatile()));
+    await snapshotter.unmount(target);
+  });
+
   test(`${name}: diff reports additions, deletions and replaced directories as a layer tar`, { skip: needsRoot }, async (t) => {
     const { snapshotter, layers } = await open(t);
     const parent = await applyChain(layers, [base]);
