@@ -1,7 +1,7 @@
 // Bundles berthd (and the berth CLI) the way scripts/build.mjs does (ESM, code splitting,
 // packages external) into bench/out/<name>/, so benchmarks measure the shipped programs
 // rather than tsx.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -41,6 +41,18 @@ async function buildNativeAddon(root: string): Promise<void> {
   if (!existsSync(script)) return;
   const mod: unknown = await import(pathToFileURL(script).href);
   if (typeof mod === 'object' && mod !== null && 'buildNativeAddon' in mod && typeof mod.buildNativeAddon === 'function') await mod.buildNativeAddon(root);
+}
+
+/**
+ * Builds the CLI (and the rest of dist/) as `npm run build` lays it out, into
+ * `<root>/bench/out/cli/` (BERTH_BUILD_OUT), and returns its `berth.js`: run through its shebang
+ * it is the CLI as installed (CommonJS entry, hot-run bundle, its code cache after one run).
+ */
+export function buildCli(root = REPO): string {
+  const out = 'bench/out/cli';
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, env: { ...process.env, BERTH_BUILD_OUT: out }, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`building the CLI into ${out} failed: ${r.stderr}`);
+  return join(root, out, 'berth.js');
 }
 
 /** Returns the path of the bundled daemon (`<root>/bench/out/berthd/berthd.mjs`). */

@@ -1,19 +1,19 @@
 // `docker run --rm busybox true` latency through berthd (median of N), beside dockerd and
 // podman when they are installed, and bare `runc run` of a prepared bundle as the floor; then
 // DETACHED × `run -d … sleep` and one `rm -f` of them all, with the daemon's (and monitors') RSS
-// while they run, for each engine. berthd and the berth CLI are bundled like scripts/build.mjs
-// does, so the numbers are the shipped programs'. Peers: see bench/peers.ts.
+// while they run, for each engine. berthd is bundled and the berth CLI built like scripts/build.mjs
+// does (the CLI into bench/out/cli, run through its shebang), so the numbers are the shipped
+// programs'. Peers: see bench/peers.ts.
 //   node --import tsx bench/run-latency.ts [--runs N] [--detached N] [--against DIR]
 // --against DIR: another checkout (e.g. `git worktree add DIR <rev>`, or `git archive <rev>`
 // unpacked with node_modules linked) whose berthd runs beside this one; `--network none` runs
 // alternate between the two, so both see the same load (medians and lower quartiles printed).
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, bundleEntry, startBundledBerthd } from './daemon-bundle.js';
+import { buildCli, startBundledBerthd } from './daemon-bundle.js';
 import { dockerdEnv, dockerdPid, ensureDockerImage, ensurePodmanImage, loadAverage, podman, rssMb, rssOfProcesses } from './peers.js';
 import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
 
@@ -114,12 +114,10 @@ async function main(): Promise<void> {
 
     const berthRun = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', 'busybox', 'true'], b.env)));
     const berthNone = median(sample(RUNS, () => timed(DOCKER, ['run', '--rm', '--network', 'none', 'busybox', 'true'], b.env)));
-    const berthCli = [process.execPath, await bundleEntry('berth'), '-H', b.env['DOCKER_HOST']!];
-    const berthCliRun = median(sample(RUNS, () => timed(berthCli[0]!, [...berthCli.slice(1), 'run', '--rm', 'busybox', 'true'], b.env)));
-    // The berth CLI as installed (npm run build): dist/berth.js through its shebang, with the
-    // hot-run bundle and its code cache; the line above is `node <bundle>`, which has neither.
-    const installedCli = join(REPO, 'dist/berth.js');
-    const berthCliInstalled = existsSync(installedCli) ? median(sample(RUNS, () => timed(installedCli, ['-H', b.env['DOCKER_HOST']!, 'run', '--rm', 'busybox', 'true'], b.env))) : undefined;
+    // The berth CLI as installed: built as `npm run build` does (bench/out/cli), run through its
+    // shebang, with its hot-run bundle and that bundle's code cache (written by the warm-up run).
+    const cli = buildCli();
+    const berthCliRun = median(sample(RUNS, () => timed(cli, ['-H', b.env['DOCKER_HOST']!, 'run', '--rm', 'busybox', 'true'], b.env)));
     // The docker CLI's own start + one round trip: a floor both engines' `docker run` include.
     const cliFloor = median(sample(RUNS, () => timed(DOCKER, ['version'], b.env)));
     const berthPid = berthd.pid!;
@@ -142,7 +140,6 @@ async function main(): Promise<void> {
     console.log(line('berth (default bridge network)', berthRun));
     console.log(line('berth (--network none)', berthNone));
     console.log(line('berth CLI: berth run --rm (default bridge)', berthCliRun, berthRun));
-    if (berthCliInstalled !== undefined) console.log(line('berth CLI as installed (dist/berth.js)', berthCliInstalled, berthRun));
     console.log(line('runc run of a prepared bundle (floor)', floor, berthRun));
     console.log(line('docker version → berthd (the CLI floor)', cliFloor, berthRun));
     console.log(line(`berth: ${DETACHED} × run -d sleep, then rm -f all`, detachedTotal));
