@@ -9,12 +9,10 @@
 // build` from an older commit) to the same alternating loop, so both builds see the same load.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOCKER_CLI, startTestDaemon } from '../test/helpers/daemon.js';
-import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
+import { importBusyboxImage } from '../test/integration/runtime/fixtures.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, baseline: { type: 'string' } } });
 const RUNS = Number(values.runs);
@@ -64,14 +62,9 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const work = await mkdtemp(join(tmpdir(), 'berth-bench-cli-'));
   const d = await startTestDaemon(undefined, { logLevel: 'warn' });
   try {
-    const rootfs = join(work, 'rootfs');
-    await buildBusyboxRootfs(rootfs);
-    spawnSync('tar', ['-C', rootfs, '-cf', join(work, 'bb.tar'), '.']);
-    const imported = spawnSync(DOCKER_CLI, ['import', join(work, 'bb.tar'), 'busybox:latest'], { env: d!.env, encoding: 'utf8' });
-    if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
+    await importBusyboxImage(d!, 'busybox:latest');
 
     const run = ['run', '--rm', 'busybox', 'true'];
     const withoutCa = { ...d!.env };
@@ -105,7 +98,6 @@ async function main(): Promise<void> {
     console.log(`berth CLI / docker CLI (run --rm, medians): ${(berth / docker).toFixed(2)}× (+${(berth - docker).toFixed(1)} ms)`);
   } finally {
     await d?.stop();
-    await rm(work, { recursive: true, force: true });
   }
 }
 

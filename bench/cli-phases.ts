@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOCKER_CLI, startTestDaemon } from '../test/helpers/daemon.js';
-import { buildBusyboxRootfs } from '../test/integration/runtime/fixtures.js';
+import { importBusyboxImage } from '../test/integration/runtime/fixtures.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' } } });
 const RUNS = Number(values.runs);
@@ -92,11 +92,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'berth-bench-phases-'));
   const d = await startTestDaemon(undefined, { logLevel: 'warn' });
   try {
-    const rootfs = join(work, 'rootfs');
-    await buildBusyboxRootfs(rootfs);
-    spawnSync('tar', ['-C', rootfs, '-cf', join(work, 'bb.tar'), '.']);
-    const imported = spawnSync(DOCKER_CLI, ['import', join(work, 'bb.tar'), 'busybox:latest'], { env: d!.env, encoding: 'utf8' });
-    if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
+    await importBusyboxImage(d!, 'busybox:latest');
     const run = ['run', '--rm', 'busybox', 'true'];
     const rows: { name: string; argv: string[]; runs: Partial<Record<Phase, number>>[] }[] = [
       { name: 'docker CLI', argv: [DOCKER_CLI, ...run], runs: [] },

@@ -13,7 +13,7 @@ import { BerthError, type ErrorKind } from '../util/index.js';
 import { parseHost, type EngineEndpoint } from './host.js';
 import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
 import type { HijackedConnection } from './hijack.js';
-import { RawHttpPool } from './raw-http.js';
+import { RawHttpPool, type RawRequest } from './raw-http.js';
 import type { EventMessage } from './types/events.js';
 import type {
   HistoryResponseItem,
@@ -253,16 +253,7 @@ export class EngineClient {
       this.pool ??= new RawHttpPool(this.target);
       let res;
       try {
-        res = await this.pool.request({
-          method,
-          path: path + encodeQuery(opts.query),
-          headers,
-          body: payload,
-          signal: opts.signal,
-          connectTimeoutMs: CONNECT_TIMEOUT_MS,
-          idleTimeoutMs: idleMs,
-          timeoutError,
-        });
+        res = await this.pool.request(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, idleMs, timeoutError));
       } catch (err) {
         throw this.requestError(err);
       }
@@ -339,16 +330,8 @@ export class EngineClient {
     if (payload) headers['content-type'] = 'application/json';
     let res;
     try {
-      res = await this.pool.upgrade({
-        method,
-        path: path + encodeQuery(opts.query),
-        headers,
-        body: payload,
-        signal: opts.signal,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        idleTimeoutMs: CONNECT_TIMEOUT_MS,
-        timeoutError: () => new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`),
-      });
+      const timeoutError = () => new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`);
+      res = await this.pool.upgrade(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, CONNECT_TIMEOUT_MS, timeoutError));
     } catch (err) {
       throw this.requestError(err);
     }
@@ -536,4 +519,17 @@ function errorMessageOf(text: string, status: number): string {
     // Not JSON (a proxy or a non-Docker server): fall back to the text itself.
   }
   return text.trim() || `the daemon answered status ${status}`;
+}
+
+/** A raw-http exchange: connecting may take CONNECT_TIMEOUT_MS, then it may sit silent `idleTimeoutMs` (0: no limit). */
+function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  signal: AbortSignal | undefined,
+  idleTimeoutMs: number,
+  timeoutError: () => Error,
+): RawRequest {
+  return { method, path, headers, body, signal, connectTimeoutMs: CONNECT_TIMEOUT_MS, idleTimeoutMs, timeoutError };
 }
