@@ -41,8 +41,15 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
   return ms;
 }
 
+/**
+ * Runs not counted before each measurement: a berthd just started runs its first few dozen
+ * requests in V8's interpreter (its node flags delay the optimizing tiers, for memory), which a
+ * daemon in use has left behind long ago; dockerd, compiled, has no such phase.
+ */
+const WARMUP = 10;
+
 function sample(n: number, fn: () => number): number[] {
-  fn(); // warm-up
+  for (let i = 0; i < WARMUP; i++) fn();
   return Array.from({ length: n }, fn);
 }
 
