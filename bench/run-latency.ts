@@ -46,7 +46,7 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
  * requests in V8's interpreter (its node flags delay the optimizing tiers, for memory), which a
  * daemon in use has left behind long ago; dockerd, compiled, has no such phase.
  */
-const WARMUP = 10;
+const WARMUP = 20;
 
 function sample(n: number, fn: () => number): number[] {
   for (let i = 0; i < WARMUP; i++) fn();
