@@ -177,20 +177,24 @@ export class BridgeDriver implements NetworkDriver {
   async cleanupAll(opts: OpOptions = {}): Promise<void> {
     const res = await this.listResources(opts);
     const dels = [...res.hostVeths, ...res.bridges].map((l) => `link del ${l}`);
-    if (dels.length) {
-      // -force: a veth that goes with its namespace meanwhile (a release in flight) fails its
-      // line without stopping the others.
-      await this.ipBatch(dels, { ...opts, force: true }).catch(async (e: unknown) => {
-        // Some veths vanish when their bridge or namespace goes; only a survivor is an error.
-        const left = await this.listResources(opts);
-        if (left.bridges.length + left.hostVeths.length) throw e;
+    try {
+      if (dels.length) {
+        // -force: a veth that goes with its namespace meanwhile (a release in flight) fails its
+        // line without stopping the others.
+        await this.ipBatch(dels, { ...opts, force: true }).catch(async (e: unknown) => {
+          // Some veths vanish when their bridge or namespace goes; only a survivor is an error.
+          const left = await this.listResources(opts);
+          if (left.bridges.length + left.hostVeths.length) throw e;
+        });
+      }
+    } finally {
+      // The rules go even when a link stays: a failed cleanup left whole chains behind before.
+      await this.mutex.run('firewall', async () => {
+        const sweep = renderSweep(parseSaved(this.prefix, await this.iptablesSave(opts)));
+        if (sweep) await this.iptablesRestore(sweep, opts);
+        this.installedJumps = undefined;
       });
     }
-    await this.mutex.run('firewall', async () => {
-      const sweep = renderSweep(parseSaved(this.prefix, await this.iptablesSave(opts)));
-      if (sweep) await this.iptablesRestore(sweep, opts);
-      this.installedJumps = undefined;
-    });
   }
 
   /** Refuses to touch a device that does not carry this driver's prefix. */
