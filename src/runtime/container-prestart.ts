@@ -33,8 +33,8 @@ export interface Prestart {
   lookups?: Promise<StartLookups>;
 }
 
-/** The conmon of `c`'s next start; `signal` aborts only its wait for runc create. */
-export function conmonOptions(ctx: ContainerContext, c: Container, signal?: AbortSignal): ConmonStartOptions {
+/** The conmon of `c`'s next start (the start passes its abort signal to `run`). */
+export function conmonOptions(ctx: ContainerContext, c: Container): ConmonStartOptions {
   const spec = c.config.spec;
   return {
     id: c.id,
@@ -48,7 +48,6 @@ export function conmonOptions(ctx: ContainerContext, c: Container, signal?: Abor
     stdin: spec.openStdin,
     // dockerd never closes a TTY's stdin when a client leaves; StdinOnce applies without one.
     leaveStdinOpen: !spec.stdinOnce || spec.tty,
-    signal,
   };
 }
 
