@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include "berth-netlink.h"
 
@@ -82,11 +83,15 @@ static int nl_talk(int sock, nl_msg *m) {
   }
 }
 
+/** How long the kernel may take to answer one request: a pool thread must never wait for ever. */
+#define ANSWER_TIMEOUT_S 10
+
 static int nl_open(void) {
   int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (sock < 0) return -1;
   struct sockaddr_nl local = {.nl_family = AF_NETLINK};
-  if (bind(sock, (struct sockaddr *)&local, sizeof local) != 0) {
+  struct timeval answer = {.tv_sec = ANSWER_TIMEOUT_S};
+  if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &answer, sizeof answer) != 0 || bind(sock, (struct sockaddr *)&local, sizeof local) != 0) {
     int err = errno;
     close(sock);
     errno = err;
