@@ -1,8 +1,9 @@
-// The bridge driver: Linux bridges, veth pairs and iptables, driven through iproute2 in batch
-// mode (one spawn per side of an endpoint) and iptables-restore (one spawn per firewall sync).
-// Work inside a container's namespace runs `ip` with run()'s `netns` option: the berth-sys
-// addon setns()es the child into it before the exec (Node has no setns); without the addon,
-// run() puts `nsenter --net=<path>` in front.
+// The bridge driver: Linux bridges, veth pairs and iptables. An endpoint is plumbed over
+// rtnetlink by the berth-sys addon (plugVeth, no process); the rest, and endpoints without the
+// addon, go through iproute2 in batch mode (one spawn per side of an endpoint), and the firewall
+// through iptables-restore (one spawn per sync). Work inside a container's namespace runs `ip`
+// with run()'s `netns` option: the addon setns()es the child into it before the exec (Node has
+// no setns); without the addon, run() puts `nsenter --net=<path>` in front.
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { BerthError, KeyedMutex, invalidArgument, logger, nativeSys, run } from '../util/index.js';
 import {
