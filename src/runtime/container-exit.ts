@@ -37,7 +37,10 @@ export function watchExit(ctx: ContainerContext, c: Container): void {
   }
   if (c.exitWatcher) return;
   try {
-    c.exitWatcher = watch(c.exitDir, { persistent: true }, () => {
+    c.exitWatcher = watch(c.exitDir, { persistent: true }, (_event, file) => {
+      // conmon writes the file through a temp name and a rename (g_file_set_contents): the
+      // temp file's events (create, write, move away) cannot be the exit yet.
+      if (file && file !== c.id) return;
       // Nobody awaits a watch callback: a failure is logged, not left to crash the daemon.
       checkExitFile(ctx, c).catch((e: unknown) => ctx.log.warn('cannot process an exit', { container: c.id.slice(0, 12), error: errorMessage(e) }));
     });
