@@ -123,13 +123,15 @@ function premount(ctx: ContainerContext, c: Container): void {
       const mode = c.config.spec.host.networkMode;
       const joinsBridge = mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
       await Promise.all([
-        ctx.mountRootfs(c).then(() => prepareLookups(c)),
+        ctx.mountRootfs(c),
         joinsBridge
           ? createNetnsFile(ctx.netnsFileOf(c)).then(() => {
               c.netnsPremade = true;
             })
           : undefined,
       ]);
+      // Not awaited: the start, which may come at once, takes them as a promise while it goes on.
+      prepareLookups(c);
     })
     .catch((err: unknown) => ctx.log.debug('premount failed; start mounts instead', { container: c.id.slice(0, 12), error: errorMessage(err) }));
 }

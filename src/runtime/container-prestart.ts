@@ -29,7 +29,7 @@ export interface StartLookups {
 /** A first start's head start, kept on the container (`Container.prestart`) until the start takes it. */
 export interface Prestart {
   conmon?: { name: string; pending: Promise<PendingConmon | undefined>; timer: NodeJS.Timeout };
-  /** Settled before the start can look (both run under the container lock); a rejection is the start's error. */
+  /** A rejection is the start's error (126/127 wording). */
   lookups?: Promise<StartLookups>;
 }
 
@@ -66,11 +66,15 @@ export function spawnPendingConmon(ctx: ContainerContext, c: Container): void {
   c.prestart.conmon = { name: c.name, pending, timer };
 }
 
-/** Looks up the user and the executable in the mounted rootfs ahead of the first start (under the lock). */
-export async function prepareLookups(c: Container): Promise<void> {
+/**
+ * Looks up the user and the executable in the mounted rootfs ahead of the first start. Called
+ * under the lock; runs on after it: a `docker cp` meanwhile makes the start look again.
+ */
+export function prepareLookups(c: Container): void {
   const lookups = startLookups(c);
+  // Its rejection is the start's error, if a start takes it; otherwise nobody's.
+  lookups.catch(() => undefined);
   c.prestart.lookups = lookups;
-  await lookups.catch(() => undefined);
 }
 
 /** The conmon spawned at create, if it is still good for this start (taken: the caller owns it). */
