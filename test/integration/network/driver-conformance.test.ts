@@ -82,3 +82,24 @@ for (const native of [true, false]) {
     }
   });
 }
+
+test('the bridge driver sweeps its firewall rules even when cleanupAll cannot delete a link', { skip: skipReason }, async (t) => {
+  const f = await bridgeFixture(true)();
+  t.after(() => f.dispose());
+  const base = f.subnet.replace(/\.0\/24$/, '');
+  const id = 'a'.repeat(64);
+  const net = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false };
+  try {
+    await f.driver.ensureNetwork(net);
+    await f.driver.syncFirewall({ networks: [net], publications: [] });
+    assert.ok((await f.driver.listResources()).chains.length > 0);
+    // The same prefix, with an ip that fails every batch: the bridge stays, the chains must not.
+    const failing = new BridgeDriver({ prefix: f.driver.prefix, ipBin: 'false' });
+    await assert.rejects(failing.cleanupAll());
+    const left = await f.driver.listResources();
+    assert.deepEqual(left.chains, []);
+    assert.deepEqual(left.bridges, [net.bridgeName]);
+  } finally {
+    await f.driver.cleanupAll();
+  }
+});
