@@ -9,6 +9,7 @@ import { BerthError, KeyedMutex, invalidArgument, logger, nativeSys, run } from 
 import {
   jumpRules,
   missingJumps,
+  renderJumps,
   parseSaved,
   renderFirewall,
   renderSweep,
@@ -52,6 +53,8 @@ export class BridgeDriver implements NetworkDriver {
   private readonly mutex = new KeyedMutex();
   /** Jumps from built-in chains known to be installed; undefined until the first look. */
   private installedJumps: Set<string> | undefined;
+  /** The pending look for jumps removed from outside (checkJumpsLater). */
+  private jumpCheck: Promise<void> | undefined;
 
   constructor(opts: BridgeDriverOptions = {}) {
     this.prefix = opts.prefix ?? 'berth';
@@ -163,6 +166,26 @@ export class BridgeDriver implements NetworkDriver {
       await this.iptablesRestore(renderFirewall(this.prefix, state, missing), opts);
       for (const j of missing) this.installedJumps.add(jumpKey(j));
     });
+    this.checkJumpsLater();
+  }
+
+  /**
+   * After a sync, off its caller's path: jumps into berth's chains that something else removed
+   * (an `iptables -F`, a firewall reload) are put back. The sync trusts what it installed, so
+   * without this every published port stayed dark until berthd restarted (seen once on the
+   * development host). One iptables-save per burst of syncs.
+   */
+  private checkJumpsLater(): void {
+    if (this.jumpCheck) return;
+    this.jumpCheck = this.mutex
+      .run('firewall', async () => {
+        this.jumpCheck = undefined;
+        const missing = missingJumps(jumpRules(this.prefix), parseSaved(this.prefix, await this.iptablesSave({})));
+        if (!missing.length) return;
+        log.warn('firewall jumps into berth chains were removed from outside; putting them back', { jumps: missing.map((j) => `${j.table} ${j.chain}`) });
+        await this.iptablesRestore(renderJumps(missing), {});
+      })
+      .catch((err: unknown) => log.warn('cannot check the firewall jumps', { error: String(err) }));
   }
 
   async listResources(opts: OpOptions = {}): Promise<DriverResources> {

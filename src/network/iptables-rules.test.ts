@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jumpRules, missingJumps, parseSaved, renderFirewall, renderSweep } from './iptables-rules.js';
+import { jumpRules, missingJumps, parseSaved, renderFirewall, renderJumps, renderSweep } from './iptables-rules.js';
 
 const net = { id: 'x', bridgeName: 'bt1-abc', subnet: '10.9.0.0/24', gateway: '10.9.0.1', internal: false };
 
@@ -69,4 +69,12 @@ test('only the jumps that are not installed yet are inserted', () => {
   const missing = missingJumps(jumpRules('bt1'), parseSaved('bt1', saved));
   assert.deepEqual(missing.map((j) => `${j.table} ${j.chain}`), ['nat OUTPUT', 'nat POSTROUTING', 'filter INPUT']);
   assert.match(renderFirewall('bt1', { networks: [], publications: [] }, missing), /^-I OUTPUT 1 -m addrtype --dst-type LOCAL -j bt1-DNAT$/m);
+});
+
+test('jumps removed from outside are put back at the head of their chains, table by table', () => {
+  const missing = missingJumps(jumpRules('bt1'), parseSaved('bt1', saved));
+  assert.equal(
+    renderJumps(missing),
+    ['*filter', '-I INPUT 1 -j bt1-INPUT', 'COMMIT', '*nat', '-I OUTPUT 1 -m addrtype --dst-type LOCAL -j bt1-DNAT', '-I POSTROUTING 1 -j bt1-POSTROUTING', 'COMMIT', ''].join('\n'),
+  );
 });

@@ -57,7 +57,7 @@ export function renderFirewall(prefix: string, state: FirewallState, missingJump
     `:${c.isolation2} - [0:0]`,
     `:${c.input} - [0:0]`,
   ];
-  for (const j of missingJumps) (j.table === 'nat' ? nat : filter).push(`-I ${j.chain} 1 ${j.spec}`);
+  for (const j of missingJumps) (j.table === 'nat' ? nat : filter).push(insertJump(j));
 
   // Published ports may be reached from other networks through the host address: a DNAT'ed
   // connection is exempt from isolation (it was explicitly published).
@@ -128,6 +128,21 @@ export function parseSaved(prefix: string, saved: string): SavedRules {
 /** Jumps of `wanted` that `saved` does not hold yet. */
 export function missingJumps(wanted: readonly JumpRule[], saved: SavedRules): JumpRule[] {
   return wanted.filter((j) => !saved.jumps.some((s) => s.table === j.table && s.line === `-A ${j.chain} ${j.spec}`));
+}
+
+/** A jump into berth's chains goes first in its built-in chain. */
+function insertJump(j: JumpRule): string {
+  return `-I ${j.chain} 1 ${j.spec}`;
+}
+
+/** Restore input (`--noflush`) that puts `jumps` back at the head of their built-in chains. */
+export function renderJumps(jumps: readonly JumpRule[]): string {
+  const parts: string[] = [];
+  for (const t of ['filter', 'nat']) {
+    const mine = jumps.filter((j) => j.table === t);
+    if (mine.length) parts.push(`*${t}`, ...mine.map(insertJump), 'COMMIT');
+  }
+  return parts.join('\n') + '\n';
 }
 
 /** Restore input that deletes every jump and chain of the prefix. Empty when nothing is there. */

@@ -103,3 +103,29 @@ test('the bridge driver sweeps its firewall rules even when cleanupAll cannot de
     await f.driver.cleanupAll();
   }
 });
+
+test('the bridge driver puts back a jump into its chains that was removed from outside, after the next sync', { skip: skipReason }, async (t) => {
+  const f = await bridgeFixture(true)();
+  t.after(() => f.dispose());
+  const base = f.subnet.replace(/\.0\/24$/, '');
+  const id = 'b'.repeat(64);
+  const net = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false };
+  const jump = ['-t', 'nat', '-C', 'OUTPUT', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', `${f.driver.prefix}-DNAT`];
+  const present = async () => (await sh('iptables', jump, { okCodes: [0, 1] })).exitCode === 0;
+  try {
+    await f.driver.ensureNetwork(net);
+    await f.driver.syncFirewall({ networks: [net], publications: [] });
+    assert.ok(await present());
+    // What an `iptables -F` or a firewall reload does to it.
+    await sh('iptables', jump.map((a) => (a === '-C' ? '-D' : a)));
+    assert.ok(!(await present()));
+    await f.driver.syncFirewall({ networks: [net], publications: [] });
+    const deadline = Date.now() + 10_000;
+    while (!(await present())) {
+      assert.ok(Date.now() < deadline, 'the jump is back within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await f.driver.cleanupAll();
+  }
+});
