@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeDriver, FakeNetworkDriver } from '../../../src/network/index.js';
+import { BridgeDriver, FakeNetworkDriver, type DriverNetwork } from '../../../src/network/index.js';
 import { networkDriverSuite } from '../../suites/network-driver.js';
 import { NetnsPool, assertNothingLeft, randomPrefix, sh, skipReason } from './netns-fixture.js';
 
@@ -49,19 +49,35 @@ function bridgeFixture(native: boolean) {
 networkDriverSuite('bridge driver', bridgeFixture(true), { skip: skipReason });
 networkDriverSuite('bridge driver with ip (no berth-sys)', bridgeFixture(false), { skip: skipReason });
 
-for (const native of [true, false]) {
-  test(`the bridge driver plumbs an endpoint the same way ${native ? 'through berth-sys (rtnetlink)' : 'with ip'}: address, MAC, lo, route, the host end in the bridge`, { skip: skipReason }, async (t) => {
-    const f = await bridgeFixture(native)();
+/**
+ * A bridge-driver test on a fresh prefix (the addon's path): `body` gets the fixture and a
+ * network (id from `fill`, mtu `mtu`) the driver has made; everything of the prefix goes after.
+ */
+function bridgeTest(title: string, fill: string, body: (f: Awaited<ReturnType<ReturnType<typeof bridgeFixture>>>, net: DriverNetwork, base: string) => Promise<void>, opts: { mtu?: number; native?: boolean } = {}) {
+  test(title, { skip: skipReason }, async (t) => {
+    const f = await bridgeFixture(opts.native ?? true)();
     t.after(() => f.dispose());
     const base = f.subnet.replace(/\.0\/24$/, '');
-    const id = 'f'.repeat(64);
-    const net = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false, mtu: 1400 };
-    const ns = await f.makeNetns();
-    const inNetns = (args: string[]) => sh('nsenter', [`--net=${ns}`, ...args]);
-    const endpointId = '7'.repeat(64);
-    const ep = { endpointId, netnsPath: ns, ifName: 'eth0', hostVeth: f.driver.hostVethNameFor(endpointId), ipv4: `${base}.7`, prefixLen: 24, mac: '02:42:00:00:00:07', defaultGateway: net.gateway };
+    const id = fill.repeat(64);
+    const net: DriverNetwork = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false, ...(opts.mtu ? { mtu: opts.mtu } : {}) };
     try {
       await f.driver.ensureNetwork(net);
+      await body(f, net, base);
+    } finally {
+      await f.driver.cleanupAll();
+    }
+  });
+}
+
+for (const native of [true, false]) {
+  bridgeTest(
+    `the bridge driver plumbs an endpoint the same way ${native ? 'through berth-sys (rtnetlink)' : 'with ip'}: address, MAC, lo, route, the host end in the bridge`,
+    'f',
+    async (f, net, base) => {
+      const ns = await f.makeNetns();
+      const inNetns = (args: string[]) => sh('nsenter', [`--net=${ns}`, ...args]);
+      const endpointId = '7'.repeat(64);
+      const ep = { endpointId, netnsPath: ns, ifName: 'eth0', hostVeth: f.driver.hostVethNameFor(endpointId), ipv4: `${base}.7`, prefixLen: 24, mac: '02:42:00:00:00:07', defaultGateway: net.gateway };
       await f.driver.attachEndpoint(net, ep);
       const inside = (await inNetns(['ip', '-o', 'addr', 'show'])).stdout;
       assert.match(inside, new RegExp(`eth0\\s+inet ${base.replace(/\./g, '\\.')}\\.7/24 `));
@@ -77,55 +93,34 @@ for (const native of [true, false]) {
       assert.match(host, /,UP/);
       // A second attach of the same endpoint fails and undoes its half: the first stays.
       await assert.rejects(f.driver.attachEndpoint(net, ep));
-    } finally {
-      await f.driver.cleanupAll();
-    }
-  });
+    },
+    { mtu: 1400, native },
+  );
 }
 
-test('the bridge driver sweeps its firewall rules even when cleanupAll cannot delete a link', { skip: skipReason }, async (t) => {
-  const f = await bridgeFixture(true)();
-  t.after(() => f.dispose());
-  const base = f.subnet.replace(/\.0\/24$/, '');
-  const id = 'a'.repeat(64);
-  const net = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false };
-  try {
-    await f.driver.ensureNetwork(net);
-    await f.driver.syncFirewall({ networks: [net], publications: [] });
-    assert.ok((await f.driver.listResources()).chains.length > 0);
-    // The same prefix, with an ip that fails every batch: the bridge stays, the chains must not.
-    const failing = new BridgeDriver({ prefix: f.driver.prefix, ipBin: 'false' });
-    await assert.rejects(failing.cleanupAll());
-    const left = await f.driver.listResources();
-    assert.deepEqual(left.chains, []);
-    assert.deepEqual(left.bridges, [net.bridgeName]);
-  } finally {
-    await f.driver.cleanupAll();
-  }
+bridgeTest('the bridge driver sweeps its firewall rules even when cleanupAll cannot delete a link', 'a', async (f, net) => {
+  await f.driver.syncFirewall({ networks: [net], publications: [] });
+  assert.ok((await f.driver.listResources()).chains.length > 0);
+  // The same prefix, with an ip that fails every batch: the bridge stays, the chains must not.
+  const failing = new BridgeDriver({ prefix: f.driver.prefix, ipBin: 'false' });
+  await assert.rejects(failing.cleanupAll());
+  const left = await f.driver.listResources();
+  assert.deepEqual(left.chains, []);
+  assert.deepEqual(left.bridges, [net.bridgeName]);
 });
 
-test('the bridge driver puts back a jump into its chains that was removed from outside, after the next sync', { skip: skipReason }, async (t) => {
-  const f = await bridgeFixture(true)();
-  t.after(() => f.dispose());
-  const base = f.subnet.replace(/\.0\/24$/, '');
-  const id = 'b'.repeat(64);
-  const net = { id, bridgeName: f.driver.bridgeNameFor(id, false), subnet: f.subnet, gateway: `${base}.1`, internal: false };
+bridgeTest('the bridge driver puts back a jump into its chains that was removed from outside, after the next sync', 'b', async (f, net) => {
   const jump = ['-t', 'nat', '-C', 'OUTPUT', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', `${f.driver.prefix}-DNAT`];
   const present = async () => (await sh('iptables', jump, { okCodes: [0, 1] })).exitCode === 0;
-  try {
-    await f.driver.ensureNetwork(net);
-    await f.driver.syncFirewall({ networks: [net], publications: [] });
-    assert.ok(await present());
-    // What an `iptables -F` or a firewall reload does to it.
-    await sh('iptables', jump.map((a) => (a === '-C' ? '-D' : a)));
-    assert.ok(!(await present()));
-    await f.driver.syncFirewall({ networks: [net], publications: [] });
-    const deadline = Date.now() + 10_000;
-    while (!(await present())) {
-      assert.ok(Date.now() < deadline, 'the jump is back within 10 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    await f.driver.cleanupAll();
+  await f.driver.syncFirewall({ networks: [net], publications: [] });
+  assert.ok(await present());
+  // What an `iptables -F` or a firewall reload does to it.
+  await sh('iptables', jump.map((a) => (a === '-C' ? '-D' : a)));
+  assert.ok(!(await present()));
+  await f.driver.syncFirewall({ networks: [net], publications: [] });
+  const deadline = Date.now() + 10_000;
+  while (!(await present())) {
+    assert.ok(Date.now() < deadline, 'the jump is back within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
   }
 });
