@@ -8,6 +8,7 @@ import { renderEndpoint, type EndpointSettings } from './network-inspect.js';
 import { bridgeOptionsOf, dnsNamesOf, hasDns, uniq, type ContainerRef, type EndpointRequest, type NetworkState } from './network-state.js';
 import { allocatePorts, type PortAllocatorOptions, type PortRequest } from './ports.js';
 import type { EndpointRecord, NetworkRecord, PortBinding } from './types.js';
+import type { DetachOptions } from './network-driver.js';
 
 const log = logger('network');
 
@@ -26,11 +27,6 @@ export interface AttachResult {
 
 interface OpOpts {
   signal?: AbortSignal;
-}
-
-interface DetachOpts extends OpOpts {
-  /** After the container's exit: its namespace, and with it the veth pair, is gone or going. */
-  namespaceGone?: boolean;
 }
 
 export interface ContainerEndpointDeps {
@@ -198,7 +194,7 @@ export class ContainerEndpoints {
   }
 
   /** Container stop: unplumbs every endpoint and port; memberships and addresses stay. Idempotent. */
-  async detach(containerId: string, opts: DetachOpts = {}): Promise<void> {
+  async detach(containerId: string, opts: DetachOptions = {}): Promise<void> {
     const going = await this.deps.lock(async () => {
       this.state.assertLoaded();
       return this.detachLocked(containerId, opts);
@@ -209,7 +205,7 @@ export class ContainerEndpoints {
   }
 
   /** With `namespaceGone`, returns the links' removals for the caller to await outside the lock. */
-  private async detachLocked(containerId: string, opts: DetachOpts): Promise<Array<() => Promise<void>>> {
+  private async detachLocked(containerId: string, opts: DetachOptions): Promise<Array<() => Promise<void>>> {
     const eps = this.state.liveEndpoints(containerId);
     const going: Array<() => Promise<void>> = [];
     if (!eps.length) return going;

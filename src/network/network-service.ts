@@ -10,7 +10,7 @@ import { DEFAULT_ADDRESS_POOLS, allocateSubnet, configFromPlan, planAddresses, r
 import { cidrsOverlap, formatIpv4, type Cidr } from './ipv4.js';
 import { isSameNetns } from './netns-identity.js';
 import { EmbeddedDnsServers } from './network-dns.js';
-import type { NetworkDriver } from './network-driver.js';
+import type { DetachOptions, NetworkDriver } from './network-driver.js';
 import {
   LIST_FILTERS,
   PRUNE_FILTERS,
@@ -289,7 +289,7 @@ export class NetworkService {
   ): Promise<AttachResult> {
     return this.endpoints.attach(container, netnsPath, networks, ports, opts);
   }
-  detach(containerId: string, opts: OpOpts & { namespaceGone?: boolean } = {}): Promise<void> {
+  detach(containerId: string, opts: DetachOptions = {}): Promise<void> {
     return this.endpoints.detach(containerId, opts);
   }
   releaseContainer(containerId: string, opts: OpOpts = {}): Promise<void> {
