@@ -113,7 +113,7 @@ export async function dropPendingConmon(c: Container): Promise<void> {
 /** Lets go of whatever create readied (removal, the daemon's close); under the container lock. */
 export async function dropPrestart(c: Container): Promise<void> {
   await dropPendingConmon(c);
-  c.prestart.lookups = undefined;
+  forgetLookups(c);
 }
 
 /**
