@@ -143,7 +143,7 @@ export async function spawnConmon(runc: RuncRuntime, o: ConmonStartOptions): Pro
   const env = { ...process.env, LC_ALL: 'C', _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : { _OCI_STARTPIPE: '4' }) };
   let spawned: { pid: number; pipes: Duplex[] };
   try {
-    spawned = await spawnDetachedWithPipes('conmon', conmonArgs(runc, o), { env, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd], pipes: o.attach ? 3 : 2 });
+    spawned = await spawnDetachedWithPipes(runc.conmon, conmonArgs(runc, o), { env, cwd: o.bundle, stdio: ['ignore', 'ignore', errFile.fd], pipes: o.attach ? 3 : 2 });
   } finally {
     // The child holds its own copy of the descriptor now.
     await errFile.close();

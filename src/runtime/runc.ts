@@ -28,6 +28,8 @@ export class RuncRuntime {
   constructor(
     readonly binary: string,
     readonly root: string,
+    /** The monitor that runs `runc create` and `exec` for us (conmon.ts), by absolute path once restored. */
+    readonly conmon = 'conmon',
   ) {}
 
   /** Global args conmon passes before the sub-command. */
