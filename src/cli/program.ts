@@ -1,9 +1,11 @@
 // Builds the commander program from the catalog and runs one command. Imported lazily
 // by main.ts, so `berth version` never pays for commander.
 import { Command, CommanderError, Option } from 'commander';
-import { commands, groups, type CommandSpec } from './catalog/index.js';
-import { CommandContext, type EarlyClient, type GlobalOptions } from './context.js';
-import { EXIT_ENGINE, EXIT_FAILURE, exitCodeFor } from './exit-codes.js';
+import { commands, groups, type CommandOptions, type CommandSpec } from './catalog/index.js';
+import { GLOBAL_OPTIONS } from './catalog/global-options.js';
+import { runCommandAction } from './command-action.js';
+import type { EarlyClient, GlobalOptions } from './context.js';
+import { EXIT_ENGINE, EXIT_FAILURE } from './exit-codes.js';
 import { reportError } from './report-error.js';
 
 /** commander's wording → docker's ("unknown flag: --foo"), prefixed like every berth error. */
@@ -50,17 +52,6 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Docker's message for a wrong number of arguments (exit 1, like cobra's Args checks). */
-function argsError(spec: CommandSpec, name: string, got: number): string | undefined {
-  const { min, max } = spec.args;
-  let need: string | undefined;
-  if (max !== undefined && min === max && got !== min) need = min === 0 ? 'no arguments' : `${min} argument${min === 1 ? '' : 's'}`;
-  else if (got < min) need = `at least ${min} argument${min === 1 ? '' : 's'}`;
-  else if (max !== undefined && got > max) need = `at most ${max} argument${max === 1 ? '' : 's'}`;
-  if (!need) return undefined;
-  return `'berth ${name}' requires ${need}\n\nUsage:  berth ${name} ${spec.usage}\n\nRun 'berth ${name} --help' for more information`;
-}
-
 /** Exit code chosen by an action; commander's own errors are turned into docker's codes. */
 interface RunState {
   code: number;
@@ -80,25 +71,8 @@ function addCommand(parent: Command, leaf: string, fullName: string, spec: Comma
   cmd.configureOutput({ outputError: (str, write) => write(dockerizeError(str)) });
   cmd.configureHelp(HELP);
   cmd.showHelpAfterError(`\nRun 'berth ${fullName} --help' for more information`);
-  cmd.action(async (args: string[], opts: Record<string, string | boolean | string[] | undefined>) => {
-    const globals = program.opts<GlobalOptions>();
-    const usage = argsError(spec, fullName, args.length);
-    if (usage) {
-      process.stderr.write(`berth: ${usage}\n`);
-      state.code = EXIT_FAILURE;
-      return;
-    }
-    const ctx = new CommandContext(globals, fullName, early);
-    try {
-      const mod = await spec.load();
-      const code = await mod.run(ctx, args, opts);
-      state.code = typeof code === 'number' ? code : 0;
-    } catch (err) {
-      reportError(err, { debug: globals.debug });
-      state.code = exitCodeFor(err, spec.exitPolicy);
-    } finally {
-      await ctx.close();
-    }
+  cmd.action(async (args: string[], opts: CommandOptions) => {
+    state.code = await runCommandAction(spec, fullName, program.opts<GlobalOptions>(), args, opts, early);
   });
 }
 
@@ -112,15 +86,11 @@ export function buildProgram(state: RunState, commandWord?: string, early?: Earl
     .description('A Docker-compatible container engine')
     .usage('[OPTIONS] COMMAND')
     .enablePositionalOptions()
-    .option('-H, --host <string>', 'Daemon socket to connect to (default $DOCKER_HOST or unix:///run/berth/berth.sock)')
-    .option('--data-root <dir>', 'Data root used when the daemon is started on demand (default /var/lib/berth)')
-    .option('-D, --debug', 'Enable debug mode')
-    .option('-l, --log-level <string>', 'Set the logging level ("trace"|"debug"|"info"|"warn"|"error")')
-    .option('-v, --version', 'Print version information and quit')
     .exitOverride()
     .configureHelp(HELP)
     .configureOutput({ outputError: (str, write) => write(dockerizeError(str)) })
     .showHelpAfterError("\nRun 'berth --help' for more information");
+  for (const o of GLOBAL_OPTIONS) program.option(o.flags, o.description);
   const known = commandWord !== undefined && commands.some((c) => c.names.some((n) => n.split(' ')[0] === commandWord));
   const wanted = (name: string) => !known || name.split(' ')[0] === commandWord;
   const groupCmds = new Map<string, Command>();

@@ -81,22 +81,25 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   { flags: '-w, --workdir <string>', description: 'Working directory inside the container' },
 ];
 
+/** `run`, which hot-run.ts also reads on its own (quick-argv.ts). */
+export const RUN_COMMAND: CommandSpec = {
+  names: ['container run', 'run'],
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create and run a new container from an image',
+  args: { min: 1 },
+  options: [
+    ...CREATE_OPTIONS,
+    { flags: '-d, --detach', description: 'Run container in background and print container ID' },
+    { flags: '--detach-keys <string>', description: 'Override the key sequence for detaching a container' },
+    { flags: '--sig-proxy [bool]', description: 'Proxy received signals to the process', default: true },
+  ],
+  exitPolicy: 'run',
+  passThrough: true,
+  load: () => import('../commands/container-run.js'),
+};
+
 export const containerCommands: CommandSpec[] = [
-  {
-    names: ['container run', 'run'],
-    usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-    description: 'Create and run a new container from an image',
-    args: { min: 1 },
-    options: [
-      ...CREATE_OPTIONS,
-      { flags: '-d, --detach', description: 'Run container in background and print container ID' },
-      { flags: '--detach-keys <string>', description: 'Override the key sequence for detaching a container' },
-      { flags: '--sig-proxy [bool]', description: 'Proxy received signals to the process', default: true },
-    ],
-    exitPolicy: 'run',
-    passThrough: true,
-    load: () => import('../commands/container-run.js'),
-  },
+  RUN_COMMAND,
   {
     names: ['container create', 'create'],
     usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
