@@ -1,6 +1,6 @@
 // What every command receives: the global flags, the output streams, and a lazily
 // created Engine API client that starts berthd on demand when the default socket is dead.
-import type { EngineClient } from '../client/index.js';
+import type { EngineClient, PreconnectedSocket } from '../client/index.js';
 
 export interface GlobalOptions {
   host?: string;
@@ -28,16 +28,22 @@ export interface EarlyClient {
 }
 
 /**
- * Creates the client for `hostFlag` and sends its /_ping at once. Undefined for a host that
- * does not parse; a failed ping is left for the command to meet and report as always.
+ * Creates the client for `hostFlag` and sends its /_ping at once (on `preconnected`, where
+ * main.ts already wrote it). Undefined for a host that does not parse; a failed ping is left
+ * for the command to meet and report as always.
  */
-export function earlyClient(client: typeof import('../client/index.js'), hostFlag: string | undefined): EarlyClient | undefined {
+export function earlyClient(
+  client: typeof import('../client/index.js'),
+  hostFlag: string | undefined,
+  preconnected?: PreconnectedSocket,
+): EarlyClient | undefined {
   try {
     const host = client.resolveHost(hostFlag);
-    const c = new client.EngineClient({ host, transport: CLI_TRANSPORT });
+    const c = new client.EngineClient({ host, transport: CLI_TRANSPORT, preconnected });
     c.apiVersion().catch(() => undefined);
     return { host, client: c };
   } catch {
+    preconnected?.socket.destroy();
     return undefined;
   }
 }

@@ -6,6 +6,7 @@
 // registered in it (runProgram's commandWord), and the catalog's other commands are stubs there.
 // A plain command line (quick-argv.ts) skips commander altogether.
 import * as client from '../client/index.js';
+import type { PreconnectedSocket } from '../client/index.js';
 import { GLOBAL_OPTIONS } from './catalog/global-options.js';
 import { RUN_COMMAND } from './catalog/containers.js';
 import { runCommandAction } from './command-action.js';
@@ -14,12 +15,18 @@ import { EXIT_FAILURE } from './exit-codes.js';
 import { quickArgv } from './quick-argv.js';
 import { reportError } from './report-error.js';
 
-/** Runs `argv` (a `run` command line); the client's /_ping goes out before it is parsed. */
-export async function runHotCommand(argv: string[], opts: { commandWord: string; host: string | undefined }): Promise<number> {
-  const early = earlyClient(client, opts.host);
+/**
+ * Runs `argv` (a `run` command line); the client's /_ping goes out before it is parsed, or
+ * went out on `preconnected` before this bundle loaded (main.ts).
+ */
+export async function runHotCommand(
+  argv: string[],
+  opts: { commandWord: string; host: string | undefined; preconnected?: PreconnectedSocket },
+): Promise<number> {
+  const early = earlyClient(client, opts.host, opts.preconnected);
   // One turn of the event loop: the socket's connect completes and the /_ping is written now,
   // so the daemon answers it while the command line is parsed (the create needs its answer).
-  await new Promise<void>((r) => setImmediate(r));
+  if (!opts.preconnected) await new Promise<void>((r) => setImmediate(r));
   try {
     const quick = opts.commandWord === 'run' ? quickArgv(argv, GLOBAL_OPTIONS, 'run', RUN_COMMAND.options) : undefined;
     if (quick) {

@@ -7,6 +7,7 @@
 // a V8 code cache (load-cjs.ts), so this file stays small: node compiles it on every run.
 import { join } from 'node:path';
 import { loadCjsWithCache } from './load-cjs.js';
+import { preconnect } from './preconnect.js';
 
 // The shebang (scripts/build.mjs) starts node without NODE_EXTRA_CA_CERTS, which costs
 // ~50 ms at node's start and is of no use to the CLI; children (berthd started on demand,
@@ -77,12 +78,20 @@ type HotModule = typeof import('./hot-run.js');
 /** `berth run` from its one-module bundle, or undefined when there is none (sources under tsx). */
 async function runHot(argv: string[], p: Peek): Promise<number | undefined> {
   if (typeof __BERTH_HOT_RUN__ !== 'string' || p.command !== 'run' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  // The /_ping goes out first and is answered while the bundle loads (preconnect.ts). One turn
+  // of the event loop completes the connect and writes it. The build makes this file CommonJS,
+  // where require() loads node:net without starting the ES module loader.
+  const preconnected = preconnect(p.host, process.env, (require('node:net') as typeof import('node:net')).connect);
+  if (preconnected) await new Promise<void>((r) => setImmediate(r));
   // CommonJS through node:vm with a V8 code cache (load-cjs.ts): Node 20 caches no ESM code.
-  // The build makes this file CommonJS too, where __dirname is dist/.
+  // __dirname is dist/.
   const loaded = loadCjsWithCache(join(__dirname, __BERTH_HOT_RUN__));
-  if (!loaded) return undefined;
+  if (!loaded) {
+    preconnected?.socket.destroy();
+    return undefined;
+  }
   try {
-    return await (loaded.exports as HotModule).runHotCommand(argv, { commandWord: p.command, host: p.host });
+    return await (loaded.exports as HotModule).runHotCommand(argv, { commandWord: p.command, host: p.host, preconnected });
   } finally {
     loaded.saveCache?.();
   }

@@ -13,7 +13,7 @@ import { BerthError, type ErrorKind } from '../util/index.js';
 import { parseHost, type EngineEndpoint } from './host.js';
 import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
 import type { HijackedConnection } from './hijack.js';
-import { RawHttpPool, type RawRequest } from './raw-http.js';
+import { RawHttpPool, type PreconnectedSocket, type RawRequest } from './raw-http.js';
 import type { EventMessage } from './types/events.js';
 import type {
   HistoryResponseItem,
@@ -169,6 +169,12 @@ export interface EngineClientOptions {
    * still use node:http.
    */
   transport?: 'node-http' | 'socket';
+  /**
+   * A connection to the host's socket with the /_ping already written on it (the CLI's entry
+   * opens it while the rest of the CLI loads); transport 'socket' only. Used for the ping if
+   * its bytes are the ping's, closed otherwise.
+   */
+  preconnected?: PreconnectedSocket;
 }
 
 export class EngineClient {
@@ -180,9 +186,11 @@ export class EngineClient {
   private readonly target: { socketPath: string } | { host: string; port: number };
   private negotiated: string | undefined;
   private negotiation: Promise<string> | undefined;
+  private preconnected: PreconnectedSocket | undefined;
 
   constructor(opts: EngineClientOptions) {
     this.host = opts.host;
+    this.preconnected = opts.preconnected;
     this.endpoint = parseHost(opts.host);
     this.negotiated = opts.apiVersion;
     this.transport = opts.transport ?? 'node-http';
@@ -196,6 +204,16 @@ export class EngineClient {
   async close(): Promise<void> {
     this.agent?.destroy();
     this.pool?.destroy();
+    this.preconnected?.socket.destroy();
+  }
+
+  /** raw-http's pool, made on first use (with the preconnected socket, if any). */
+  private rawPool(): RawHttpPool {
+    if (!this.pool) {
+      this.pool = new RawHttpPool(this.target, this.preconnected);
+      this.preconnected = undefined;
+    }
+    return this.pool;
   }
 
   /** The API version in use, negotiated once with /_ping (the lower of the server's and ours). */
@@ -250,10 +268,9 @@ export class EngineClient {
     const idleMs = opts.longLived ? 0 : IDLE_TIMEOUT_MS;
     const timeoutError = () => new BerthError('unavailable', `${method} ${path}: the daemon at ${this.host} did not answer in time`);
     if (this.transport === 'socket' && !stream) {
-      this.pool ??= new RawHttpPool(this.target);
       let res;
       try {
-        res = await this.pool.request(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, idleMs, timeoutError));
+        res = await this.rawPool().request(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, idleMs, timeoutError));
       } catch (err) {
         throw this.requestError(err);
       }
@@ -323,7 +340,6 @@ export class EngineClient {
     path: string,
     opts: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal },
   ): Promise<HijackedConnection> {
-    this.pool ??= new RawHttpPool(this.target);
     const headers: Record<string, string> = {};
     if ('socketPath' in this.target) headers['host'] = 'api.moby.localhost';
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
@@ -331,7 +347,7 @@ export class EngineClient {
     let res;
     try {
       const timeoutError = () => new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`);
-      res = await this.pool.upgrade(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, CONNECT_TIMEOUT_MS, timeoutError));
+      res = await this.rawPool().upgrade(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, CONNECT_TIMEOUT_MS, timeoutError));
     } catch (err) {
       throw this.requestError(err);
     }

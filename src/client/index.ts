@@ -7,6 +7,7 @@ export * from './volumes-api.js';
 export * from './networks-api.js';
 export * from './stdio-frames.js';
 export type { HijackedConnection } from './hijack.js';
+export type { PreconnectedSocket } from './raw-http.js';
 export type * from './types/system.js';
 export type * from './types/events.js';
 export type * from './types/containers.js';

@@ -26,6 +26,18 @@ export interface RawRequest {
 
 export type RawHeaders = Record<string, string | string[] | undefined>;
 
+/**
+ * A connection the caller opened before this client existed, with a request already written
+ * on it (the CLI's entry sends the /_ping while it loads the rest of itself). The pool uses it
+ * for its first exchange if that exchange's bytes are exactly `written` on the same socket
+ * path; otherwise it closes it and connects as usual.
+ */
+export interface PreconnectedSocket {
+  socketPath: string;
+  socket: Socket;
+  written: Buffer;
+}
+
 export interface RawResponse {
   statusCode: number;
   headers: RawHeaders;
@@ -162,14 +174,18 @@ export class RawHttpPool {
   private readonly idle: Socket[] = [];
   private readonly busy = new Set<Socket>();
   private closed = false;
+  private preconnected: PreconnectedSocket | undefined;
 
-  constructor(target: RawTarget) {
+  constructor(target: RawTarget, preconnected?: PreconnectedSocket) {
     this.target = target;
+    this.preconnected = preconnected;
   }
 
   /** Destroys every connection, idle or in use. */
   destroy(): void {
     this.closed = true;
+    this.preconnected?.socket.destroy();
+    this.preconnected = undefined;
     for (const s of [...this.idle, ...this.busy]) s.destroy();
     this.idle.length = 0;
     this.busy.clear();
@@ -182,6 +198,28 @@ export class RawHttpPool {
   /** Sends an `Upgrade: tcp` request: a 101 hands the socket over, any other answer is a normal response. */
   upgrade(req: RawRequest): Promise<RawUpgrade | RawResponse> {
     return this.exchange({ ...req, headers: { ...req.headers, connection: 'Upgrade', upgrade: 'tcp' } }, true);
+  }
+
+  /**
+   * The preconnected socket if `bytes` are what was written on it (the first exchange only);
+   * a socket that failed or carries another request is closed, and the exchange connects anew.
+   */
+  private takePreconnected(req: RawRequest, bytes: Buffer): Socket | undefined {
+    const pre = this.preconnected;
+    if (!pre) return undefined;
+    this.preconnected = undefined;
+    const s = pre.socket;
+    if ('socketPath' in this.target && pre.socketPath === this.target.socketPath && !s.destroyed && pre.written.equals(bytes)) {
+      if (s.connecting) {
+        s.setTimeout(req.connectTimeoutMs);
+        s.once('connect', () => s.setTimeout(req.idleTimeoutMs));
+      } else s.setTimeout(req.idleTimeoutMs);
+      // Paused by its opener, so that the answer waits in the socket for this exchange.
+      s.resume();
+      return s;
+    }
+    s.destroy();
+    return undefined;
   }
 
   /** A kept-alive idle connection, or a new one (always for an upgrade, as docker's client does). */
@@ -236,15 +274,17 @@ export class RawHttpPool {
         reject(abortError(req.signal));
         return;
       }
-      const sock = this.take(req, upgrade);
-      this.busy.add(sock);
       if (!('socketPath' in this.target)) req.headers['host'] ??= `${this.target.host}:${this.target.port}`;
       const lines = [`${req.method} ${req.path} HTTP/1.1`];
       for (const [k, v] of Object.entries(req.headers)) lines.push(`${k}: ${v}`);
       if (req.body) lines.push(`content-length: ${req.body.length}`);
       else if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE') lines.push('content-length: 0');
       const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-      sock.write(req.body ? Buffer.concat([head, req.body]) : head);
+      const bytes = req.body ? Buffer.concat([head, req.body]) : head;
+      const preconnected = this.takePreconnected(req, bytes);
+      const sock = preconnected ?? this.take(req, upgrade);
+      this.busy.add(sock);
+      if (!preconnected) sock.write(bytes);
 
       let settled = false;
       let body: Readable | undefined;
