@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errorMessage } from '../util/index.js';
 import { spawnConmon, type ConmonStartOptions, type PendingConmon } from './conmon.js';
-import type { ContainerContext } from './container-context.js';
+import { settleAll, type ContainerContext } from './container-context.js';
 import type { Container } from './container-record.js';
 import { conmonLogSizeMax } from './logs.js';
 import { resolveInRoot } from './rootfs-path.js';
@@ -123,7 +123,9 @@ export async function dropPrestart(c: Container): Promise<void> {
 export async function startLookups(c: Container): Promise<StartLookups> {
   const spec = c.config.spec;
   const image = c.config.image.config;
-  const [user] = await Promise.all([
+  // settleAll: a failed executable check must not leave the user lookup reading the rootfs
+  // while the failed start unmounts it (umount then found it busy).
+  const [user] = await settleAll([
     resolveUser(c.rootfs, spec.user || image.User || '', spec.host.groupAdd),
     checkExecutable(c, c.config.path, [...(image.Env ?? []), ...spec.env], spec.workingDir || image.WorkingDir || '/'),
   ]);
