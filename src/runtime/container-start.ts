@@ -44,7 +44,7 @@ export async function startProcess(ctx: ContainerContext, c: Container, opts: { 
     const held = conmon;
     cleanup.push(() => held.abandon());
     const rootfsReady = (async () => {
-      await Promise.all([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
+      await settleAll([rm(join(c.exitDir, c.id), { force: true }), rm(join(c.bundle, 'oom'), { force: true }), ctx.mountRootfs(c, opts)]);
       tMount = performance.now();
     })();
     let args = [c.config.path, ...c.config.args];
