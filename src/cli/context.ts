@@ -52,8 +52,14 @@ export class CommandContext {
   readonly globals: GlobalOptions;
   /** `image ls`: the name the command was invoked by (for messages). */
   readonly commandName: string;
-  readonly stdout: NodeJS.WriteStream = process.stdout;
-  readonly stderr: NodeJS.WriteStream = process.stderr;
+  /** process.stdout, made when first used (main.ts: a silent `berth run` never makes it). */
+  get stdout(): NodeJS.WriteStream {
+    return process.stdout;
+  }
+
+  get stderr(): NodeJS.WriteStream {
+    return process.stderr;
+  }
   private clientPromise: Promise<EngineClient> | undefined;
   private opened: EngineClient | undefined;
 

@@ -97,9 +97,43 @@ async function runHot(argv: string[], p: Peek): Promise<number | undefined> {
   }
 }
 
+/**
+ * A reader that went away (`berth save x | head -c 1`): stop quietly with the status a
+ * SIGPIPE gives, as the docker CLI (a Go program) does, instead of an EPIPE error.
+ */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+}
+
+/**
+ * Node makes process.stdout on first use (~0.5 ms: a tty, pipe or file stream); a `berth run`
+ * whose container prints nothing never needs it. The handler above is attached when it is made.
+ */
+let stdoutMade = false;
+const stdoutProperty = Object.getOwnPropertyDescriptor(process, 'stdout');
+if (stdoutProperty?.get && stdoutProperty.configurable) {
+  const make = stdoutProperty.get;
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: stdoutProperty.enumerable,
+    get(): NodeJS.WriteStream {
+      const stdout = make.call(process) as NodeJS.WriteStream;
+      if (!stdoutMade) {
+        stdoutMade = true;
+        stdout.on('error', onStdoutError);
+      }
+      return stdout;
+    },
+  });
+} else {
+  stdoutMade = true;
+  process.stdout.on('error', onStdoutError);
+}
+
 async function finish(code: number): Promise<never> {
   // Let buffered stdout reach a pipe before exiting.
-  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  if (stdoutMade) await new Promise<void>((r) => process.stdout.write('', () => r()));
   process.exit(code);
 }
 
@@ -119,13 +153,6 @@ async function main(argv: string[]): Promise<number> {
   const { runCold } = await import('./cold-main.js');
   return runCold(argv, p.command, p.host);
 }
-
-// A reader that went away (`berth save x | head -c 1`): stop quietly with the status a
-// SIGPIPE gives, as the docker CLI (a Go program) does, instead of an EPIPE error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(141);
-  throw err;
-});
 
 main(process.argv.slice(2)).then(finish, (err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

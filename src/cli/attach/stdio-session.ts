@@ -199,8 +199,14 @@ export async function runTerminalSession(opts: TerminalSessionOptions): Promise<
       conn: opts.conn,
       tty: opts.tty,
       stdin: opts.withStdin ? process.stdin : undefined,
-      stdout: opts.stdout,
-      stderr: opts.stderr,
+      // Read when first written to: process.stdout is made on first use, and a container that
+      // prints nothing never needs it (main.ts).
+      get stdout() {
+        return opts.stdout;
+      },
+      get stderr() {
+        return opts.stderr;
+      },
       resize: opts.resize,
       detachKeys: opts.detachKeys ? parseDetachKeys(opts.detachKeys) : undefined,
     });

@@ -74,8 +74,13 @@ export async function run(ctx: CommandContext, rawArgs: string[], opts: CommandO
       conn,
       tty: body.Tty === true,
       withStdin: body.AttachStdin === true,
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
+      // Made on first write (a silent container needs neither).
+      get stdout() {
+        return ctx.stdout;
+      },
+      get stderr() {
+        return ctx.stderr;
+      },
       resize: (h, w) => api.resize(id, h, w),
       detachKeys,
       kill: isSigProxy(opts['sigProxy']) ? (s) => api.kill(id, s) : undefined,
