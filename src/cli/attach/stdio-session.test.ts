@@ -84,3 +84,58 @@ test('a bare bool flag gives back the word it swallowed', async () => {
   assert.equal(isSigProxy(true), true);
   assert.equal(isSigProxy('busybox'), true);
 });
+
+test('the output ends with the connection, which is then closed', async () => {
+  const { sock } = fakeSocket([frame(1, 'a'), frame(1, 'b')]);
+  const out = sink();
+  await runStdioSession({ conn: { socket: sock, head: Buffer.alloc(0), headers: {} }, tty: false, stdout: out, stderr: sink() });
+  assert.equal(out.text, 'ab');
+  assert.equal(sock.destroyed, true);
+});
+
+test('a connection that fails mid-output fails the session with its error, after what came before it', async () => {
+  let sent = false;
+  const sock = new Duplex({
+    read() {
+      if (!sent) {
+        sent = true;
+        this.push(frame(1, 'partial'));
+      } else setImmediate(() => this.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })));
+    },
+    write: (_c, _e, cb) => cb(),
+  });
+  const out = sink();
+  await assert.rejects(runStdioSession({ conn: { socket: sock, head: Buffer.alloc(0), headers: {} }, tty: false, stdout: out, stderr: sink() }), /read ECONNRESET/);
+  assert.equal(out.text, 'partial');
+});
+
+test('a connection closed before its end is a premature close, as with the stream iterator', async () => {
+  const sock = new Duplex({ read() {}, write: (_c, _e, cb) => cb() });
+  setImmediate(() => sock.destroy());
+  await assert.rejects(runStdioSession({ conn: { socket: sock, head: Buffer.alloc(0), headers: {} }, tty: true, stdout: sink(), stderr: sink() }), {
+    code: 'ERR_STREAM_PREMATURE_CLOSE',
+  });
+});
+
+test('a slow stdout holds the reading of the connection until it drains', async () => {
+  const frames = Array.from({ length: 20 }, (_, i) => frame(1, `${i},`));
+  const { sock } = fakeSocket(frames);
+  let inFlight = 0;
+  let most = 0;
+  let text = '';
+  const slow = new Writable({
+    highWaterMark: 1,
+    write(c: Buffer, _e, cb) {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      text += c.toString();
+      setTimeout(() => {
+        inFlight--;
+        cb();
+      }, 1);
+    },
+  });
+  await runStdioSession({ conn: { socket: sock, head: Buffer.alloc(0), headers: {} }, tty: false, stdout: slow, stderr: sink() });
+  assert.equal(text, Array.from({ length: 20 }, (_, i) => `${i},`).join(''));
+  assert.equal(most, 1);
+});
