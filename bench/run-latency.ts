@@ -57,17 +57,36 @@ function sample(n: number, fn: () => number): number[] {
 
 const NONE_ARGS = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
 
+function withoutCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = env;
+  return rest;
+}
+
+interface Command {
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs the commands in turn, the order reversed every other round, so that all see the same load: times per command. */
+function alternating(commands: Command[]): number[][] {
+  const times = commands.map(() => [] as number[]);
+  for (const c of commands) timed(c.cmd, c.args, c.env);
+  for (let i = 0; i < RUNS; i++) {
+    const order = commands.map((_, k) => k);
+    if (i % 2) order.reverse();
+    for (const k of order) times[k]!.push(timed(commands[k]!.cmd, commands[k]!.args, commands[k]!.env));
+  }
+  return times;
+}
+
 /** Runs alternating between this berthd and another engine (the other checkout's, dockerd): same load for both. */
 function interleaved(envMine: NodeJS.ProcessEnv, envOther: NodeJS.ProcessEnv, argsMine = NONE_ARGS, argsOther = argsMine): { mine: number[]; other: number[] } {
-  const mine: number[] = [];
-  const other: number[] = [];
-  timed(DOCKER, argsMine, envMine);
-  timed(DOCKER, argsOther, envOther);
-  for (let i = 0; i < RUNS; i++) {
-    const order = i % 2 ? [envMine, envOther] : [envOther, envMine];
-    for (const env of order) (env === envMine ? mine : other).push(timed(DOCKER, env === envMine ? argsMine : argsOther, env));
-  }
-  return { mine, other };
+  const [mine, other] = alternating([
+    { cmd: DOCKER, args: argsMine, env: envMine },
+    { cmd: DOCKER, args: argsOther, env: envOther },
+  ]);
+  return { mine: mine!, other: other! };
 }
 
 async function runcFloor(root: string, rootfs: string): Promise<number[]> {
@@ -179,6 +198,19 @@ async function main(): Promise<void> {
       const pair = interleaved(b.env, denv, bridged ? defaultArgs : NONE_ARGS, defaultArgs);
       const [pm, pd] = [median(pair.mine), median(pair.other)];
       console.log(`${`alternating, berth ${bridged ? 'default bridge' : '--network none'} / dockerd default`.padEnd(44)} ${pm.toFixed(1).padStart(8)} / ${pd.toFixed(1)} ms = ${(pm / pd).toFixed(2)} (lower quartiles ${quantile(pair.mine, 0.25).toFixed(1)} / ${quantile(pair.other, 0.25).toFixed(1)} ms, load ${loadAverage()})`);
+      // The berth CLI beside the floor of any node client (bench/node-run-floor.cjs: the docker
+      // CLI's requests and nothing else), both against berthd, alternating with dockerd's run.
+      const sock = b.env['DOCKER_HOST']!.replace(/^unix:\/\//, '');
+      const clients = alternating([
+        { cmd: DOCKER, args: defaultArgs, env: denv },
+        { cmd: DOCKER, args: defaultArgs, env: b.env },
+        { cmd: cli, args: ['-H', b.env['DOCKER_HOST']!, ...defaultArgs], env: b.env },
+        // Without NODE_EXTRA_CA_CERTS, as the berth CLI's shebang starts node (docs/cli.md).
+        { cmd: process.execPath, args: [join(import.meta.dirname, 'node-run-floor.cjs'), sock], env: withoutCaCerts(b.env) },
+      ]).map(median);
+      const names = ['docker run → dockerd', 'docker run → berthd', 'berth run → berthd', 'node client floor → berthd'];
+      console.log(`alternating, all four on the default bridge (load ${loadAverage()}), median and ÷ dockerd:`);
+      for (const [k, ms] of clients.entries()) console.log(`  ${names[k]!.padEnd(42)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / clients[0]!).toFixed(2)}`);
       const pid = dockerdPid();
       const d = detachedRound([DOCKER], denv, [], 'busybox', () => ({ daemon: rssMb(pid), containerd: rssOfProcesses('containerd', 'containerd.toml'), shims: rssOfProcesses('containerd-shim', 'moby') }));
       console.log(line(`dockerd: ${DETACHED} × run -d sleep, then rm -f all`, d.ms, detachedTotal));
