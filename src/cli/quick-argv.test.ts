@@ -221,8 +221,10 @@ test('the quick parse leaves errors, help and other commands to commander', () =
 });
 
 test('the quick parse declines options written in a way it does not read', () => {
-  const odd: OptionSpec[] = [{ flags: '-a|--all', description: 'pipe-separated' }];
-  assert.equal(quickArgv(['run', 'busybox'], GLOBAL_OPTIONS, 'run', odd), undefined);
+  for (const flags of ['-a|--all', '-a,--all', '--all <a> <b>', '--All', '--all-', '-ab, --all', '--all <a', '--all [a>']) {
+    assert.equal(quickArgv(['run', 'busybox'], GLOBAL_OPTIONS, 'run', [{ flags, description: 'odd' }]), undefined, flags);
+  }
+  assert.ok(quickArgv(['run', 'busybox'], GLOBAL_OPTIONS, 'run', [{ flags: '-a, --all-of-it <x>', description: 'plain' }]));
   const repeatedBool: OptionSpec[] = [{ flags: '--all', description: 'repeatable boolean', repeatable: true }];
   assert.equal(quickArgv(['run', 'busybox'], GLOBAL_OPTIONS, 'run', repeatedBool), undefined);
 });

@@ -39,11 +39,47 @@ export interface QuickArgv {
   opts: CommandOptions;
 }
 
-/** `-a, --attach <list>`, `--rm`, `--sig-proxy [bool]`, `--no-healthcheck`. */
-const FLAGS_RE = /^(?:(-[^-]), )?(--[a-z0-9][a-z0-9-]*)(?: (<[^>]+>|\[[^\]]+\]))?$/;
+/** A long flag's name: lower-case letters, digits and inner dashes (`dns-search`, `no-healthcheck`). */
+function isFlagName(name: string): boolean {
+  if (name === '' || name[0] === '-' || name[name.length - 1] === '-') return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+  }
+  return true;
+}
 
+/**
+ * `-a, --attach <list>`, `--rm`, `--sig-proxy [bool]`, `--no-healthcheck` split into their
+ * parts; undefined for any other way of writing flags. String operations, not a regex: V8
+ * compiles a regex on its first use, in every `berth run`.
+ */
+function splitFlags(flags: string): { short: string | undefined; long: string; value: string | undefined } | undefined {
+  const words = flags.split(' ');
+  let i = 0;
+  let short: string | undefined;
+  const first = words[0]!;
+  if (first.length === 3 && first[0] === '-' && first[1] !== '-' && first[2] === ',') {
+    short = first.slice(0, 2);
+    i = 1;
+  }
+  const long = words[i];
+  if (long === undefined || !long.startsWith('--') || !isFlagName(long.slice(2))) return undefined;
+  const value = words[i + 1];
+  if (words.length > i + 2) return undefined;
+  if (value !== undefined) {
+    const close = value[0] === '<' ? '>' : value[0] === '[' ? ']' : undefined;
+    if (!close || value.length < 3 || value[value.length - 1] !== close || value.slice(1, -1).includes(close)) return undefined;
+  }
+  return { short, long, value };
+}
+
+/** commander's camelcase(): `dns-search` → `dnsSearch`. */
 function camelcase(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const parts = name.split('-');
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i++) out += parts[i]![0]!.toUpperCase() + parts[i]!.slice(1);
+  return out;
 }
 
 /** The table of `options`, or undefined when one of them is written in a way not read here. */
@@ -51,9 +87,9 @@ function flagTable(options: OptionSpec[]): FlagTable | undefined {
   const byFlag = new Map<string, Flag>();
   const defaults: [string, string | boolean][] = [];
   for (const o of options) {
-    const m = FLAGS_RE.exec(o.flags);
-    if (!m) return undefined;
-    const [, short, long, value] = m as unknown as [string, string | undefined, string, string | undefined];
+    const parts = splitFlags(o.flags);
+    if (!parts) return undefined;
+    const { short, long, value } = parts;
     const negate = long.startsWith('--no-');
     const kind: FlagKind = value ? (value.startsWith('<') ? 'required' : 'optional') : negate ? 'negate' : 'boolean';
     // commander would collect `undefined` for a repeatable flag without a value.
