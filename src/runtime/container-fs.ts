@@ -10,6 +10,7 @@ import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, ta
 import type { Container } from './container-service.js';
 import type { ImageRuntimeConfig } from './container-spec.js';
 import { forgetLookups } from './container-prestart.js';
+import { checkWritable, containerPathOf } from './container-view.js';
 import { mergeEnv } from './oci-spec.js';
 import type { ImageLookup, RootfsSnapshotter } from './ports.js';
 import { resolveInRoot } from './rootfs-path.js';
@@ -29,6 +30,8 @@ export interface CommitOptions {
 export interface FilesystemHost {
   get(ref: string): Container;
   withRootfs<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T>;
+  /** withRootfs with the container's volumes, binds and network files over the rootfs (container-view.ts). */
+  withView<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T>;
   publish(c: Container, action: string, extra?: Record<string, string>): void;
   readonly runc: RuncRuntime;
 }
@@ -42,13 +45,13 @@ export class ContainerFilesystem {
 
   async archiveStat(ref: string, path: string): Promise<PathStat> {
     const c = this.host.get(ref);
-    return this.host.withRootfs(c, (root) => statPath(root, checkArchivePath(path), c.id));
+    return this.host.withView(c, (root) => statPath(root, checkArchivePath(path), c.id));
   }
 
   /** Streams a tar of `path` to `consume` (the stat is known before the first byte). */
   async archiveGet(ref: string, path: string, consume: (stat: PathStat, tar: Readable) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const c = this.host.get(ref);
-    await this.host.withRootfs(c, async (root) => {
+    await this.host.withView(c, async (root) => {
       const st = await statPath(root, checkArchivePath(path), c.id);
       const t = tarPath(await hostPathOf(root, path), opts);
       await Promise.all([consume(st, t.stream), t.done]);
@@ -58,11 +61,12 @@ export class ContainerFilesystem {
   /** Unpacks a tar into the directory `path` of the container (`docker cp - ctr:/dir`). */
   async archivePut(ref: string, path: string, tar: Readable, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const c = this.host.get(ref);
-    await this.host.withRootfs(c, async (root) => {
+    await this.host.withView(c, async (root) => {
       const dest = await resolveInRoot(root, checkArchivePath(path));
       const st = await stat(dest).catch(() => undefined);
       if (!st) throw notFound(`Could not find the file ${path} in container ${c.id}`);
       if (!st.isDirectory()) throw new BerthError('invalid-argument', 'extraction point is not a directory');
+      checkWritable(c, containerPathOf(root, dest));
       // What the first start would have used from the rootfs (its user, its executable) may change now.
       forgetLookups(c);
       // extractArchive resolves every existing symlink of the container as a chroot at `root`

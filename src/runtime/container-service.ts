@@ -4,12 +4,13 @@
 // is never held while waiting for a container to exit; exits arrive through conmon's exit file.
 import { totalmem } from 'node:os';
 import type { Readable } from 'node:stream';
-import { BerthError, errorKind, errorMessage } from '../util/index.js';
+import { BerthError, KeyedMutex, errorKind, errorMessage } from '../util/index.js';
 import { DEFAULT_DETACH_KEYS, forwardStdin, parseDetachKeys } from './attach.js';
 import type { Change, PathStat } from './archive.js';
 import { ContainerFilesystem, type CommitOptions } from './container-fs.js';
 import { ContainerContext, type ContainerServiceOptions, type RemoveOptions } from './container-context.js';
 import { createContainer } from './container-create.js';
+import { viewMounts, withMountsOver } from './container-view.js';
 import { logRotation } from './container-exit.js';
 import { settleNextExit, type Container, type CreateResult, type ExitInfo } from './container-record.js';
 import { removeContainer } from './container-remove.js';
@@ -41,6 +42,8 @@ export { logRotation } from './container-exit.js';
 export class ContainerService extends ContainerContext {
   /** cp, export, diff, commit, sizes (container-fs.ts). */
   readonly fs: ContainerFilesystem;
+  /** Serializes the cp views of one container (withView). */
+  private readonly viewLocks = new KeyedMutex();
 
   constructor(opts: ContainerServiceOptions) {
     super(opts);
@@ -228,6 +231,11 @@ export class ContainerService extends ContainerContext {
   // ---------- filesystem: cp, export, diff, commit ----------
 
   /** Runs `fn` with the rootfs mounted: as it is when running, else mounted for the duration (under the lock). */
+  withView<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    // One view at a time per container: each takes its binds off the same places.
+    return this.withRootfs(c, (rootfs) => this.viewLocks.run(c.id, () => withMountsOver(rootfs, viewMounts(c), () => fn(rootfs))));
+  }
+
   async withRootfs<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {
     if (c.isRunning) return fn(c.rootfs);
     return this.locks.run(c.id, async () => {
