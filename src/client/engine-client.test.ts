@@ -127,3 +127,35 @@ test('the host comes from the flag, then DOCKER_HOST, then the default', () => {
   assert.throws(() => parseHost('ssh://x'), /invalid host/);
   assert.throws(() => parseHost('unix://relative.sock'), /absolute/);
 });
+
+both('an answer cut after its head fails with the connection\'s error, not as an unreachable daemon', async (t, transport) => {
+  const client = await serve(t, (req, res) => {
+    if (req.url === '/_ping') return ping(res);
+    if (req.url!.includes('/hangup')) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"Id":');
+    setTimeout(() => res.socket?.destroy(), 5);
+  }, transport);
+  await assert.rejects(client.inspectImage('cut'), (e: unknown) => !(e instanceof DaemonUnreachableError) && (e as NodeJS.ErrnoException).code === 'ECONNRESET');
+  await assert.rejects(client.inspectImage('hangup'), (e: unknown) => e instanceof DaemonUnreachableError);
+});
+
+both('a JSON answer in pieces, chunked, or empty is read whole', async (t, transport) => {
+  const client = await serve(t, (req, res) => {
+    if (req.url === '/_ping') return ping(res);
+    if (req.url!.includes('/empty')) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    // No content-length: node:http sends it chunked, in two writes.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"Id":"a');
+    setTimeout(() => res.end('bc","Warnings":[]}'), 5);
+  }, transport);
+  assert.deepEqual(await client.inspectImage('pieces'), { Id: 'abc', Warnings: [] });
+  assert.equal(await client.inspectImage('empty'), undefined);
+});

@@ -13,7 +13,7 @@ import { BerthError, type ErrorKind } from '../util/index.js';
 import { parseHost, type EngineEndpoint } from './host.js';
 import { followProgress, readJsonLines, type JsonProgressMessage } from './json-stream.js';
 import type { HijackedConnection } from './hijack.js';
-import { RawHttpPool, type PreconnectedSocket, type RawRequest } from './raw-http.js';
+import { RawHttpPool, type PreconnectedSocket, type RawBufferedResponse, type RawRequest } from './raw-http.js';
 import type { EventMessage } from './types/events.js';
 import type {
   HistoryResponseItem,
@@ -234,16 +234,24 @@ export class EngineClient {
 
   // --- generic transport ---------------------------------------------------------
 
+  /** `path` under the negotiated API version (the /_ping has none). */
+  private async versioned(path: string, signal: AbortSignal | undefined): Promise<string> {
+    return path === '/_ping' ? path : `/v${await this.apiVersion({ signal })}${path}`;
+  }
+
   /** Sends a request and returns the raw response; statuses ≥ 400 become EngineApiError. */
   async stream(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<StreamResponse> {
-    const versioned = path === '/_ping' ? path : `/v${await this.apiVersion({ signal: opts.signal })}${path}`;
-    return this.raw(method, versioned, opts);
+    return this.raw(method, await this.versioned(path, opts.signal), opts);
   }
 
   /** Sends a request and parses the JSON answer (undefined for an empty body). */
   async request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.stream(method, path, opts);
-    const text = await readBodyText(res.body);
+    const versioned = await this.versioned(path, opts.signal);
+    // raw-http reads an answer read whole without a stream (requestBuffered).
+    const text =
+      this.transport === 'socket' && !isReadable(opts.body)
+        ? chunksText((await this.rawBuffered(method, versioned, opts)).chunks)
+        : await readBodyText((await this.raw(method, versioned, opts)).body);
     if (!text.trim()) return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -252,7 +260,25 @@ export class EngineClient {
     }
   }
 
-  private async raw(method: HttpMethod, path: string, opts: RequestOptions): Promise<StreamResponse> {
+  /**
+   * raw()'s exchange over raw-http with the answer read whole; statuses ≥ 400 become
+   * EngineApiError, a failure after the head is thrown as the stream's reader would meet it.
+   */
+  private async rawBuffered(method: HttpMethod, path: string, opts: RequestOptions): Promise<RawBufferedResponse> {
+    const { headers, payload, idleMs, timeoutError } = this.requestParts(method, path, opts);
+    let res;
+    try {
+      res = await this.rawPool().requestBuffered(rawRequest(method, path + encodeQuery(opts.query), headers, payload, opts.signal, idleMs, timeoutError));
+    } catch (err) {
+      throw this.requestError(err);
+    }
+    if (res.bodyError) throw res.bodyError;
+    if (res.statusCode >= 400) throw new EngineApiError(res.statusCode, errorMessageOf(chunksText(res.chunks, MAX_ERROR_BODY), res.statusCode));
+    return res;
+  }
+
+  /** A request's headers and JSON payload or stream body, and its idle timeout. */
+  private requestParts(method: HttpMethod, path: string, opts: RequestOptions) {
     const headers: Record<string, string> = { ...opts.headers };
     // The host part is ignored on a unix socket; docker's own client sends this name too.
     if ('socketPath' in this.target) headers['host'] ??= 'api.moby.localhost';
@@ -267,6 +293,11 @@ export class EngineClient {
     }
     const idleMs = opts.longLived ? 0 : IDLE_TIMEOUT_MS;
     const timeoutError = () => new BerthError('unavailable', `${method} ${path}: the daemon at ${this.host} did not answer in time`);
+    return { headers, stream, payload, idleMs, timeoutError };
+  }
+
+  private async raw(method: HttpMethod, path: string, opts: RequestOptions): Promise<StreamResponse> {
+    const { headers, stream, payload, idleMs, timeoutError } = this.requestParts(method, path, opts);
     if (this.transport === 'socket' && !stream) {
       let res;
       try {
@@ -359,12 +390,16 @@ export class EngineClient {
   // --- system ------------------------------------------------------------------
 
   async ping(opts: { signal?: AbortSignal } = {}): Promise<PingResult> {
-    const res = await this.raw('GET', '/_ping', { signal: opts.signal });
-    // The body ("OK") says nothing. node:http's connection is free for the next request only
-    // once it is read; raw-http's is as soon as its bytes arrived, so the answer is not
-    // awaited there (~1 ms of stream events on the way to a run's create).
-    if (this.transport === 'socket') res.body.resume();
-    else await readBodyText(res.body, 0);
+    // The body ("OK") says nothing; node:http's connection is free for the next request only
+    // once it is read. raw-http reads it with the head (no stream: ~1 ms of stream events on
+    // the way to a run's create).
+    let res: { headers: Record<string, string | string[] | undefined> };
+    if (this.transport === 'socket') res = await this.rawBuffered('GET', '/_ping', { signal: opts.signal });
+    else {
+      const streamed = await this.raw('GET', '/_ping', { signal: opts.signal });
+      await readBodyText(streamed.body, 0);
+      res = streamed;
+    }
     const h = (k: string) => {
       const v = res.headers[k];
       return Array.isArray(v) ? v[0] : v;
@@ -515,8 +550,7 @@ export function readBodyText(body: Readable, limit = Infinity): Promise<string> 
     let ended = false;
     body.once('end', () => {
       ended = true;
-      const text = Buffer.concat(chunks).toString('utf8');
-      resolve(limit === Infinity ? text : text.slice(0, limit));
+      resolve(chunksText(chunks, limit));
     });
     // A connection that drops mid-body: node errors the response ("aborted", ECONNRESET);
     // a stream destroyed without an error only closes.
@@ -525,6 +559,21 @@ export function readBodyText(body: Readable, limit = Infinity): Promise<string> 
       if (!ended) reject(new BerthError('unavailable', 'the daemon closed the connection before the end of its answer'));
     });
   });
+}
+
+/**
+ * A body's chunks as text, the first `limit` characters of the chunks that began under
+ * `limit` bytes (readBodyText keeps only those).
+ */
+function chunksText(chunks: Buffer[], limit = Infinity): string {
+  const kept: Buffer[] = [];
+  let size = 0;
+  for (const b of chunks) {
+    if (size < limit) kept.push(b);
+    size += b.length;
+  }
+  const text = Buffer.concat(kept).toString('utf8');
+  return limit === Infinity ? text : text.slice(0, limit);
 }
 
 function errorMessageOf(text: string, status: number): string {

@@ -249,3 +249,36 @@ test('a body its reader destroys before the end closes its connection; one read 
   assert.equal(await text(await pool.request(req('/short'))), 'ok');
   assert.equal(connections(), 2);
 });
+
+test('a buffered request gets the same answers whole, and a drop after the head is its bodyError', async (t) => {
+  const { pool, connections } = await rawServer(t, (head, _body, sock) => {
+    if (head.startsWith('GET /hangup')) sock.destroy();
+    else if (head.startsWith('GET /half')) {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+      setTimeout(() => sock.destroy(), 5);
+    } else if (head.startsWith('GET /chunked')) {
+      const bytes = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+      void (async () => {
+        for (let i = 0; i < bytes.length; i += 4) {
+          sock.write(bytes.subarray(i, i + 4));
+          await sleep(0);
+        }
+      })();
+    } else if (head.startsWith('POST /none')) sock.write('HTTP/1.1 204 No Content\r\n\r\n');
+    else sock.write('HTTP/1.1 404 Not Found\r\nContent-Length: 17\r\n\r\n{"message":"no"}\n');
+  });
+  const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString();
+  const chunked = await pool.requestBuffered(req('/chunked'));
+  assert.equal(chunked.statusCode, 200);
+  assert.equal(text(chunked.chunks), 'hello world');
+  const none = await pool.requestBuffered(req('/none', { method: 'POST' }));
+  assert.deepEqual([none.statusCode, none.chunks, none.bodyError], [204, [], undefined]);
+  const missing = await pool.requestBuffered(req('/missing'));
+  assert.deepEqual([missing.statusCode, text(missing.chunks)], [404, '{"message":"no"}\n']);
+  // The same connection carried all three.
+  assert.equal(connections(), 1);
+  await assert.rejects(pool.requestBuffered(req('/hangup')), (e: NodeJS.ErrnoException) => e.code === 'ECONNRESET' && e.message === 'socket hang up');
+  const half = await pool.requestBuffered(req('/half'));
+  assert.equal(half.statusCode, 200);
+  assert.equal((half.bodyError as NodeJS.ErrnoException | undefined)?.code, 'ECONNRESET');
+});

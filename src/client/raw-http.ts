@@ -45,6 +45,17 @@ export interface RawResponse {
   body: Readable;
 }
 
+/**
+ * A response read whole (requestBuffered): its body's chunks as they came, or the error that
+ * ended it after its head (a dropped connection, a timeout, an abort).
+ */
+export interface RawBufferedResponse {
+  statusCode: number;
+  headers: RawHeaders;
+  chunks: Buffer[];
+  bodyError?: Error;
+}
+
 export interface RawUpgrade {
   statusCode: 101;
   headers: RawHeaders;
@@ -192,12 +203,21 @@ export class RawHttpPool {
   }
 
   request(req: RawRequest): Promise<RawResponse> {
-    return this.exchange(req, false) as Promise<RawResponse>;
+    return this.exchange(req, 'stream') as Promise<RawResponse>;
+  }
+
+  /**
+   * Like request(), for an answer the caller reads whole: resolves at the body's end, with no
+   * stream (a Readable and its events per answer are a measurable part of a short CLI run).
+   * A failure before the head rejects as request() does; one after it is the `bodyError`.
+   */
+  requestBuffered(req: RawRequest): Promise<RawBufferedResponse> {
+    return this.exchange(req, 'buffered') as Promise<RawBufferedResponse>;
   }
 
   /** Sends an `Upgrade: tcp` request: a 101 hands the socket over, any other answer is a normal response. */
   upgrade(req: RawRequest): Promise<RawUpgrade | RawResponse> {
-    return this.exchange({ ...req, headers: { ...req.headers, connection: 'Upgrade', upgrade: 'tcp' } }, true);
+    return this.exchange({ ...req, headers: { ...req.headers, connection: 'Upgrade', upgrade: 'tcp' } }, 'upgrade') as Promise<RawUpgrade | RawResponse>;
   }
 
   /**
@@ -268,7 +288,8 @@ export class RawHttpPool {
     this.idle.push(s);
   }
 
-  private exchange(req: RawRequest, upgrade: boolean): Promise<RawResponse | RawUpgrade> {
+  private exchange(req: RawRequest, mode: 'stream' | 'buffered' | 'upgrade'): Promise<RawResponse | RawUpgrade | RawBufferedResponse> {
+    const upgrade = mode === 'upgrade';
     return new Promise((resolve, reject) => {
       if (req.signal?.aborted) {
         reject(abortError(req.signal));
@@ -286,8 +307,11 @@ export class RawHttpPool {
       this.busy.add(sock);
       if (!preconnected) sock.write(bytes);
 
+      /** The head has been read (and, streaming, the promise resolved with the body). */
       let settled = false;
       let body: Readable | undefined;
+      /** Buffered mode: the head and the body's chunks so far. */
+      let buffered: RawBufferedResponse | undefined;
       let headBuf: Buffer = Buffer.alloc(0);
       let framing: { kind: 'length'; left: number } | { kind: 'chunked'; decoder: ChunkedDecoder } | { kind: 'close' } | undefined;
       let reusable = false;
@@ -301,7 +325,8 @@ export class RawHttpPool {
         if (!settled) {
           settled = true;
           reject(err);
-        } else body?.destroy(err);
+        } else if (buffered) resolve({ ...buffered, bodyError: err });
+        else body?.destroy(err);
       };
       const onAbort = () => fail(abortError(req.signal!));
       req.signal?.addEventListener('abort', onAbort, { once: true });
@@ -316,7 +341,8 @@ export class RawHttpPool {
       const finishBody = () => {
         done = true;
         cleanup();
-        body!.push(null);
+        if (buffered) resolve(buffered);
+        else body!.push(null);
         if (reusable) this.release(sock);
         else {
           this.busy.delete(sock);
@@ -324,6 +350,10 @@ export class RawHttpPool {
         }
       };
       const pushBody = (chunks: Buffer[]) => {
+        if (buffered) {
+          for (const c of chunks) if (c.length) buffered.chunks.push(c);
+          return;
+        }
         let more = true;
         for (const c of chunks) if (c.length) more = body!.push(c) && more;
         // The reader is behind: stop reading the socket until it asks for more.
@@ -385,7 +415,8 @@ export class RawHttpPool {
             continue;
           }
           settled = true;
-          body = new Readable({
+          if (mode === 'buffered') buffered = { statusCode: parsed.statusCode, headers: parsed.headers, chunks: [] };
+          else body = new Readable({
             read: () => sock.resume(),
             // The reader gave up before the end (a destroyed logs stream): the rest of this
             // answer would go nowhere, so the connection goes, as node:http's would.
@@ -407,7 +438,7 @@ export class RawHttpPool {
           else if (typeof cl === 'string' && cl !== '' && Number.isSafeInteger(Number(cl)) && Number(cl) >= 0) framing = { kind: 'length', left: Number(cl) };
           else framing = { kind: 'close' };
           reusable = !parsed.closes && framing.kind !== 'close' && !upgrade;
-          resolve({ statusCode: parsed.statusCode, headers: parsed.headers, body });
+          if (body) resolve({ statusCode: parsed.statusCode, headers: parsed.headers, body });
           if (framing.kind === 'length' && framing.left === 0) finishBody();
           else if (rest.length) onData(Buffer.from(rest));
           return;
