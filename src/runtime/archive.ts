@@ -59,10 +59,10 @@ export async function hostPathOf(rootfs: string, containerPath: string): Promise
   return join(parent, posix.basename(clean));
 }
 
-export async function statPath(rootfs: string, containerPath: string, containerId: string): Promise<PathStat> {
+export async function statPath(rootfs: string, containerPath: string, containerRef: string): Promise<PathStat> {
   const host = await hostPathOf(rootfs, containerPath);
   const st = await lstat(host).catch(() => undefined);
-  if (!st) throw notFound(`Could not find the file ${containerPath} in container ${containerId}`);
+  if (!st) throw notFound(`Could not find the file ${containerPath} in container ${containerRef}`);
   return {
     name: basename(containerPath.replace(/\/+\.?$/, '')) || '/',
     size: st.size,
@@ -113,24 +113,33 @@ async function existsIn(lowers: string[], rel: string): Promise<boolean> {
   return false;
 }
 
-/** Walks the overlay upper dir: whiteouts are deletions, entries present below are changes. */
+/**
+ * Walks the overlay upper dir: whiteouts are deletions, entries present below are changes. A
+ * directory there only to hold the mount points runc made (`/etc` for the network files) is no
+ * change of the user's: dockerd makes those in an init layer below the container's, so its
+ * diff never shows them.
+ */
 export async function overlayChanges(upper: string, lowers: string[]): Promise<Change[]> {
   const out: Change[] = [];
-  const walk = async (rel: string): Promise<void> => {
+  /** Whether `rel` holds anything but generated mount points. */
+  const walk = async (rel: string): Promise<boolean> => {
     const names = await readdir(join(upper, rel)).catch(() => [] as string[]);
+    let userEntries = names.length === 0;
     for (const name of names.sort()) {
       const r = rel ? `${rel}/${name}` : name;
       // Mount points runc creates for the userdata binds are not the user's changes.
       if (GENERATED.has(r)) continue;
+      userEntries = true;
       const st = await lstat(join(upper, r));
       if (st.isCharacterDevice() && st.rdev === 0) {
         out.push({ path: `/${r}`, kind: 2 });
         continue;
       }
-      const below = await existsIn(lowers, r);
-      out.push({ path: `/${r}`, kind: below ? 0 : 1 });
-      if (st.isDirectory()) await walk(r);
+      const change: Change = { path: `/${r}`, kind: (await existsIn(lowers, r)) ? 0 : 1 };
+      out.push(change);
+      if (st.isDirectory() && !(await walk(r))) out.splice(out.indexOf(change), 1);
     }
+    return userEntries;
   };
   await walk('');
   return out;

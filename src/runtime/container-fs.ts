@@ -45,14 +45,14 @@ export class ContainerFilesystem {
 
   async archiveStat(ref: string, path: string): Promise<PathStat> {
     const c = this.host.get(ref);
-    return this.host.withView(c, (root) => statPath(root, checkArchivePath(path), c.id));
+    return this.host.withView(c, (root) => statPath(root, checkArchivePath(path), ref));
   }
 
   /** Streams a tar of `path` to `consume` (the stat is known before the first byte). */
   async archiveGet(ref: string, path: string, consume: (stat: PathStat, tar: Readable) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const c = this.host.get(ref);
     await this.host.withView(c, async (root) => {
-      const st = await statPath(root, checkArchivePath(path), c.id);
+      const st = await statPath(root, checkArchivePath(path), ref);
       const t = tarPath(await hostPathOf(root, path), opts);
       await Promise.all([consume(st, t.stream), t.done]);
     });
@@ -64,7 +64,7 @@ export class ContainerFilesystem {
     await this.host.withView(c, async (root) => {
       const dest = await resolveInRoot(root, checkArchivePath(path));
       const st = await stat(dest).catch(() => undefined);
-      if (!st) throw notFound(`Could not find the file ${path} in container ${c.id}`);
+      if (!st) throw notFound(`Could not find the file ${path} in container ${ref}`);
       if (!st.isDirectory()) throw new BerthError('invalid-argument', 'extraction point is not a directory');
       checkWritable(c, containerPathOf(root, dest));
       // What the first start would have used from the rootfs (its user, its executable) may change now.
