@@ -8,7 +8,7 @@
 import * as client from '../client/index.js';
 import type { PreconnectedSocket } from '../client/index.js';
 import { GLOBAL_OPTIONS } from './catalog/global-options.js';
-import { RUN_COMMAND } from './catalog/containers.js';
+import { RUN_COMMAND } from './catalog/run.js';
 import { runCommandAction } from './command-action.js';
 import { earlyClient, type GlobalOptions } from './context.js';
 import { EXIT_FAILURE } from './exit-codes.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CommanderError } from 'commander';
 import { reclaimBoolValue } from './attach/stdio-session.js';
 import type { CommandOptions, OptionSpec } from './catalog/command-spec.js';
-import { RUN_COMMAND } from './catalog/containers.js';
+import { RUN_COMMAND } from './catalog/run.js';
 import { GLOBAL_OPTIONS } from './catalog/global-options.js';
 import { buildProgram } from './program.js';
 import { quickArgv, type QuickArgv } from './quick-argv.js';

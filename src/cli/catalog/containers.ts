@@ -1,5 +1,6 @@
 // Container commands (docker container …, and the top-level shortcuts docker keeps).
 import type { CommandSpec, OptionSpec } from './command-spec.js';
+import { CREATE_OPTIONS, RUN_COMMAND } from './run.js';
 
 const listFormat = {
   flags: '--format <string>',
@@ -9,94 +10,6 @@ const inspectFormat = { flags: '-f, --format <string>', description: "Format out
 const filter = { flags: '-f, --filter <filter>', description: 'Filter output based on conditions provided', repeatable: true };
 const force = { flags: '-f, --force', description: 'Do not prompt for confirmation' };
 const r = (flags: string, description: string): OptionSpec => ({ flags, description, repeatable: true });
-
-/** The flags `run` and `create` share (docker's container config flags). */
-export const CREATE_OPTIONS: OptionSpec[] = [
-  r('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)'),
-  r('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR'),
-  r('--cap-add <list>', 'Add Linux capabilities'),
-  r('--cap-drop <list>', 'Drop Linux capabilities'),
-  { flags: '--cidfile <string>', description: 'Write the container ID to the file' },
-  { flags: '--cpu-shares <int>', description: 'CPU shares (relative weight)' },
-  { flags: '--cpus <decimal>', description: 'Number of CPUs' },
-  { flags: '--cpuset-cpus <string>', description: 'CPUs in which to allow execution (0-3, 0,1)' },
-  r('--device <list>', 'Add a host device to the container'),
-  r('--dns <list>', 'Set custom DNS servers'),
-  r('--dns-option <list>', 'Set DNS options'),
-  r('--dns-search <list>', 'Set custom DNS search domains'),
-  { flags: '--domainname <string>', description: 'Container NIS domain name' },
-  { flags: '--entrypoint <string>', description: 'Overwrite the default ENTRYPOINT of the image' },
-  r('-e, --env <list>', 'Set environment variables'),
-  r('--env-file <list>', 'Read in a file of environment variables'),
-  r('--expose <list>', 'Expose a port or a range of ports'),
-  r('--group-add <list>', 'Add additional groups to join'),
-  { flags: '--health-cmd <string>', description: 'Command to run to check health' },
-  { flags: '--health-interval <duration>', description: 'Time between running the check (ms|s|m|h) (default 0s)' },
-  { flags: '--health-retries <int>', description: 'Consecutive failures needed to report unhealthy' },
-  { flags: '--health-start-interval <duration>', description: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
-  { flags: '--health-start-period <duration>', description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
-  { flags: '--health-timeout <duration>', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
-  { flags: '-h, --hostname <string>', description: 'Container host name' },
-  { flags: '--init', description: 'Run an init inside the container that forwards signals and reaps processes' },
-  { flags: '-i, --interactive', description: 'Keep STDIN open even if not attached' },
-  { flags: '--ip <string>', description: 'IPv4 address (e.g., 172.30.100.104)' },
-  { flags: '--ipc <string>', description: 'IPC mode to use' },
-  r('-l, --label <list>', 'Set meta data on a container'),
-  r('--label-file <list>', 'Read in a line delimited file of labels'),
-  { flags: '--log-driver <string>', description: 'Logging driver for the container' },
-  r('--log-opt <list>', 'Log driver options'),
-  { flags: '--mac-address <string>', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
-  { flags: '-m, --memory <bytes>', description: 'Memory limit' },
-  { flags: '--memory-reservation <bytes>', description: 'Memory soft limit' },
-  { flags: '--memory-swap <bytes>', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
-  r('--mount <mount>', 'Attach a filesystem mount to the container'),
-  { flags: '--name <string>', description: 'Assign a name to the container' },
-  r('--network <network>', 'Connect a container to a network (repeat to join several)'),
-  r('--network-alias <list>', 'Add network-scoped alias for the container'),
-  { flags: '--no-healthcheck', description: 'Disable any container-specified HEALTHCHECK' },
-  { flags: '--pid <string>', description: 'PID namespace to use' },
-  { flags: '--pids-limit <int>', description: 'Tune container pids limit (set -1 for unlimited)' },
-  { flags: '--platform <string>', description: 'Set platform if server is multi-platform capable' },
-  { flags: '--privileged', description: 'Give extended privileges to this container' },
-  r('-p, --publish <list>', "Publish a container's port(s) to the host"),
-  { flags: '-P, --publish-all', description: 'Publish all exposed ports to random ports' },
-  { flags: '--pull <string>', description: 'Pull image before running ("always", "missing", "never")', default: 'missing' },
-  { flags: '-q, --quiet', description: 'Suppress the pull output' },
-  { flags: '--read-only', description: "Mount the container's root filesystem as read only" },
-  { flags: '--restart <string>', description: 'Restart policy to apply when a container exits', default: 'no' },
-  { flags: '--rm', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
-  r('--security-opt <list>', 'Security Options'),
-  { flags: '--shm-size <bytes>', description: 'Size of /dev/shm' },
-  { flags: '--stop-signal <string>', description: 'Signal to stop the container' },
-  { flags: '--stop-timeout <int>', description: 'Timeout (in seconds) to stop a container' },
-  r('--sysctl <map>', 'Sysctl options'),
-  r('--tmpfs <list>', 'Mount a tmpfs directory'),
-  { flags: '-t, --tty', description: 'Allocate a pseudo-TTY' },
-  r('--ulimit <ulimit>', 'Ulimit options'),
-  { flags: '-u, --user <string>', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
-  { flags: '--userns <string>', description: 'User namespace to use' },
-  { flags: '--uts <string>', description: 'UTS namespace to use' },
-  r('-v, --volume <list>', 'Bind mount a volume'),
-  r('--volumes-from <list>', 'Mount volumes from the specified container(s)'),
-  { flags: '-w, --workdir <string>', description: 'Working directory inside the container' },
-];
-
-/** `run`, which hot-run.ts also reads on its own (quick-argv.ts). */
-export const RUN_COMMAND: CommandSpec = {
-  names: ['container run', 'run'],
-  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-  description: 'Create and run a new container from an image',
-  args: { min: 1 },
-  options: [
-    ...CREATE_OPTIONS,
-    { flags: '-d, --detach', description: 'Run container in background and print container ID' },
-    { flags: '--detach-keys <string>', description: 'Override the key sequence for detaching a container' },
-    { flags: '--sig-proxy [bool]', description: 'Proxy received signals to the process', default: true },
-  ],
-  exitPolicy: 'run',
-  passThrough: true,
-  load: () => import('../commands/container-run.js'),
-};
 
 export const containerCommands: CommandSpec[] = [
   RUN_COMMAND,
