@@ -163,6 +163,20 @@ const OTHERS: string[][] = [
   words('-D'),
   words('run -d -D busybox'),
   words('run -l debug busybox'),
+  words('-H -D run busybox'),
+  words('--host --debug run busybox'),
+  words('run --name --rm busybox'),
+  words('run -e -it busybox'),
+  words('run --sig-proxy=true -- busybox'),
+  words('run -it -- busybox sh'),
+  words('run --rm -- -busybox'),
+  words('run -t -- -- busybox'),
+  words('run --env=A=B=C -eD= busybox'),
+  words('run -p=80 busybox'),
+  words('run -dP busybox'),
+  words('run -Pd busybox'),
+  words('run -tie A=1 busybox'),
+  words('run -te A=1 busybox'),
 ];
 
 /** A plausible value for each flag, so the generated lines reach buildCreatePlan's checks. */
