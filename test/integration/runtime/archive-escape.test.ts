@@ -1,34 +1,19 @@
 // `docker cp` against a container that plants symlinks pointing out of its rootfs: nothing is
 // written to or read from the host through them (archive PUT/GET/HEAD resolve inside the rootfs).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
-import { DOCKER_CLI, isRoot, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { importBusyboxImage } from './fixtures.js';
-
-const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+import type { TestDaemon } from '../../helpers/daemon.js';
+import { sharedDaemonSuite } from './fixtures.js';
 
 let d: TestDaemon;
 let hostDir: string;
-
-before(async () => {
-  if (skip) return;
-  d = (await startTestDaemon())!;
-  hostDir = await mkdtemp(join(tmpdir(), 'berth-cp-host-'));
-  await writeFile(join(hostDir, 'secret'), 'host secret\n');
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.stop();
-  await rm(hostDir, { recursive: true, force: true });
+const skip = sharedDaemonSuite({ secret: 'host secret\n' }, (daemon, dir) => {
+  d = daemon;
+  hostDir = dir;
 });
 
 function tarOf(files: Record<string, string>): Promise<Buffer> {

@@ -1,35 +1,19 @@
 // `docker cp` sees a container's volumes, binds and network files, running or stopped, as
 // dockerd shows them, refuses to write where dockerd refuses, and leaves no mount behind.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
-import { DOCKER_CLI, isRoot, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { importBusyboxImage } from './fixtures.js';
-
-const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
+import type { TestDaemon } from '../../helpers/daemon.js';
+import { sharedDaemonSuite } from './fixtures.js';
 
 let d: TestDaemon;
 let hostDir: string;
-
-before(async () => {
-  if (skip) return;
-  d = (await startTestDaemon())!;
-  hostDir = await mkdtemp(join(tmpdir(), 'berth-cp-mounts-'));
-  await writeFile(join(hostDir, 'in.txt'), 'from the host\n');
-  await importBusyboxImage(d, 'busybox:latest');
-});
-
-after(async () => {
-  if (skip || !d) return;
-  const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await d.docker(['rm', '-f', ...ids]);
-  await d.docker(['volume', 'prune', '-af']);
-  await d.stop();
-  await rm(hostDir, { recursive: true, force: true });
+const skip = sharedDaemonSuite({ 'in.txt': 'from the host\n' }, (daemon, dir) => {
+  d = daemon;
+  hostDir = dir;
 });
 
 async function ok(args: string[], input?: Buffer): Promise<string> {
