@@ -14,12 +14,13 @@ async function layers(t: { after: (fn: () => Promise<void>) => void }): Promise<
   return { upper: join(root, 'upper'), lower };
 }
 
-test('a directory holding only the network files runc mounts over is no change, as under dockerd’s init layer', async (t) => {
+test('/.dockerenv and a directory holding only the network files runc mounts over are no change, as under dockerd’s init layer', async (t) => {
   const { upper, lower } = await layers(t);
   await mkdir(join(upper, 'etc'), { recursive: true });
   for (const f of ['hosts', 'hostname', 'resolv.conf']) await writeFile(join(upper, 'etc', f), '');
   await mkdir(join(upper, 'sbin'), { recursive: true });
   await writeFile(join(upper, 'sbin', 'docker-init'), '');
+  await writeFile(join(upper, '.dockerenv'), '');
   assert.deepEqual(await overlayChanges(upper, [lower]), []);
 });
 

@@ -100,7 +100,8 @@ export interface Change {
   kind: 0 | 1 | 2;
 }
 
-const GENERATED = new Set(['etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'sbin/docker-init']);
+/** What berth makes in a container's rootfs, which dockerd keeps in the init layer below it. */
+const GENERATED = new Set(['.dockerenv', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'sbin/docker-init']);
 
 async function existsIn(lowers: string[], rel: string): Promise<boolean> {
   for (const l of lowers) {

@@ -3,6 +3,7 @@
 // container-<operation>.ts modules as functions of this context; ContainerService (the
 // facade) is its concrete subclass and implements the two operations that others trigger
 // in turn (removal, a restart-policy restart), so the modules never import each other in a cycle.
+import { writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, KeyedMutex, errorMessage, logger, notFound, type EventBus, type Logger } from '../util/index.js';
@@ -180,6 +181,13 @@ export abstract class ContainerContext {
     // filesystem's sync at the unmount (40-60 ms with dirty data on it).
     await this.opts.snapshotter.mount(c.config.rootfsKey, c.rootfs, { ...opts, volatile: c.config.spec.host.autoRemove });
     c.state.mounted = true;
+    // dockerd's marker, which programs read to tell they run in a container (it makes the
+    // empty file in the init layer below the container's; `docker diff` leaves it out here).
+    // Made at the mounts before the first start: premount's, off the start's path.
+    if (!c.state.hasBeenStarted) {
+      // EEXIST: the image has one. Any other failure only loses the marker, not the start.
+      await writeFile(join(c.rootfs, '.dockerenv'), '', { flag: 'wx', mode: 0o755 }).catch(() => undefined);
+    }
   }
 
   async unmountRootfs(c: Container): Promise<void> {

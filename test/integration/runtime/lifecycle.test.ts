@@ -27,15 +27,17 @@ test('a container runs, its output lands in the log with stdout and stderr apart
   assert.equal(env.service.find(id), undefined);
 });
 
-test('the container sees Docker defaults: hostname is the short id, user resolution, env', { skip: skipReason }, async (t) => {
+test('the container sees Docker defaults: hostname is the short id, user resolution, env, /.dockerenv', { skip: skipReason }, async (t) => {
   const env = await runtimeEnv();
   t.after(() => env.cleanup());
-  const { id } = await env.service.create(spec(['sh', '-c', 'hostname; id -u; echo $HOSTNAME; cat /etc/hostname; grep -c localhost /etc/hosts'], (s) => (s.user = 'nobody')));
+  const { id } = await env.service.create(spec(['sh', '-c', 'hostname; id -u; echo $HOSTNAME; cat /etc/hostname; test -f /.dockerenv && echo dockerenv'], (s) => (s.user = 'nobody')));
   const exited = env.service.wait(id, 'next-exit');
   await env.service.start(id);
   assert.equal((await exited).exitCode, 0);
   const out = (await collectLogs(env.service.logs(id, { follow: false }))).stdout.split('\n');
-  assert.deepEqual(out.slice(0, 4), [id.slice(0, 12), '65534', id.slice(0, 12), id.slice(0, 12)]);
+  assert.deepEqual(out.slice(0, 5), [id.slice(0, 12), '65534', id.slice(0, 12), id.slice(0, 12), 'dockerenv']);
+  // dockerd keeps its markers in an init layer: they are no change of the container's.
+  assert.deepEqual(await env.service.changes(id), []);
 });
 
 test('stop sends SIGTERM, then SIGKILL after the timeout, and the status becomes exited', { skip: skipReason }, async (t) => {
