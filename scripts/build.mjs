@@ -107,11 +107,12 @@ const HOT_COMMANDS = new Set(['container-run']);
 /**
  * In the hot-run bundle, builtins that `berth run` does not need on its way load on first use
  * instead of with the bundle: child_process (~0.5 ms of every run; the daemon's autostart and
- * commander's executable subcommands use it). Each becomes an object of getters for the
+ * commander's executable subcommands use it) and module (util's native-sys.ts loads its addon
+ * with createRequire; node:module brings node's ES module loader and source maps, ~0.5 ms). Each becomes an object of getters for the
  * builtin's exports, which require()s it when one of them is first read; its names are this node's, as esbuild's
  * interop copies them when the bundle loads. (node:os is read as util loads: no gain there.)
  */
-const LAZY_BUILTINS = /^(node:)?child_process$/;
+const LAZY_BUILTINS = /^(node:)?(child_process|module)$/;
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
