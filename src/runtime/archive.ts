@@ -103,6 +103,11 @@ export interface Change {
 /** What berth makes in a container's rootfs, which dockerd keeps in the init layer below it. */
 const GENERATED = new Set(['.dockerenv', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'sbin/docker-init']);
 
+/** Whether `rel` (relative to the rootfs, no trailing slash) is one of those. */
+export function isGenerated(rel: string): boolean {
+  return GENERATED.has(rel);
+}
+
 async function existsIn(lowers: string[], rel: string): Promise<boolean> {
   for (const l of lowers) {
     const st = await lstat(join(l, rel)).catch(() => undefined);
@@ -129,7 +134,7 @@ export async function overlayChanges(upper: string, lowers: string[]): Promise<C
     for (const name of names.sort()) {
       const r = rel ? `${rel}/${name}` : name;
       // Mount points runc creates for the userdata binds are not the user's changes.
-      if (GENERATED.has(r)) continue;
+      if (isGenerated(r)) continue;
       userEntries = true;
       const st = await lstat(join(upper, r));
       if (st.isCharacterDevice() && st.rdev === 0) {

@@ -10,6 +10,7 @@ import { checkArchivePath, hostPathOf, lowerDirsOf, overlayChanges, statPath, ta
 import type { Container } from './container-service.js';
 import type { ImageRuntimeConfig } from './container-spec.js';
 import { forgetLookups } from './container-prestart.js';
+import { withoutGenerated } from './commit-layer.js';
 import { checkWritable, containerPathOf } from './container-view.js';
 import { mergeEnv } from './oci-spec.js';
 import type { ImageLookup, RootfsSnapshotter } from './ports.js';
@@ -114,7 +115,7 @@ export class ContainerFilesystem {
       const id = await committer(
         {
           parent: c.config.image.id,
-          layer: this.snapshotter.diff(c.config.rootfsKey, opts),
+          layer: withoutGenerated(this.snapshotter.diff(c.config.rootfsKey, opts)),
           config,
           changes: req.changes,
           repo: req.repo,
