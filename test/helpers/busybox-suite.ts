@@ -1,7 +1,10 @@
 // The common frame of a compat test file: one harness berthd with a `busybox:latest` image for
 // the whole file, every container removed and the daemon stopped (with its leak check) at the
 // end, and the reason to skip when the machine cannot run it.
-import { after } from 'node:test';
+import { after, before } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { importBusyboxImage } from '../integration/runtime/fixtures.js';
@@ -50,6 +53,24 @@ export function busyboxSuite(): BusyboxSuite {
       const r = await (await ready()).docker(args, { input });
       assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
       return r.stdout;
+    },
+  };
+}
+
+/** A host directory holding `files` for a whole file's tests: made before the first, removed after the last. */
+export function hostDirectory(files: Record<string, string>): { readonly path: string } {
+  let dir: string | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-host-'));
+    for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body);
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get path(): string {
+      if (!dir) throw new Error('the host directory is made in before()');
+      return dir;
     },
   };
 }

@@ -1,19 +1,21 @@
 // `docker cp` against a container that plants symlinks pointing out of its rootfs: nothing is
 // written to or read from the host through them (archive PUT/GET/HEAD resolve inside the rootfs).
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import type { TestDaemon } from '../../helpers/daemon.js';
-import { sharedDaemonSuite } from './fixtures.js';
+import { busyboxSuite, hostDirectory } from '../../helpers/busybox-suite.js';
 
+const suite = busyboxSuite();
+const { skip } = suite;
+const host = hostDirectory({ secret: 'host secret\n' });
 let d: TestDaemon;
-let hostDir: string;
-const skip = sharedDaemonSuite({ secret: 'host secret\n' }, (daemon, dir) => {
-  d = daemon;
-  hostDir = dir;
+
+before(async () => {
+  if (!skip) d = await suite.ready();
 });
 
 function tarOf(files: Record<string, string>): Promise<Buffer> {
@@ -29,9 +31,9 @@ function tarOf(files: Record<string, string>): Promise<Buffer> {
 }
 
 async function plantLinks(name: string): Promise<void> {
-  // /tmp/root -> /, /tmp/esc -> <hostDir> (a path that exists only on the host), /tmp/rel -> ../../../..<hostDir>
+  // /tmp/root -> /, /tmp/esc -> <host.path> (a path that exists only on the host), /tmp/rel -> ../../../..<host.path>
   const r = await d.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c',
-    `ln -s / /tmp/root && ln -s ${hostDir} /tmp/esc && ln -s ../../../../..${hostDir} /tmp/rel && touch /tmp/ready && sleep 300`]);
+    `ln -s / /tmp/root && ln -s ${host.path} /tmp/esc && ln -s ../../../../..${host.path} /tmp/rel && touch /tmp/ready && sleep 300`]);
   assert.equal(r.code, 0, r.stderr);
   for (let i = 0; i < 100; i++) {
     if ((await d.docker(['exec', name, 'test', '-e', '/tmp/ready'])).code === 0) return;
@@ -49,7 +51,7 @@ test('docker cp into a container never writes through a symlink that points out 
   // The destination itself is a link out (resolved as the container sees it).
   const r2 = await put('/tmp/esc', await tarOf({ pwned4: 'x' }));
   const r3 = await put('/tmp/root', await tarOf({ 'inroot.txt': 'in the container root\n' }));
-  assert.deepEqual(await readdir(hostDir), ['secret'], `files appeared on the host (statuses ${r1.status} ${r2.status} ${r3.status}: ${r1.text} ${r2.text} ${r3.text})`);
+  assert.deepEqual(await readdir(host.path), ['secret'], `files appeared on the host (statuses ${r1.status} ${r2.status} ${r3.status}: ${r1.text} ${r2.text} ${r3.text})`);
   assert.equal(r3.status, 200, r3.text);
   const inRoot = await d.docker(['exec', 'planter', 'cat', '/inroot.txt']);
   assert.equal(inRoot.stdout, 'in the container root\n');
@@ -59,7 +61,7 @@ test('docker cp into a container never writes through a symlink that points out 
   await d.docker(['cp', src, 'planter:/tmp/esc/']);
   await d.docker(['cp', src, 'planter:/tmp/rel/viacli2.txt']);
   await rm(join(src, '..'), { recursive: true, force: true });
-  assert.deepEqual(await readdir(hostDir), ['secret'], 'docker cp wrote to the host');
+  assert.deepEqual(await readdir(host.path), ['secret'], 'docker cp wrote to the host');
   await d.docker(['rm', '-f', 'planter']);
 });
 

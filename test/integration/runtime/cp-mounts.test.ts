@@ -1,26 +1,22 @@
 // `docker cp` sees a container's volumes, binds and network files, running or stopped, as
 // dockerd shows them, refuses to write where dockerd refuses, and leaves no mount behind.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import type { TestDaemon } from '../../helpers/daemon.js';
-import { sharedDaemonSuite } from './fixtures.js';
+import { busyboxSuite, hostDirectory } from '../../helpers/busybox-suite.js';
 
+const suite = busyboxSuite();
+const { skip, ok } = suite;
+const host = hostDirectory({ 'in.txt': 'from the host\n' });
 let d: TestDaemon;
-let hostDir: string;
-const skip = sharedDaemonSuite({ 'in.txt': 'from the host\n' }, (daemon, dir) => {
-  d = daemon;
-  hostDir = dir;
-});
 
-async function ok(args: string[], input?: Buffer): Promise<string> {
-  const r = await d.docker(args, input ? { input } : {});
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+before(async () => {
+  if (!skip) d = await suite.ready();
+});
 
 /** The content of the one file in a `docker cp ctr:path -` tar. */
 async function catFile(ref: string): Promise<string> {
@@ -57,7 +53,7 @@ async function bindsOver(id: string): Promise<string[]> {
 
 test('docker cp reads and writes a running container’s volume, bind and network files, and leaves no mount in the container or on the host', { skip }, async () => {
   const id = (
-    await ok(['run', '-d', '--name', 'cp-running', '-v', 'cpvol:/data', '-v', `${hostDir}:/b`, 'busybox', 'sh', '-c', 'echo vol > /data/f; touch /tmp/ready; sleep 300'])
+    await ok(['run', '-d', '--name', 'cp-running', '-v', 'cpvol:/data', '-v', `${host.path}:/b`, 'busybox', 'sh', '-c', 'echo vol > /data/f; touch /tmp/ready; sleep 300'])
   ).trim();
   for (let i = 0; i < 100 && (await d.docker(['exec', id, 'test', '-e', '/tmp/ready'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
   const inside = (await ok(['exec', id, 'cat', '/proc/self/mountinfo'])).split('\n').length;
@@ -65,7 +61,7 @@ test('docker cp reads and writes a running container’s volume, bind and networ
   assert.equal(await catFile('cp-running:/data/f'), 'vol\n');
   assert.equal(await catFile('cp-running:/b/in.txt'), 'from the host\n');
   assert.equal(await catFile('cp-running:/etc/hostname'), `${id.slice(0, 12)}\n`);
-  await ok(['cp', join(hostDir, 'in.txt'), 'cp-running:/data/copied.txt']);
+  await ok(['cp', join(host.path, 'in.txt'), 'cp-running:/data/copied.txt']);
   assert.equal(await ok(['exec', id, 'cat', '/data/copied.txt']), 'from the host\n');
   const names = (await ok(['cp', 'cp-running:/', '-'])).toString();
   assert.match(names, /data\/copied\.txt/, 'a copy of / holds the volume’s files');
@@ -76,25 +72,25 @@ test('docker cp reads and writes a running container’s volume, bind and networ
 
 test('docker cp into a stopped container’s volume lands in the volume the container then sees', { skip }, async () => {
   const id = (await ok(['create', '--name', 'cp-stopped', '-v', 'cpvol2:/data', 'busybox', 'cat', '/data/in.txt'])).trim();
-  await ok(['cp', join(hostDir, 'in.txt'), 'cp-stopped:/data/']);
+  await ok(['cp', join(host.path, 'in.txt'), 'cp-stopped:/data/']);
   assert.deepEqual(await bindsOver(id), [], 'no bind stays over the rootfs after the copy');
   assert.equal(await ok(['start', '-a', 'cp-stopped']), 'from the host\n');
-  await ok(['cp', join(hostDir, 'in.txt'), 'cp-stopped:/data/again.txt']);
+  await ok(['cp', join(host.path, 'in.txt'), 'cp-stopped:/data/again.txt']);
   assert.equal(await catFile('cp-stopped:/data/again.txt'), 'from the host\n');
   assert.match(await catFile('cp-stopped:/etc/hosts'), /localhost/, 'an exited container’s network files are its own, not the image’s');
   assert.deepEqual(await bindsOver(id), []);
 });
 
 test('docker cp refuses a read-only volume and a read-only rootfs with dockerd’s words, and writes into a writable volume of a read-only container', { skip }, async () => {
-  await ok(['run', '-d', '--name', 'cp-ro', '--read-only', '-v', 'cpvol3:/data', '-v', `${hostDir}:/b:ro`, 'busybox', 'sleep', '300']);
-  const src = join(hostDir, 'in.txt');
+  await ok(['run', '-d', '--name', 'cp-ro', '--read-only', '-v', 'cpvol3:/data', '-v', `${host.path}:/b:ro`, 'busybox', 'sleep', '300']);
+  const src = join(host.path, 'in.txt');
   const rootfs = await d.docker(['cp', src, 'cp-ro:/tmp/']);
   assert.notEqual(rootfs.code, 0);
   assert.match(rootfs.stderr, /container rootfs is marked read-only/);
   const bind = await d.docker(['cp', src, 'cp-ro:/b/other.txt']);
   assert.notEqual(bind.code, 0);
   assert.match(bind.stderr, /mounted volume is marked read-only/);
-  assert.equal(existsSync(join(hostDir, 'other.txt')), false, 'nothing reached the read-only bind’s source');
+  assert.equal(existsSync(join(host.path, 'other.txt')), false, 'nothing reached the read-only bind’s source');
   await ok(['cp', src, 'cp-ro:/data/']);
   assert.equal(await ok(['exec', 'cp-ro', 'cat', '/data/in.txt']), 'from the host\n');
 });

@@ -1,12 +1,12 @@
 // Test fixtures for runtime integration tests: a busybox rootfs built from Debian's
 // busybox-static, an overlay "snapshotter" over it, and an image lookup that knows it.
 import { existsSync } from 'node:fs';
-import { after, before, type TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { mkdir, mkdtemp, readFile, rm, symlink, copyFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DOCKER_CLI, isRoot, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { DOCKER_CLI, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { BerthError, EventBus, run } from '../../../src/util/index.js';
 import {
   BasicNetworkAttacher,
@@ -221,33 +221,4 @@ export async function startDaemonWithBusybox(
   if (!d) return undefined;
   await importBusyboxImage(d, tag, opts);
   return d;
-}
-
-/**
- * One test daemon with `busybox:latest` and a host directory holding `files`, shared by a whole
- * file's tests: `ready` gets them before the first test; after the last, every container and
- * volume goes, then the daemon and the directory. Returns why the tests must skip, if they must.
- */
-export function sharedDaemonSuite(files: Record<string, string>, ready: (d: TestDaemon, hostDir: string) => void): string | undefined {
-  const skip = !isRoot() ? 'needs root' : !existsSync(DOCKER_CLI) ? `needs the docker CLI at ${DOCKER_CLI}` : !existsSync('/bin/busybox') ? 'needs busybox-static' : undefined;
-  let d: TestDaemon | undefined;
-  let hostDir: string | undefined;
-  before(async () => {
-    if (skip) return;
-    d = (await startTestDaemon())!;
-    hostDir = await mkdtemp(join(tmpdir(), 'berth-host-'));
-    for (const [name, body] of Object.entries(files)) await writeFile(join(hostDir, name), body);
-    await importBusyboxImage(d, 'busybox:latest');
-    ready(d, hostDir);
-  });
-  after(async () => {
-    if (d) {
-      const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-      if (ids.length) await d.docker(['rm', '-f', ...ids]);
-      await d.docker(['volume', 'prune', '-af']);
-      await d.stop();
-    }
-    if (hostDir) await rm(hostDir, { recursive: true, force: true });
-  });
-  return skip;
 }
