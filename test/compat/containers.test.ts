@@ -187,3 +187,23 @@ test('top, stats, pause/unpause, rename, update and restart work through the CLI
   assert.notEqual(after[1], pidBefore);
   await ok(['rm', '-f', 'ops2']);
 });
+
+test('ps --filter publish matches the host ports of running containers, expose the exposed ports, both with ranges and protocols', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'ports', '-p', '18095:80', '--expose', '7000/udp', 'busybox', 'sleep', '300']);
+  const names = async (filter: string) => (await ok(['ps', '-a', '--filter', filter, '--format', '{{.Names}}'])).trim();
+  // dockerd's list keys `publish` by the host port: the container port alone matches nothing.
+  assert.equal(await names('publish=18095'), 'ports');
+  assert.equal(await names('publish=18090-18099/tcp'), 'ports');
+  assert.equal(await names('publish=80'), '');
+  assert.equal(await names('publish=18095/udp'), '');
+  assert.equal(await names('expose=80'), 'ports');
+  assert.equal(await names('expose=7000/udp'), 'ports');
+  assert.equal(await names('expose=6990-7010/udp'), 'ports');
+  assert.equal(await names('expose=7000'), '');
+  const bad = await d.docker(['ps', '--filter', 'publish=1:2']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /filter for 'publish' should not contain ':'/);
+  await ok(['stop', '-t', '0', 'ports']);
+  assert.equal(await names('publish=18095'), '', 'a stopped container has no bound ports');
+  await ok(['rm', 'ports']);
+});

@@ -413,7 +413,7 @@ export function configWire(c: Container): ContainerConfig {
     else env.push(e);
   }
   const exposed: Record<string, object> = {};
-  for (const p of [...Object.keys(img.ExposedPorts ?? {}), ...s.exposedPorts]) exposed[p] = {};
+  for (const p of exposedPorts(c)) exposed[p] = {};
   const volumes: Record<string, object> = {};
   for (const v of [...Object.keys(img.Volumes ?? {}), ...s.volumes]) volumes[v] = {};
   const health = s.healthcheck ?? (img.Healthcheck ? undefined : undefined);
@@ -494,13 +494,21 @@ function endpointWire(e: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
+/** A running container's bound ports: `<port>/<proto>` → its host bindings (none when it is not running). */
+export function boundPorts(c: Container): Record<string, Array<{ hostIp: string; hostPort: string }>> {
+  if (!c.isRunning) return {};
+  return (c.state.networkSettings as { ports?: Record<string, Array<{ hostIp: string; hostPort: string }>> } | undefined)?.ports ?? {};
+}
+
+/** The ports a container exposes (`<port>/<proto>`): the image's, then its own (--expose, -p). */
+export function exposedPorts(c: Container): string[] {
+  return [...Object.keys(c.config.image.config.ExposedPorts ?? {}), ...c.config.spec.exposedPorts];
+}
+
 function portsWire(c: Container): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
   const out: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
-  const ns = c.state.networkSettings as { ports?: Record<string, Array<{ hostIp: string; hostPort: string }>> } | undefined;
-  for (const p of [...Object.keys(c.config.image.config.ExposedPorts ?? {}), ...c.config.spec.exposedPorts]) out[p] = null;
-  if (c.isRunning) {
-    for (const [k, v] of Object.entries(ns?.ports ?? {})) out[k] = v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }));
-  }
+  for (const p of exposedPorts(c)) out[p] = null;
+  for (const [k, v] of Object.entries(boundPorts(c))) out[k] = v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }));
   return out;
 }
 
@@ -588,16 +596,13 @@ function shellQuoteCommand(path: string, args: string[]): string {
 export function summaryWire(c: Container, opts: { size?: { rw: number; rootFs: number } } = {}): ContainerSummary {
   const st = c.state;
   const ports: ContainerSummary['Ports'] = [];
-  const ns = c.state.networkSettings as { ports?: Record<string, Array<{ hostIp: string; hostPort: string }>> } | undefined;
   const seen = new Set<string>();
-  if (c.isRunning) {
-    for (const [k, v] of Object.entries(ns?.ports ?? {})) {
-      const [p, type = 'tcp'] = k.split('/');
-      seen.add(k);
-      for (const b of v) ports.push({ IP: b.hostIp || '0.0.0.0', PrivatePort: Number(p), PublicPort: Number(b.hostPort), Type: type });
-    }
+  for (const [k, v] of Object.entries(boundPorts(c))) {
+    const [p, type = 'tcp'] = k.split('/');
+    seen.add(k);
+    for (const b of v) ports.push({ IP: b.hostIp || '0.0.0.0', PrivatePort: Number(p), PublicPort: Number(b.hostPort), Type: type });
   }
-  for (const k of [...Object.keys(c.config.image.config.ExposedPorts ?? {}), ...c.config.spec.exposedPorts]) {
+  for (const k of exposedPorts(c)) {
     if (seen.has(k)) continue;
     const [p, type = 'tcp'] = k.split('/');
     ports.push({ PrivatePort: Number(p), Type: type });

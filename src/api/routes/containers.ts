@@ -13,6 +13,7 @@ import { BerthError } from '../../util/index.js';
 import type { Filters } from '../filters.js';
 import type { RequestContext, Route } from '../router.js';
 import { parseTimestamp } from '../timestamps.js';
+import { exposedKeys, portFilterKeys, publishedKeys } from './container-port-filters.js';
 import { containerFsRoutes } from './containers-fs.js';
 import { containerStatsRoutes } from './containers-stats.js';
 import { checkResources, createBodySchema, inspectWire, restartPolicyFrom, specFromCreateBody, summaryWire } from './containers-wire.js';
@@ -64,8 +65,11 @@ export function matchesListFilters(c: Container, f: Filters, lookup: (ref: strin
     return v === mode || (v === 'bridge' && mode === 'default') || Object.keys(c.config.spec.endpoints).includes(v);
   })) return false;
   if (!f.matchAny('volume', (v) => c.config.mountPoints.some((m) => m.name === v || m.source === v || m.destination === v))) return false;
-  if (!f.matchAny('expose', (v) => [...c.config.spec.exposedPorts, ...Object.keys(c.config.image.config.ExposedPorts ?? {})].some((p) => p === v || p === `${v}/tcp`))) return false;
-  if (!f.matchAny('publish', (v) => Object.keys(c.config.spec.host.portBindings).some((p) => p === v || p === `${v}/tcp`) || Object.values(c.config.spec.host.portBindings).flat().some((b) => b.hostPort === v.split('/')[0]))) return false;
+  for (const key of ['publish', 'expose'] as const) {
+    if (!f.has(key)) continue;
+    const have = key === 'publish' ? publishedKeys(c) : exposedKeys(c);
+    if (!f.get(key).some((v) => portFilterKeys(key, v).some((k) => have.has(k)))) return false;
+  }
   if (f.has('before')) {
     const ref = lookup(f.get('before')[0]!);
     if (!ref) throw new BerthError('not-found', `No such container: ${f.get('before')[0]}`);
