@@ -77,7 +77,7 @@ async function layerUseCounts(core: ImageCore, all: ImageRecord[]): Promise<Map<
     for (const c of await chainOf(core.storage.layers, rec.topChainId as ChainId | undefined)) {
       const e = m.get(c);
       if (e) e.uses++;
-      else m.set(c, { uses: 1, size: (await core.storage.layers.get(c))?.size ?? 0 });
+      else m.set(c, { uses: 1, size: (await core.storage.layers.get(c))?.contentSize ?? 0 });
     }
   }
   return m;
@@ -146,7 +146,7 @@ export async function imageHistory(core: ImageCore, nameOrId: string, _opts: Sig
       if (c === undefined && layer >= cfg.rootfs.diff_ids.length) {
         throw new BerthError('internal', `image ${rec.id} has more non-empty history entries than layers`);
       }
-      size = c ? ((await core.storage.layers.get(c))?.size ?? 0) : 0;
+      size = c ? ((await core.storage.layers.get(c))?.contentSize ?? 0) : 0;
       layer++;
     }
     items.unshift({
@@ -177,7 +177,7 @@ export async function imageDiskUsage(core: ImageCore, _opts: Signal = {}): Promi
     for (const c of await chainOf(core.storage.layers, rec.topChainId as ChainId | undefined)) {
       if (seen.has(c)) continue;
       seen.add(c);
-      layersSize += (await core.storage.layers.get(c))?.size ?? 0;
+      layersSize += (await core.storage.layers.get(c))?.contentSize ?? 0;
     }
   }
   return { layersSize, images };

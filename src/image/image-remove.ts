@@ -156,7 +156,7 @@ export async function pruneImages(
     const sizes = new Map<string, number>();
     for (const rec of all) {
       for (const c of await chainOf(core.storage.layers, rec.topChainId as ChainId | undefined)) {
-        sizes.set(c, (await core.storage.layers.get(c))?.size ?? 0);
+        sizes.set(c, (await core.storage.layers.get(c))?.contentSize ?? 0);
       }
     }
     const heads = all.filter((r) => (danglingOnly ? core.children(r.id).length === 0 : true));

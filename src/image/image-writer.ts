@@ -136,13 +136,13 @@ export async function applyLayers(
   return { chains };
 }
 
-/** Unpacked size of a whole layer chain (each layer counted once). */
+/** What a whole layer chain's files take (each layer's contentSize once), as dockerd counts an image's size. */
 export async function chainSize(layers: LayerStore, top: ChainId | undefined): Promise<number> {
   let size = 0;
   for (let c = top; c; ) {
     const info = await layers.get(c);
     if (!info) break;
-    size += info.size;
+    size += info.contentSize;
     c = info.parent;
   }
   return size;

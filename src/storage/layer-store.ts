@@ -11,6 +11,11 @@ export interface LayerInfo {
   parent: ChainId | undefined;
   /** Bytes of the uncompressed layer tar. */
   size: number;
+  /**
+   * What its files take, as dockerd counts a layer's size (regular files' bytes, symlinks'
+   * targets, hard links once): what `docker history` and `docker images` show.
+   */
+  contentSize: number;
 }
 
 /**
@@ -26,6 +31,8 @@ export interface StagedLayer {
   readonly diffId: Digest;
   /** Bytes of the uncompressed tar. */
   readonly size: number;
+  /** What its files take (LayerInfo.contentSize). */
+  readonly contentSize: number;
 }
 
 export interface LayerStore {

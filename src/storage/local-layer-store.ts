@@ -30,6 +30,8 @@ const layerMetaSchema = z.object({
   diffId: digestSchema,
   parent: digestSchema.optional(),
   size: z.number().int().nonnegative(),
+  /** Absent from a layer unpacked before berth counted it: the tar's size stands in. */
+  contentSize: z.number().int().nonnegative().optional(),
   /** Name of this layer's entry in `layers/l/`. */
   link: z.string().regex(/^[A-Z2-7]{26}$/),
   /** Link names of the parent chain, nearest parent first. */
@@ -43,7 +45,7 @@ interface LocalStagedLayer extends StagedLayer {
 }
 
 function toInfo(m: LayerMeta): LayerInfo {
-  return { chainId: m.chainId as ChainId, diffId: m.diffId as Digest, parent: m.parent as ChainId | undefined, size: m.size };
+  return { chainId: m.chainId as ChainId, diffId: m.diffId as Digest, parent: m.parent as ChainId | undefined, size: m.size, contentSize: m.contentSize ?? m.size };
 }
 
 async function drain(input: Readable): Promise<void> {
@@ -233,7 +235,7 @@ export class LocalLayerStore implements LayerStore {
     try {
       await mkdir(join(tmp, 'diff'), { recursive: true });
       const result = await extractLayer(input, join(tmp, 'diff'), { signal: opts.signal, inputDigest: opts.inputDigest });
-      return { diffId: result.diffId, size: result.size, dir: tmp };
+      return { diffId: result.diffId, size: result.size, contentSize: result.contentSize, dir: tmp };
     } catch (err) {
       input.destroy();
       await rm(tmp, { recursive: true, force: true });
@@ -278,6 +280,7 @@ export class LocalLayerStore implements LayerStore {
         diffId: staged.diffId,
         parent,
         size: staged.size,
+        contentSize: staged.contentSize,
         link: shortLinkId(),
         lowers: parentMeta ? [parentMeta.link, ...parentMeta.lowers] : [],
       };

@@ -207,3 +207,13 @@ test('ps --filter publish matches the host ports of running containers, expose t
   assert.equal(await names('publish=18095'), '', 'a stopped container has no bound ports');
   await ok(['rm', 'ports']);
 });
+
+test('a committed layer’s size is what its files take, as docker history and the image’s size show it under dockerd', { skip }, async () => {
+  await ok(['run', '--name', 'sized', 'busybox', 'sh', '-c', 'printf abc > /f']);
+  await ok(['commit', 'sized', 'sized:1']);
+  assert.equal((await ok(['history', '--format', '{{.Size}}', 'sized:1'])).split('\n')[0], '3B');
+  const size = async (img: string) => Number((await ok(['image', 'inspect', '-f', '{{.Size}}', img])).trim());
+  assert.equal(await size('sized:1'), (await size('busybox')) + 3);
+  await ok(['rm', 'sized']);
+  await ok(['rmi', 'sized:1']);
+});

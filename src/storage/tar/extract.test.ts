@@ -54,6 +54,12 @@ test('extract unpacks files, dirs, hardlinks and symlinks with modes and mtimes,
   assert.equal(await readFile(join(dest, 'long', 'x'.repeat(150), 'name-ü.txt'), 'utf8'), 'long name');
 });
 
+test('extract counts the layer’s size as dockerd does: files’ bytes, symlink targets, a hard link once, no tar headers', async (t) => {
+  const { result } = await extractInto(t, buildTar(ordinary));
+  const files = 'berth\n'.length + '#!/bin/sh\necho tool\n'.length + 70_000 + 'long name'.length;
+  assert.equal((await result).contentSize, files + 'tool'.length);
+});
+
 test('extract detects gzip and zstd and reports the diffID of the uncompressed tar', async (t) => {
   const tar = buildTar(ordinary);
   const gz = gzipSync(tar);

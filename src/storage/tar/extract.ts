@@ -13,6 +13,8 @@ export interface ExtractResult {
   diffId: Digest;
   /** Bytes of the uncompressed tar. */
   size: number;
+  /** What its files take, as dockerd counts a layer's size (TarRewriter.contentBytes). */
+  contentSize: number;
   compression: Compression;
   entries: number;
 }
@@ -114,5 +116,5 @@ export async function extractLayer(
     throw pErr;
   }
   const diffId = hashedByCaller ? await opts.inputDigest! : rewriter.inputDigest();
-  return { diffId, size: rewriter.bytesIn, compression: decompressor.compression, entries: rewriter.entries };
+  return { diffId, size: rewriter.bytesIn, contentSize: rewriter.contentBytes, compression: decompressor.compression, entries: rewriter.entries };
 }

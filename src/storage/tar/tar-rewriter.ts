@@ -62,6 +62,12 @@ export class TarRewriter extends Transform {
   private readonly hash: Hash | undefined;
   /** Bytes read (the whole input, also what follows the end marker). */
   bytesIn = 0;
+  /**
+   * What the layer's files take, as dockerd counts a layer's size (its graph driver's DiffSize:
+   * regular files' bytes, symlinks' target lengths, every hard-linked file once, directories and
+   * device files nothing): `docker history` and `docker images` show this, not the tar's bytes.
+   */
+  contentBytes = 0;
 
   /** `digest: true` hashes the input as it passes (one stream stage less than a separate hasher). */
   constructor(private readonly policy: RewritePolicy, opts: { digest?: boolean } = {}) {
@@ -263,6 +269,7 @@ export class TarRewriter extends Transform {
     const dataSize = type === 'file' ? h.size : 0;
     if (type !== 'file') h.size = 0;
     this.entries++;
+    this.contentBytes += type === 'symlink' ? Buffer.byteLength(h.linkname) : dataSize;
     const rw = this.policy.entry(h);
     for (let i = 0; i < rw.headers.length; i++) {
       const out = rw.headers[i]!;
