@@ -73,6 +73,11 @@ test('the environment has PATH, HOSTNAME and TERM only with a tty, user values o
   assert.ok(!processEnv([], 'h', false).some((e) => e.startsWith('TERM=')));
 });
 
+test('a name without a value (`-e VAR` with VAR unset where the CLI runs) unsets it, the image’s value too', () => {
+  const s = generateOciSpec(input((sp) => { sp.env = ['NOPE', 'A', 'B=3']; }));
+  assert.deepEqual(s.process.env, ['HOSTNAME=' + ID.slice(0, 12), 'PATH=/usr/bin:/bin', 'B=3']);
+});
+
 test('resources map memory, cpus and pids; ulimits are clamped to the host hard limit', () => {
   const s = generateOciSpec(
     input((sp) => {

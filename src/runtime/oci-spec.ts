@@ -121,13 +121,17 @@ function envKey(e: string): string {
   return i < 0 ? e : e.slice(0, i);
 }
 
-/** Image env overlaid with the user's (same key: user wins), order kept. This is Config.Env. */
+/** Image env overlaid with the user's (same key: user wins; a name alone unsets it), order kept. */
 export function mergeEnv(base: readonly string[], over: readonly string[]): string[] {
   const out = [...base];
   for (const e of over) {
     const k = envKey(e);
     const i = out.findIndex((x) => envKey(x) === k);
-    if (i >= 0) out[i] = e;
+    // A name alone (`-e VAR` with VAR unset where the CLI runs) unsets it, as dockerd's
+    // ReplaceOrAppendEnvValues does: runc refuses an entry without `=`.
+    if (!e.includes('=')) {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = e;
     else out.push(e);
   }
   return out;

@@ -217,3 +217,17 @@ test('a committed layer’s size is what its files take, as docker history and t
   await ok(['rm', 'sized']);
   await ok(['rmi', 'sized:1']);
 });
+
+test('-e VAR passes the CLI’s value of VAR, and leaves VAR unset in the container when the CLI has none, for run and exec', { skip }, async () => {
+  const env: NodeJS.ProcessEnv = { ...d.env, BERTH_TEST_SET: 'from-cli' };
+  delete env['BERTH_TEST_UNSET'];
+  const script = 'echo "$BERTH_TEST_SET|${BERTH_TEST_UNSET-unset}"';
+  const run = await d.docker(['run', '--rm', '-e', 'BERTH_TEST_SET', '-e', 'BERTH_TEST_UNSET', 'busybox', 'sh', '-c', script], { env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, 'from-cli|unset\n');
+  await ok(['run', '-d', '--name', 'envs', '-e', 'BERTH_TEST_UNSET=image-like', 'busybox', 'sleep', '300']);
+  const exec = await d.docker(['exec', '-e', 'BERTH_TEST_UNSET', 'envs', 'sh', '-c', script], { env });
+  assert.equal(exec.code, 0, exec.stderr);
+  assert.equal(exec.stdout, '|unset\n');
+  await ok(['rm', '-f', 'envs']);
+});
