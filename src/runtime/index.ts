@@ -12,6 +12,7 @@ export type { ContainerConfigFile, ContainerStateFile, HealthState, HealthLogEnt
 export { ZERO_TIME } from './container-store.js';
 export type { LogRecord, LogStream } from './logs.js';
 export { parseUnixTimestamp, formatLogTime } from './logs.js';
+export { logAttributes } from './log-attributes.js';
 export type { ImageLookup, ResolvedImage, RootfsSnapshotter, NetworkAttacher, NetworkPlan, NetworkContainerInfo, VolumeMounter } from './ports.js';
 export type { NamespaceSource, OciMount } from './oci-spec.js';
 export { BasicNetworkAttacher } from './basic-network.js';

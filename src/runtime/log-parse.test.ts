@@ -39,6 +39,15 @@ test('with timestamps each line gets Docker\'s UTC time in front, a line split i
   ]);
 });
 
+test('with details each line gets its attributes and a space in front, after the time with timestamps, a space alone without attributes', () => {
+  const text = L(T, 'stdout', 'P', 'par') + L(T, 'stdout', 'F', 'tial') + L(T, 'stderr', 'F', 'e');
+  assert.deepEqual(show(new LogChunkParser({ details: '' }).parse(Buffer.from(text)).records), ['stdout: partial\n', 'stderr: e\n']);
+  assert.deepEqual(show(new LogChunkParser({ details: 'app=web,x=%C3%A9' }).parse(Buffer.from(text)).records), ['stdout:app=web,x=%C3%A9 partial\n', 'stderr:app=web,x=%C3%A9 e\n']);
+  assert.deepEqual(show(new LogChunkParser({ details: 'a=1', timestamps: true }).parse(Buffer.from(L(T, 'stdout', 'F', 'x'))).records), [
+    'stdout:2024-01-01T00:00:00.000000001Z a=1 x\n',
+  ]);
+});
+
 test('timestamps on lines with short times still fit (a new output buffer is taken)', () => {
   const text = Array.from({ length: 50 }, () => 'x stdout F y\n').join('');
   const r = new LogChunkParser({ timestamps: true }).parse(Buffer.from(text));

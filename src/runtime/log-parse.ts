@@ -159,6 +159,11 @@ export interface ParseLogOptions {
    * first record when conmon split it into partial records.
    */
   timestamps?: boolean;
+  /**
+   * Each line after these attributes and a space (`logs --details`; after the time with
+   * `timestamps`): dockerd prints the space with no attributes too.
+   */
+  details?: string;
 }
 
 export interface ParsedChunk {
@@ -174,7 +179,7 @@ interface TimeCache {
   raw: Buffer;
   len: number;
   time: SecNano | undefined;
-  /** Docker's form plus a space (timestamps), latin1. */
+  /** What goes before a line with this time (prefixOf). */
   formatted: Buffer | undefined;
   text: string;
 }
@@ -199,7 +204,7 @@ export class LogChunkParser {
    * must not be read again, and the records are views of it).
    */
   parse(chunk: Buffer): ParsedChunk {
-    return this.opts.timestamps ? this.parseStamped(chunk) : this.parseInPlace(chunk);
+    return this.opts.timestamps || this.opts.details !== undefined ? this.parseStamped(chunk) : this.parseInPlace(chunk);
   }
 
   /** Refreshes the cache when the time at b[from..to) differs from the last one. */
@@ -306,6 +311,12 @@ export class LogChunkParser {
     return { records, consumed: at, ended };
   }
 
+  /** What goes before a line: its time (`timestamps`), then its attributes (`details`). */
+  private prefixOf(time: string): string {
+    const stamp = this.opts.timestamps ? `${formatLogTime(time)} ` : '';
+    return this.opts.details !== undefined ? `${stamp}${this.opts.details} ` : stamp;
+  }
+
   private parseStamped(b: Buffer): ParsedChunk {
     const records: LogRecord[] = [];
     const ln = this.line;
@@ -333,7 +344,7 @@ export class LogChunkParser {
         break;
       }
       const c = this.timeOf(b, ln.start, ln.s1);
-      const prefix = startsLine ? (c.formatted ??= Buffer.from(formatLogTime(c.text) + ' ', 'latin1')) : undefined;
+      const prefix = startsLine ? (c.formatted ??= Buffer.from(this.prefixOf(c.text), 'utf8')) : undefined;
       const prefixLen = prefix?.length ?? 0;
       const need = prefixLen + (ln.nl - ln.payload) + 1;
       if (out === b ? w + prefixLen > ln.payload : w + need > out.length) {

@@ -32,6 +32,8 @@ export interface ReadLogOptions {
   signal?: AbortSignal;
   /** Each record's data after Docker's RFC3339Nano UTC time and a space (`logs -t`). */
   timestamps?: boolean;
+  /** Each line after these attributes and a space (`logs --details`; logAttributes). */
+  details?: string;
 }
 
 /** Enough of a record's start to hold its time, stream and tag. */

@@ -231,3 +231,11 @@ test('-e VAR passes the CLI’s value of VAR, and leaves VAR unset in the contai
   assert.equal(exec.stdout, '|unset\n');
   await ok(['rm', '-f', 'envs']);
 });
+
+test('logs --details puts the attributes the log options name before each line, and a space alone when they name none', { skip }, async () => {
+  await ok(['run', '--name', 'detailed', '--label', 'app=web', '--label', 'other=x', '-e', 'REGION=eu west', '--log-opt', 'labels=app', '--log-opt', 'env=REGION', 'busybox', 'echo', 'hi']);
+  assert.equal(await ok(['logs', '--details', 'detailed']), 'REGION=eu+west,app=web hi\n');
+  await ok(['run', '--name', 'plain', 'busybox', 'echo', 'hi']);
+  assert.equal(await ok(['logs', '--details', 'plain']), ' hi\n');
+  await ok(['rm', 'detailed', 'plain']);
+});

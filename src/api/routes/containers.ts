@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import type { ContainerCreateResponse, ContainerPruneResponse, ContainerWaitResponse } from '../../client/index.js';
 import {
+  logAttributes,
   openAttachOutput,
   type Container,
   type ContainerService,
@@ -338,6 +339,7 @@ export function containerRoutes(backend: ContainerBackend, opts: ContainerRoutes
           since: since && since !== '0' ? parseTimestamp(since, 'since') : undefined,
           until: until && until !== '0' ? parseTimestamp(until, 'until') : undefined,
           timestamps: ctx.queryBool('timestamps'),
+          ...(ctx.queryBool('details') ? { details: logAttributes(c) } : {}),
           signal: ctx.signal,
         });
         const out = ctx.startOutputStream({ tty: c.config.spec.tty });
