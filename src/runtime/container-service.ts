@@ -233,7 +233,7 @@ export class ContainerService extends ContainerContext {
   /** Runs `fn` with the rootfs mounted: as it is when running, else mounted for the duration (under the lock). */
   withView<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {
     // One view at a time per container: each takes its binds off the same places.
-    return this.withRootfs(c, (rootfs) => this.viewLocks.run(c.id, () => withMountsOver(rootfs, viewMounts(c), () => fn(rootfs))));
+    return this.withRootfs(c, (rootfs) => this.viewLocks.run(c.id, () => withMountsOver(rootfs, viewMounts(c), { makeTargets: !c.isRunning }, () => fn(rootfs))));
   }
 
   async withRootfs<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {

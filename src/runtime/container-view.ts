@@ -9,7 +9,7 @@
 // the rootfs (bindOnto), so a running container that swaps a directory for a symlink meanwhile
 // cannot have a volume mounted over a host directory.
 import { constants } from 'node:fs';
-import { mkdir, open, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { BerthError, MNT_DETACH, UMOUNT_NOFOLLOW, errorMessage, logger, nativeSys, run } from '../util/index.js';
 import type { Container } from './container-record.js';
@@ -78,9 +78,11 @@ export function containerPathOf(rootfs: string, hostPath: string): string {
  * Runs `fn` while `mounts` are bound over the mounted `rootfs` (the caller keeps other view
  * operations on the same container out meanwhile); they are taken off afterwards, lazily when
  * something still uses them. A source that is not there (a bind source removed from the host,
- * network files before the first start) is left out.
+ * network files before the first start) is left out. Missing mount points are made only with
+ * `makeTargets` (a stopped container's: no process of its can swap them for symlinks meanwhile);
+ * a running container has its own, and one it removed is left out.
  */
-export async function withMountsOver<T>(rootfs: string, mounts: readonly ViewMount[], fn: () => Promise<T>): Promise<T> {
+export async function withMountsOver<T>(rootfs: string, mounts: readonly ViewMount[], opts: { makeTargets: boolean }, fn: () => Promise<T>): Promise<T> {
   const bound: string[] = [];
   try {
     if (mounts.length) await mountCall(null, rootfs, MS_PRIVATE, ['--make-private', rootfs]);
@@ -88,7 +90,8 @@ export async function withMountsOver<T>(rootfs: string, mounts: readonly ViewMou
       const source = await stat(m.source).catch(() => undefined);
       if (!source) continue;
       const target = await resolveInRoot(rootfs, m.destination);
-      await makeTarget(target, source.isDirectory());
+      if (opts.makeTargets) await makeTarget(target, source.isDirectory());
+      else if (!(await lstat(target).catch(() => undefined))) continue;
       await bindOnto(rootfs, m.source, target, !m.rw);
       bound.push(target);
     }
