@@ -62,7 +62,8 @@ export class ExecManager {
 
   async create(containerRef: string, spec: ExecSpec): Promise<ExecSession> {
     const c = this.containers.get(containerRef);
-    if (c.state.status === 'paused') throw new BerthError('conflict', `Container ${c.id} is paused, unpause the container before exec`);
+    // dockerd names a paused container as it was asked for, one that is not running by its id.
+    if (c.state.status === 'paused') throw new BerthError('conflict', `Container ${containerRef} is paused, unpause the container before exec`);
     if (c.state.status !== 'running') throw new BerthError('conflict', `Container ${c.id} is not running`);
     if (spec.cmd.length === 0) throw new BerthError('invalid-argument', 'No exec command specified');
     const s = newSession(c, {

@@ -175,6 +175,9 @@ test('top, stats, pause/unpause, rename, update and restart work through the CLI
   assert.equal(stats.PIDs, '1');
   await ok(['pause', 'ops']);
   assert.equal((await ok(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'ops'])).trim(), 'paused true');
+  const paused = await d.docker(['exec', 'ops', 'true']);
+  assert.notEqual(paused.code, 0);
+  assert.match(paused.stderr, /Container ops is paused, unpause the container before exec/);
   await ok(['unpause', 'ops']);
   await ok(['rename', 'ops', 'ops2']);
   assert.equal((await ok(['inspect', '-f', '{{.Name}}', 'ops2'])).trim(), '/ops2');
