@@ -188,6 +188,9 @@ export class BuildExecutor {
       );
     }
     const config: ContainerConfig = structuredClone(img.config.config ?? {});
+    // As BuildKit's dockerfile2llb does for every stage: `ENV PATH=/x:$PATH` on a base without
+    // PATH gives /x and the default PATH, and the image keeps a PATH.
+    if (!(config.Env ?? []).some((e) => e.startsWith('PATH='))) config.Env = [...(config.Env ?? []), DEFAULT_PATH_ENV];
     const onbuild = config.OnBuild ?? [];
     config.OnBuild = [];
     return { state: { imageId: img.id, key: `image:${img.id}`, config, topChainId: img.topChainId }, onbuild, platform: have };

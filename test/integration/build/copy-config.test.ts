@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dockerBuild, makeContext, startBuildDaemon } from './fixtures.js';
+import { dockerBuild, importBusybox, makeContext, startBuildDaemon } from './fixtures.js';
 
 test('COPY, ADD and the image config', async (t) => {
   const d = await startBuildDaemon(t);
@@ -44,6 +44,17 @@ test('COPY, ADD and the image config', async (t) => {
     const r = await dockerBuild(d, dir, []);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /copy-ok/);
+  });
+
+  await t.test('a base image without PATH gets the default one, as BuildKit gives every stage', async (t) => {
+    await importBusybox(d, { tag: 'nopath:1', withPath: false });
+    const dir = await makeContext(t, { Dockerfile: 'FROM nopath:1\nENV PATH=/opt/bin:$PATH\nRUN echo "path=$PATH"\n' });
+    const r = await dockerBuild(d, dir, ['-t', 'withpath:1']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const wanted = 'PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    assert.match(r.stdout + r.stderr, new RegExp(`path=${wanted.slice(5)}`));
+    const env = await d.docker(['image', 'inspect', '-f', '{{json .Config.Env}}', 'withpath:1']);
+    assert.deepEqual(JSON.parse(env.stdout), [wanted]);
   });
 
   await t.test('several sources need a destination ending in a slash', async (t) => {

@@ -15,11 +15,15 @@ export async function startBuildDaemon(t: TestContext): Promise<TestDaemon | und
   return d;
 }
 
-/** Imports busybox:latest the way `berth bootstrap` does (docker import + changes). */
-export async function importBusybox(d: TestDaemon): Promise<void> {
+/**
+ * Imports busybox:latest the way `berth bootstrap` does (docker import + changes); `tag` and
+ * `withPath: false` (no ENV PATH in its config) make another image of the same files.
+ */
+export async function importBusybox(d: TestDaemon, opts: { tag?: string; withPath?: boolean } = {}): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of await busyboxRootfs()) chunks.push(c as Buffer);
-  const r = await d.docker(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'CMD ["sh"]', '-', 'busybox:latest'], {
+  const path = opts.withPath === false ? [] : ['--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const r = await d.docker(['import', ...path, '--change', 'CMD ["sh"]', '-', opts.tag ?? 'busybox:latest'], {
     input: Buffer.concat(chunks),
   });
   if (r.code !== 0) throw new Error(`docker import failed: ${r.stderr}`);
