@@ -26,13 +26,14 @@ test('an exhausted pool is reported as unavailable', () => {
   });
 });
 
-test('host routes are read from ip -j route output, default route excluded', () => {
+test('host routes are read from ip -j route output with their devices, default route excluded', () => {
   const json = JSON.stringify([
     { dst: 'default', gateway: '192.0.2.1', dev: 'eth0' },
     { dst: '192.0.2.0/24', dev: 'eth0' },
     { dst: '10.210.0.7', dev: 'tun0' },
   ]);
-  assert.deepEqual(parseIpRouteJson(json).map(formatCidr), ['192.0.2.0/24', '10.210.0.7/32']);
+  assert.deepEqual(parseIpRouteJson(json).map((r) => formatCidr(r.cidr)), ['192.0.2.0/24', '10.210.0.7/32']);
+  assert.deepEqual(parseIpRouteJson(json).map((r) => r.dev), ['eth0', 'tun0']);
 });
 
 test('the gateway defaults to the first address and must lie in the subnet', () => {

@@ -39,13 +39,19 @@ export const FOREIGN_ENGINE_SUBNETS: readonly string[] = [
 
 const IP_TIMEOUT_MS = 5_000;
 
-/** Destination prefixes of the host's IPv4 routes (main table), default route excluded. */
-export async function readHostRoutes(opts: { signal?: AbortSignal } = {}): Promise<Cidr[]> {
+/** A host IPv4 route: its destination prefix and the device it goes out of (when it names one). */
+export interface HostRoute {
+  cidr: Cidr;
+  dev: string | undefined;
+}
+
+/** The host's IPv4 routes (main table), default route excluded. */
+export async function readHostRoutes(opts: { signal?: AbortSignal } = {}): Promise<HostRoute[]> {
   const { stdout } = await run('ip', ['-j', '-4', 'route', 'show'], { timeoutMs: IP_TIMEOUT_MS, signal: opts.signal });
   return parseIpRouteJson(stdout);
 }
 
-export function parseIpRouteJson(json: string): Cidr[] {
+export function parseIpRouteJson(json: string): HostRoute[] {
   let rows: unknown;
   try {
     rows = JSON.parse(json || '[]');
@@ -53,11 +59,12 @@ export function parseIpRouteJson(json: string): Cidr[] {
     throw new BerthError('internal', 'cannot parse `ip -j route` output', { cause: e });
   }
   if (!Array.isArray(rows)) return [];
-  const out: Cidr[] = [];
+  const out: HostRoute[] = [];
   for (const r of rows) {
-    const dst = typeof r === 'object' && r !== null && 'dst' in r ? (r as { dst: unknown }).dst : undefined;
+    if (typeof r !== 'object' || r === null) continue;
+    const { dst, dev } = r as { dst?: unknown; dev?: unknown };
     if (typeof dst !== 'string' || dst === 'default') continue;
-    out.push(parseCidr(dst.includes('/') ? dst : `${dst}/32`));
+    out.push({ cidr: parseCidr(dst.includes('/') ? dst : `${dst}/32`), dev: typeof dev === 'string' ? dev : undefined });
   }
   return out;
 }

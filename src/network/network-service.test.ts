@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, type EngineEvent } from '../util/index.js';
 import { FakeNetworkDriver } from './fake-network-driver.js';
+import type { HostRoute } from './ipam.js';
+import { parseCidr } from './ipv4.js';
 import { NetworkService } from './network-service.js';
 
 interface Harness {
@@ -14,6 +16,8 @@ interface Harness {
   svc: NetworkService;
   netns(name: string): Promise<string>;
   reopen(): Promise<NetworkService>;
+  /** The host routes the service reads at its next start. */
+  routes: HostRoute[];
 }
 
 async function harness(t: TestContext): Promise<Harness> {
@@ -23,13 +27,14 @@ async function harness(t: TestContext): Promise<Harness> {
   const bus = new EventBus();
   const events: EngineEvent[] = [];
   bus.subscribe((e) => events.push(e));
+  const routes: HostRoute[] = [];
   const make = () =>
     new NetworkService({
       dataRoot: root,
       events: bus,
       driver,
       addressPools: [{ base: '10.77.0.0/16', size: 24 }],
-      hostRoutes: async () => [],
+      hostRoutes: async () => routes,
       dnsPort: false,
       ports: { isFree: async () => true, ephemeralRange: async () => [41000, 41999] },
     });
@@ -51,6 +56,7 @@ async function harness(t: TestContext): Promise<Harness> {
       await s.restore();
       return s;
     },
+    routes,
   };
 }
 
@@ -71,6 +77,26 @@ test('the predefined networks exist after the first start, with the bridge subne
   // A restart keeps the same ids.
   const again = await h.reopen();
   assert.equal((await again.inspect('bridge')).Id, nets[0]?.Id);
+});
+
+test('a restart moves a berth-picked subnet nothing uses off a route another device took meanwhile, and keeps one in use or given', async (t) => {
+  const h = await harness(t);
+  await h.svc.create({ name: 'given', ipam: { config: [{ subnet: '10.60.0.0/24' }] } });
+  // A leaked bridge of another daemon took the default subnet while this one was down, and another the given one.
+  h.routes.push({ cidr: parseCidr('10.77.0.0/24'), dev: 'other0' }, { cidr: parseCidr('10.60.0.0/24'), dev: 'other1' });
+  const again = await h.reopen();
+  assert.deepEqual((await again.inspect('bridge')).IPAM.Config, [{ Subnet: '10.77.1.0/24', Gateway: '10.77.1.1' }]);
+  assert.deepEqual((await again.inspect('given')).IPAM.Config?.map((c) => c.Subnet), ['10.60.0.0/24']);
+  // Its own bridge's route is no clash, nor a broader one (a VPN's 10/8 loses to the bridge's /24).
+  h.routes.splice(0, h.routes.length, { cidr: parseCidr('10.77.1.0/24'), dev: 'fake0' }, { cidr: parseCidr('10.0.0.0/8'), dev: 'tun0' });
+  assert.deepEqual((await (await h.reopen()).inspect('bridge')).IPAM.Config, [{ Subnet: '10.77.1.0/24', Gateway: '10.77.1.1' }]);
+});
+
+test('a restart keeps a subnet another device routes when a container is connected to it', async (t) => {
+  const h = await harness(t);
+  await h.svc.attach(web, await h.netns('web'), [{ network: 'bridge' }]);
+  h.routes.push({ cidr: parseCidr('10.77.0.0/24'), dev: 'other0' });
+  assert.deepEqual((await (await h.reopen()).inspect('bridge')).IPAM.Config, [{ Subnet: '10.77.0.0/24', Gateway: '10.77.0.1' }]);
 });
 
 test('user networks are created once per name, found by id, name or prefix, and removed', async (t) => {

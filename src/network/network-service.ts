@@ -6,8 +6,8 @@ import { BerthError, KeyedMutex, conflict, invalidArgument, logger, notFound, ty
 import { BridgeDriver } from './bridge-driver.js';
 import { ContainerEndpoints, type AttachResult, type DnsSettings } from './container-endpoints.js';
 import { readResolvConfUpstreams, type Upstream } from './dns-server.js';
-import { DEFAULT_ADDRESS_POOLS, allocateSubnet, configFromPlan, planAddresses, readHostRoutes, type AddressPool } from './ipam.js';
-import { cidrsOverlap, formatIpv4, type Cidr } from './ipv4.js';
+import { DEFAULT_ADDRESS_POOLS, allocateSubnet, configFromPlan, planAddresses, readHostRoutes, type AddressPool, type HostRoute } from './ipam.js';
+import { cidrsOverlap, formatCidr, formatIpv4, parseCidr, type Cidr } from './ipv4.js';
 import { isSameNetns } from './netns-identity.js';
 import { EmbeddedDnsServers } from './network-dns.js';
 import type { DetachOptions, NetworkDriver } from './network-driver.js';
@@ -40,7 +40,7 @@ export interface NetworkServiceOptions {
   driver?: NetworkDriver;
   addressPools?: readonly AddressPool[];
   /** Routes already on the host (default: `ip -j route`); new subnets avoid them. */
-  hostRoutes?: () => Promise<Cidr[]>;
+  hostRoutes?: () => Promise<HostRoute[]>;
   /** Resolvers for names the embedded DNS does not know (default: the host's /etc/resolv.conf). */
   dnsUpstreams?: () => Promise<Upstream[]>;
   /** Port of the embedded DNS servers (default 53); `false` disables them (unit tests). */
@@ -70,7 +70,7 @@ export class NetworkService {
   readonly driver: NetworkDriver;
   private readonly events: EventBus;
   private readonly pools: readonly AddressPool[];
-  private readonly hostRoutes: () => Promise<Cidr[]>;
+  private readonly hostRoutes: () => Promise<HostRoute[]>;
   private readonly upstreams: () => Promise<Upstream[]>;
   private readonly mutex = new KeyedMutex();
   private readonly state: NetworkState;
@@ -108,6 +108,7 @@ export class NetworkService {
       for (const rec of await this.state.store.loadAll()) this.state.networks.set(rec.id, rec);
       this.state.loaded = true;
       await this.ensurePredefined();
+      await this.avoidRouteClashes();
       const present = new Set((await this.driver.listResources(opts)).hostVeths);
       for (const rec of this.state.networks.values()) {
         const isBridge = rec.driver === 'bridge';
@@ -187,7 +188,7 @@ export class NetworkService {
         if (clash) throw new BerthError('forbidden', 'invalid pool request: Pool overlaps with other one on this address space');
       } else {
         if (cfg?.gateway || cfg?.ipRange) throw invalidArgument('a gateway or ip range needs a subnet');
-        const subnet = allocateSubnet(this.pools, [...taken, ...(await this.hostRoutes())]);
+        const subnet = allocateSubnet(this.pools, [...taken, ...(await this.hostRoutes()).map((r) => r.cidr)]);
         plan = planAddresses({ subnet: `${formatIpv4(subnet.base)}/${subnet.prefixLen}` });
       }
       const id = newId();
@@ -331,8 +332,43 @@ export class NetworkService {
     if (!this.state.findByName('none')) await add(predefinedRecord('none', 'null', undefined, bridgeName));
     if (!this.state.findByName('host')) await add(predefinedRecord('host', 'host', undefined, bridgeName));
     if (!this.state.findByName(DEFAULT_BRIDGE_NETWORK)) {
-      const subnet = allocateSubnet(this.pools, [...this.state.takenSubnets(), ...(await this.hostRoutes())]);
+      const subnet = allocateSubnet(this.pools, [...this.state.takenSubnets(), ...(await this.hostRoutes()).map((r) => r.cidr)]);
       await add(predefinedRecord(DEFAULT_BRIDGE_NETWORK, 'bridge', subnet, bridgeName));
+    }
+  }
+
+  /**
+   * A bridge network whose subnet another device routes now (made while this daemon was down
+   * and, with no container running, had taken its bridges away: another engine's bridge, a
+   * leaked test daemon's) would leave its containers unreachable. One whose subnet berth picked
+   * and that nothing is connected to moves to a free subnet, as its first start would have
+   * picked; any other stays and is reported.
+   */
+  private async avoidRouteClashes(): Promise<void> {
+    const bridges = [...this.state.networks.values()].filter((r) => r.driver === 'bridge' && r.ipam.config.length > 0);
+    if (!bridges.length) return;
+    const routes = await this.hostRoutes();
+    for (const rec of bridges) {
+      const subnet = parseCidr(rec.ipam.config[0]!.subnet);
+      // A broader route (a VPN's 10.0.0.0/8) loses to the bridge's own, more specific one.
+      const clash = routes.find((r) => r.dev !== rec.bridgeName && r.cidr.prefixLen >= subnet.prefixLen && cidrsOverlap(r.cidr, subnet));
+      if (!clash) continue;
+      const what = { network: rec.name, subnet: formatCidr(subnet), route: formatCidr(clash.cidr), device: clash.dev ?? '' };
+      if (rec.userSubnet || Object.keys(rec.endpoints).length > 0) {
+        log.warn('a host route overlaps this network\'s subnet: its containers may not be reachable', what);
+        continue;
+      }
+      const others = this.state.takenSubnets().filter((s) => !cidrsOverlap(s, subnet));
+      let moved: Cidr;
+      try {
+        moved = allocateSubnet(this.pools, [...others, ...routes.map((r) => r.cidr)]);
+      } catch {
+        log.warn('a host route overlaps this network\'s subnet and no free subnet is left: its containers may not be reachable', what);
+        continue;
+      }
+      rec.ipam.config = [configFromPlan(planAddresses({ subnet: formatCidr(moved) }), false)];
+      await this.state.store.save(rec);
+      log.warn('a host route overlaps this network\'s subnet: moved to a free one', { ...what, movedTo: formatCidr(moved) });
     }
   }
 
