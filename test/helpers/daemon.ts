@@ -302,7 +302,14 @@ export async function startTestDaemon(t?: TestContext, opts: StartTestDaemonOpti
     for (const mp of mounts) problems.push(`mount left: ${mp}`);
     // Deepest first, lazily, so a busy mount cannot keep the rest from going.
     for (const mp of [...mounts].reverse()) spawnSync('umount', ['-l', mp], { timeout: 10_000 });
-    problems.push(...leakedNetworkObjects(namePrefix));
+    const leakedNet = leakedNetworkObjects(namePrefix);
+    problems.push(...leakedNet);
+    // Reported, then removed as mounts and cgroups are: a leaked bridge keeps its subnet's route,
+    // and the next daemon that brings the same subnet back (the default one) loses its ports.
+    if (leakedNet.length) {
+      const { BridgeDriver } = await import('../../src/network/index.js');
+      await new BridgeDriver({ prefix: namePrefix }).cleanupAll().catch(() => undefined);
+    }
     // berthd removes its empty cgroups at close: any directory left is a leak (removed here if empty).
     const cgroups = await removeCgroupDirs(namePrefix);
     for (const dir of cgroups.kept) problems.push(`cgroup left with processes in it: ${dir}`);
