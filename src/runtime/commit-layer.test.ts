@@ -59,3 +59,11 @@ test('an error in the layer reaches the reader of the committed layer', async ()
   const broken = new Readable({ read() { this.destroy(new Error('disk gone')); } });
   await assert.rejects(entriesOf(withoutGenerated(broken)), /disk gone/);
 });
+
+test('a reader that goes early stops the layer it reads from', async () => {
+  const layer = new Readable({ read() {} });
+  const filtered = withoutGenerated(layer);
+  filtered.destroy();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(layer.destroyed, true);
+});

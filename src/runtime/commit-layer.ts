@@ -64,5 +64,7 @@ export function withoutGenerated(layer: Readable): Readable {
   pipeline(layer, input).catch((err: unknown) => out.destroy(err as Error));
   output.on('error', (err) => out.destroy(err));
   output.pipe(out);
+  // A reader that goes early (a cancelled commit) stops the layer's tar too; after the end, a no-op.
+  out.on('close', () => layer.destroy());
   return out;
 }

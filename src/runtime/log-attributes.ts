@@ -2,6 +2,7 @@
 // environment variables its log options name (`--log-opt labels=a,b`, `env=X,Y`,
 // `labels-regex=…`, `env-regex=…`), as dockerd's log drivers pick them (ExtraAttributes) and
 // print them: `key=value` pairs, each side query-escaped, sorted, joined by commas.
+import { BerthError, errorMessage } from '../util/index.js';
 import type { Container } from './container-record.js';
 import { mergeEnv } from './oci-spec.js';
 
@@ -17,6 +18,14 @@ function queryEscape(s: string): string {
   return out;
 }
 
+function regexOf(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern);
+  } catch (err) {
+    throw new BerthError('invalid-argument', `invalid log option regex "${pattern}": ${errorMessage(err)}`);
+  }
+}
+
 /** `c`'s log attributes as `docker logs --details` prints them ('' when its log options name none). */
 export function logAttributes(c: Container): string {
   const opts = c.config.spec.host.logConfig.config;
@@ -24,7 +33,7 @@ export function logAttributes(c: Container): string {
   const labels = { ...(c.config.image.config.Labels ?? {}), ...c.config.spec.labels };
   const keys = (opt: string | undefined) => (opt ? opt.split(',') : []);
   const pick = (entries: Array<[string, string]>, names: string[], pattern: string | undefined) => {
-    const re = pattern ? new RegExp(pattern) : undefined;
+    const re = pattern ? regexOf(pattern) : undefined;
     for (const [k, v] of entries) if (names.includes(k) || re?.test(k)) picked.set(k, v);
   };
   pick(Object.entries(labels), keys(opts['labels']), opts['labels-regex']);
