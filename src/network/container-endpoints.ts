@@ -280,7 +280,7 @@ export class ContainerEndpoints {
       const ep = rec.endpoints[containerId];
       if (!ep) {
         if (opts.force) return;
-        throw new BerthError('forbidden', `container ${containerId.slice(0, 12)} is not connected to network ${rec.name}`);
+        throw new BerthError('forbidden', `container ${containerId} is not connected to network ${rec.name}`);
       }
       if (rec.driver !== 'bridge') {
         throw new BerthError('forbidden', 'container cannot be disconnected from host network or connected to host network');

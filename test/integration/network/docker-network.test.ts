@@ -124,6 +124,9 @@ test('a restarted container keeps its address; connect and disconnect work on a 
     assert.match(await ok(d, ['exec', 'app', 'ip', '-4', '-o', 'addr']), /eth1/);
     await ok(d, ['network', 'disconnect', 'back', 'app']);
     assert.doesNotMatch(await ok(d, ['exec', 'app', 'ip', '-4', '-o', 'addr']), /eth1/);
+    const again = await d.docker(['network', 'disconnect', 'back', 'app']);
+    const id = (await ok(d, ['inspect', '-f', '{{.Id}}', 'app'])).trim();
+    assert.match(again.stderr, new RegExp(`container ${id} is not connected to network back`), 'named by its full id, as dockerd does');
   } finally {
     await ok(d, ['rm', '-f', 'app']);
   }
