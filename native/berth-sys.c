@@ -93,8 +93,28 @@ static int child_mount(void *arg) {
   return r->err ? 1 : 0;
 }
 
+/**
+ * No IPv6 on the interfaces the namespace gets from now on (its eth0): berth's networks are
+ * IPv4, and dockerd disables IPv6 on their interfaces too. Without it eth0 takes a link-local
+ * address and talks IPv6 to the other containers on its bridge past the IPv4 firewall rules.
+ * lo, made with the namespace, keeps ::1. A host without IPv6 has no such file: nothing to do.
+ */
+static int disable_ipv6_by_default(void) {
+  int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 0 : errno;
+  int err = write(fd, "1", 1) == 1 ? 0 : errno;
+  close(fd);
+  return err;
+}
+
 static int child_netns(void *arg) {
   request *r = arg;
+  // /proc/sys/net is the namespace of the task that opens it: this child's, the new one.
+  int err = disable_ipv6_by_default();
+  if (err) {
+    fail(r, err, "write", "/proc/sys/net/ipv6/conf/default/disable_ipv6");
+    return 1;
+  }
   // /proc/self is this child (its own thread group), already in the new namespace.
   if (mount("/proc/self/ns/net", r->target, NULL, MS_BIND, NULL) != 0) {
     fail(r, errno, "mount", r->target);

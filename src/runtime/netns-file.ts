@@ -15,7 +15,10 @@ export async function createNetnsFile(path: string, signal?: AbortSignal): Promi
   await writeFile(path, '', { mode: 0o600 });
   const sys = nativeSys();
   if (!sys) {
-    await run('unshare', [`--net=${path}`, 'true'], { timeoutMs: NETNS_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    // Inside the new namespace, as berth-sys does (native/berth-sys.c disable_ipv6_by_default):
+    // no IPv6 on the interfaces it gets (eth0); lo keeps ::1.
+    const script = `f=/proc/sys/net/ipv6/conf/default/disable_ipv6; [ ! -e $f ] || echo 1 > $f`;
+    await run('unshare', [`--net=${path}`, 'sh', '-c', script], { timeoutMs: NETNS_TIMEOUT_MS, ...(signal ? { signal } : {}) });
     return;
   }
   signal?.throwIfAborted();

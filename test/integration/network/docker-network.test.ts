@@ -43,6 +43,11 @@ test('containers on a user network reach each other; the network cannot be remov
   try {
     const ip = await ok(d, ['inspect', '--format', '{{.NetworkSettings.Networks.app.IPAddress}}', 'db']);
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    // IPv4 networks: no IPv6 on eth0 (as dockerd), so no link-local talk past the IPv4 rules; lo keeps ::1.
+    if (existsSync('/proc/sys/net/ipv6')) {
+      assert.equal(await ok(d, ['exec', 'db', 'cat', '/proc/sys/net/ipv6/conf/eth0/disable_ipv6']), '1');
+      assert.match(await ok(d, ['exec', 'db', 'ip', '-6', 'addr', 'show', 'lo']), /inet6 ::1\/128/);
+    }
     assert.equal(await ok(d, ['run', '--rm', '--network', 'app', IMAGE, 'ping', '-c', '1', '-W', '2', ip]).then(() => 'ok'), 'ok');
     const rmBusy = await d.docker(['network', 'rm', 'app']);
     assert.notEqual(rmBusy.code, 0);
