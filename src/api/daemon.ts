@@ -198,7 +198,7 @@ async function wireContainers(cfg: FrozenConfig, events: EventBus, storage: Stor
       const host = { networkMode: DEFAULT_BRIDGE_NETWORK, portBindings: {}, publishAllPorts: false, dns: [], dnsSearch: [], dnsOptions: [] };
       const plan = await buildAttacher.plan({ id: sandbox.id, name: sandbox.name, spec: { hostname: sandbox.hostname, exposedPorts: [], host, endpoints: {} } });
       await networks.attach({ id: sandbox.id, name: sandbox.name }, netnsPath, [{ network: DEFAULT_BRIDGE_NETWORK }], [], o);
-      return { hostsEntries: plan.hostsEntries, resolvConf: plan.resolvConf };
+      return { hostsEntries: plan.hostsEntries, resolvConf: plan.resolvConf, ...(plan.hostGateway ? { hostGateway: plan.hostGateway } : {}) };
     },
     disconnect: async (sandbox) => {
       await networks.detach(sandbox.id);

@@ -10,6 +10,8 @@ import { portMapOf, portRequestsFrom, type PortBindingMap } from './ports.js';
 /** The parts of runtime's ContainerSpec that networking reads. */
 export interface AttachableSpec {
   hostname: string;
+  /** `--domainname` ('' when none). */
+  domainname?: string;
   exposedPorts: string[];
   host: {
     networkMode: string;
@@ -30,10 +32,22 @@ export interface AttachableContainer {
   spec: AttachableSpec;
 }
 
+/**
+ * The names of a container's own /etc/hosts line, as dockerd writes them: `h.ex.com h` with a
+ * domain name, `a.b.c a` for a dotted hostname, the hostname alone otherwise.
+ */
+export function hostsNames(hostname: string, domainname: string): string {
+  if (domainname) return `${hostname}.${domainname} ${hostname}`;
+  const dot = hostname.indexOf('.');
+  return dot > 0 ? `${hostname} ${hostname.slice(0, dot)}` : hostname;
+}
+
 export interface ContainerNetworkPlan {
   namespace: { mode: 'new' } | { mode: 'host' };
   hostsEntries: string[];
   resolvConf?: string;
+  /** The default bridge's gateway: what `--add-host name:host-gateway` stands for (dockerd's default). */
+  hostGateway?: string;
   /** attach will put links into the namespace. */
   plumbed?: boolean;
 }
@@ -77,15 +91,17 @@ export class ContainerNetworkAttacher {
 
   async plan(c: AttachableContainer): Promise<ContainerNetworkPlan> {
     const mode = c.spec.host.networkMode;
-    if (mode === 'host') return { namespace: { mode: 'host' }, hostsEntries: [] };
-    if (mode === 'none' || mode.startsWith('container:')) return { namespace: { mode: 'new' }, hostsEntries: [] };
+    const hostGateway = this.networks.hostGateway();
+    const withGateway = <T extends object>(plan: T): T & { hostGateway?: string } => (hostGateway ? { ...plan, hostGateway } : plan);
+    if (mode === 'host') return withGateway({ namespace: { mode: 'host' }, hostsEntries: [] });
+    if (mode === 'none' || mode.startsWith('container:')) return withGateway({ namespace: { mode: 'new' }, hostsEntries: [] });
     const reserved = await this.networks.reserve({ id: c.id, name: c.name }, this.joins(c));
     const hostname = c.spec.hostname || c.id.slice(0, 12);
     const first = reserved[0];
-    const hostsEntries = first?.ipv4 ? [`${first.ipv4}\t${hostname}`] : [];
+    const hostsEntries = first?.ipv4 ? [`${first.ipv4}\t${hostsNames(hostname, c.spec.domainname ?? '')}`] : [];
     const plumbed = reserved.length > 0;
     const dnsNet = reserved.find((r) => r.dns);
-    if (!dnsNet) return { namespace: { mode: 'new' }, hostsEntries, plumbed };
+    if (!dnsNet) return withGateway({ namespace: { mode: 'new' }, hostsEntries, plumbed });
     const host = await this.hostResolv();
     const search = c.spec.host.dnsSearch.length ? c.spec.host.dnsSearch : host.search;
     const options = c.spec.host.dnsOptions.length ? c.spec.host.dnsOptions : host.options.length ? host.options : ['ndots:0'];
@@ -93,7 +109,7 @@ export class ContainerNetworkAttacher {
     const lines = [`nameserver ${dnsNet.gateway}`];
     if (search.length) lines.push(`search ${search.join(' ')}`);
     if (options.length) lines.push(`options ${options.join(' ')}`);
-    return { namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n', plumbed };
+    return withGateway({ namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n', plumbed });
   }
 
   async attach(c: AttachableContainer & { netnsPath: string }): Promise<ContainerNetworkSettings> {

@@ -312,6 +312,11 @@ export class NetworkService {
     return this.endpoints.dnsSettings(containerId);
   }
 
+  /** The default bridge's gateway address: dockerd's default for `host-gateway` (`--host-gateway-ip`). */
+  hostGateway(): string | undefined {
+    return this.state.findByName(DEFAULT_BRIDGE_NETWORK)?.ipam.config[0]?.gateway;
+  }
+
   /** Resolves a network reference the way Docker does: full id, name, then unique id prefix. */
   resolve(idOrName: string): NetworkRecord {
     return this.state.resolve(idOrName);

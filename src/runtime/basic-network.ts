@@ -1,6 +1,7 @@
 // The network modes runtime handles by itself: `none`, `host`, and (until the network
 // service replaces it) the default, which is an isolated namespace with loopback only.
 // `container:<id>` is resolved by the ContainerService before it reaches an attacher.
+import { BerthError } from '../util/index.js';
 import type { NetworkAttacher, NetworkContainerInfo, NetworkPlan } from './ports.js';
 
 export class BasicNetworkAttacher implements NetworkAttacher {
@@ -26,15 +27,21 @@ const HOSTS_HEAD = [
   'ff02::2\tip6-allrouters',
 ];
 
-/** /etc/hosts for a container: Docker's fixed head, `--add-host` entries, then its own entries. */
-export function hostsFile(extraHosts: string[], entries: string[]): string {
+/**
+ * /etc/hosts for a container: Docker's fixed head, `--add-host` entries, then its own entries.
+ * `host-gateway` is `hostGateway` (the default bridge's gateway); without one it is refused
+ * with dockerd's words, as it is there when the daemon has no default bridge.
+ */
+export function hostsFile(extraHosts: string[], entries: string[], hostGateway?: string): string {
   const extra = extraHosts.map((h) => {
     const i = h.lastIndexOf(':');
     // "name:ip" (ip may be IPv6 containing colons: split at the first colon instead).
     const first = h.indexOf(':');
     const name = h.slice(0, first >= 0 ? first : i);
     const ip = h.slice((first >= 0 ? first : i) + 1);
-    return `${ip === 'host-gateway' ? '127.0.0.1' : ip}\t${name}`;
+    if (ip !== 'host-gateway') return `${ip}\t${name}`;
+    if (!hostGateway) throw new BerthError('invalid-argument', 'unable to derive the IP value for host-gateway');
+    return `${hostGateway}\t${name}`;
   });
   return [...HOSTS_HEAD, ...extra, ...entries].join('\n') + '\n';
 }

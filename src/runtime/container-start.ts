@@ -181,6 +181,7 @@ async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Arra
   let file: string | undefined;
   let hostsEntries: string[] = [];
   let resolvConf: string | undefined;
+  let hostGateway: string | undefined;
   if (netMode.startsWith('container:')) {
     ns = { mode: 'path', path: `/proc/${pidOf(ctx, netMode.slice(10))}/ns/net` };
   } else {
@@ -188,6 +189,7 @@ async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Arra
     ns = plan.namespace;
     hostsEntries = plan.hostsEntries;
     resolvConf = plan.resolvConf;
+    hostGateway = plan.hostGateway;
     if (plan.plumbed && ns.mode === 'new') {
       file = ctx.netnsFileOf(c);
       const made = file;
@@ -205,7 +207,7 @@ async function prepareNetwork(ctx: ContainerContext, c: Container, cleanup: Arra
   const ownEntry = netMode === 'host' || hostsEntries.length ? [] : [`127.0.1.1\t${hostname}`];
   await Promise.all([
     writeFile(join(c.userdata, 'hostname'), hostname + '\n'),
-    writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry])),
+    writeFile(join(c.userdata, 'hosts'), hostsFile(spec.host.extraHosts, [...hostsEntries, ...ownEntry], hostGateway)),
     writeFile(
       join(c.userdata, 'resolv.conf'),
       resolvConf ??

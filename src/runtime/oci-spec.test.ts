@@ -210,3 +210,9 @@ test('signals normalize like docker kill -s and sizes parse like --log-opt max-s
   assert.equal(parseSize('512k'), 512 * 1024);
   assert.throws(() => parseSize('lots'), /invalid size/);
 });
+
+test('--domainname becomes the kernel.domainname sysctl, as dockerd sets it (runc 1.1 ignores the spec field); a --sysctl of it wins', () => {
+  assert.deepEqual(generateOciSpec(input((sp) => { sp.domainname = 'ex.com'; })).linux.sysctl, { 'kernel.domainname': 'ex.com' });
+  assert.deepEqual(generateOciSpec(input((sp) => { sp.domainname = 'ex.com'; sp.host.sysctls = { 'kernel.domainname': 'mine' }; })).linux.sysctl, { 'kernel.domainname': 'mine' });
+  assert.equal(generateOciSpec(input()).linux.sysctl, undefined);
+});

@@ -319,7 +319,9 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     maskedPaths: h.privileged || security.unconfinedSystemPaths ? [] : (h.maskedPaths ?? MASKED_PATHS),
     readonlyPaths: h.privileged || security.unconfinedSystemPaths ? [] : (h.readonlyPaths ?? READONLY_PATHS),
   };
-  if (Object.keys(h.sysctls).length) linux.sysctl = { ...h.sysctls };
+  // dockerd sets the domain name as this sysctl: runc 1.1 ignores config.json's `domainname`.
+  const sysctls = { ...(input.spec.domainname && input.uts?.mode !== 'host' ? { 'kernel.domainname': input.spec.domainname } : {}), ...h.sysctls };
+  if (Object.keys(sysctls).length) linux.sysctl = sysctls;
   const seccomp = seccompFor(security.seccomp, caps, { privileged: h.privileged, kernelHasSeccomp: input.hostSecurity?.seccomp ?? true, x32Abi: input.hostSecurity?.x32Abi });
   if (seccomp) linux.seccomp = seccomp;
   if (input.devices?.length) linux.devices = input.devices;

@@ -65,7 +65,7 @@ export interface OneShotNetwork {
     sandbox: { id: string; name: string; hostname: string },
     netnsPath: string,
     opts: { signal?: AbortSignal },
-  ): Promise<{ hostsEntries: string[]; resolvConf?: string | undefined }>;
+  ): Promise<{ hostsEntries: string[]; resolvConf?: string | undefined; hostGateway?: string }>;
   /** Removes the endpoint and releases its address; idempotent, also after a failed connect. */
   disconnect(sandbox: { id: string }): Promise<void>;
 }
@@ -139,7 +139,7 @@ export class OneShotRunner {
     let netns: string | undefined;
     try {
       const hostname = spec.hostname ?? (netMode === 'host' ? osHostname() : id.slice(0, 12));
-      let joined: { hostsEntries: string[]; resolvConf?: string | undefined } = { hostsEntries: [] };
+      let joined: { hostsEntries: string[]; resolvConf?: string | undefined; hostGateway?: string } = { hostsEntries: [] };
       if (bridge) {
         if (this.opts.stateDir) {
           await mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
@@ -152,7 +152,8 @@ export class OneShotRunner {
       const ownHosts = netMode === 'host' ? [] : joined.hostsEntries.length ? joined.hostsEntries : [`127.0.1.1\t${hostname}`];
       await Promise.all([
         writeFile(join(bundle, 'hostname'), hostname + '\n'),
-        writeFile(join(bundle, 'hosts'), hostsFile(spec.extraHosts ?? [], ownHosts)),
+        // On the host's network, the host is 127.0.0.1 itself.
+        writeFile(join(bundle, 'hosts'), hostsFile(spec.extraHosts ?? [], ownHosts, joined.hostGateway ?? (netMode === 'host' ? '127.0.0.1' : undefined))),
         writeFile(
           join(bundle, 'resolv.conf'),
           joined.resolvConf ?? resolvConfFile(facts.resolv, { dns: [], dnsSearch: [], dnsOptions: [], hostNetwork: netMode === 'host' }),

@@ -54,6 +54,8 @@ export interface NetworkPlan {
   hostsEntries: string[];
   /** Content of /etc/resolv.conf; undefined = derived from the host's. */
   resolvConf?: string;
+  /** What `--add-host name:host-gateway` stands for: the default bridge's gateway, as dockerd's. */
+  hostGateway?: string;
   /**
    * `attach` puts links into the new namespace (bridge networks): the runtime makes the
    * namespace first, as a file, so that attach runs beside `runc create` instead of after it.

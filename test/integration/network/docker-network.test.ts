@@ -59,6 +59,18 @@ test('containers on a user network reach each other; the network cannot be remov
   await ok(d, ['network', 'rm', 'app']);
 });
 
+test('/etc/hosts and the UTS names follow dockerd: host-gateway is the default bridge’s gateway, a domain or a dotted hostname adds the short name', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  const gateway = await ok(d, ['network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}']);
+  for (const net of ['bridge', 'host', 'none']) {
+    assert.match(await ok(d, ['run', '--rm', '--network', net, '--add-host', 'gw:host-gateway', IMAGE, 'grep', 'gw', '/etc/hosts']), new RegExp(`^${gateway.replace(/\./g, '\\.')}\\tgw$`), net);
+  }
+  const domain = await ok(d, ['run', '--rm', '--hostname', 'h', '--domainname', 'ex.com', IMAGE, 'sh', '-c', 'tail -n 1 /etc/hosts; hostname; cat /proc/sys/kernel/domainname']);
+  assert.match(domain, /^[\d.]+\th\.ex\.com h\nh\nex\.com$/);
+  assert.match(await ok(d, ['run', '--rm', '--hostname', 'a.b.c', IMAGE, 'tail', '-n', '1', '/etc/hosts']), /^[\d.]+\ta\.b\.c a$/);
+});
+
 test('a random published port answers on 127.0.0.1 and docker port shows it', async (t) => {
   const d = await daemonWithImage(t);
   if (!d) return;
