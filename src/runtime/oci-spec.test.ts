@@ -216,3 +216,13 @@ test('--domainname becomes the kernel.domainname sysctl, as dockerd sets it (run
   assert.deepEqual(generateOciSpec(input((sp) => { sp.domainname = 'ex.com'; sp.host.sysctls = { 'kernel.domainname': 'mine' }; })).linux.sysctl, { 'kernel.domainname': 'mine' });
   assert.equal(generateOciSpec(input()).linux.sysctl, undefined);
 });
+
+test('the network files and user mounts come after the system ones, parents first: a volume at /etc does not hide /etc/hosts', () => {
+  const vol = { destination: '/etc', type: 'bind', source: '/v/_data', options: ['rbind', 'rw'] };
+  const shm = { destination: '/dev/shm', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] };
+  const s = generateOciSpec({ ...input(), extraMounts: [vol, shm] });
+  const order = s.mounts.map((m) => m.destination);
+  assert.ok(order.indexOf('/etc') < order.indexOf('/etc/hosts') && order.indexOf('/etc') < order.indexOf('/etc/resolv.conf'), order.join(' '));
+  assert.equal(order.filter((d) => d === '/dev/shm').length, 1, 'the user tmpfs replaces the system /dev/shm');
+  assert.ok(order.indexOf('/dev') < order.indexOf('/dev/shm'));
+});

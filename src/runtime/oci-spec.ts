@@ -1,6 +1,7 @@
 // Generates runc's config.json (OCI runtime spec 1.0) from a ContainerSpec and the image
 // config, with Docker's defaults (moby daemon/oci_linux.go + oci/defaults.go semantics).
 import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { invalidArgument } from '../util/index.js';
 import { computeCapabilities } from './capabilities.js';
 import type { OciDevice } from './devices.js';
@@ -275,9 +276,12 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     },
   ];
   const user = input.extraMounts;
+  // The network files, the init binary and the user's mounts go after the system ones, parents
+  // before children as dockerd sorts them: a volume at /etc under /etc/hosts would hide it.
+  const placed: OciMount[] = [];
   for (const [file, dest] of [['resolv.conf', '/etc/resolv.conf'], ['hostname', '/etc/hostname'], ['hosts', '/etc/hosts']] as const) {
     if (hasMountAt(user, dest)) continue;
-    mounts.push({
+    placed.push({
       destination: dest,
       type: 'bind',
       source: `${input.userdataDir}/${file}`,
@@ -285,13 +289,16 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
     });
   }
   if (input.initBinary) {
-    mounts.push({ destination: INIT_PATH, type: 'bind', source: input.initBinary, options: ['bind', 'ro', 'nosuid', 'nodev'] });
+    placed.push({ destination: INIT_PATH, type: 'bind', source: input.initBinary, options: ['bind', 'ro', 'nosuid', 'nodev'] });
   }
   for (const m of user) {
+    // A user mount replaces a system one at the same place (`--tmpfs /dev/shm`).
     const i = mounts.findIndex((x) => x.destination === m.destination);
     if (i >= 0) mounts.splice(i, 1);
-    mounts.push(m);
+    placed.push(m);
   }
+  const depth = (m: OciMount) => posix.normalize(m.destination).split('/').filter(Boolean).length;
+  mounts.push(...placed.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map((x) => x.m));
   const namespaces = [
     ...namespaceEntry('pid', input.pid),
     ...namespaceEntry('network', input.network),
