@@ -8,7 +8,7 @@ import { settleAll, type ContainerContext } from './container-context.js';
 import { prepareLookups, spawnPendingConmon } from './container-prestart.js';
 import { Container, type CreateResult } from './container-record.js';
 import type { ContainerSpec } from './container-spec.js';
-import { initialState, type ContainerConfigFile } from './container-store.js';
+import { initialState, type ContainerConfigFile, type MountPoint } from './container-store.js';
 import { requestedDevices } from './devices.js';
 import { assertCanRun } from './emulation.js';
 import { parseMaxFile } from './log-rotation.js';
@@ -41,6 +41,7 @@ export async function createContainer(
   const argv = commandFor(spec, image.config);
   // Checked again at start; failing here makes it a create error (docker CLI: 125).
   await requestedDevices(spec.host.devices ?? []);
+  const inherited = volumesFromMounts(ctx, spec.host.volumesFrom ?? []);
   const tChecks = performance.now();
   let tSnap = 0;
   let tVol = 0;
@@ -57,7 +58,7 @@ export async function createContainer(
     // directories made meanwhile). A crash before the snapshot exists leaves a created
     // container whose start fails and whose removal succeeds.
     const dirsMade = ctx.store.createDirs(id);
-    const recordWritten = ctx.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}) }).then(async (mountPoints) => {
+    const recordWritten = ctx.opts.volumes.prepare({ id, spec, imageVolumes: Object.keys(image.config.Volumes ?? {}), inherited }).then(async (mountPoints) => {
       volumesPrepared = true;
       tVol = performance.now();
       const record: ContainerConfigFile = {
@@ -134,6 +135,24 @@ function premount(ctx: ContainerContext, c: Container): void {
       prepareLookups(c);
     })
     .catch((err: unknown) => ctx.log.debug('premount failed; start mounts instead', { container: c.id.slice(0, 12), error: errorMessage(err) }));
+}
+
+/**
+ * `--volumes-from <container>[:ro|rw]`: each container's mount points, read-only with `:ro`
+ * (else as they are there), for the volume mounter to put under the container's own.
+ */
+function volumesFromMounts(ctx: ContainerContext, refs: readonly string[]): MountPoint[] {
+  const out: MountPoint[] = [];
+  for (const ref of refs) {
+    const colon = ref.lastIndexOf(':');
+    const [name, mode] = colon > 0 ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'rw'];
+    if (mode !== 'rw' && mode !== 'ro') throw new BerthError('invalid-argument', `invalid mode: ${mode}`);
+    // A 400, as dockerd answers: a 404 to a create makes the docker CLI pull the image.
+    const source = ctx.find(name);
+    if (!source) throw new BerthError('invalid-argument', `No such container: ${name}`);
+    for (const mp of source.config.mountPoints) out.push({ ...mp, rw: mp.rw && mode === 'rw' });
+  }
+  return out;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface PortBinding {
 export interface HostSpec {
   /** `-v src:dst[:opts]` strings, kept as the user wrote them for inspect. */
   binds: string[];
+  /** `--volumes-from <container>[:ro|rw]`, as the user wrote them: resolved at create. */
+  volumesFrom?: string[];
   mounts: MountSpec[];
   tmpfs: Record<string, string>;
   networkMode: string;

@@ -86,8 +86,11 @@ export interface NetworkAttacher {
 
 /** Volume, bind and tmpfs mounts (the volume service implements this). */
 export interface VolumeMounter {
-  /** At create: resolves every mount of the spec (and the image's VOLUMEs), creating volumes. */
-  prepare(c: { id: string; spec: ContainerSpec; imageVolumes: string[] }): Promise<MountPoint[]>;
+  /**
+   * At create: resolves every mount of the spec (and the image's VOLUMEs), creating volumes;
+   * `inherited` are the mount points of `--volumes-from` containers, the container's own win.
+   */
+  prepare(c: { id: string; spec: ContainerSpec; imageVolumes: string[]; inherited?: MountPoint[] }): Promise<MountPoint[]>;
   /** At start: OCI mounts for the mount points; `rootfs` is mounted (copy-up of new volumes). */
   ociMounts(c: { id: string; mountPoints: MountPoint[]; rootfs: string; spec: ContainerSpec }): Promise<OciMount[]>;
   /** At removal; anonymous volumes go when `removeVolumes`. */

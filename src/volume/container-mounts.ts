@@ -90,6 +90,26 @@ function specOf(mp: StoredMountPoint): MountSpec {
   return { type: 'bind', source: mp.source, destination: mp.destination, readOnly: !mp.rw, propagation, createHostPath: false, nonRecursive: false, mode: mp.mode };
 }
 
+/**
+ * `--volumes-from` as dockerd's registerMountPoints orders it: the other containers' mounts
+ * first (a later one wins a destination), then the container's own binds and mounts override
+ * them, and its anonymous volumes (`-v /data`, the image's VOLUMEs) only go where nothing is.
+ * A volume taken from another container is not this one's: `rm -v` leaves it, and it is never
+ * filled from this container's image.
+ */
+function withInherited(own: MountSpec[], inherited: readonly StoredMountPoint[]): MountSpec[] {
+  if (!inherited.length) return own;
+  const isAnonymous = (s: MountSpec) => s.type === 'volume' && s.anonymous;
+  const explicit = new Set(own.filter((s) => !isAnonymous(s)).map((s) => s.destination));
+  const byDestination = new Map<string, MountSpec>();
+  for (const mp of inherited) {
+    if (explicit.has(mp.destination)) continue;
+    const spec = specOf(mp);
+    byDestination.set(mp.destination, spec.type === 'volume' ? { ...spec, readOnly: !mp.rw, anonymous: false, noCopy: true } : { ...spec, readOnly: !mp.rw });
+  }
+  return [...byDestination.values(), ...own.filter((s) => !(isAnonymous(s) && byDestination.has(s.destination)))];
+}
+
 export class ContainerVolumeMounter {
   constructor(private readonly volumes: VolumeService) {}
 
@@ -98,10 +118,11 @@ export class ContainerVolumeMounter {
    * volumes and records the container's references. If the create fails later, call
    * `release({ id, removeVolumes: true })`.
    */
-  async prepare(c: { id: string; spec: ContainerMountSource; imageVolumes: string[] }): Promise<StoredMountPoint[]> {
-    const specs = (await parseMountConfig(mountConfigOf(c.spec, c.imageVolumes))).filter(
+  async prepare(c: { id: string; spec: ContainerMountSource; imageVolumes: string[]; inherited?: readonly StoredMountPoint[] }): Promise<StoredMountPoint[]> {
+    const own = (await parseMountConfig(mountConfigOf(c.spec, c.imageVolumes))).filter(
       (s) => !(s.type === 'tmpfs' && s.fromTmpfsMap),
     );
+    const specs = withInherited(own, c.inherited ?? []);
     try {
       await this.volumes.prepareMounts(specs, { containerId: c.id });
     } catch (err) {

@@ -48,6 +48,7 @@ const mountSchema = z
 const hostConfigSchema = z
   .object({
     Binds: strArr,
+    VolumesFrom: strArr,
     LogConfig: z.object({ Type: z.string().optional(), Config: strMap }).passthrough().nullish(),
     NetworkMode: z.string().optional(),
     PortBindings: z.record(z.string(), z.array(z.object({ HostIp: z.string().optional(), HostPort: z.string().optional() })).nullish()).nullish(),
@@ -244,6 +245,7 @@ export function specFromCreateBody(body: CreateBody): ContainerSpec {
   checkResources(hc);
   const host = s.host;
   host.binds = hc.Binds ?? [];
+  if (hc.VolumesFrom?.length) host.volumesFrom = hc.VolumesFrom;
   host.mounts = (hc.Mounts ?? []).map(toMountSpec);
   host.tmpfs = hc.Tmpfs ?? {};
   // dockerd: an empty or "default" mode is the default bridge on Linux.
@@ -329,7 +331,7 @@ export function hostConfigWire(s: ContainerSpec): HostConfig {
     RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
     AutoRemove: h.autoRemove,
     VolumeDriver: '',
-    VolumesFrom: null,
+    VolumesFrom: h.volumesFrom?.length ? h.volumesFrom : null,
     ConsoleSize: [0, 0],
     CapAdd: h.capAdd.length ? h.capAdd : null,
     CapDrop: h.capDrop.length ? h.capDrop : null,

@@ -163,3 +163,31 @@ test('a tmpfs-backed local volume is mounted only while a container runs with it
   await ok(d, ['rm', 'ramuser']);
   await ok(d, ['volume', 'rm', 'ram']);
 });
+
+test('--volumes-from shares another container’s volumes and binds (read-only with :ro), the container’s own mounts win, and rm -v leaves them', async (t) => {
+  const d = await daemonWithImage(t);
+  if (!d) return;
+  // The image's VOLUME /srv/app gives the source an anonymous volume; /named is a named one.
+  await ok(d, ['run', '-d', '--name', 'source', '-v', 'named:/named', IMAGE, 'sh', '-c', 'echo shared > /srv/app/s; echo n > /named/n; touch /tmp/ready; sleep 300']);
+  try {
+    for (let i = 0; i < 100 && (await d.docker(['exec', 'source', 'test', '-e', '/tmp/ready'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    // The backup recipe of Docker's documentation.
+    assert.equal(await ok(d, ['run', '--rm', '--network', 'none', '--volumes-from', 'source', IMAGE, 'cat', '/srv/app/s', '/named/n']), 'shared\nn');
+    const ro = await d.docker(['run', '--rm', '--network', 'none', '--volumes-from', 'source:ro', IMAGE, 'touch', '/srv/app/x']);
+    assert.notEqual(ro.code, 0);
+    assert.match(ro.stderr, /Read-only file system/);
+    // The container's own -v wins the destination.
+    assert.equal(await ok(d, ['run', '--rm', '--network', 'none', '--volumes-from', 'source', '-v', 'other:/named', IMAGE, 'ls', '/named']), '');
+    await ok(d, ['run', '--name', 'borrower', '--network', 'none', '--volumes-from', 'source', IMAGE, 'true']);
+    const anon = (await mountsOf(d, 'source')).find((m) => m.Destination === '/srv/app')!.Name;
+    assert.equal((await mountsOf(d, 'borrower')).find((m) => m.Destination === '/srv/app')?.Name, anon);
+    await ok(d, ['rm', '-v', 'borrower']);
+    assert.equal((await ok(d, ['volume', 'ls', '-q', '--filter', `name=${anon}`])), anon, 'rm -v of the borrower leaves the source’s volume');
+    const missing = await d.docker(['run', '--rm', '--volumes-from', 'nosuch', IMAGE, 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /No such container: nosuch/);
+    assert.doesNotMatch(missing.stderr, /Unable to find image/);
+  } finally {
+    await ok(d, ['rm', '-fv', 'source']);
+  }
+});
