@@ -12,7 +12,7 @@ import { ContainerContext, type ContainerServiceOptions, type RemoveOptions } fr
 import { createContainer } from './container-create.js';
 import { viewMounts, withMountsOver } from './container-view.js';
 import { logRotation } from './container-exit.js';
-import { settleNextExit, type Container, type CreateResult, type ExitInfo } from './container-record.js';
+import type { Container, CreateResult, ExitInfo } from './container-record.js';
 import { removeContainer } from './container-remove.js';
 import { closeContainers, restoreContainers } from './container-restore.js';
 import type { ContainerSpec } from './container-spec.js';
@@ -78,13 +78,13 @@ export class ContainerService extends ContainerContext {
       });
     } catch (err) {
       if (errorKind(err) === 'not-modified' || errorKind(err) === 'conflict') throw err;
-      // Like dockerd: a failed start records an exit code, wakes waiters, and an --rm
-      // container goes away.
-      const msg = errorMessage(err);
-      const code = startFailureExitCode(msg);
+      // Like dockerd: a failed start records an exit code and an --rm container goes away.
+      // `wait?condition=next-exit` goes on waiting for a run that exits, as under dockerd:
+      // answered now, it made the docker CLI print "Error waiting for container" beside the
+      // start's own error.
+      const code = startFailureExitCode(errorMessage(err));
       c.state.exitCode = code;
       await this.saveState(c).catch(() => undefined);
-      settleNextExit(c, { exitCode: code, error: msg });
       if (c.config.spec.host.autoRemove) await this.remove(c.id, { force: true, removeVolumes: true }).catch(() => undefined);
       throw err;
     }

@@ -242,3 +242,20 @@ test('logs --details puts the attributes the log options name before each line, 
   assert.equal(await ok(['logs', '--details', 'plain']), ' hi\n');
   await ok(['rm', 'detailed', 'plain']);
 });
+
+test('a failed start leaves wait?condition=next-exit waiting, as dockerd does, until a run that exits', { skip }, async () => {
+  await ok(['run', '-d', '--name', 'holder', '-p', '18297:80', 'busybox', 'sleep', '300']);
+  const id = (await ok(['create', '--name', 'late', '-p', '18297:80', 'busybox', 'sh', '-c', 'exit 4'])).trim();
+  const waited = d.request('POST', `/containers/${id}/wait?condition=next-exit`, undefined, { timeoutMs: 30_000 });
+  const failed = await d.docker(['start', 'late']);
+  assert.notEqual(failed.code, 0);
+  assert.match(failed.stderr, /port is already allocated/);
+  const early = await Promise.race([waited.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 700))]);
+  assert.equal(early, 'waiting');
+  await ok(['rm', '-f', 'holder']);
+  await ok(['start', 'late']);
+  const r = await waited;
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json(), { StatusCode: 4, Error: null });
+  await ok(['rm', 'late']);
+});
