@@ -14,6 +14,11 @@ export interface OptionSpec {
   hidden?: boolean;
 }
 
+/** A repeatable option (`--filter a --filter b`), the shape most list flags take. */
+export function repeatable(flags: string, description: string): OptionSpec {
+  return { flags, description, repeatable: true };
+}
+
 export type CommandOptions = Record<string, string | boolean | string[] | undefined>;
 
 export interface CommandModule {

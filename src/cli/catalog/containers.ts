@@ -1,5 +1,5 @@
 // Container commands (docker container …, and the top-level shortcuts docker keeps).
-import type { CommandSpec, OptionSpec } from './command-spec.js';
+import { repeatable as r, type CommandSpec } from './command-spec.js';
 import { CREATE_OPTIONS, RUN_COMMAND } from './run.js';
 
 const listFormat = {
@@ -9,7 +9,6 @@ const listFormat = {
 const inspectFormat = { flags: '-f, --format <string>', description: "Format output using a custom template: 'json' or a Go template" };
 const filter = { flags: '-f, --filter <filter>', description: 'Filter output based on conditions provided', repeatable: true };
 const force = { flags: '-f, --force', description: 'Do not prompt for confirmation' };
-const r = (flags: string, description: string): OptionSpec => ({ flags, description, repeatable: true });
 
 export const containerCommands: CommandSpec[] = [
   RUN_COMMAND,

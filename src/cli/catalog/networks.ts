@@ -1,7 +1,5 @@
 // Network commands (docker network …).
-import type { CommandSpec } from './command-spec.js';
-
-const r = (flags: string, description: string) => ({ flags, description, repeatable: true });
+import { repeatable as r, type CommandSpec } from './command-spec.js';
 
 export const networkCommands: CommandSpec[] = [
   {

@@ -1,8 +1,6 @@
 // `run` and the flags it shares with `create`: their own file, so that the run bundle
 // (hot-run.ts) loads these specs without the catalog's other commands.
-import type { CommandSpec, OptionSpec } from './command-spec.js';
-
-const r = (flags: string, description: string): OptionSpec => ({ flags, description, repeatable: true });
+import { repeatable as r, type CommandSpec, type OptionSpec } from './command-spec.js';
 
 /** The flags `run` and `create` share (docker's container config flags). */
 export const CREATE_OPTIONS: OptionSpec[] = [
