@@ -107,8 +107,11 @@ export class NetworkService {
       this.state.networks.clear();
       for (const rec of await this.state.store.loadAll()) this.state.networks.set(rec.id, rec);
       this.state.loaded = true;
-      await this.ensurePredefined();
-      await this.avoidRouteClashes();
+      // The host's routes, read at most once for both (an `ip` spawn).
+      let routes: Promise<HostRoute[]> | undefined;
+      const hostRoutes = () => (routes ??= this.hostRoutes());
+      await this.ensurePredefined(hostRoutes);
+      await this.avoidRouteClashes(hostRoutes);
       const present = new Set((await this.driver.listResources(opts)).hostVeths);
       for (const rec of this.state.networks.values()) {
         const isBridge = rec.driver === 'bridge';
@@ -328,7 +331,7 @@ export class NetworkService {
     await this.driver.syncFirewall(this.state.firewallState(), opts);
   }
 
-  private async ensurePredefined(): Promise<void> {
+  private async ensurePredefined(hostRoutes: () => Promise<HostRoute[]>): Promise<void> {
     const add = async (rec: NetworkRecord) => {
       await this.state.store.save(rec);
       this.state.networks.set(rec.id, rec);
@@ -337,7 +340,7 @@ export class NetworkService {
     if (!this.state.findByName('none')) await add(predefinedRecord('none', 'null', undefined, bridgeName));
     if (!this.state.findByName('host')) await add(predefinedRecord('host', 'host', undefined, bridgeName));
     if (!this.state.findByName(DEFAULT_BRIDGE_NETWORK)) {
-      const subnet = allocateSubnet(this.pools, [...this.state.takenSubnets(), ...(await this.hostRoutes()).map((r) => r.cidr)]);
+      const subnet = allocateSubnet(this.pools, [...this.state.takenSubnets(), ...(await hostRoutes()).map((r) => r.cidr)]);
       await add(predefinedRecord(DEFAULT_BRIDGE_NETWORK, 'bridge', subnet, bridgeName));
     }
   }
@@ -349,10 +352,10 @@ export class NetworkService {
    * and that nothing is connected to moves to a free subnet, as its first start would have
    * picked; any other stays and is reported.
    */
-  private async avoidRouteClashes(): Promise<void> {
+  private async avoidRouteClashes(hostRoutes: () => Promise<HostRoute[]>): Promise<void> {
     const bridges = [...this.state.networks.values()].filter((r) => r.driver === 'bridge' && r.ipam.config.length > 0);
     if (!bridges.length) return;
-    const routes = await this.hostRoutes();
+    const routes = await hostRoutes();
     for (const rec of bridges) {
       const subnet = parseCidr(rec.ipam.config[0]!.subnet);
       // A broader route (a VPN's 10.0.0.0/8) loses to the bridge's own, more specific one.
