@@ -11,14 +11,10 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readlink, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
-import { BerthError, MNT_DETACH, UMOUNT_NOFOLLOW, errorMessage, logger, nativeSys, run } from '../util/index.js';
+import { BerthError, MNT_DETACH, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REMOUNT, UMOUNT_NOFOLLOW, errorMessage, logger, nativeSys, run } from '../util/index.js';
 import type { Container } from './container-record.js';
 import { resolveInRoot } from './rootfs-path.js';
 
-const MS_RDONLY = 0x1;
-const MS_REMOUNT = 0x20;
-const MS_BIND = 0x1000;
-const MS_PRIVATE = 0x40000;
 /** Not in node's fs.constants: an fd that only names a place (for the mount through /proc); libuv adds O_CLOEXEC. */
 const O_PATH = 0o10000000;
 /** mount(8) and umount(8) do one call each; this only bounds a wedged host. */

@@ -15,9 +15,14 @@ export const NATIVE_SYS_FILE = 'berth-sys.node';
 /** BERTH_SYS_ABI in native/berth-sys.c: an addon built from other sources is not used. */
 const NATIVE_SYS_ABI = 4;
 
-/** umount2(2) flags (include/linux/fs.h): the values are the kernel ABI. berth's only mount (an overlay) takes none. */
+/** umount2(2) flags (include/linux/fs.h): the values are the kernel ABI. */
 export const MNT_DETACH = 0x2;
 export const UMOUNT_NOFOLLOW = 0x8;
+/** mount(2) flags (include/uapi/linux/mount.h): the overlay takes none; `docker cp`'s binds these. */
+export const MS_RDONLY = 0x1;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_PRIVATE = 0x40000;
 
 /** Every call runs on libuv's threadpool; none blocks the event loop. */
 export interface NativeSys {
