@@ -6,6 +6,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, notFound, spawnStreaming } from '../util/index.js';
+import { INIT_PATH, NETWORK_FILES } from './oci-spec.js';
 import { resolveInRoot } from './rootfs-path.js';
 
 /** How long one archive may take to stream. */
@@ -101,7 +102,7 @@ export interface Change {
 }
 
 /** What berth makes in a container's rootfs, which dockerd keeps in the init layer below it. */
-const GENERATED = new Set(['.dockerenv', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'sbin/docker-init']);
+const GENERATED = new Set(['/.dockerenv', INIT_PATH, ...NETWORK_FILES.map(([, dest]) => dest)].map((p) => p.slice(1)));
 
 /** Whether `rel` (relative to the rootfs, no trailing slash) is one of those. */
 export function isGenerated(rel: string): boolean {

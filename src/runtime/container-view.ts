@@ -13,6 +13,7 @@ import { lstat, mkdir, open, readlink, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, posix, relative } from 'node:path';
 import { BerthError, MNT_DETACH, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REMOUNT, UMOUNT_NOFOLLOW, errorMessage, logger, nativeSys, run } from '../util/index.js';
 import type { Container } from './container-record.js';
+import { NETWORK_FILES } from './oci-spec.js';
 import { resolveInRoot } from './rootfs-path.js';
 
 /** Not in node's fs.constants: an fd that only names a place (for the mount through /proc); libuv adds O_CLOEXEC. */
@@ -29,12 +30,6 @@ export interface ViewMount {
   source: string;
   rw: boolean;
 }
-
-const NETWORK_FILES = [
-  ['resolv.conf', '/etc/resolv.conf'],
-  ['hostname', '/etc/hostname'],
-  ['hosts', '/etc/hosts'],
-] as const;
 
 /**
  * What is mounted over `c`'s rootfs for `docker cp`, parents before children: its volumes and

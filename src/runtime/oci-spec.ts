@@ -15,6 +15,12 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 const DEFAULT_SHM_BYTES = 64 * 1024 * 1024;
 /** Where `--init` binds the init binary, as Docker does. */
 export const INIT_PATH = '/sbin/docker-init';
+/** The files of a container's userdata directory bound over its /etc, as dockerd binds them. */
+export const NETWORK_FILES = [
+  ['resolv.conf', '/etc/resolv.conf'],
+  ['hostname', '/etc/hostname'],
+  ['hosts', '/etc/hosts'],
+] as const;
 
 export const MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -279,7 +285,7 @@ export function generateOciSpec(input: OciSpecInput): OciSpec {
   // The network files, the init binary and the user's mounts go after the system ones, parents
   // before children as dockerd sorts them: a volume at /etc under /etc/hosts would hide it.
   const placed: OciMount[] = [];
-  for (const [file, dest] of [['resolv.conf', '/etc/resolv.conf'], ['hostname', '/etc/hostname'], ['hosts', '/etc/hosts']] as const) {
+  for (const [file, dest] of NETWORK_FILES) {
     if (hasMountAt(user, dest)) continue;
     placed.push({
       destination: dest,
