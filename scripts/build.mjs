@@ -153,24 +153,6 @@ const coldCommandStubs = {
   },
 };
 
-/**
- * In the CommonJS bundles (`berth run`, `berth version`), util's barrel without log.ts: nothing
- * they run logs, and log.ts reads process.stderr.isTTY when it loads, which made stderr (a
- * tty, pipe or file stream, ~0.3-0.6 ms) on every run. Should their code ever import one of
- * log.ts's exports, the build fails (esbuild: no matching export) rather than miss it.
- */
-const utilBarrelWithoutLog = {
-  name: 'util-barrel-without-log',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]util[\\/]index\.ts$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      const line = "export * from './log.js';\n";
-      if (!text.includes(line)) throw new Error(`build: ${args.path} no longer holds the line ${line.trim()}`);
-      return { contents: text.replace(line, ''), loader: 'ts' };
-    });
-  },
-};
-
 const sharedDefines = {
   __BERTH_VERSION__: JSON.stringify(pkg.version),
   __BERTH_COMMIT__: JSON.stringify(gitCommit()),
@@ -194,7 +176,7 @@ async function cjsBundle(name, entry, plugins = []) {
     platform: 'node',
     target: 'node20',
     sourcemap: 'linked',
-    plugins: [lazyBuiltins, externalPackagesPlugin({ pureBuiltins: true }), utilBarrelWithoutLog, ...plugins],
+    plugins: [lazyBuiltins, externalPackagesPlugin({ pureBuiltins: true }), ...plugins],
     // Run from a V8 code cache (src/cli/load-cjs.ts), where Node 20 gives import() no loader
     // ("A dynamic import callback was not specified"): every import() of what stays outside
     // the bundle becomes a require() (require loads ES modules since 20.19).

@@ -14,10 +14,11 @@ export interface Logger {
 interface Sink {
   level: LogLevel;
   write(line: string): void;
-  pretty: boolean;
+  /** Decided at the first line: reading process.stderr makes it, which a CLI run that logs nothing need not. */
+  pretty: boolean | undefined;
 }
 
-const sink: Sink = { level: 'info', write: (l) => process.stderr.write(l), pretty: !!process.stderr.isTTY };
+const sink: Sink = { level: 'info', write: (l) => process.stderr.write(l), pretty: undefined };
 
 export function configureLogging(opts: { level?: LogLevel; write?: (line: string) => void; pretty?: boolean }) {
   if (opts.level) sink.level = opts.level;
@@ -34,7 +35,7 @@ class FieldLogger implements Logger {
   private emit(level: LogLevel, msg: string, extra?: Record<string, unknown>) {
     if (ORDER[level] < ORDER[sink.level]) return;
     const all = { ...this.fields, ...extra };
-    if (sink.pretty) {
+    if ((sink.pretty ??= !!process.stderr.isTTY)) {
       const kv = Object.entries(all).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
       sink.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${kv.length ? ' ' + kv.join(' ') : ''}\n`);
     } else {
