@@ -92,16 +92,16 @@ export class ContainerNetworkAttacher {
   async plan(c: AttachableContainer): Promise<ContainerNetworkPlan> {
     const mode = c.spec.host.networkMode;
     const hostGateway = this.networks.hostGateway();
-    const withGateway = <T extends object>(plan: T): T & { hostGateway?: string } => (hostGateway ? { ...plan, hostGateway } : plan);
-    if (mode === 'host') return withGateway({ namespace: { mode: 'host' }, hostsEntries: [] });
-    if (mode === 'none' || mode.startsWith('container:')) return withGateway({ namespace: { mode: 'new' }, hostsEntries: [] });
+    const gw = hostGateway ? { hostGateway } : {};
+    if (mode === 'host') return { namespace: { mode: 'host' }, hostsEntries: [], ...gw };
+    if (mode === 'none' || mode.startsWith('container:')) return { namespace: { mode: 'new' }, hostsEntries: [], ...gw };
     const reserved = await this.networks.reserve({ id: c.id, name: c.name }, this.joins(c));
     const hostname = c.spec.hostname || c.id.slice(0, 12);
     const first = reserved[0];
     const hostsEntries = first?.ipv4 ? [`${first.ipv4}\t${hostsNames(hostname, c.spec.domainname ?? '')}`] : [];
     const plumbed = reserved.length > 0;
     const dnsNet = reserved.find((r) => r.dns);
-    if (!dnsNet) return withGateway({ namespace: { mode: 'new' }, hostsEntries, plumbed });
+    if (!dnsNet) return { namespace: { mode: 'new' }, hostsEntries, plumbed, ...gw };
     const host = await this.hostResolv();
     const search = c.spec.host.dnsSearch.length ? c.spec.host.dnsSearch : host.search;
     const options = c.spec.host.dnsOptions.length ? c.spec.host.dnsOptions : host.options.length ? host.options : ['ndots:0'];
@@ -109,7 +109,7 @@ export class ContainerNetworkAttacher {
     const lines = [`nameserver ${dnsNet.gateway}`];
     if (search.length) lines.push(`search ${search.join(' ')}`);
     if (options.length) lines.push(`options ${options.join(' ')}`);
-    return withGateway({ namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n', plumbed });
+    return { namespace: { mode: 'new' }, hostsEntries, resolvConf: lines.join('\n') + '\n', plumbed, ...gw };
   }
 
   async attach(c: AttachableContainer & { netnsPath: string }): Promise<ContainerNetworkSettings> {
